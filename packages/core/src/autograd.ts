@@ -1,0 +1,122 @@
+import { Tensor, type Storage } from './tensor.js';
+import { keep } from './memory.js';
+
+/**
+ * Reverse-mode autograd. An op that may need gradients records a GradNode on its output: the
+ * inputs, the tensors its gradient rule needs (saved: their storage is retained, so disposing or
+ * tidying the forward tensors is safe), and the rule itself, written beside the op's forward.
+ */
+/** `needs[i]` tells whether input i needs a gradient: rules skip the work for those that do not. */
+export type GradRule = (gradOutput: Tensor, saved: Tensor[], needs: boolean[]) => Array<Tensor | null>;
+
+export class GradNode {
+  private saved: Tensor[] | null;
+  constructor(readonly op: string, readonly inputs: Tensor[], saved: Tensor[], readonly rule: GradRule) {
+    // Views sharing the saved tensors' storage; kept out of tidy scopes, released after backward.
+    this.saved = saved.map((t) => keep(t.view(t.shape)));
+    nodeFinalizer.register(this, this.saved, this);
+  }
+  savedTensors(): Tensor[] {
+    if (!this.saved) throw new Error(`the graph through '${this.op}' was already freed: call backward() once per forward pass`);
+    return this.saved;
+  }
+  free(): void {
+    if (!this.saved) return;
+    nodeFinalizer.unregister(this);
+    for (const t of this.saved) t.dispose();
+    this.saved = null;
+  }
+}
+
+// A graph that is never backpropagated frees its saved tensors when collected.
+const nodeFinalizer = new FinalizationRegistry<Tensor[]>((saved) => { for (const t of saved) if (!t.isDisposed) t.dispose(); });
+
+let gradEnabled = true;
+
+export function isGradEnabled(): boolean { return gradEnabled; }
+
+/** Runs `fn` without recording gradients (inference, optimizer updates). */
+export function noGrad<T>(fn: () => T): T {
+  const prev = gradEnabled;
+  gradEnabled = false;
+  try { return fn(); } finally { gradEnabled = prev; }
+}
+
+/** Attaches the gradient rule to `out` when any input needs a gradient. Returns `out`. */
+export function record(out: Tensor, op: string, inputs: Tensor[], saved: Tensor[], rule: GradRule): Tensor {
+  if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
+    out.requiresGrad = true;
+    out.node = new GradNode(op, inputs, saved, rule);
+  }
+  return out;
+}
+
+/**
+ * Backpropagates from `root` (a scalar unless `gradient` is given), accumulating into `.grad` of
+ * every leaf that requires grad, then frees the graph.
+ */
+export function backward(root: Tensor, gradient?: Tensor, ops?: { onesLike(t: Tensor): Tensor; add(a: Tensor, b: Tensor): Tensor }): void {
+  if (!root.requiresGrad) throw new Error('backward() on a tensor that does not require grad (no input had requiresGrad)');
+  if (!gradient && root.size !== 1) throw new Error(`backward() without a gradient needs a scalar, got shape [${root.shape}]`);
+  const o = ops ?? defaultOps!;
+  // Topological order of the nodes reachable from root.
+  const order: Tensor[] = [];
+  const seen = new Set<number>();
+  const visit = (t: Tensor): void => {
+    if (seen.has(t.id) || !t.node) return;
+    seen.add(t.id);
+    for (const i of t.node.inputs) visit(i);
+    order.push(t);
+  };
+  visit(root);
+  noGrad(() => {
+    const grads = new Map<number, Tensor>();
+    grads.set(root.id, gradient ? gradient.view(gradient.shape) : o.onesLike(root));
+    const accumulate = (t: Tensor, g: Tensor): void => {
+      if (!t.node) {
+        // A leaf: the gradient now belongs to the tensor (out of tidy scopes).
+        keep(g);
+        if (t.grad) { const sum = keep(o.add(t.grad, g)); t.grad.dispose(); g.dispose(); t.grad = sum; } else t.grad = g;
+        return;
+      }
+      const prev = grads.get(t.id);
+      if (prev) { grads.set(t.id, o.add(prev, g)); prev.dispose(); g.dispose(); } else grads.set(t.id, g);
+    };
+    for (let k = order.length - 1; k >= 0; k--) {
+      const t = order[k]!;
+      const node = t.node!;
+      const g = grads.get(t.id);
+      grads.delete(t.id);
+      if (!g) continue;
+      const inputGrads = node.rule(g, node.savedTensors(), node.inputs.map((t) => t.requiresGrad));
+      g.dispose();
+      node.inputs.forEach((input, i) => {
+        const ig = inputGrads[i];
+        if (!ig) return;
+        if (!input.requiresGrad) { ig.dispose(); return; }
+        if (ig.size !== input.size) throw new Error(`gradient rule of '${node.op}' returned [${ig.shape}] for input [${input.shape}]`);
+        accumulate(input, ig.shape.length === input.shape.length && ig.shape.every((d, j) => d === input.shape[j]) ? ig : reshapeOwned(ig, input.shape));
+      });
+    }
+    for (const t of order) { t.node!.free(); }
+  });
+}
+
+function reshapeOwned(t: Tensor, shape: readonly number[]): Tensor {
+  const v = t.view(shape);
+  t.dispose();
+  return v;
+}
+
+let defaultOps: { onesLike(t: Tensor): Tensor; add(a: Tensor, b: Tensor): Tensor } | null = null;
+export function setAutogradOps(o: { onesLike(t: Tensor): Tensor; add(a: Tensor, b: Tensor): Tensor }): void { defaultOps = o; }
+
+export type { Storage };
+
+declare module './tensor.js' {
+  interface Tensor {
+    /** Backpropagates from this tensor; see `backward`. */
+    backward(gradient?: Tensor): void;
+  }
+}
+Tensor.prototype.backward = function (this: Tensor, gradient?: Tensor): void { backward(this, gradient); };

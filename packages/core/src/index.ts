@@ -1,0 +1,13 @@
+export * from './runtime/device.js';
+export * from './runtime/runtime.js';
+export * from './runtime/buffer-pool.js';
+export * from './runtime/global.js';
+export * from './tensor.js';
+export { tidy, keep } from './memory.js';
+export * from './autograd.js';
+export * from './random.js';
+export * from './ops/index.js';
+import { setAutogradOps } from './autograd.js';
+import { onesLike } from './ops/creation/creation.js';
+import { mapBinary } from './ops/elementwise/elementwise.js';
+setAutogradOps({ onesLike, add: (a, b) => mapBinary('add', a, b) });

@@ -1,0 +1,237 @@
+import { PipelineCache, type Kernel } from '@squeeze/kernels-wgsl';
+import { BufferPool } from './buffer-pool.js';
+import { openDevice, type DeviceDescription } from './device.js';
+
+/** Something a kernel can bind: a GPU buffer and how many of its bytes the tensor uses. */
+export interface Bindable { readonly buffer: GPUBuffer; readonly byteLength: number }
+
+export interface KernelSpan {
+  /** layer scope and kernel, e.g. `fire3/expand3x3/conv2d_backward_filter`. */
+  name: string;
+  kernel: string;
+  pipelineKey: string;
+  workgroups: [number, number, number];
+  args?: Record<string, unknown>;
+  /** GPU timestamps in nanoseconds (set once the trace is resolved). */
+  startNs?: number;
+  endNs?: number;
+}
+
+/** Uniforms of all dispatches of one command encoder share one buffer, 256-byte aligned slots. */
+const UNIFORM_ARENA_BYTES = 64 * 1024;
+const UNIFORM_SLOT = 256;
+/** Submitting every so many dispatches lets released buffers be reused within a training step. */
+const DISPATCHES_PER_SUBMIT = 96;
+const MAX_TRACED_PASSES = 4096;
+
+export class GpuError extends Error { override name = 'GpuError'; }
+
+/**
+ * The runtime owns a device, its pipeline cache, its buffer pool and the command encoder that
+ * kernels are recorded into. Work is submitted in batches; nothing waits on the CPU unless a value is read.
+ */
+export class Runtime {
+  readonly cache: PipelineCache;
+  readonly pool: BufferPool;
+  private encoder: GPUCommandEncoder | null = null;
+  private dispatches = 0;
+  private uniformArena: GPUBuffer;
+  private uniformBytes = new Uint8Array(UNIFORM_ARENA_BYTES);
+  private uniformUsed = 0;
+  private stagingFree = new Map<number, GPUBuffer[]>();
+  private scopes: string[] = [];
+  private firstError: string | null = null;
+  private trace: { querySet: GPUQuerySet; spans: KernelSpan[] } | null = null;
+  private destroyed = false;
+  readonly counters = { dispatches: 0, submits: 0, reads: 0 };
+
+  constructor(readonly device: GPUDevice, readonly description: DeviceDescription) {
+    this.cache = new PipelineCache(device);
+    this.pool = new BufferPool(device);
+    this.uniformArena = device.createBuffer({ size: UNIFORM_ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    device.onuncapturederror = (e: GPUUncapturedErrorEvent) => {
+      this.firstError ??= e.error.message;
+    };
+    void device.lost.then((info) => {
+      if (!this.destroyed) this.firstError ??= `GPU device lost (${info.reason}): ${info.message}`;
+    });
+  }
+
+  static async open(opts: { adapter?: string } = {}): Promise<Runtime> {
+    const { device, description } = await openDevice(opts);
+    return new Runtime(device, description);
+  }
+
+  get hasTimestamps(): boolean { return this.device.features.has('timestamp-query'); }
+
+  /** Runs `fn` with `name` pushed on the scope stack that names traced kernels (`layer/op`). */
+  scope<T>(name: string, fn: () => T): T {
+    this.scopes.push(name);
+    try { return fn(); } finally { this.scopes.pop(); }
+  }
+
+  get scopeName(): string { return this.scopes.join('/'); }
+
+  /** Records one kernel dispatch into the current command encoder. */
+  run<P>(
+    kernel: Kernel<P>, params: P, bindings: readonly Bindable[],
+    uniforms: Record<string, number | ArrayLike<number>>, workgroups: [number, number, number],
+    args?: Record<string, unknown>,
+  ): void {
+    this.checkAlive();
+    if (workgroups[0] === 0 || workgroups[1] === 0 || workgroups[2] === 0) return;
+    const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
+    if (workgroups.some((w) => w > maxWg)) {
+      throw new GpuError(`kernel ${kernel.name}: ${workgroups.join('×')} workgroups exceed the device limit of ${maxWg} per dimension; use a smaller batch size`);
+    }
+    const maxBinding = this.device.limits.maxStorageBufferBindingSize;
+    for (const b of bindings) {
+      if (b.byteLength > maxBinding) {
+        throw new GpuError(`kernel ${kernel.name}: a ${b.byteLength}-byte buffer exceeds maxStorageBufferBindingSize (${maxBinding} bytes) on this device; use a smaller --batch_size`);
+      }
+    }
+    const compiled = this.cache.get(kernel, params);
+    const uniformData = kernel.packUniforms(params, uniforms);
+    if (uniformData && this.uniformUsed + uniformData.byteLength > UNIFORM_ARENA_BYTES) this.flush();
+    const encoder = (this.encoder ??= this.device.createCommandEncoder());
+    const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
+      binding: i, resource: { buffer: b.buffer, offset: 0, size: Math.min(b.buffer.size, Math.max(16, Math.ceil(b.byteLength / 16) * 16)) },
+    }));
+    if (uniformData) {
+      this.uniformBytes.set(new Uint8Array(uniformData), this.uniformUsed);
+      entries.push({ binding: bindings.length, resource: { buffer: this.uniformArena, offset: this.uniformUsed, size: uniformData.byteLength } });
+      this.uniformUsed += Math.ceil(uniformData.byteLength / UNIFORM_SLOT) * UNIFORM_SLOT;
+    }
+    const bindGroup = this.device.createBindGroup({ layout: compiled.layout, entries });
+    let timestampWrites: GPUComputePassTimestampWrites | undefined;
+    if (this.trace && this.trace.spans.length < MAX_TRACED_PASSES) {
+      const i = this.trace.spans.length;
+      this.trace.spans.push({
+        name: [...this.scopes, kernel.name].join('/'), kernel: kernel.name, pipelineKey: compiled.key, workgroups, args,
+      });
+      timestampWrites = { querySet: this.trace.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
+    }
+    const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
+    pass.setPipeline(compiled.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
+    pass.end();
+    this.dispatches++;
+    this.counters.dispatches++;
+    if (this.dispatches >= DISPATCHES_PER_SUBMIT) this.flush();
+  }
+
+  /** Copies `size` bytes between buffers in stream order. */
+  copy(src: Bindable, dst: Bindable, bytes: number, srcOffset = 0, dstOffset = 0): void {
+    this.checkAlive();
+    const encoder = (this.encoder ??= this.device.createCommandEncoder());
+    encoder.copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+  }
+
+  /** Uploads host data. Ordered after all work recorded so far (the pending encoder is submitted first). */
+  write(dst: Bindable, data: ArrayBufferView, dstOffset = 0): void {
+    this.checkAlive();
+    if (this.encoder) this.flush();
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const padded = bytes.byteLength % 4 === 0 ? bytes : (() => { const p = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4); p.set(bytes); return p; })();
+    this.device.queue.writeBuffer(dst.buffer, dstOffset, padded);
+  }
+
+  /** Submits everything recorded so far. */
+  flush(): void {
+    if (!this.encoder) return;
+    if (this.uniformUsed > 0) this.device.queue.writeBuffer(this.uniformArena, 0, this.uniformBytes, 0, this.uniformUsed);
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = null;
+    this.dispatches = 0;
+    this.uniformUsed = 0;
+    this.counters.submits++;
+    this.pool.onSubmit();
+  }
+
+  /**
+   * Reads bytes back. The copy goes through a mapped staging buffer; waiting on its mapAsync is
+   * the one completion signal we use (no onSubmittedWorkDone — see README: it crashed Dawn 0.6.2).
+   */
+  async read(src: Bindable, bytes = src.byteLength, srcOffset = 0): Promise<ArrayBuffer> {
+    this.checkAlive();
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    const staging = this.acquireStaging(size);
+    const encoder = (this.encoder ??= this.device.createCommandEncoder());
+    encoder.copyBufferToBuffer(src.buffer, srcOffset, staging, 0, size);
+    this.flush();
+    this.counters.reads++;
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, size);
+    } catch (e) {
+      this.checkAlive();
+      throw e;
+    }
+    const out = staging.getMappedRange(0, size).slice(0, bytes);
+    staging.unmap();
+    this.releaseStaging(staging);
+    this.checkAlive();
+    return out;
+  }
+
+  /** Waits until every submitted command has completed (a 4-byte read acts as the fence). */
+  async sync(): Promise<void> {
+    const fence = this.pool.acquire(4);
+    await this.read({ buffer: fence, byteLength: 4 });
+    this.pool.release(fence);
+  }
+
+  /** Starts recording GPU timestamps around every kernel (needs 'timestamp-query'). */
+  beginTrace(): void {
+    if (!this.hasTimestamps) throw new GpuError('this adapter has no timestamp-query feature');
+    this.flush();
+    const querySet = this.device.createQuerySet({ type: 'timestamp', count: 2 * MAX_TRACED_PASSES });
+    this.trace = { querySet, spans: [] };
+  }
+
+  /** Stops recording and resolves all timestamps with one query resolve and one read. */
+  async endTrace(): Promise<KernelSpan[]> {
+    const t = this.trace;
+    if (!t) return [];
+    this.trace = null;
+    const count = 2 * t.spans.length;
+    if (count > 0) {
+      const resolved = this.device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+      const encoder = (this.encoder ??= this.device.createCommandEncoder());
+      encoder.resolveQuerySet(t.querySet, 0, count, resolved, 0);
+      const bytes = await this.read({ buffer: resolved, byteLength: count * 8 });
+      const ns = new BigUint64Array(bytes);
+      t.spans.forEach((s, i) => { s.startNs = Number(ns[2 * i]!); s.endNs = Number(ns[2 * i + 1]!); });
+      resolved.destroy();
+    }
+    t.querySet.destroy();
+    return t.spans;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    this.encoder = null;
+    this.pool.trim();
+    this.device.destroy();
+  }
+
+  private checkAlive(): void {
+    if (this.destroyed) throw new GpuError('the GPU runtime was shut down');
+    if (this.firstError) {
+      const msg = this.firstError;
+      this.firstError = null;
+      throw new GpuError(`GPU error: ${msg}`);
+    }
+  }
+
+  private acquireStaging(size: number): GPUBuffer {
+    return this.stagingFree.get(size)?.pop() ?? this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
+  private releaseStaging(b: GPUBuffer): void {
+    let list = this.stagingFree.get(b.size);
+    if (!list) this.stagingFree.set(b.size, (list = []));
+    if (list.length < 4) list.push(b); else b.destroy();
+  }
+}

@@ -1,0 +1,113 @@
+import type { Bindable, Runtime } from './runtime/runtime.js';
+import { getRuntime } from './runtime/global.js';
+import { track, untrack, liveTensorCount, noteDisposed, registerTensorClass } from './memory.js';
+import type { GradNode } from './autograd.js';
+
+export type DType = 'f32' | 'i32';
+export type Shape = readonly number[];
+
+export function sizeOf(shape: Shape): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** A GPU buffer shared by a tensor and its views (reshape) and by autograd nodes that saved it. */
+export class Storage implements Bindable {
+  private refs = 1;
+  constructor(readonly runtime: Runtime, readonly buffer: GPUBuffer, readonly byteLength: number) {}
+  retain(): this { this.refs++; return this; }
+  release(): void {
+    if (--this.refs === 0) this.runtime.pool.release(this.buffer);
+    if (this.refs < 0) throw new Error('storage released twice');
+  }
+  get alive(): boolean { return this.refs > 0; }
+}
+
+let nextId = 1;
+
+// Safety net only: tensors dropped without dispose() give their buffer back when collected.
+const finalizer = new FinalizationRegistry<Storage>((s) => { if (s.alive) { s.release(); noteDisposed(); } });
+
+export class Tensor implements Bindable {
+  readonly id = nextId++;
+  readonly size: number;
+  requiresGrad = false;
+  grad: Tensor | null = null;
+  /** The autograd node that produced this tensor (null for leaves and no-grad results). */
+  node: GradNode | null = null;
+  name?: string;
+  private storage_: Storage | null;
+
+  constructor(storage: Storage, readonly shape: Shape, readonly dtype: DType = 'f32') {
+    this.size = sizeOf(shape);
+    this.storage_ = storage;
+    finalizer.register(this, storage, this);
+    track(this);
+  }
+
+  get storage(): Storage {
+    if (!this.storage_) throw new Error(`tensor #${this.id}${this.name ? ` (${this.name})` : ''} [${this.shape}] was disposed`);
+    return this.storage_;
+  }
+  get buffer(): GPUBuffer { return this.storage.buffer; }
+  /** Bytes this tensor's elements occupy (its buffer may be larger: buffers are pooled by bucket). */
+  get byteLength(): number { return this.size * 4; }
+  get rank(): number { return this.shape.length; }
+  get isDisposed(): boolean { return this.storage_ === null; }
+  get runtime(): Runtime { return this.storage.runtime; }
+
+  dispose(): void {
+    if (!this.storage_) return;
+    finalizer.unregister(this);
+    this.storage_.release();
+    this.storage_ = null;
+    if (this.grad) { this.grad.dispose(); this.grad = null; }
+    untrack(this);
+    noteDisposed();
+  }
+
+  /** Reads the values back (flat, row-major). */
+  async data(): Promise<Float32Array | Int32Array> {
+    const bytes = await this.runtime.read(this, this.byteLength);
+    return this.dtype === 'i32' ? new Int32Array(bytes) : new Float32Array(bytes);
+  }
+
+  /** Reads the values back as nested arrays shaped like the tensor. */
+  async array(): Promise<unknown> {
+    const flat = Array.from(await this.data());
+    const build = (dim: number, offset: number): unknown => {
+      if (dim === this.shape.length) return flat[offset];
+      const stride = sizeOf(this.shape.slice(dim + 1));
+      return Array.from({ length: this.shape[dim]! }, (_, i) => build(dim + 1, offset + i * stride));
+    };
+    return build(0, 0);
+  }
+
+  /** The single value of a one-element tensor. */
+  async item(): Promise<number> {
+    if (this.size !== 1) throw new Error(`item() needs a one-element tensor, got shape [${this.shape}]`);
+    return (await this.data())[0]!;
+  }
+
+  /** A tensor sharing this one's storage with another shape of the same size (no copy). */
+  view(shape: Shape): Tensor {
+    if (sizeOf(shape) !== this.size) throw new Error(`cannot view [${this.shape}] as [${shape}]: sizes differ`);
+    return new Tensor(this.storage.retain(), shape, this.dtype);
+  }
+
+  /** Marks the tensor as a leaf whose gradient backward() fills. */
+  requireGrad(flag = true): this { this.requiresGrad = flag; return this; }
+
+  toString(): string { return `Tensor(#${this.id}, [${this.shape}], ${this.dtype})`; }
+}
+
+export function allocTensor(shape: Shape, dtype: DType = 'f32', runtime: Runtime = getRuntime()): Tensor {
+  const bytes = Math.max(4, sizeOf(shape) * 4);
+  const buffer = runtime.pool.acquire(bytes);
+  return new Tensor(new Storage(runtime, buffer, bytes), [...shape], dtype);
+}
+
+export function liveTensors(): number { return liveTensorCount(); }
+
+registerTensorClass(Tensor);

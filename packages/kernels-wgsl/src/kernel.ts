@@ -1,0 +1,145 @@
+/**
+ * A kernel is a small record: its name, the specialisation it compiles for (the params type P — the
+ * pipeline-cache key is `name` + P as JSON, so P must hold exactly what the WGSL text depends on),
+ * its buffer bindings, its uniforms, its workgroup size and a WGSL template for the entry point's
+ * body. Shapes and other per-call numbers go in uniforms so one pipeline serves many shapes.
+ */
+export type ScalarType = 'f32' | 'i32' | 'u32';
+
+export interface BufferBinding {
+  name: string;
+  /** element type of the WGSL array (`vec4<f32>` for vectorised access). */
+  type: ScalarType | 'vec4<f32>';
+  access: 'read' | 'read_write';
+}
+
+/** A uniform field: a scalar, or a fixed-size u32 array (packed in vec4s; read with `name(i)`). */
+export type UniformField = { name: string; type: ScalarType } | { name: string; type: 'u32array'; length: number };
+
+export interface KernelDef<P> {
+  readonly name: string;
+  bindings(p: P): BufferBinding[];
+  uniforms?(p: P): UniformField[];
+  workgroupSize(p: P): [number, number, number];
+  /** WGSL placed before `main` (helper functions, constants, workgroup variables). */
+  prelude?(p: P): string;
+  /**
+   * The body of `main`. In scope: `gid`, `lid`, `wid` (vec3<u32> global/local/workgroup id),
+   * `nwg` (number of workgroups), `lindex` (local_invocation_index), every binding by name and
+   * the uniforms as `u.<field>` (arrays via the generated accessor `<field>(i)`).
+   */
+  body(p: P): string;
+  /** WGSL extensions to enable (e.g. 'f16', 'subgroups'); part of the source, so part of the key via P. */
+  enables?(p: P): string[];
+}
+
+export interface Kernel<P> extends KernelDef<P> {
+  /** The pipeline-cache key: what this kernel specialises on. */
+  key(p: P): string;
+  wgsl(p: P): string;
+  /** Packs uniform values (in field order) into a byte buffer laid out as the WGSL struct. */
+  packUniforms(p: P, values: Record<string, number | ArrayLike<number>>): ArrayBuffer | null;
+}
+
+export function defineKernel<P>(def: KernelDef<P>): Kernel<P> {
+  return {
+    ...def,
+    key: (p: P) => `${def.name}${JSON.stringify(p)}`,
+    wgsl: (p: P) => renderWgsl(def, p),
+    packUniforms: (p: P, values) => packUniforms(def.uniforms?.(p) ?? [], values, def.name),
+  };
+}
+
+interface UniformLayout { fields: Array<UniformField & { offset: number }>; size: number }
+
+/** WGSL struct layout: u32 arrays are array<vec4<u32>, N> (16-byte aligned), scalars 4 bytes. */
+export function uniformLayout(fields: UniformField[]): UniformLayout {
+  // Arrays first so that every vec4 lands on a 16-byte boundary without padding between scalars.
+  const ordered = [...fields.filter((f) => f.type === 'u32array'), ...fields.filter((f) => f.type !== 'u32array')];
+  let offset = 0;
+  const out: UniformLayout['fields'] = [];
+  for (const f of ordered) {
+    if (f.type === 'u32array') {
+      out.push({ ...f, offset });
+      offset += Math.ceil(f.length / 4) * 16;
+    } else {
+      out.push({ ...f, offset });
+      offset += 4;
+    }
+  }
+  return { fields: out, size: Math.max(16, Math.ceil(offset / 16) * 16) };
+}
+
+function packUniforms(fields: UniformField[], values: Record<string, number | ArrayLike<number>>, kernel: string): ArrayBuffer | null {
+  if (fields.length === 0) return null;
+  const layout = uniformLayout(fields);
+  const bytes = new ArrayBuffer(layout.size);
+  const view = new DataView(bytes);
+  for (const f of layout.fields) {
+    const v = values[f.name];
+    if (v === undefined) throw new Error(`kernel ${kernel}: missing uniform '${f.name}'`);
+    if (f.type === 'u32array') {
+      const arr = v as ArrayLike<number>;
+      if (arr.length > f.length) throw new Error(`kernel ${kernel}: uniform '${f.name}' has ${arr.length} > ${f.length} entries`);
+      for (let i = 0; i < arr.length; i++) view.setUint32(f.offset + 4 * i, arr[i]!, true);
+    } else if (f.type === 'f32') view.setFloat32(f.offset, v as number, true);
+    else if (f.type === 'i32') view.setInt32(f.offset, v as number, true);
+    else view.setUint32(f.offset, v as number, true);
+  }
+  return bytes;
+}
+
+function renderWgsl<P>(def: KernelDef<P>, p: P): string {
+  const lines: string[] = [];
+  for (const e of def.enables?.(p) ?? []) lines.push(`enable ${e};`);
+  const bindings = def.bindings(p);
+  bindings.forEach((b, i) => {
+    const access = b.access === 'read' ? 'read' : 'read_write';
+    lines.push(`@group(0) @binding(${i}) var<storage, ${access}> ${b.name}: array<${b.type}>;`);
+  });
+  const fields = def.uniforms?.(p) ?? [];
+  if (fields.length > 0) {
+    const layout = uniformLayout(fields);
+    lines.push('struct Uniforms {');
+    for (const f of layout.fields) {
+      lines.push(f.type === 'u32array' ? `  ${f.name}: array<vec4<u32>, ${Math.ceil(f.length / 4)}>,` : `  ${f.name}: ${f.type},`);
+    }
+    lines.push('};');
+    lines.push(`@group(0) @binding(${bindings.length}) var<uniform> u: Uniforms;`);
+    for (const f of layout.fields) {
+      if (f.type === 'u32array') lines.push(`fn ${f.name}(i: u32) -> u32 { return u.${f.name}[i / 4u][i % 4u]; }`);
+    }
+  }
+  if (def.prelude) lines.push(def.prelude(p));
+  const [x, y, z] = def.workgroupSize(p);
+  lines.push(`@compute @workgroup_size(${x}, ${y}, ${z})`);
+  lines.push(
+    'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,',
+    '        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,',
+    '        @builtin(local_invocation_index) lindex: u32) {',
+  );
+  lines.push(def.body(p));
+  lines.push('}');
+  return lines.join('\n');
+}
+
+/** Largest workgroup count per dimension WebGPU guarantees. */
+export const MAX_WORKGROUPS_PER_DIM = 65535;
+
+/**
+ * Workgroups for `count` independent items, `perWorkgroup` items each, spread over x and y so that
+ * counts above 65535 workgroups still dispatch. Kernels recover the item index with `linearIndex`.
+ */
+export function linearWorkgroups(count: number, perWorkgroup: number): [number, number, number] {
+  const groups = Math.max(1, Math.ceil(count / perWorkgroup));
+  if (groups <= MAX_WORKGROUPS_PER_DIM) return [groups, 1, 1];
+  const y = Math.ceil(groups / MAX_WORKGROUPS_PER_DIM);
+  return [Math.ceil(groups / y), y, 1];
+}
+
+/** WGSL expression: the linear workgroup index for a `linearWorkgroups` dispatch. */
+export const linearWorkgroupIndex = '(wid.x + wid.y * nwg.x)';
+/** WGSL expression: the linear invocation index for a 1-D workgroup of size `wgSize`. */
+export function linearIndex(wgSize: number): string {
+  return `(${linearWorkgroupIndex} * ${wgSize}u + lid.x)`;
+}

@@ -1,0 +1,39 @@
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+
+let tempCounter = 0;
+
+/** A sibling name for `path` that no other writer in this or another process will pick. */
+export function tempNameFor(path: string): string {
+  tempCounter += 1;
+  return `${path}.tmp-${process.pid}-${tempCounter}`;
+}
+
+/**
+ * Writes `parts` one after another to a temporary name, then renames it over `path`, so
+ * readers never see a half-written file even if the process dies midway. Parts are written
+ * separately so that large buffers need not be concatenated in memory first.
+ */
+export function writeFileAtomic(path: string, ...parts: (Uint8Array | string)[]): void {
+  const temp = tempNameFor(path);
+  try {
+    const fd = openSync(temp, 'w');
+    try {
+      for (const part of parts) {
+        const bytes = typeof part === 'string' ? Buffer.from(part, 'utf8') : part;
+        let written = 0;
+        while (written < bytes.length) written += writeSync(fd, bytes, written, bytes.length - written);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+/** True when `error` is a Node system error with the given code (e.g. 'ENOENT'). */
+export function hasErrorCode(error: unknown, code: string): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
+}
