@@ -11,3 +11,6 @@ import { setAutogradOps } from './autograd.js';
 import { onesLike } from './ops/creation/creation.js';
 import { mapBinary } from './ops/elementwise/elementwise.js';
 setAutogradOps({ onesLike, add: (a, b) => mapBinary('add', a, b) });
+export * from './memory-stats.js';
+export * from './nn/index.js';
+export * from './optim/index.js';

@@ -2,3 +2,8 @@ export * from './kernel.js';
 export * from './pipeline-cache.js';
 export * from './elementwise/elementwise.js';
 export * from './reduce/reduce.js';
+export * from './optim/optim.js';
+export * from './matmul/matmul.js';
+export * from './conv2d/index.js';
+export * from './pool/pool.js';
+export * from './batchnorm/batchnorm.js';

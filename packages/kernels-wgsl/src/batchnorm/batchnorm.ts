@@ -1,0 +1,329 @@
+import { defineKernel, linearIndex } from '../kernel.js';
+
+/**
+ * Batch-norm kernels. A tensor is seen per channel in one of two layouts:
+ * - channels-first (NCHW and any [N, C, ...]): [N, C, S] with S the spatial size; a channel's
+ *   elements are N contiguous runs of S. Vectorised along S when S % 4 == 0.
+ * - channels-last (NHWC and rank 2 [N, C]): [R, C] with R = N·S rows; a channel is a column.
+ *   Vectorised along C when C % 4 == 0.
+ * `vec` says the tensor is read as vec4 (the aligned case); otherwise as scalars. Either way a
+ * "vector" below is the unit one step of a loop reads (4 floats or 1).
+ *
+ * Per-channel parameters live in one [4, C] tensor: rows mean, 1/std, scale = weight/std,
+ * shift = bias − mean·scale, so the forward is y = x·scale + shift (then ReLU when fused).
+ * Training forward: partial sums (one pass over x) → channel params (tiny) → apply (one pass).
+ * Backward: partial sums of g' and g'·(x − mean) (one pass over g and x) → channel gradients
+ * (tiny) → dx (one pass), with g' = g masked by the ReLU when fused.
+ */
+export type BnLayout = 'channelsFirst' | 'channelsLast';
+
+export const BN_WG = 64;
+/**
+ * Vectors one invocation sums in the partial-sum pass: the channel's elements are cut into runs
+ * of this many, each giving one partial; the channel-params pass adds the partials. Long enough
+ * to amortise an invocation's setup, short enough to keep both lavapipe cores busy at small C.
+ */
+export const BN_REDUCE_CHUNK = 64;
+/** Vectors one invocation writes in the apply and dx passes (a few vec4 each suits lavapipe). */
+export const BN_APPLY_CHUNK = 8;
+
+/** Parameter-table row offsets (in channels): mean, 1/std, scale, shift. */
+const MEAN_ROW = 0;
+const INVSTD_ROW = 1;
+const SCALE_ROW = 2;
+const SHIFT_ROW = 3;
+
+/** What the partial-sum pass accumulates per channel. */
+export type BnReduceMode =
+  /** Σ(x − K) and Σ(x − K)², K = the channel's first element (a shift that keeps the variance accurate). */
+  | 'stats'
+  /** Σg and Σg·(x − mean). */
+  | 'grad'
+  /** the same with g masked where the fused ReLU was inactive (x·scale + shift ≤ 0). */
+  | 'gradRelu';
+
+export interface BnReduceParams { layout: BnLayout; vec: boolean; mode: BnReduceMode }
+
+const vecType = (vec: boolean): 'vec4<f32>' | 'f32' => (vec ? 'vec4<f32>' : 'f32');
+const horizontalSum = (vec: boolean, e: string) => (vec ? `dot(${e}, vec4<f32>(1.0))` : e);
+
+/** WGSL that loads the per-channel constants the reduce/apply loops need into `mean`, `sc`, `sh`. */
+function channelConstants(p: { layout: BnLayout; vec: boolean }, channel: string, needMean: boolean, needAffine: boolean): string {
+  const T = vecType(p.vec);
+  // Channels-last vec4 reads the table as vec4 (C % 4 == 0, so each row starts on a vec4);
+  // every other case reads scalars and splats them.
+  const rowLen = p.layout === 'channelsLast' && p.vec ? 'u.cv' : 'u.c';
+  const at = (row: number) => `${T}(params[${row}u * ${rowLen} + ${channel}])`;
+  const lines: string[] = [];
+  if (needMean) lines.push(`let mean = ${at(MEAN_ROW)};`);
+  if (needAffine) lines.push(`let sc = ${at(SCALE_ROW)};`, `let sh = ${at(SHIFT_ROW)};`);
+  return lines.join('\n    ');
+}
+
+function accumulate(mode: BnReduceMode, T: string, off: string): string {
+  if (mode === 'stats') return `let d = xs[${off}] - shiftK; a1 += d; a2 += d * d;`;
+  const g = mode === 'gradRelu' ? `select(${T}(0.0), gs[${off}], xv * sc + sh > ${T}(0.0))` : `gs[${off}]`;
+  return `let xv = xs[${off}]; let gv = ${g}; a1 += gv; a2 += gv * (xv - mean);`;
+}
+
+/**
+ * Per-channel partial sums into `partials` laid out [2, P, C] (first quantity, then second).
+ * Channels-first: invocation (c, p) sums vectors p·CHUNK … of channel c, walking its N planes;
+ * channels-last: invocation (p, cv) sums rows p·CHUNK … of column cv.
+ */
+export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
+  name: 'bn_partial_sums',
+  bindings: (p) => [
+    { name: 'xs', type: vecType(p.vec), access: 'read' },
+    ...(p.mode === 'stats' ? [] : [
+      { name: 'gs', type: vecType(p.vec), access: 'read' as const },
+      { name: 'params', type: p.layout === 'channelsLast' && p.vec ? 'vec4<f32>' as const : 'f32' as const, access: 'read' as const },
+    ]),
+    { name: 'partials', type: p.layout === 'channelsLast' && p.vec ? 'vec4<f32>' : 'f32', access: 'read_write' },
+  ],
+  uniforms: (p) => p.layout === 'channelsFirst'
+    ? [
+        { name: 'c', type: 'u32' }, { name: 'parts', type: 'u32' },
+        /** vectors per channel (N·S/V), per plane (S/V), between planes (C·S/V) */
+        { name: 'perChannel', type: 'u32' }, { name: 'sv', type: 'u32' }, { name: 'planeStride', type: 'u32' },
+      ]
+    : [{ name: 'c', type: 'u32' }, { name: 'cv', type: 'u32' }, { name: 'parts', type: 'u32' }, { name: 'rows', type: 'u32' }],
+  workgroupSize: () => [BN_WG, 1, 1],
+  body: (p) => {
+    const T = vecType(p.vec);
+    const constants = p.mode === 'stats'
+      ? (p.layout === 'channelsFirst'
+          ? `let shiftK = ${T}(xs[c * u.sv]${p.vec ? '.x' : ''});`
+          : `let shiftK = xs[cv];`)
+      : channelConstants(p, p.layout === 'channelsFirst' ? 'c' : 'cv', true, p.mode === 'gradRelu');
+    if (p.layout === 'channelsFirst') {
+      return `
+  let idx = ${linearIndex(BN_WG)};
+  if (idx >= u.c * u.parts) { return; }
+  let c = idx / u.parts;
+  let part = idx % u.parts;
+  ${constants}
+  var a1 = ${T}(0.0);
+  var a2 = ${T}(0.0);
+  var j = part * ${BN_REDUCE_CHUNK}u;
+  let jEnd = min(j + ${BN_REDUCE_CHUNK}u, u.perChannel);
+  var plane = j / u.sv;
+  var s = j % u.sv;
+  while (j < jEnd) {
+    let run = min(u.sv - s, jEnd - j);
+    let base = plane * u.planeStride + c * u.sv + s;
+    for (var t = 0u; t < run; t++) {
+      ${accumulate(p.mode, T, 'base + t')}
+    }
+    j += run;
+    plane += 1u;
+    s = 0u;
+  }
+  partials[part * u.c + c] = ${horizontalSum(p.vec, 'a1')};
+  partials[(u.parts + part) * u.c + c] = ${horizontalSum(p.vec, 'a2')};`;
+    }
+    return `
+  let idx = ${linearIndex(BN_WG)};
+  if (idx >= u.cv * u.parts) { return; }
+  let cv = idx % u.cv;
+  let part = idx / u.cv;
+  ${constants}
+  var a1 = ${T}(0.0);
+  var a2 = ${T}(0.0);
+  let rEnd = min((part + 1u) * ${BN_REDUCE_CHUNK}u, u.rows);
+  for (var r = part * ${BN_REDUCE_CHUNK}u; r < rEnd; r++) {
+    ${accumulate(p.mode, T, 'r * u.cv + cv')}
+  }
+  partials[part * u.cv + cv] = a1;
+  partials[(u.parts + part) * u.cv + cv] = a2;`;
+  },
+});
+
+export interface BnChannelParamsParams { training: boolean; hasWeight: boolean; hasBias: boolean }
+
+/**
+ * One invocation per channel fills the [4, C] parameter table. Training: adds the 'stats'
+ * partials into the batch mean and biased variance and updates the running stats in place
+ * (running = (1 − m)·running + m·batch, the variance unbiased by n/(n − 1)); eval: reads them.
+ */
+export const bnChannelParamsKernel = defineKernel<BnChannelParamsParams>({
+  name: 'bn_channel_params',
+  bindings: (p) => [
+    ...(p.training ? [
+      { name: 'xs', type: 'f32' as const, access: 'read' as const },
+      { name: 'partials', type: 'f32' as const, access: 'read' as const },
+    ] : []),
+    { name: 'runningMean', type: 'f32', access: p.training ? 'read_write' : 'read' },
+    { name: 'runningVar', type: 'f32', access: p.training ? 'read_write' : 'read' },
+    ...(p.hasWeight ? [{ name: 'weight', type: 'f32' as const, access: 'read' as const }] : []),
+    ...(p.hasBias ? [{ name: 'bias', type: 'f32' as const, access: 'read' as const }] : []),
+    { name: 'params', type: 'f32', access: 'read_write' },
+  ],
+  uniforms: (p) => [
+    { name: 'c', type: 'u32' }, { name: 'eps', type: 'f32' },
+    ...(p.training ? [
+      { name: 'parts', type: 'u32' as const },
+      /** element offset between the first elements of consecutive channels (S or 1) */
+      { name: 'channelStride', type: 'u32' as const },
+      { name: 'count', type: 'f32' as const },
+      { name: 'momentum', type: 'f32' as const },
+      { name: 'unbias', type: 'f32' as const },
+    ] : []),
+  ],
+  workgroupSize: () => [BN_WG, 1, 1],
+  body: (p) => `
+  let c = ${linearIndex(BN_WG)};
+  if (c >= u.c) { return; }
+  ${p.training ? `var s1 = 0.0;
+  var s2 = 0.0;
+  for (var part = 0u; part < u.parts; part++) {
+    s1 += partials[part * u.c + c];
+    s2 += partials[(u.parts + part) * u.c + c];
+  }
+  let d = s1 / u.count;
+  let mean = xs[c * u.channelStride] + d;
+  let variance = max(s2 / u.count - d * d, 0.0);
+  runningMean[c] = (1.0 - u.momentum) * runningMean[c] + u.momentum * mean;
+  runningVar[c] = (1.0 - u.momentum) * runningVar[c] + u.momentum * variance * u.unbias;` : `let mean = runningMean[c];
+  let variance = runningVar[c];`}
+  let invstd = 1.0 / sqrt(variance + u.eps);
+  let scale = ${p.hasWeight ? 'weight[c] * invstd' : 'invstd'};
+  params[${MEAN_ROW}u * u.c + c] = mean;
+  params[${INVSTD_ROW}u * u.c + c] = invstd;
+  params[${SCALE_ROW}u * u.c + c] = scale;
+  params[${SHIFT_ROW}u * u.c + c] = ${p.hasBias ? 'bias[c]' : '0.0'} - mean * scale;`,
+});
+
+export interface BnApplyParams { layout: BnLayout; vec: boolean; relu: boolean }
+
+/**
+ * The loop shared by the apply and dx passes: each invocation handles BN_APPLY_CHUNK consecutive
+ * vectors, finding its channel with one division and then stepping it along, so the inner loop
+ * has no division. `step` is the per-vector WGSL (index `j`, channel constants loaded by `load`).
+ */
+function perChannelLoop(p: { layout: BnLayout }, load: string, step: string): string {
+  if (p.layout === 'channelsFirst') {
+    return `
+  let first = ${linearIndex(BN_WG)} * ${BN_APPLY_CHUNK}u;
+  if (first >= u.n) { return; }
+  let end = min(first + ${BN_APPLY_CHUNK}u, u.n);
+  var j = first;
+  var c = (j / u.sv) % u.c;
+  var s = j % u.sv;
+  while (j < end) {
+    ${load}
+    let runEnd = min(j + u.sv - s, end);
+    for (; j < runEnd; j++) {
+      ${step}
+    }
+    s = 0u;
+    c = select(c + 1u, 0u, c + 1u == u.c);
+  }`;
+  }
+  return `
+  let first = ${linearIndex(BN_WG)} * ${BN_APPLY_CHUNK}u;
+  if (first >= u.n) { return; }
+  let end = min(first + ${BN_APPLY_CHUNK}u, u.n);
+  var cv = first % u.cv;
+  for (var j = first; j < end; j++) {
+    ${load}
+    ${step}
+    cv = select(cv + 1u, 0u, cv + 1u == u.cv);
+  }`;
+}
+
+function applyUniforms(p: { layout: BnLayout }) {
+  return p.layout === 'channelsFirst'
+    ? [{ name: 'n', type: 'u32' as const }, { name: 'c', type: 'u32' as const }, { name: 'sv', type: 'u32' as const }]
+    : [{ name: 'n', type: 'u32' as const }, { name: 'c', type: 'u32' as const }, { name: 'cv', type: 'u32' as const }];
+}
+
+const paramsType = (p: { layout: BnLayout; vec: boolean }) => (p.layout === 'channelsLast' && p.vec ? 'vec4<f32>' as const : 'f32' as const);
+const channelOf = (p: { layout: BnLayout }) => (p.layout === 'channelsFirst' ? 'c' : 'cv');
+
+/** y = x·scale + shift per channel, then max(·, 0) when the ReLU is fused. `n` counts vectors. */
+export const bnApplyKernel = defineKernel<BnApplyParams>({
+  name: 'bn_apply',
+  bindings: (p) => [
+    { name: 'xs', type: vecType(p.vec), access: 'read' },
+    { name: 'params', type: paramsType(p), access: 'read' },
+    { name: 'ys', type: vecType(p.vec), access: 'read_write' },
+  ],
+  uniforms: applyUniforms,
+  workgroupSize: () => [BN_WG, 1, 1],
+  body: (p) => {
+    const T = vecType(p.vec);
+    const y = p.relu ? `max(xs[j] * sc + sh, ${T}(0.0))` : 'xs[j] * sc + sh';
+    return perChannelLoop(p, channelConstants(p, channelOf(p), false, true), `ys[j] = ${y};`);
+  },
+});
+
+export interface BnGradParams { training: boolean; coefs: boolean; weightGrad: boolean; biasGrad: boolean }
+
+/**
+ * One invocation per channel turns the 'grad' partials into dbias = Σg', dweight = Σg'·x̂
+ * (x̂ = (x − mean)/std) and, in training, the dx coefficients [3, C] (k, k2, k3) of
+ * dx = k·g' + k2·x + k3, which is scale·(g' − mean(g') − x̂·mean(g'·x̂)) expanded.
+ */
+export const bnChannelGradsKernel = defineKernel<BnGradParams>({
+  name: 'bn_channel_grads',
+  bindings: (p) => [
+    { name: 'partials', type: 'f32', access: 'read' },
+    { name: 'params', type: 'f32', access: 'read' },
+    ...(p.coefs ? [{ name: 'coefs', type: 'f32' as const, access: 'read_write' as const }] : []),
+    ...(p.weightGrad ? [{ name: 'dweight', type: 'f32' as const, access: 'read_write' as const }] : []),
+    ...(p.biasGrad ? [{ name: 'dbias', type: 'f32' as const, access: 'read_write' as const }] : []),
+  ],
+  uniforms: () => [{ name: 'c', type: 'u32' }, { name: 'parts', type: 'u32' }, { name: 'count', type: 'f32' }],
+  workgroupSize: () => [BN_WG, 1, 1],
+  body: (p) => `
+  let c = ${linearIndex(BN_WG)};
+  if (c >= u.c) { return; }
+  var sumG = 0.0;
+  var sumGX = 0.0;
+  for (var part = 0u; part < u.parts; part++) {
+    sumG += partials[part * u.c + c];
+    sumGX += partials[(u.parts + part) * u.c + c];
+  }
+  let invstd = params[${INVSTD_ROW}u * u.c + c];
+  ${p.weightGrad ? 'dweight[c] = sumGX * invstd;' : ''}
+  ${p.biasGrad ? 'dbias[c] = sumG;' : ''}
+  ${p.coefs ? `let mean = params[${MEAN_ROW}u * u.c + c];
+  let k = params[${SCALE_ROW}u * u.c + c];
+  let k2 = -k * invstd * invstd * sumGX / u.count;
+  coefs[c] = k;
+  coefs[u.c + c] = k2;
+  coefs[2u * u.c + c] = -k * sumG / u.count - k2 * mean;` : ''}`,
+});
+
+export interface BnDxParams { layout: BnLayout; vec: boolean; relu: boolean; training: boolean }
+
+/** Eval without ReLU needs only g: dx = scale·g. */
+export const dxReadsX = (p: BnDxParams): boolean => p.training || p.relu;
+
+/**
+ * dx per element: training dx = k·g' + k2·x + k3 (coefficients from bn_channel_grads); eval
+ * dx = scale·g'. With the fused ReLU, g' = g where x·scale + shift > 0, else 0.
+ */
+export const bnDxKernel = defineKernel<BnDxParams>({
+  name: 'bn_dx',
+  bindings: (p) => [
+    { name: 'gs', type: vecType(p.vec), access: 'read' },
+    ...(dxReadsX(p) ? [{ name: 'xs', type: vecType(p.vec), access: 'read' as const }] : []),
+    { name: 'params', type: paramsType(p), access: 'read' },
+    ...(p.training ? [{ name: 'coefs', type: paramsType(p), access: 'read' as const }] : []),
+    { name: 'dxs', type: vecType(p.vec), access: 'read_write' },
+  ],
+  uniforms: applyUniforms,
+  workgroupSize: () => [BN_WG, 1, 1],
+  body: (p) => {
+    const T = vecType(p.vec);
+    const ch = channelOf(p);
+    const rowLen = p.layout === 'channelsLast' && p.vec ? 'u.cv' : 'u.c';
+    let load = channelConstants(p, ch, false, p.relu || !p.training);
+    if (p.training) load += `\n    let k = ${T}(coefs[${ch}]);\n    let k2 = ${T}(coefs[${rowLen} + ${ch}]);\n    let k3 = ${T}(coefs[2u * ${rowLen} + ${ch}]);`;
+    const g = p.relu ? `select(${T}(0.0), gs[j], xv * sc + sh > ${T}(0.0))` : 'gs[j]';
+    const dx = p.training ? 'k * gv + k2 * xv + k3' : 'sc * gv';
+    return perChannelLoop(p, load, `${dxReadsX(p) ? 'let xv = xs[j];\n      ' : ''}let gv = ${g};\n      dxs[j] = ${dx};`);
+  },
+});

@@ -1,0 +1,447 @@
+import { defineKernel, linearIndex } from '../kernel.js';
+
+/**
+ * The fast convolution kernels: implicit GEMMs (im2col is never materialised) where each invocation
+ * accumulates a register tile — no workgroup memory and no barriers, which is what a software
+ * adapter such as lavapipe runs well (see tuning.ts). 1×1 convolutions with stride 1 and no padding
+ * skip all tap arithmetic and run as a plain GEMM.
+ */
+export type ConvLayout = 'NCHW' | 'NHWC';
+
+const range = (n: number): number[] => [...Array(n).keys()];
+const lanes = ['x', 'y', 'z', 'w'] as const;
+
+/**
+ * Weight reorder for the GEMMs: wmat[tap][a][b] (b padded with zeros to `BPad`) from w[o][c][kh][kw]
+ * read through `strideA`/`strideB`. Forward: a = in channel, b = out channel; backward-data: a = out
+ * channel, b = in channel. Rows of vec4 along b let the GEMM load four weights at once.
+ */
+export const convWeightMatrixKernel = defineKernel<{ workgroup: number }>({
+  name: 'conv2d_weight_matrix',
+  bindings: () => [
+    { name: 'w', type: 'f32', access: 'read' },
+    { name: 'wmat', type: 'f32', access: 'read_write' },
+  ],
+  uniforms: () => [
+    { name: 'A', type: 'u32' }, { name: 'B', type: 'u32' }, { name: 'BPad', type: 'u32' },
+    { name: 'strideA', type: 'u32' }, { name: 'strideB', type: 'u32' }, { name: 'total', type: 'u32' },
+  ],
+  workgroupSize: (p) => [p.workgroup, 1, 1],
+  body: (p) => `
+  let i = ${linearIndex(p.workgroup)};
+  if (i >= u.total) { return; }
+  let b = i % u.BPad;
+  let a = (i / u.BPad) % u.A;
+  let tap = i / (u.BPad * u.A);
+  let value = w[a * u.strideA + min(b, u.B - 1u) * u.strideB + tap];
+  wmat[i] = select(0.0, value, b < u.B);`,
+});
+
+export interface ConvGemmParams {
+  /** forward: src = x, dst = y. backwardData: src = dy, dst = dx, each tap mapped backwards. */
+  mode: 'forward' | 'backwardData';
+  layout: ConvLayout;
+  /** destination pixels per invocation (a multiple of 4). */
+  tilePixels: number;
+  /** destination channels per invocation (a multiple of 4). */
+  tileChannels: number;
+  workgroup: number;
+  /** 1×1 kernel, stride 1, no padding: source pixel = destination pixel, no tap loop. */
+  pointwise: boolean;
+  /** NHWC: source channels % 4 == 0 (4 channels per load). NCHW (pointwise only): H·W % 4 == 0 (4 pixels per load). */
+  srcVec4: boolean;
+  /** NHWC: destination channels % 4 == 0. NCHW: destination H·W % 4 == 0 (4 pixels per store). */
+  dstVec4: boolean;
+  bias: boolean;
+}
+
+/**
+ * dst[p, d] = Σ_{tap, s} src[source pixel of p at tap, s] · wmat[tap, s, d] over a tile of
+ * `tilePixels` destination pixels × `tileChannels` destination channels. The accumulators are vec4
+ * along d; a source value is loaded once per tile row and reused across the whole row.
+ * Uniforms: source (Hs, Ws, Cs) and destination (Hd, Wd, Cd) sizes, the kernel (KH, KW, strides,
+ * top/left padding), `pixels` = N·Hd·Wd, `tilesP` = pixel tiles, `tiles` = all tiles, `wRow4` =
+ * vec4s per wmat row.
+ */
+export const convGemmKernel = defineKernel<ConvGemmParams>({
+  name: 'conv2d_gemm',
+  bindings: (p) => [
+    { name: 'src', type: p.srcVec4 ? 'vec4<f32>' : 'f32', access: 'read' },
+    { name: 'wmat', type: 'vec4<f32>', access: 'read' },
+    ...(p.bias ? [{ name: 'bias', type: 'f32' as const, access: 'read' as const }] : []),
+    { name: 'dst', type: p.dstVec4 ? 'vec4<f32>' : 'f32', access: 'read_write' },
+  ],
+  uniforms: () => [
+    { name: 'Hs', type: 'u32' }, { name: 'Ws', type: 'u32' }, { name: 'Cs', type: 'u32' },
+    { name: 'Hd', type: 'u32' }, { name: 'Wd', type: 'u32' }, { name: 'Cd', type: 'u32' },
+    { name: 'KH', type: 'u32' }, { name: 'KW', type: 'u32' },
+    { name: 'strideH', type: 'u32' }, { name: 'strideW', type: 'u32' },
+    { name: 'padTop', type: 'u32' }, { name: 'padLeft', type: 'u32' },
+    { name: 'pixels', type: 'u32' }, { name: 'tilesP', type: 'u32' }, { name: 'tiles', type: 'u32' },
+    { name: 'wRow4', type: 'u32' },
+  ],
+  workgroupSize: (p) => [p.workgroup, 1, 1],
+  prelude: (p) => p.bias
+    ? 'fn biasAt(o: u32) -> f32 { return select(0.0, bias[min(o, u.Cd - 1u)], o < u.Cd); }'
+    : '',
+  body: (p) => gemmBody(p),
+});
+
+function gemmBody(p: ConvGemmParams): string {
+  const TP = p.tilePixels;
+  const TO4 = p.tileChannels / 4;
+  if (TP % 4 !== 0 || p.tileChannels % 4 !== 0) throw new Error(`conv2d_gemm: tile ${TP}×${p.tileChannels} must be multiples of 4`);
+  if (p.layout === 'NCHW' && p.srcVec4 && !p.pointwise) throw new Error('conv2d_gemm: NCHW vec4 source loads need a pointwise convolution');
+  const pix = range(TP);
+  const cols = range(TO4);
+  const nchw = p.layout === 'NCHW';
+  const L: string[] = [];
+  L.push(`let t = ${linearIndex(p.workgroup)};`);
+  L.push('if (t >= u.tiles) { return; }');
+  L.push(`let pFirst = (t % u.tilesP) * ${TP}u;`);
+  L.push(`let og0 = (t / u.tilesP) * ${TO4}u;`);
+  L.push('let HWd = u.Hd * u.Wd;');
+  L.push('let HWs = u.Hs * u.Ws;');
+  // Pixels past the end are clamped onto the last one: they load valid memory and are not stored.
+  for (const i of pix) {
+    L.push(`let p${i} = min(pFirst + ${i}u, u.pixels - 1u);`);
+    L.push(`let n${i} = p${i} / HWd;`);
+    L.push(`let hw${i} = p${i} % HWd;`);
+    if (!p.pointwise) L.push(`let hd${i} = hw${i} / u.Wd;`, `let wd${i} = hw${i} % u.Wd;`);
+  }
+  for (const i of pix) for (const j of cols) L.push(`var acc${i}_${j} = vec4<f32>(0.0);`);
+
+  // One channel step: load the source values of every tile pixel, then the weight rows, then FMA.
+  // `loads` declares x values; `xOf(i, sub)` is pixel i's value for sub-channel `sub` of the step.
+  const channelStep = (loads: string[], subs: number, xOf: (i: number, sub: number) => string): string[] => {
+    const out = [...loads];
+    for (let sub = 0; sub < subs; sub++) {
+      for (const j of cols) out.push(`let w${sub}_${j} = wmat[wIdx + ${j}u];`);
+      out.push('wIdx += u.wRow4;');
+      for (const i of pix) for (const j of cols) out.push(`acc${i}_${j} = fma(vec4<f32>(${xOf(i, sub)}), w${sub}_${j}, acc${i}_${j});`);
+    }
+    return out;
+  };
+  const indent = (lines: string[], by: string): string[] => lines.map((l) => by + l);
+
+  if (p.pointwise) {
+    L.push('var wIdx = og0;');
+    if (!nchw) {
+      if (p.srcVec4) {
+        for (const i of pix) L.push(`let base${i} = p${i} * (u.Cs / 4u);`);
+        L.push('for (var c = 0u; c < u.Cs / 4u; c++) {');
+        L.push(...indent(channelStep(pix.map((i) => `let x${i} = src[base${i} + c];`), 4, (i, s) => `x${i}.${lanes[s]}`), '  '));
+      } else {
+        for (const i of pix) L.push(`let base${i} = p${i} * u.Cs;`);
+        L.push('for (var c = 0u; c < u.Cs; c++) {');
+        L.push(...indent(channelStep(pix.map((i) => `let x${i} = src[base${i} + c];`), 1, (i) => `x${i}`), '  '));
+      }
+    } else if (p.srcVec4) {
+      // Four consecutive pixels of one image share a vec4 (H·W % 4 == 0, tiles start at multiples of 4).
+      const groups = range(TP / 4);
+      for (const g of groups) L.push(`var base${g} = (n${4 * g} * u.Cs * HWs + hw${4 * g}) / 4u;`);
+      L.push('for (var c = 0u; c < u.Cs; c++) {');
+      L.push(...indent(channelStep(groups.map((g) => `let x${g} = src[base${g}];`), 1, (i) => `x${i >> 2}.${lanes[i & 3]}`), '  '));
+      for (const g of groups) L.push(`  base${g} += HWs / 4u;`);
+    } else {
+      for (const i of pix) L.push(`var base${i} = n${i} * u.Cs * HWs + hw${i};`);
+      L.push('for (var c = 0u; c < u.Cs; c++) {');
+      L.push(...indent(channelStep(pix.map((i) => `let x${i} = src[base${i}];`), 1, (i) => `x${i}`), '  '));
+      for (const i of pix) L.push(`  base${i} += HWs;`);
+    }
+    L.push('}');
+  } else {
+    L.push('for (var kh = 0u; kh < u.KH; kh++) {');
+    L.push('for (var kw = 0u; kw < u.KW; kw++) {');
+    L.push('var wIdx = (kh * u.KW + kw) * u.Cs * u.wRow4 + og0;');
+    for (const i of pix) {
+      if (p.mode === 'forward') {
+        L.push(`let sh${i} = i32(hd${i} * u.strideH + kh) - i32(u.padTop);`);
+        L.push(`let sw${i} = i32(wd${i} * u.strideW + kw) - i32(u.padLeft);`);
+        L.push(`let ok${i} = sh${i} >= 0 && sh${i} < i32(u.Hs) && sw${i} >= 0 && sw${i} < i32(u.Ws);`);
+      } else {
+        // dst pixel (hd) receives from source pixel sh where sh·stride + kh − pad = hd.
+        L.push(`let th${i} = i32(hd${i} + u.padTop) - i32(kh);`);
+        L.push(`let tw${i} = i32(wd${i} + u.padLeft) - i32(kw);`);
+        L.push(`let sh${i} = th${i} / i32(u.strideH);`);
+        L.push(`let sw${i} = tw${i} / i32(u.strideW);`);
+        L.push(`let ok${i} = th${i} >= 0 && tw${i} >= 0 && sh${i} * i32(u.strideH) == th${i} && sw${i} * i32(u.strideW) == tw${i} && sh${i} < i32(u.Hs) && sw${i} < i32(u.Ws);`);
+      }
+      const pixelOffset = nchw
+        ? `n${i} * u.Cs * HWs + u32(sh${i}) * u.Ws + u32(sw${i})`
+        : `((n${i} * u.Hs + u32(sh${i})) * u.Ws + u32(sw${i})) * ${p.srcVec4 ? '(u.Cs / 4u)' : 'u.Cs'}`;
+      L.push(`${nchw ? 'var' : 'let'} base${i} = select(0u, ${pixelOffset}, ok${i});`);
+    }
+    const zero = p.srcVec4 ? 'vec4<f32>(0.0)' : '0.0';
+    const loads = pix.map((i) => `let x${i} = select(${zero}, src[base${i}${nchw ? '' : ' + c'}], ok${i});`);
+    if (p.srcVec4) {
+      L.push('for (var c = 0u; c < u.Cs / 4u; c++) {');
+      L.push(...indent(channelStep(loads, 4, (i, s) => `x${i}.${lanes[s]}`), '  '));
+    } else {
+      L.push('for (var c = 0u; c < u.Cs; c++) {');
+      L.push(...indent(channelStep(loads, 1, (i) => `x${i}`), '  '));
+      if (nchw) for (const i of pix) L.push(`  base${i} += HWs;`);
+    }
+    L.push('}', '}', '}');
+  }
+
+  // Stores (with the bias folded in).
+  const biasVec = (j: number) => (p.bias ? ` + vec4<f32>(${range(4).map((k) => `biasAt(o${j} + ${k}u)`).join(', ')})` : '');
+  for (const j of cols) L.push(`let o${j} = (og0 + ${j}u) * 4u;`);
+  for (const j of cols) L.push(`let b${j} = vec4<f32>(0.0)${biasVec(j)};`);
+  if (!nchw) {
+    for (const i of pix) {
+      L.push(`if (pFirst + ${i}u < u.pixels) {`);
+      for (const j of cols) {
+        if (p.dstVec4) L.push(`  if (o${j} < u.Cd) { dst[p${i} * (u.Cd / 4u) + og0 + ${j}u] = acc${i}_${j} + b${j}; }`);
+        else for (const k of range(4)) L.push(`  if (o${j} + ${k}u < u.Cd) { dst[p${i} * u.Cd + o${j} + ${k}u] = acc${i}_${j}.${lanes[k]} + b${j}.${lanes[k]}; }`);
+      }
+      L.push('}');
+    }
+  } else if (p.dstVec4) {
+    for (const g of range(TP / 4)) {
+      L.push(`if (pFirst + ${4 * g}u < u.pixels) {`);
+      L.push(`  let dbase${g} = n${4 * g} * u.Cd * HWd + hw${4 * g};`);
+      for (const j of cols) {
+        for (const k of range(4)) {
+          const v = range(4).map((q) => `acc${4 * g + q}_${j}.${lanes[k]}`).join(', ');
+          L.push(`  if (o${j} + ${k}u < u.Cd) { dst[(dbase${g} + (o${j} + ${k}u) * HWd) / 4u] = vec4<f32>(${v}) + b${j}.${lanes[k]}; }`);
+        }
+      }
+      L.push('}');
+    }
+  } else {
+    for (const i of pix) {
+      L.push(`if (pFirst + ${i}u < u.pixels) {`);
+      for (const j of cols) for (const k of range(4)) {
+        L.push(`  if (o${j} + ${k}u < u.Cd) { dst[(n${i} * u.Cd + o${j} + ${k}u) * HWd + hw${i}] = acc${i}_${j}.${lanes[k]} + b${j}.${lanes[k]}; }`);
+      }
+      L.push('}');
+    }
+  }
+  return L.map((l) => '  ' + l).join('\n');
+}
+
+export interface ConvFilterParams {
+  layout: ConvLayout;
+  /** input channels per invocation. */
+  tileIn: number;
+  /** output channels per invocation (a multiple of 4). */
+  tileOut: number;
+  workgroup: number;
+  pointwise: boolean;
+  /**
+   * NCHW only: output H·W % 4 == 0 (and, unless pointwise, output W % 4 == 0): four pixels per
+   * step, dy loaded as vec4 along pixels (and x too when pointwise).
+   */
+  fourPixels: boolean;
+  /** NHWC only: C % 4 == 0 and tileIn % 4 == 0, x loaded as vec4 along channels. */
+  xVec4: boolean;
+  /** NHWC only: O % 4 == 0, dy loaded as vec4 along channels. */
+  dyVec4: boolean;
+}
+
+/**
+ * Partial filter gradients: partial[chunk][tap][c][o] = Σ over the chunk's pixels p (of N·OH·OW) of
+ * x[source pixel of p at tap, c] · dy[p, o], for a tile of `tileIn` × `tileOut` channels at one tap.
+ * `convPartialSumKernel` then sums the chunks and writes [O, C, KH, KW]. Splitting the reduction
+ * over pixels keeps every invocation's loop short and gives enough invocations to fill the device,
+ * without atomics.
+ */
+export const convFilterPartialKernel = defineKernel<ConvFilterParams>({
+  name: 'conv2d_filter_partial',
+  bindings: (p) => [
+    { name: 'x', type: p.xVec4 || (p.fourPixels && p.pointwise) ? 'vec4<f32>' : 'f32', access: 'read' },
+    { name: 'dy', type: p.dyVec4 || p.fourPixels ? 'vec4<f32>' : 'f32', access: 'read' },
+    { name: 'partial', type: 'vec4<f32>', access: 'read_write' },
+  ],
+  uniforms: () => [
+    { name: 'C', type: 'u32' }, { name: 'H', type: 'u32' }, { name: 'W', type: 'u32' }, { name: 'O', type: 'u32' },
+    { name: 'KW', type: 'u32' }, { name: 'OH', type: 'u32' }, { name: 'OW', type: 'u32' },
+    { name: 'strideH', type: 'u32' }, { name: 'strideW', type: 'u32' },
+    { name: 'padTop', type: 'u32' }, { name: 'padLeft', type: 'u32' },
+    { name: 'pixels', type: 'u32' }, { name: 'chunk', type: 'u32' }, { name: 'taps', type: 'u32' },
+    { name: 'inTiles', type: 'u32' }, { name: 'outTiles', type: 'u32' }, { name: 'total', type: 'u32' },
+  ],
+  workgroupSize: (p) => [p.workgroup, 1, 1],
+  body: (p) => filterBody(p),
+});
+
+function filterBody(p: ConvFilterParams): string {
+  const TC = p.tileIn;
+  const TO4 = p.tileOut / 4;
+  const nchw = p.layout === 'NCHW';
+  if (p.tileOut % 4 !== 0) throw new Error(`conv2d_filter_partial: tileOut ${p.tileOut} must be a multiple of 4`);
+  if (nchw ? p.xVec4 || p.dyVec4 : p.fourPixels) throw new Error('conv2d_filter_partial: flags do not match the layout');
+  if (p.xVec4 && TC % 4 !== 0) throw new Error('conv2d_filter_partial: vec4 x loads need tileIn % 4 == 0');
+  const ins = range(TC);
+  const cols = range(TO4);
+  const L: string[] = [];
+  L.push(`let t = ${linearIndex(p.workgroup)};`);
+  L.push('if (t >= u.total) { return; }');
+  L.push('let ot = t % u.outTiles;');
+  L.push('let ct = (t / u.outTiles) % u.inTiles;');
+  L.push('let tap = (t / (u.outTiles * u.inTiles)) % u.taps;');
+  L.push('let chunk = t / (u.outTiles * u.inTiles * u.taps);');
+  L.push('let kh = tap / u.KW;');
+  L.push('let kw = tap % u.KW;');
+  L.push(`let cFirst = ct * ${TC}u;`);
+  L.push(`let oFirst = ot * ${p.tileOut}u;`);
+  L.push('let HW = u.H * u.W;');
+  L.push('let OHW = u.OH * u.OW;');
+  L.push('let pStart = chunk * u.chunk;');
+  L.push('let pEnd = min(pStart + u.chunk, u.pixels);');
+  // Channels past the end are clamped: their rows are computed from valid memory and not stored.
+  for (const i of ins) L.push(`let c${i} = min(cFirst + ${i}u, u.C - 1u);`);
+  for (const k of range(p.tileOut)) L.push(`let o${k} = min(oFirst + ${k}u, u.O - 1u);`);
+  for (const i of ins) for (const j of cols) L.push(`var acc${i}_${j} = vec4<f32>(0.0);`);
+  // Position of the current pixel, advanced incrementally (no division in the loop).
+  L.push('var n = pStart / OHW;');
+  L.push('var hw = pStart % OHW;');
+  L.push('var oh = hw / u.OW;');
+  L.push('var ow = hw % u.OW;');
+  const step = p.fourPixels ? 4 : 1;
+  L.push(`for (var pix = pStart; pix < pEnd; pix += ${step}u) {`);
+  const B: string[] = [];
+  const sourcePixel = (q: string, ohq: string, owq: string) => [
+    `let sh${q} = i32(${ohq} * u.strideH + kh) - i32(u.padTop);`,
+    `let sw${q} = i32(${owq} * u.strideW + kw) - i32(u.padLeft);`,
+    `let ok${q} = sh${q} >= 0 && sh${q} < i32(u.H) && sw${q} >= 0 && sw${q} < i32(u.W);`,
+  ];
+  if (!nchw) {
+    // NHWC: one pixel per step; x row at the tap's source pixel, dy row at pix.
+    if (p.pointwise) B.push('let ok = true;', 'let xPix = pix;');
+    else B.push(...sourcePixel('', 'oh', 'ow'), 'let xPix = select(0u, (n * u.H + u32(sh)) * u.W + u32(sw), ok);');
+    if (p.xVec4) {
+      for (const q of range(TC / 4)) {
+        B.push(`let xv${q} = select(vec4<f32>(0.0), x[xPix * (u.C / 4u) + c${4 * q} / 4u], ok);`);
+      }
+    } else {
+      for (const i of ins) B.push(`let xs${i} = select(0.0, x[xPix * u.C + c${i}], ok);`);
+    }
+    const xOf = (i: number) => (p.xVec4 ? `xv${i >> 2}.${lanes[i & 3]}` : `xs${i}`);
+    for (const j of cols) {
+      if (p.dyVec4) B.push(`let g${j} = dy[pix * (u.O / 4u) + o${4 * j} / 4u];`);
+      else B.push(`let g${j} = vec4<f32>(${range(4).map((k) => `dy[pix * u.O + o${4 * j + k}]`).join(', ')});`);
+    }
+    for (const i of ins) for (const j of cols) B.push(`acc${i}_${j} = fma(vec4<f32>(${xOf(i)}), g${j}, acc${i}_${j});`);
+    B.push('ow += 1u;', 'if (ow == u.OW) { ow = 0u; oh += 1u; if (oh == u.OH) { oh = 0u; n += 1u; } }');
+  } else if (p.fourPixels) {
+    // NCHW, four pixels of one image per step (they share a row unless pointwise).
+    for (const k of range(p.tileOut)) B.push(`let g${k} = dy[((n * u.O + o${k}) * OHW + hw) / 4u];`);
+    if (p.pointwise) {
+      for (const i of ins) B.push(`let xv${i} = x[((n * u.C + c${i}) * HW + hw) / 4u];`);
+    } else {
+      for (const q of range(4)) {
+        B.push(...sourcePixel(`${q}`, 'oh', `(ow + ${q}u)`));
+        B.push(`let xPix${q} = select(0u, u32(sh${q}) * u.W + u32(sw${q}), ok${q});`);
+      }
+      for (const i of ins) {
+        B.push(`let xRow${i} = (n * u.C + c${i}) * HW;`);
+        B.push(`let xv${i} = vec4<f32>(${range(4).map((q) => `select(0.0, x[xRow${i} + xPix${q}], ok${q})`).join(', ')});`);
+      }
+    }
+    for (const q of range(4)) {
+      for (const j of cols) B.push(`let g${j}_${q} = vec4<f32>(${range(4).map((k) => `g${4 * j + k}.${lanes[q]}`).join(', ')});`);
+      for (const i of ins) for (const j of cols) B.push(`acc${i}_${j} = fma(vec4<f32>(xv${i}.${lanes[q]}), g${j}_${q}, acc${i}_${j});`);
+    }
+    B.push('hw += 4u;');
+    if (!p.pointwise) B.push('ow += 4u;', 'if (ow == u.OW) { ow = 0u; oh += 1u; }');
+    B.push('if (hw == OHW) { hw = 0u; oh = 0u; ow = 0u; n += 1u; }');
+  } else {
+    // NCHW, one pixel per step, scalar loads.
+    for (const j of cols) B.push(`let g${j} = vec4<f32>(${range(4).map((k) => `dy[(n * u.O + o${4 * j + k}) * OHW + hw]`).join(', ')});`);
+    if (p.pointwise) B.push('let ok = true;', 'let xPix = hw;');
+    else B.push(...sourcePixel('', 'oh', 'ow'), 'let xPix = select(0u, u32(sh) * u.W + u32(sw), ok);');
+    for (const i of ins) B.push(`let xs${i} = select(0.0, x[(n * u.C + c${i}) * HW + xPix], ok);`);
+    for (const i of ins) for (const j of cols) B.push(`acc${i}_${j} = fma(vec4<f32>(xs${i}), g${j}, acc${i}_${j});`);
+    B.push('hw += 1u;', 'ow += 1u;', 'if (ow == u.OW) { ow = 0u; oh += 1u; }', 'if (hw == OHW) { hw = 0u; oh = 0u; n += 1u; }');
+  }
+  L.push(...B.map((l) => '  ' + l));
+  L.push('}');
+  L.push(`let row0 = (chunk * u.taps + tap) * u.C;`);
+  L.push(`let rowVec4s = u.outTiles * ${TO4}u;`);
+  for (const i of ins) {
+    L.push(`if (cFirst + ${i}u < u.C) {`);
+    for (const j of cols) L.push(`  partial[(row0 + cFirst + ${i}u) * rowVec4s + ot * ${TO4}u + ${j}u] = acc${i}_${j};`);
+    L.push('}');
+  }
+  return L.map((l) => '  ' + l).join('\n');
+}
+
+/**
+ * Bias gradient partials: partial[chunk][o] = Σ over the chunk's pixels of dy[p, o], four channels
+ * per invocation. NHWC with O % 4 == 0 loads vec4 along channels; NCHW with OH·OW % 4 == 0 loads vec4
+ * along pixels (`vec4`).
+ */
+export const convBiasPartialKernel = defineKernel<{ layout: ConvLayout; vec4: boolean; workgroup: number }>({
+  name: 'conv2d_bias_partial',
+  bindings: (p) => [
+    { name: 'dy', type: p.vec4 ? 'vec4<f32>' : 'f32', access: 'read' },
+    { name: 'partial', type: 'vec4<f32>', access: 'read_write' },
+  ],
+  uniforms: () => [
+    { name: 'O', type: 'u32' }, { name: 'OHW', type: 'u32' }, { name: 'pixels', type: 'u32' },
+    { name: 'chunk', type: 'u32' }, { name: 'groups', type: 'u32' }, { name: 'total', type: 'u32' },
+  ],
+  workgroupSize: (p) => [p.workgroup, 1, 1],
+  body: (p) => {
+    const ks = range(4);
+    const head = `
+  let t = ${linearIndex(p.workgroup)};
+  if (t >= u.total) { return; }
+  let og = t % u.groups;
+  let chunk = t / u.groups;
+  let pStart = chunk * u.chunk;
+  let pEnd = min(pStart + u.chunk, u.pixels);
+${ks.map((k) => `  let o${k} = min(og * 4u + ${k}u, u.O - 1u);`).join('\n')}`;
+    if (p.layout === 'NHWC') {
+      const load = p.vec4 ? 'dy[pix * (u.O / 4u) + og]' : `vec4<f32>(${ks.map((k) => `dy[pix * u.O + o${k}]`).join(', ')})`;
+      return `${head}
+  var acc = vec4<f32>(0.0);
+  for (var pix = pStart; pix < pEnd; pix++) { acc += ${load}; }
+  partial[chunk * u.groups + og] = acc;`;
+    }
+    const step = p.vec4 ? 4 : 1;
+    const zero = p.vec4 ? 'vec4<f32>(0.0)' : '0.0';
+    const index = (k: number) => `${p.vec4 ? '(' : ''}(n * u.O + o${k}) * u.OHW + hw${p.vec4 ? ') / 4u' : ''}`;
+    const total = (k: number) => (p.vec4 ? `dot(acc${k}, vec4<f32>(1.0))` : `acc${k}`);
+    return `${head}
+${ks.map((k) => `  var acc${k} = ${zero};`).join('\n')}
+  var n = pStart / u.OHW;
+  var hw = pStart % u.OHW;
+  for (var pix = pStart; pix < pEnd; pix += ${step}u) {
+${ks.map((k) => `    acc${k} += dy[${index(k)}];`).join('\n')}
+    hw += ${step}u;
+    if (hw == u.OHW) { hw = 0u; n += 1u; }
+  }
+  partial[chunk * u.groups + og] = vec4<f32>(${ks.map(total).join(', ')});`;
+  },
+});
+
+/**
+ * Sums the chunk partials [chunks][rows][groups·4] and writes out[(o·C + c)·taps + tap] for row =
+ * tap·C + c: the filter gradient in [O, C, KH, KW] order (bias gradient: rows = C = taps = 1).
+ */
+export const convPartialSumKernel = defineKernel<{ workgroup: number }>({
+  name: 'conv2d_partial_sum',
+  bindings: () => [
+    { name: 'partial', type: 'vec4<f32>', access: 'read' },
+    { name: 'out', type: 'f32', access: 'read_write' },
+  ],
+  uniforms: () => [
+    { name: 'rows', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'taps', type: 'u32' }, { name: 'O', type: 'u32' },
+    { name: 'rowVec4s', type: 'u32' }, { name: 'groups', type: 'u32' }, { name: 'chunks', type: 'u32' }, { name: 'total', type: 'u32' },
+  ],
+  workgroupSize: (p) => [p.workgroup, 1, 1],
+  body: (p) => `
+  let i = ${linearIndex(p.workgroup)};
+  if (i >= u.total) { return; }
+  let og = i % u.groups;
+  let row = i / u.groups;
+  var acc = vec4<f32>(0.0);
+  for (var s = 0u; s < u.chunks; s++) { acc += partial[(s * u.rows + row) * u.rowVec4s + og]; }
+  let c = row % u.C;
+  let tap = row / u.C;
+${range(4).map((k) => `  if (og * 4u + ${k}u < u.O) { out[((og * 4u + ${k}u) * u.C + c) * u.taps + tap] = acc.${lanes[k]}; }`).join('\n')}`,
+});

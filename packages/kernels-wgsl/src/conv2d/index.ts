@@ -1,0 +1,3 @@
+export * from './tuning.js';
+export * from './simple.js';
+export * from './gemm.js';

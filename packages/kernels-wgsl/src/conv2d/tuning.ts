@@ -1,0 +1,57 @@
+/**
+ * Tile shapes and workgroup sizes of the fast convolution kernels. Each invocation computes a
+ * register tile (no workgroup memory, no barriers): on a software adapter (lavapipe runs every
+ * invocation as one SIMD lane of a CPU thread) loads are the expensive part, so a tile reuses every
+ * loaded value across a whole row or column of multiply-adds.
+ */
+export interface ConvGemmTile {
+  /** output pixels per invocation (a multiple of 4: NCHW stores 4 pixels as one vec4). */
+  pixels: number;
+  /** output channels per invocation (a multiple of 4: channels are accumulated as vec4). */
+  channels: number;
+  /** invocations per workgroup. */
+  workgroup: number;
+}
+
+export interface ConvFilterTile {
+  /** input channels (rows of the filter gradient) per invocation. */
+  inChannels: number;
+  /** output channels per invocation (a multiple of 4). */
+  outChannels: number;
+  workgroup: number;
+  /**
+   * Pixels (over batch × output height × width) one invocation sums before writing its partial
+   * result; the partials are summed by a second kernel. A multiple of 4.
+   */
+  chunkPixels: number;
+}
+
+export interface ConvTuning {
+  /** forward and backward-data (both are an implicit GEMM over taps × source channels). */
+  gemm: ConvGemmTile;
+  backwardFilter: ConvFilterTile;
+  /** invocations per workgroup of the small helper kernels (weight reorder, partial sums, bias). */
+  helperWorkgroup: number;
+}
+
+/** Measured on lavapipe (llvmpipe, 2 cores) with the SqueezeNet-on-CIFAR shapes at batch 32. */
+export const SOFTWARE_CONV_TUNING: ConvTuning = {
+  gemm: { pixels: 8, channels: 8, workgroup: 16 },
+  backwardFilter: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 256 },
+  helperWorkgroup: 64,
+};
+
+/**
+ * Not measured (no hardware adapter was available): smaller tiles keep register pressure low and
+ * 64-wide workgroups fill a SIMD unit on common GPUs.
+ */
+export const HARDWARE_CONV_TUNING: ConvTuning = {
+  gemm: { pixels: 4, channels: 8, workgroup: 64 },
+  backwardFilter: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 512 },
+  helperWorkgroup: 64,
+};
+
+/** The tuning for an adapter, from its description (`software`: lavapipe, SwiftShader, WARP). */
+export function convTuningFor(adapter: { software: boolean }): ConvTuning {
+  return adapter.software ? SOFTWARE_CONV_TUNING : HARDWARE_CONV_TUNING;
+}

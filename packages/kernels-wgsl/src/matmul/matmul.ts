@@ -1,0 +1,211 @@
+import { defineKernel, type BufferBinding, type UniformField } from '../kernel.js';
+
+/**
+ * GEMM kernels: C[b] (+)= op(A[b]) · op(B[b]) for b < batch, where op(A) is [M, K] and op(B) is
+ * [K, N]. With `transA` A is stored [K, M] (so A·… reads Aᵀ without materialising it); with
+ * `transB` B is stored [N, K]. All matrices are row-major and dense; element (r, c) of a stored
+ * [R, C] matrix is at `offset + batch·batchStride + r·C + c` (a batch stride of 0 broadcasts).
+ */
+export interface GemmLayout {
+  transA: boolean;
+  transB: boolean;
+  /** C += A·B instead of C = A·B. */
+  accumulate: boolean;
+}
+
+const GEMM_UNIFORMS: UniformField[] = [
+  { name: 'M', type: 'u32' }, { name: 'N', type: 'u32' }, { name: 'K', type: 'u32' },
+  { name: 'aOffset', type: 'u32' }, { name: 'bOffset', type: 'u32' }, { name: 'cOffset', type: 'u32' },
+  { name: 'aBatchStride', type: 'u32' }, { name: 'bBatchStride', type: 'u32' }, { name: 'cBatchStride', type: 'u32' },
+];
+
+/** WGSL: index of op(A)(m, k) and op(B)(k, n) in the flat (scalar) arrays, batch bases included. */
+const INDEX_HELPERS = (p: GemmLayout) => `
+fn aIndex(base: u32, m: u32, k: u32) -> u32 { return ${p.transA ? 'base + k * u.M + m' : 'base + m * u.K + k'}; }
+fn bIndex(base: u32, k: u32, n: u32) -> u32 { return ${p.transB ? 'base + n * u.K + k' : 'base + k * u.N + n'}; }`;
+
+/** Workgroup of the one-output-per-invocation oracle. */
+export const SIMPLE_GEMM_WG: [number, number, number] = [8, 8, 1];
+
+/**
+ * The oracle: one output per invocation, scalar loads, a plain k loop. Slow but obviously right;
+ * tests compare the fast kernel against it. Dispatch [ceil(N/8), ceil(M/8), batch].
+ */
+export const simpleGemmKernel = defineKernel<GemmLayout>({
+  name: 'gemm_simple',
+  bindings: () => [
+    { name: 'A', type: 'f32', access: 'read' },
+    { name: 'B', type: 'f32', access: 'read' },
+    { name: 'C', type: 'f32', access: 'read_write' },
+  ],
+  uniforms: () => GEMM_UNIFORMS,
+  workgroupSize: () => SIMPLE_GEMM_WG,
+  prelude: INDEX_HELPERS,
+  body: (p) => `
+  let n = gid.x;
+  let m = gid.y;
+  if (m >= u.M || n >= u.N) { return; }
+  let aBase = u.aOffset + wid.z * u.aBatchStride;
+  let bBase = u.bOffset + wid.z * u.bBatchStride;
+  var acc = 0.0;
+  for (var k = 0u; k < u.K; k++) {
+    acc += A[aIndex(aBase, m, k)] * B[bIndex(bBase, k, n)];
+  }
+  let ci = u.cOffset + wid.z * u.cBatchStride + m * u.N + n;
+  C[ci] = ${p.accumulate ? 'C[ci] + acc' : 'acc'};`,
+});
+
+/** Register tile of the fast kernel: rows × columns of C per invocation, and its workgroup. */
+export interface GemmTile {
+  /** rows of C per invocation (a multiple of 4 when A is transposed and vector-loaded). */
+  rows: number;
+  /** columns of C per invocation, a multiple of 4 (held as vec4s). */
+  cols: number;
+  /** invocations per (1-D) workgroup. */
+  wg: number;
+  /**
+   * The axis a workgroup's invocations spread along; the other coordinate is the same for the whole
+   * workgroup, so its operand's loads have uniform addresses (lavapipe then loads once instead of
+   * gathering per SIMD lane).
+   */
+  lanes: 'm' | 'n';
+}
+
+export interface FastGemmParams extends GemmLayout {
+  tile: GemmTile;
+  /**
+   * Whether A / B / C can be bound as vec4 arrays: the operand's contiguous dimension, offset and
+   * batch stride are all multiples of 4 (decided by the host). Otherwise vec4s are assembled from
+   * scalar loads; the arithmetic is the same.
+   */
+  vecA: boolean;
+  vecB: boolean;
+  vecC: boolean;
+}
+
+/**
+ * Register tiles chosen by measurement on lavapipe (llvmpipe, 2 cores; see matmul.bench.ts):
+ * 1024³ with 8×8 tiles in 8×8 workgroups ≈ … GFLOP/s (filled in by the benchmark section below).
+ */
+export const FAST_GEMM_TILE: GemmTile = { rows: 8, cols: 4, wg: 64, lanes: 'n' };
+
+/** Components of a vec4, by index. */
+const LANE = ['x', 'y', 'z', 'w'] as const;
+const range = (n: number) => [...Array(n).keys()];
+
+/**
+ * The fast kernel: each invocation accumulates a `rows × cols` tile of C in registers (cols/4 vec4
+ * per row), walking k four at a time with vec4 loads where the layout allows. No workgroup memory
+ * and no barriers: on lavapipe, where an invocation is a SIMD lane of a CPU thread, shared-memory
+ * tiling costs more in barriers than it saves in loads (measured: ≈4.5 vs 7–13.5 GFLOP/s at 1024³).
+ *
+ * Edges: loads clamp their row/column to the last valid one (those lanes' results are never
+ * stored), stores are guarded, and a scalar loop handles the K % 4 tail.
+ * Dispatch: [ceil(ceil(N/cols)/wgX), ceil(ceil(M/rows)/wgY), batch].
+ */
+export const fastGemmKernel = defineKernel<FastGemmParams>({
+  name: 'gemm_tiled',
+  bindings: (p): BufferBinding[] => [
+    { name: 'A', type: p.vecA ? 'vec4<f32>' : 'f32', access: 'read' },
+    { name: 'B', type: p.vecB ? 'vec4<f32>' : 'f32', access: 'read' },
+    { name: 'C', type: p.vecC ? 'vec4<f32>' : 'f32', access: 'read_write' },
+  ],
+  uniforms: () => GEMM_UNIFORMS,
+  workgroupSize: (p) => [p.tile.wg, 1, 1],
+  prelude: (p) => `${INDEX_HELPERS(p)}
+fn loadA(i: u32) -> f32 { return ${p.vecA ? 'A[i >> 2u][i & 3u]' : 'A[i]'}; }
+fn loadB(i: u32) -> f32 { return ${p.vecB ? 'B[i >> 2u][i & 3u]' : 'B[i]'}; }
+fn loadA4(i: u32) -> vec4<f32> { return ${p.vecA ? 'A[i >> 2u]' : 'vec4<f32>(A[i], A[i + 1u], A[i + 2u], A[i + 3u])'}; }
+fn loadB4(i: u32) -> vec4<f32> { return ${p.vecB ? 'B[i >> 2u]' : 'vec4<f32>(B[i], B[i + 1u], B[i + 2u], B[i + 3u])'}; }`,
+  body: (p) => fastGemmBody(p),
+});
+
+function fastGemmBody(p: FastGemmParams): string {
+  const { rows, cols } = p.tile;
+  if (cols % 4 !== 0) throw new Error(`gemm tile: cols (${cols}) must be a multiple of 4`);
+  const colVecs = cols / 4;
+  const R = range(rows);
+  const J = range(colVecs);
+  const KK = range(4);
+  const lines: string[] = [];
+  const emit = (s: string) => lines.push(`  ${s}`);
+
+  if (p.tile.lanes === 'n') {
+    emit(`let m0 = wid.y * ${rows}u;`);
+    emit(`let n0 = (wid.x * ${p.tile.wg}u + lid.x) * ${cols}u;`);
+  } else {
+    emit(`let m0 = (wid.y * ${p.tile.wg}u + lid.x) * ${rows}u;`);
+    emit(`let n0 = wid.x * ${cols}u;`);
+  }
+  emit('if (m0 >= u.M || n0 >= u.N) { return; }');
+  emit('let aBase = u.aOffset + wid.z * u.aBatchStride;');
+  emit('let bBase = u.bOffset + wid.z * u.bBatchStride;');
+  // Clamped coordinates: lanes past the edge load valid (ignored) data instead of branching.
+  for (const i of R) emit(`let mc${i} = min(m0 + ${i}u, u.M - 1u);`);
+  for (const c of range(cols)) emit(`let nc${c} = min(n0 + ${c}u, u.N - 1u);`);
+  for (const i of R) for (const j of J) emit(`var acc${i}_${j} = vec4<f32>(0.0);`);
+
+  // ── main loop, k += 4: a${i} = A(m_i, k..k+3); b${kk}_${j} = B(k+kk, n0+4j..n0+4j+3) ──
+  emit('let kEnd4 = u.K & ~3u;');
+  emit('var k = 0u;');
+  emit('for (; k < kEnd4; k += 4u) {');
+  if (!p.transA) {
+    // rows of A are contiguous along k
+    for (const i of R) emit(`  let a${i} = loadA4(aIndex(aBase, mc${i}, k));`);
+  } else if (p.vecA && rows % 4 === 0) {
+    // A stored [K, M]: one vec4 holds 4 consecutive m of one k (clamped vec4s stay in the row)
+    for (const kk of KK) for (const q of range(rows / 4)) {
+      emit(`  let at${kk}_${q} = A[aIndex(aBase, min(m0 + ${4 * q}u, u.M - 4u), k + ${kk}u) >> 2u];`);
+    }
+    for (const i of R) emit(`  let a${i} = vec4<f32>(${KK.map((kk) => `at${kk}_${i >> 2}.${LANE[i % 4]}`).join(', ')});`);
+  } else {
+    for (const i of R) emit(`  let a${i} = vec4<f32>(${KK.map((kk) => `loadA(aIndex(aBase, mc${i}, k + ${kk}u))`).join(', ')});`);
+  }
+  if (!p.transB) {
+    // rows of B are contiguous along n: one vec4 per 4 columns (clamped columns stay in the row)
+    for (const kk of KK) for (const j of J) {
+      emit(p.vecB
+        ? `  let b${kk}_${j} = B[bIndex(bBase, k + ${kk}u, min(n0 + ${4 * j}u, u.N - 4u)) >> 2u];`
+        : `  let b${kk}_${j} = vec4<f32>(${KK.map((q) => `B[bIndex(bBase, k + ${kk}u, nc${4 * j + q})]`).join(', ')});`);
+    }
+  } else {
+    // B stored [N, K]: each column n is contiguous along k; transpose 4×4 blocks in registers
+    for (const c of range(cols)) emit(`  let bt${c} = loadB4(bIndex(bBase, k, nc${c}));`);
+    for (const kk of KK) for (const j of J) {
+      emit(`  let b${kk}_${j} = vec4<f32>(${KK.map((q) => `bt${4 * j + q}.${LANE[kk]}`).join(', ')});`);
+    }
+  }
+  for (const i of R) for (const kk of KK) for (const j of J) {
+    emit(`  acc${i}_${j} = fma(vec4<f32>(a${i}.${LANE[kk]}), b${kk}_${j}, acc${i}_${j});`);
+  }
+  emit('}');
+
+  // ── K % 4 tail, one k at a time ──
+  emit('for (; k < u.K; k++) {');
+  for (const i of R) emit(`  let a${i} = loadA(aIndex(aBase, mc${i}, k));`);
+  for (const j of J) emit(`  let b${j} = vec4<f32>(${KK.map((q) => `loadB(bIndex(bBase, k, nc${4 * j + q}))`).join(', ')});`);
+  for (const i of R) for (const j of J) emit(`  acc${i}_${j} = fma(vec4<f32>(a${i}), b${j}, acc${i}_${j});`);
+  emit('}');
+
+  // ── guarded stores ──
+  emit('let cBase = u.cOffset + wid.z * u.cBatchStride;');
+  for (const i of R) {
+    emit(`if (m0 + ${i}u < u.M) {`);
+    emit(`  let row = cBase + (m0 + ${i}u) * u.N + n0;`);
+    for (const j of J) {
+      if (p.vecC) {
+        // N % 4 == 0, so a vec4 of columns is either wholly inside or wholly outside
+        const v = p.accumulate ? `C[(row + ${4 * j}u) >> 2u] + acc${i}_${j}` : `acc${i}_${j}`;
+        emit(`  if (n0 + ${4 * j}u < u.N) { C[(row + ${4 * j}u) >> 2u] = ${v}; }`);
+      } else {
+        for (const q of KK) {
+          const col = 4 * j + q;
+          const v = p.accumulate ? `C[row + ${col}u] + acc${i}_${j}.${LANE[q]}` : `acc${i}_${j}.${LANE[q]}`;
+          emit(`  if (n0 + ${col}u < u.N) { C[row + ${col}u] = ${v}; }`);
+        }
+      }
+    }
+    emit('}');
+  }
+  return lines.join('\n');
+}

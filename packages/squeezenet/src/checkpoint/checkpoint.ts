@@ -1,0 +1,139 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { readSafetensors, writeSafetensorsSync, writeFileAtomicSync, FormatError } from '../formats/index.js';
+
+/**
+ * Training checkpoints: one safetensors file per checkpoint (`checkpoints/model.ckpt-<step>.safetensors`)
+ * holding the model's tensors under their PyTorch-style names, the optimizer state under
+ * `optimizer.` and JSON metadata; an index (`checkpoints/checkpoint.json`) names the files kept.
+ * Every file is written to a temp name, fsynced and renamed; the index is updated last, so a
+ * crash at any moment leaves the previous checkpoint intact and nothing that looks complete but is not.
+ */
+export const CHECKPOINT_DIR = 'checkpoints';
+export const CHECKPOINT_INDEX = 'checkpoint.json';
+export const OPTIMIZER_PREFIX = 'optimizer.';
+const FILE_PATTERN = /^model\.ckpt-(\d+)\.safetensors$/;
+
+export class CheckpointError extends Error { override name = 'CheckpointError'; }
+
+export interface CheckpointMeta {
+  architecture: string;
+  /** training steps completed; training resumes at this step. */
+  globalStep: number;
+  dataFormat: 'NCHW' | 'NHWC';
+  seed: number;
+  dataOrder: { seed: number; epoch: number; position: number };
+  dataset: string;
+  classes: string[];
+  optimizer: { name: string; step: number; [k: string]: unknown };
+  [k: string]: unknown;
+}
+
+export interface Checkpoint {
+  path: string;
+  meta: CheckpointMeta;
+  /** model tensors by name */
+  model: Record<string, { shape: number[]; data: Float32Array }>;
+  /** optimizer state tensors by name (without the prefix) */
+  optimizer: Record<string, { shape: number[]; data: Float32Array }>;
+}
+
+export function checkpointFileName(step: number): string {
+  return `model.ckpt-${String(step).padStart(6, '0')}.safetensors`;
+}
+
+interface Index { latest: string; kept: string[] }
+
+/** Writes a checkpoint atomically, updates the index, then prunes beyond the last `keep`. */
+export function writeCheckpoint(modelDir: string, c: Omit<Checkpoint, 'path'>, keep: number): string {
+  const dir = path.join(modelDir, CHECKPOINT_DIR);
+  fs.mkdirSync(dir, { recursive: true });
+  const file = checkpointFileName(c.meta.globalStep);
+  const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
+  for (const [name, t] of Object.entries(c.model)) tensors[name] = { dtype: 'F32', shape: t.shape, data: t.data };
+  for (const [name, t] of Object.entries(c.optimizer)) tensors[OPTIMIZER_PREFIX + name] = { dtype: 'F32', shape: t.shape, data: t.data };
+  writeSafetensorsSync(path.join(dir, file), tensors, { squeeze: JSON.stringify(c.meta) });
+  const previous = readIndex(dir)?.kept ?? [];
+  const kept = [...previous.filter((f) => f !== file), file].slice(-Math.max(1, keep));
+  writeFileAtomicSync(path.join(dir, CHECKPOINT_INDEX), JSON.stringify({ latest: file, kept } satisfies Index, null, 2) + '\n');
+  // Only now that the index no longer names them may old files go.
+  for (const f of fs.readdirSync(dir)) {
+    if (FILE_PATTERN.test(f) && !kept.includes(f)) fs.rmSync(path.join(dir, f), { force: true });
+    else if (f.includes('.tmp-')) fs.rmSync(path.join(dir, f), { force: true }); // debris of a killed write
+  }
+  return path.join(dir, file);
+}
+
+function readIndex(dir: string): Index | null {
+  try {
+    const idx = JSON.parse(fs.readFileSync(path.join(dir, CHECKPOINT_INDEX), 'utf8')) as Index;
+    if (typeof idx.latest !== 'string' || !Array.isArray(idx.kept)) return null;
+    return idx;
+  } catch {
+    return null;
+  }
+}
+
+/** Reads and validates one checkpoint file; errors name the file. */
+export function readCheckpoint(file: string): Checkpoint {
+  let parsed;
+  try {
+    parsed = readSafetensors(file);
+  } catch (e) {
+    if (e instanceof FormatError) throw new CheckpointError(`${file}: not a valid checkpoint (${e.message.replace(`${file}: `, '')}); delete it or run 'squeeze clean'`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CheckpointError(`${file}: checkpoint file not found`);
+    throw e;
+  }
+  const metaText = parsed.metadata['squeeze'];
+  let meta: CheckpointMeta;
+  try {
+    meta = JSON.parse(metaText ?? '') as CheckpointMeta;
+    if (typeof meta.globalStep !== 'number' || typeof meta.architecture !== 'string') throw new Error('fields');
+  } catch {
+    throw new CheckpointError(`${file}: checkpoint metadata is missing or corrupt; delete it or run 'squeeze clean'`);
+  }
+  const model: Checkpoint['model'] = {};
+  const optimizer: Checkpoint['optimizer'] = {};
+  for (const [name, t] of Object.entries(parsed.tensors)) {
+    if (t.dtype !== 'F32') throw new CheckpointError(`${file}: tensor '${name}' has dtype ${t.dtype}, expected F32`);
+    const entry = { shape: t.shape, data: t.data as Float32Array };
+    if (name.startsWith(OPTIMIZER_PREFIX)) optimizer[name.slice(OPTIMIZER_PREFIX.length)] = entry;
+    else model[name] = entry;
+  }
+  return { path: file, meta, model, optimizer };
+}
+
+/**
+ * The newest checkpoint that reads back completely: the index's latest first, then every file
+ * by descending step (a crash between a file's rename and the index update leaves a newer,
+ * complete file the index does not name yet). Corrupt ones are skipped with a warning.
+ */
+export function findLatestCheckpoint(modelDir: string, warn: (msg: string) => void = () => {}): Checkpoint | null {
+  const dir = path.join(modelDir, CHECKPOINT_DIR);
+  if (!fs.existsSync(dir)) return null;
+  const files = fs.readdirSync(dir).filter((f) => FILE_PATTERN.test(f))
+    .sort((a, b) => Number(FILE_PATTERN.exec(b)![1]) - Number(FILE_PATTERN.exec(a)![1]));
+  for (const f of files) {
+    try {
+      return readCheckpoint(path.join(dir, f));
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      warn(`skipping ${e.message}`);
+    }
+  }
+  return null;
+}
+
+/** Checks a checkpoint's tensors against the model's expected names and shapes. */
+export function checkCompatible(c: Checkpoint, expected: Record<string, readonly number[]>, architecture: string): void {
+  if (c.meta.architecture !== architecture) {
+    throw new CheckpointError(`${c.path}: checkpoint is for architecture '${c.meta.architecture}', not '${architecture}'; use another --model_dir or run 'squeeze clean'`);
+  }
+  for (const [name, shape] of Object.entries(expected)) {
+    const t = c.model[name];
+    if (!t) throw new CheckpointError(`${c.path}: tensor '${name}' is missing; the checkpoint does not match this model`);
+    if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
+      throw new CheckpointError(`${c.path}: tensor '${name}' has shape [${t.shape}], the model needs [${shape}]`);
+    }
+  }
+}

@@ -1,0 +1,131 @@
+import {
+  Module, Random, Tensor, avgPool2d, batchNorm, batchNormRelu, concat, conv2d, glorotUniform, maxPool2d, ones, reshape, zeros,
+} from '@squeeze/core';
+
+/**
+ * TensorFlow's SqueezeNet CIFAR-10 sample network (`squeezenet_cifar`), with PyTorch-style names:
+ * conv1 (96 2×2, SAME, no bias) + BN + ReLU → maxpool 2/2 → fire2..4 → maxpool → fire5..8 →
+ * maxpool → fire9 → avgpool 4×4 → conv10 (1×1 → classes, bias) → logits [N, classes].
+ */
+export const ARCHITECTURE = 'squeezenet_cifar';
+export type DataFormat = 'NCHW' | 'NHWC';
+
+/** The sample's batch norm: shift (beta) only, eps 1e-3, running-average decay 0.9 (momentum 0.1). */
+export const BN_EPS = 1e-3;
+export const BN_MOMENTUM = 0.1;
+
+/** fire(squeeze, expand) sizes of fire2 … fire9, as the sample. */
+export const FIRE_SIZES: ReadonlyArray<readonly [number, number]> = [
+  [16, 64], [16, 64], [32, 128], [32, 128], [48, 192], [48, 192], [64, 256], [64, 256],
+];
+
+/** Batch norm with a learned shift only (no scale), as the sample's `scale=False`. */
+export class ShiftBatchNorm extends Module {
+  readonly bias: Tensor;
+  readonly runningMean: Tensor;
+  readonly runningVar: Tensor;
+  constructor(channels: number, readonly dataFormat: DataFormat) {
+    super();
+    this.bias = this.registerParameter('bias', zeros([channels]));
+    this.runningMean = this.registerBuffer('running_mean', zeros([channels]));
+    this.runningVar = this.registerBuffer('running_var', ones([channels]));
+  }
+  private options() {
+    return {
+      bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar, training: this.training,
+      momentum: BN_MOMENTUM, eps: BN_EPS, dataFormat: this.dataFormat,
+    };
+  }
+  forward(x: Tensor): Tensor { return batchNorm(x, this.options()); }
+  /** BN and ReLU in one fused kernel (forward and backward). */
+  forwardRelu(x: Tensor): Tensor { return batchNormRelu(x, this.options()); }
+}
+
+/** conv (no bias, weight [out, in, kh, kw]) → batch norm (shift) → ReLU. */
+export class ConvBnRelu extends Module {
+  readonly weight: Tensor;
+  readonly bn: ShiftBatchNorm;
+  constructor(inC: number, outC: number, k: number, readonly dataFormat: DataFormat, rng: Random) {
+    super();
+    this.weight = this.registerParameter('weight', glorotUniform([outC, inC, k, k], { rng }));
+    this.bn = this.registerModule('bn', new ShiftBatchNorm(outC, dataFormat));
+  }
+  forward(x: Tensor): Tensor {
+    const y = conv2d(x, this.weight, { padding: 'SAME', dataFormat: this.dataFormat });
+    return this.bn.forwardRelu(y);
+  }
+}
+
+/** fire(s, e): squeeze 1×1 to s, then expand 1×1 and expand 3×3 to e each, concatenated on channels. */
+export class Fire extends Module {
+  readonly squeeze: ConvBnRelu;
+  readonly expand1x1: ConvBnRelu;
+  readonly expand3x3: ConvBnRelu;
+  constructor(inC: number, s: number, e: number, readonly dataFormat: DataFormat, rng: Random) {
+    super();
+    this.squeeze = this.registerModule('squeeze', new ConvBnRelu(inC, s, 1, dataFormat, rng));
+    this.expand1x1 = this.registerModule('expand1x1', new ConvBnRelu(s, e, 1, dataFormat, rng));
+    this.expand3x3 = this.registerModule('expand3x3', new ConvBnRelu(s, e, 3, dataFormat, rng));
+  }
+  get outChannels(): number { return 2 * this.expand1x1.weight.shape[0]!; }
+  forward(x: Tensor): Tensor {
+    const s = this.squeeze.forward(x);
+    return concat([this.expand1x1.forward(s), this.expand3x3.forward(s)], this.dataFormat === 'NCHW' ? 1 : 3);
+  }
+}
+
+export class SqueezeNetCifar extends Module {
+  readonly conv1: ConvBnRelu;
+  readonly fires: Fire[] = [];
+  readonly conv10: Conv10;
+
+  /** Glorot-uniform conv weights from `seed`; zero biases and shifts; running mean 0, variance 1. */
+  constructor(readonly opts: { dataFormat: DataFormat; seed: number; numClasses?: number }) {
+    super();
+    const rng = new Random(opts.seed);
+    const df = opts.dataFormat;
+    this.conv1 = this.registerModule('conv1', new ConvBnRelu(3, 96, 2, df, rng));
+    let c = 96;
+    FIRE_SIZES.forEach(([s, e], i) => {
+      const fire = this.registerModule(`fire${i + 2}`, new Fire(c, s, e, df, rng));
+      this.fires.push(fire);
+      c = fire.outChannels;
+    });
+    this.conv10 = this.registerModule('conv10', new Conv10(c, opts.numClasses ?? 10, df, rng));
+  }
+
+  get dataFormat(): DataFormat { return this.opts.dataFormat; }
+
+  /** x: [N, 3, 32, 32] (NCHW) or [N, 32, 32, 3] (NHWC), values in [0, 1] → logits [N, classes]. */
+  forward(x: Tensor): Tensor {
+    const df = this.opts.dataFormat;
+    const pool = (t: Tensor) => maxPool2d(t, { kernelSize: 2, stride: 2, padding: 'VALID', dataFormat: df });
+    let h = pool(this.conv1.forward(x));
+    h = this.fires[0]!.forward(h);
+    h = this.fires[1]!.forward(h);
+    h = pool(this.fires[2]!.forward(h));
+    for (let i = 3; i < 7; i++) h = this.fires[i]!.forward(h);
+    h = pool(h);
+    h = this.fires[7]!.forward(h);
+    h = avgPool2d(h, { kernelSize: 4, stride: 4, padding: 'VALID', dataFormat: df });
+    const logits = this.conv10.forward(h);
+    return reshape(logits, [x.shape[0]!, -1]);
+  }
+}
+
+/** The final 1×1 convolution to class scores, with bias, no batch norm, no ReLU. */
+export class Conv10 extends Module {
+  readonly weight: Tensor;
+  readonly bias: Tensor;
+  constructor(inC: number, classes: number, readonly dataFormat: DataFormat, rng: Random) {
+    super();
+    this.weight = this.registerParameter('weight', glorotUniform([classes, inC, 1, 1], { rng }));
+    this.bias = this.registerParameter('bias', zeros([classes]));
+  }
+  forward(x: Tensor): Tensor {
+    return conv2d(x, this.weight, { padding: 'VALID', dataFormat: this.dataFormat, bias: this.bias });
+  }
+}
+
+/** Forward multiply-adds per image at 32×32 (for reporting GFLOP/s). */
+export const FORWARD_MACS_PER_IMAGE = 50_992_128;

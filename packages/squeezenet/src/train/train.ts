@@ -1,0 +1,191 @@
+import * as path from 'node:path';
+import {
+  Adam, Tensor, argmax, hasRuntime, init, noGrad, softmaxCrossEntropy, tensor, tidy,
+} from '@squeeze/core';
+import { loadDataset, TrainBatcher, testBatches, type Split } from '../data/index.js';
+import { EventWriter } from '../formats/index.js';
+import { ARCHITECTURE, SqueezeNetCifar, type DataFormat } from '../model/squeezenet.js';
+import {
+  checkCompatible, findLatestCheckpoint, writeCheckpoint, type CheckpointMeta,
+} from '../checkpoint/checkpoint.js';
+import { evalLine, trainLine } from './format.js';
+import { modelState, optimizerState, restoreModel, restoreOptimizer } from './state.js';
+
+export interface TrainOptions {
+  modelDir: string;
+  dataDir: string;
+  dataset?: string;
+  batchSize: number;
+  dataFormat: DataFormat;
+  maxTrainSteps: number;
+  learningRate: number;
+  summaryInterval: number;
+  checkpointInterval: number;
+  validationInterval: number;
+  keepLastNCheckpoints: number;
+  seed: number;
+  adapter?: string;
+  /** images per evaluation batch (inference only; does not change results). */
+  evalBatchSize?: number;
+  /** the sample's output lines */
+  log?: (line: string) => void;
+  /** warnings and status (stderr) */
+  info?: (line: string) => void;
+  /** a live progress line (terminal only) */
+  progress?: (p: { step: number; maxSteps: number; msPerStep: number }) => void;
+  /** abort to stop after the current step, with a checkpoint (Ctrl-C) */
+  signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  startStep: number;
+  /** global step reached (steps completed) */
+  globalStep: number;
+  alreadyDone: boolean;
+  stopped: boolean;
+  lastEvalAccuracy: number | null;
+  stepMs: number[];
+  checkpoint: string | null;
+}
+
+export class TrainingDivergedError extends Error { override name = 'TrainingDivergedError'; }
+
+/** The sample's Adam settings. */
+export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
+
+/** Trains SqueezeNet as the TensorFlow sample does, resuming from the newest checkpoint. */
+export async function train(o: TrainOptions): Promise<TrainResult> {
+  const log = o.log ?? ((l: string) => console.log(l));
+  const info = o.info ?? ((l: string) => console.error(l));
+  const data = loadDataset(o.dataDir, o.dataset);
+  const latest = findLatestCheckpoint(o.modelDir, info);
+  const startStep = latest?.meta.globalStep ?? 0;
+  if (startStep >= o.maxTrainSteps) {
+    info(`Training already complete: ${latest!.path} is at step ${startStep} (--max_train_steps ${o.maxTrainSteps}).`);
+    return { startStep, globalStep: startStep, alreadyDone: true, stopped: false, lastEvalAccuracy: null, stepMs: [], checkpoint: latest!.path };
+  }
+  if (!hasRuntime()) await init({ adapter: o.adapter });
+
+  const model = new SqueezeNetCifar({ dataFormat: o.dataFormat, seed: o.seed, numClasses: data.classes.length });
+  const optimizer = new Adam(model.namedParameters(), { lr: o.learningRate, betas: [ADAM.beta1, ADAM.beta2], eps: ADAM.eps });
+  let batcher: TrainBatcher;
+  const batcherOpts = { batchSize: o.batchSize, seed: o.seed, flip: true };
+  if (latest) {
+    checkCompatible(latest, shapesOf(model), ARCHITECTURE);
+    restoreModel(model, latest);
+    restoreOptimizer(optimizer, latest);
+    batcher = TrainBatcher.restore(data.train, batcherOpts, latest.meta.dataOrder);
+    info(`Resuming from ${latest.path} at step ${startStep}${latest.meta.dataFormat !== o.dataFormat ? ` (saved with ${latest.meta.dataFormat}, continuing with ${o.dataFormat})` : ''}.`);
+  } else {
+    batcher = new TrainBatcher(data.train, batcherOpts);
+  }
+
+  const trainEvents = new EventWriter(o.modelDir);
+  const evalEvents = new EventWriter(path.join(o.modelDir, 'eval'));
+  const result: TrainResult = { startStep, globalStep: startStep, alreadyDone: false, stopped: false, lastEvalAccuracy: null, stepMs: [], checkpoint: null };
+  const saveCheckpoint = async (globalStep: number): Promise<void> => {
+    const meta: CheckpointMeta = {
+      architecture: ARCHITECTURE, globalStep, dataFormat: o.dataFormat, seed: o.seed, dataOrder: batcher.state(),
+      dataset: data.name, classes: data.classes, batchSize: o.batchSize, learningRate: o.learningRate,
+      optimizer: { name: 'adam', step: optimizer.stepCount, ...ADAM },
+    };
+    const state = { model: await modelState(model), optimizer: await optimizerState(optimizer) };
+    result.checkpoint = writeCheckpoint(o.modelDir, { meta, ...state }, o.keepLastNCheckpoints);
+  };
+
+  try {
+    for (let step = startStep; step < o.maxTrainSteps; step++) {
+      if (step % o.validationInterval === 0) {
+        const acc = await evaluate(model, data.test, o.evalBatchSize ?? 100, o.dataFormat);
+        result.lastEvalAccuracy = acc;
+        log(evalLine(step, acc));
+        evalEvents.addScalar('accuracy', acc, step);
+      }
+      const t0 = performance.now();
+      const { loss, accuracy } = await trainStep(model, optimizer, batcher, o.batchSize, o.dataFormat);
+      if (!Number.isFinite(loss)) {
+        throw new TrainingDivergedError(`loss is ${loss} at step ${step}; stopping without saving${result.checkpoint ?? latest ? ` (the last good checkpoint stays: ${result.checkpoint ?? latest!.path})` : ''}. Try a lower --learning_rate.`);
+      }
+      const ms = performance.now() - t0;
+      result.stepMs.push(ms);
+      result.globalStep = step + 1;
+      if (step % o.summaryInterval === 0) {
+        log(trainLine(step, accuracy));
+        trainEvents.addScalar('accuracy', accuracy, step);
+        trainEvents.addScalar('loss', loss, step);
+      }
+      o.progress?.({ step, maxSteps: o.maxTrainSteps, msPerStep: median(result.stepMs.slice(-20)) });
+      const last = step + 1 === o.maxTrainSteps;
+      const stopping = o.signal?.aborted === true;
+      if ((step + 1) % o.checkpointInterval === 0 || last || stopping) await saveCheckpoint(step + 1);
+      if (stopping && !last) { result.stopped = true; break; }
+    }
+  } finally {
+    trainEvents.close();
+    evalEvents.close();
+    model.dispose();
+    optimizer.dispose();
+  }
+  return result;
+}
+
+/** One training step: forward, loss, backward, Adam update. Returns the batch's loss and accuracy. */
+export async function trainStep(
+  model: SqueezeNetCifar, optimizer: Adam, batcher: TrainBatcher, batchSize: number, dataFormat: DataFormat,
+): Promise<{ loss: number; accuracy: number }> {
+  const batch = batcher.next(dataFormat);
+  model.train();
+  const [lossT, predT] = tidy(() => {
+    const x = tensor(batch.x, dataFormat === 'NCHW' ? [batchSize, 3, 32, 32] : [batchSize, 32, 32, 3]);
+    const y = tensor(batch.y, [batchSize], 'i32');
+    const logits = model.forward(x);
+    const loss = softmaxCrossEntropy(logits, y);
+    loss.backward();
+    optimizer.step();
+    optimizer.zeroGrad();
+    return [loss, noGrad(() => argmax(logits, 1))];
+  });
+  const [lossV, pred] = await Promise.all([lossT.data(), predT.data()]);
+  lossT.dispose();
+  predT.dispose();
+  let correct = 0;
+  for (let i = 0; i < batchSize; i++) if (pred[i] === batch.y[i]) correct++;
+  return { loss: lossV[0]!, accuracy: correct / batchSize };
+}
+
+/** Accuracy over a whole split in evaluation mode (running batch-norm statistics). */
+export async function evaluate(model: SqueezeNetCifar, split: Split, batchSize: number, dataFormat: DataFormat): Promise<number> {
+  model.eval();
+  let correct = 0;
+  let inFlight: { pred: Tensor; y: Int32Array; count: number } | null = null;
+  const settle = async (f: { pred: Tensor; y: Int32Array; count: number }): Promise<void> => {
+    const p = await f.pred.data();
+    f.pred.dispose();
+    for (let i = 0; i < f.count; i++) if (p[i] === f.y[i]) correct++;
+  };
+  for (const b of testBatches(split, batchSize, dataFormat)) {
+    const pred = tidy(() => noGrad(() => {
+      const x = tensor(b.x, dataFormat === 'NCHW' ? [batchSize, 3, 32, 32] : [batchSize, 32, 32, 3]);
+      return argmax(model.forward(x), 1);
+    }));
+    // Encode the next batch before waiting on the previous one, so the GPU never idles on the CPU.
+    if (inFlight) await settle(inFlight);
+    inFlight = { pred, y: b.y, count: b.count };
+  }
+  if (inFlight) await settle(inFlight);
+  model.train();
+  return correct / split.count;
+}
+
+function shapesOf(model: SqueezeNetCifar): Record<string, readonly number[]> {
+  const out: Record<string, readonly number[]> = {};
+  for (const [k, t] of Object.entries(model.stateDict())) out[k] = t.shape;
+  return out;
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
