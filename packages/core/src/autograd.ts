@@ -11,7 +11,10 @@ export type GradRule = (gradOutput: Tensor, saved: Tensor[], needs: boolean[]) =
 
 export class GradNode {
   private saved: Tensor[] | null;
-  constructor(readonly op: string, readonly inputs: Tensor[], saved: Tensor[], readonly rule: GradRule) {
+  /** The layer scope (`fire3/expand3x3`) the forward ran in: backward kernels are traced under it. */
+  readonly scope: string;
+  constructor(readonly op: string, readonly inputs: Tensor[], saved: Tensor[], readonly rule: GradRule, scope = '') {
+    this.scope = scope;
     // Views sharing the saved tensors' storage; kept out of tidy scopes, released after backward.
     this.saved = saved.map((t) => keep(t.view(t.shape)));
     nodeFinalizer.register(this, this.saved, this);
@@ -46,7 +49,7 @@ export function noGrad<T>(fn: () => T): T {
 export function record(out: Tensor, op: string, inputs: Tensor[], saved: Tensor[], rule: GradRule): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out.node = new GradNode(op, inputs, saved, rule);
+    out.node = new GradNode(op, inputs, saved, rule, out.runtime.scopeName);
   }
   return out;
 }
@@ -88,7 +91,7 @@ export function backward(root: Tensor, gradient?: Tensor, ops?: { onesLike(t: Te
       const g = grads.get(t.id);
       grads.delete(t.id);
       if (!g) continue;
-      const inputGrads = node.rule(g, node.savedTensors(), node.inputs.map((t) => t.requiresGrad));
+      const inputGrads = t.runtime.withScopePath(node.scope, () => node.rule(g, node.savedTensors(), node.inputs.map((x) => x.requiresGrad)));
       g.dispose();
       node.inputs.forEach((input, i) => {
         const ig = inputGrads[i];

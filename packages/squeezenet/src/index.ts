@@ -9,3 +9,5 @@ export * from './export/save.js';
 export * from './export/onnx-graph.js';
 export * from './predict/predict.js';
 export * from './plot/index.js';
+export * from './trace/trace.js';
+export * from './model/graph.js';

@@ -1,22 +1,31 @@
+import { kernelTable, traceTraining } from '@squeeze/squeezenet';
 import { defineCommand } from '../flags.js';
-import { batchSizeFlag, dataFormatFlag } from './common.js';
+import { adapterFlag, batchSizeFlag, dataDirFlag, dataFormatFlag } from './common.js';
 
 export default defineCommand({
   name: 'trace',
   summary: 'Time training steps kernel by kernel and write a Chrome trace (cifar_trace_*.json)',
+  description:
+    'Traces a freshly initialised model (your checkpoints are never read or deleted), on batches of the ' +
+    'dataset in --data_dir or on random images when none is prepared. Open the files in chrome://tracing or Perfetto.',
   flags: {
     steps: { type: 'int', default: 10, min: 1, help: 'Training steps to trace' },
     batch_size: batchSizeFlag,
     data_format: dataFormatFlag,
     out: { type: 'string', default: '.', metavar: 'DIR', help: 'Directory for the trace files' },
-    model_dir: {
-      type: 'string',
-      metavar: 'DIR',
-      defaultHelp: 'freshly initialised weights',
-      help: 'Start from the newest checkpoint in this directory',
-    },
+    data_dir: dataDirFlag,
+    adapter: adapterFlag,
   },
-  run() {
-    throw new Error('not wired yet');
+  async run(f) {
+    const r = await traceTraining({
+      steps: f.steps, batchSize: f.batch_size, dataFormat: f.data_format, out: f.out, dataDir: f.data_dir, adapter: f.adapter,
+    });
+    if (r.timestamps) {
+      console.log('\nGPU time by kernel over all traced steps:');
+      console.log(kernelTable(r.byKernel));
+      console.log('\nGPU time by layer and kernel:');
+      console.log(kernelTable(r.byName));
+    }
+    return 0;
   },
 });

@@ -72,6 +72,13 @@ export class Runtime {
 
   get scopeName(): string { return this.scopes.join('/'); }
 
+  /** Runs `fn` with the whole scope path replaced (backward kernels run under their forward's scope). */
+  withScopePath<T>(path: string, fn: () => T): T {
+    const saved = this.scopes;
+    this.scopes = path ? path.split('/') : [];
+    try { return fn(); } finally { this.scopes = saved; }
+  }
+
   /** Records one kernel dispatch into the current command encoder. */
   run<P>(
     kernel: Kernel<P>, params: P, bindings: readonly Bindable[],

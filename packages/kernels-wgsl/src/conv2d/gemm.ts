@@ -60,8 +60,8 @@ export interface ConvGemmParams {
  * `tilePixels` destination pixels × `tileChannels` destination channels. The accumulators are vec4
  * along d; a source value is loaded once per tile row and reused across the whole row.
  * Uniforms: source (Hs, Ws, Cs) and destination (Hd, Wd, Cd) sizes, the kernel (KH, KW, strides,
- * top/left padding), `pixels` = N·Hd·Wd, `tilesP` = pixel tiles, `tiles` = all tiles, `wRow4` =
- * vec4s per wmat row.
+ * top/left padding), `pixels` = N·Hd·Wd, `tilesP` = pixel tiles, `wRow4` = vec4s per wmat row.
+ * Dispatch [ceil(tilesP / workgroup), channel tiles, 1].
  */
 export const convGemmKernel = defineKernel<ConvGemmParams>({
   name: 'conv2d_gemm',
@@ -77,8 +77,7 @@ export const convGemmKernel = defineKernel<ConvGemmParams>({
     { name: 'KH', type: 'u32' }, { name: 'KW', type: 'u32' },
     { name: 'strideH', type: 'u32' }, { name: 'strideW', type: 'u32' },
     { name: 'padTop', type: 'u32' }, { name: 'padLeft', type: 'u32' },
-    { name: 'pixels', type: 'u32' }, { name: 'tilesP', type: 'u32' }, { name: 'tiles', type: 'u32' },
-    { name: 'wRow4', type: 'u32' },
+    { name: 'pixels', type: 'u32' }, { name: 'tilesP', type: 'u32' }, { name: 'wRow4', type: 'u32' },
   ],
   workgroupSize: (p) => [p.workgroup, 1, 1],
   prelude: (p) => p.bias
@@ -96,10 +95,19 @@ function gemmBody(p: ConvGemmParams): string {
   const cols = range(TO4);
   const nchw = p.layout === 'NCHW';
   const L: string[] = [];
-  L.push(`let t = ${linearIndex(p.workgroup)};`);
-  L.push('if (t >= u.tiles) { return; }');
-  L.push(`let pFirst = (t % u.tilesP) * ${TP}u;`);
-  L.push(`let og0 = (t / u.tilesP) * ${TO4}u;`);
+  // Lanes spread over pixel tiles; the channel tile is the workgroup's, so weight loads have
+  // uniform addresses (lavapipe loads them once per SIMD batch instead of gathering per lane).
+  if ((p as any).exp === 'linear') {
+  L.push(`let tt = ${linearIndex(p.workgroup)};`);
+  L.push(`if (tt >= u.tilesP * (u.wRow4 / ${TO4}u)) { return; }`);
+  L.push(`let pFirst = (tt % u.tilesP) * ${TP}u;`);
+  L.push(`let og0 = (tt / u.tilesP) * ${TO4}u;`);
+  } else {
+  L.push(`let pt = wid.x * ${p.workgroup}u + lid.x;`);
+  L.push('if (pt >= u.tilesP) { return; }');
+  L.push(`let pFirst = pt * ${TP}u;`);
+  L.push(`let og0 = wid.y * ${TO4}u;`);
+  }
   L.push('let HWd = u.Hd * u.Wd;');
   L.push('let HWs = u.Hs * u.Ws;');
   // Pixels past the end are clamped onto the last one: they load valid memory and are not stored.
@@ -116,7 +124,7 @@ function gemmBody(p: ConvGemmParams): string {
   const channelStep = (loads: string[], subs: number, xOf: (i: number, sub: number) => string): string[] => {
     const out = [...loads];
     for (let sub = 0; sub < subs; sub++) {
-      for (const j of cols) out.push(`let w${sub}_${j} = wmat[wIdx + ${j}u];`);
+      for (const j of cols) out.push((p as any).exp === 'noW' ? `let w${sub}_${j} = vec4<f32>(f32(wIdx + ${j}u));` : `let w${sub}_${j} = wmat[wIdx + ${j}u];`);
       out.push('wIdx += u.wRow4;');
       for (const i of pix) for (const j of cols) out.push(`acc${i}_${j} = fma(vec4<f32>(${xOf(i, sub)}), w${sub}_${j}, acc${i}_${j});`);
     }
@@ -173,7 +181,7 @@ function gemmBody(p: ConvGemmParams): string {
       L.push(`${nchw ? 'var' : 'let'} base${i} = select(0u, ${pixelOffset}, ok${i});`);
     }
     const zero = p.srcVec4 ? 'vec4<f32>(0.0)' : '0.0';
-    const loads = pix.map((i) => `let x${i} = select(${zero}, src[base${i}${nchw ? '' : ' + c'}], ok${i});`);
+    const loads = pix.map((i) => (p as any).exp === 'noX' ? `let x${i} = ${p.srcVec4 ? 'vec4<f32>' : 'f32'}(f32(c + base${i}));` : (p as any).exp === 'noMask' ? `let x${i} = src[base${i}${nchw ? '' : ' + c'}];` : `let x${i} = select(${zero}, src[base${i}${nchw ? '' : ' + c'}], ok${i});`);
     if (p.srcVec4) {
       L.push('for (var c = 0u; c < u.Cs / 4u; c++) {');
       L.push(...indent(channelStep(loads, 4, (i, s) => `x${i}.${lanes[s]}`), '  '));

@@ -1,10 +1,12 @@
 import { defineKernel, linearIndex } from '../kernel.js';
 
 /**
- * 2-D pooling kernels, one invocation per output (forward) or per input element (backward, which
- * gathers from the windows that contain the element, so no atomics). Channels-first (NCHW) walks
- * planes of H×W scalars; channels-last (NHWC) reads a vec4 of channels at each pixel when
- * C % 4 == 0 (`vec`), scalars otherwise. Geometry (sizes, window, stride, padding) is uniform.
+ * 2-D pooling kernels. Each invocation handles one row: an output row in the forward, an input
+ * row in the backward (which gathers from the windows containing each element, so no atomics).
+ * Rows rather than elements because integer division by a uniform is scalarised on lavapipe and
+ * decomposing every element's index cost more than the pooling itself; along a row the window
+ * bounds advance without division. Channels-first (NCHW) rows are H×W planes' rows of scalars;
+ * channels-last (NHWC) rows are one channel vector (vec4 when C % 4 == 0: `vec`) along a row.
  */
 export type PoolOp = 'max' | 'avg';
 
@@ -21,7 +23,7 @@ export interface PoolForwardParams {
 export interface PoolBackwardParams { op: PoolOp; channelsLast: boolean; vec: boolean }
 
 const poolUniforms = () => [
-  /** outputs (forward) or inputs (backward) to compute, in vectors */
+  /** rows to compute (invocations) */
   { name: 'count', type: 'u32' as const },
   /** vectors per pixel: C/4 or C for channels-last, 1 for channels-first */
   { name: 'cv', type: 'u32' as const },
@@ -34,42 +36,44 @@ const poolUniforms = () => [
 
 const vecType = (vec: boolean): 'vec4<f32>' | 'f32' => (vec ? 'vec4<f32>' : 'f32');
 
-/**
- * WGSL splitting linear index `i` of an [lanes, rows, cols] (channels-first) or
- * [n, rows, cols, cv] (channels-last) tensor into `row`, `col` and the offsets `inBase`/`outBase`
- * of its (plane | image+channel-vector) in the input and output tensors, plus the pixel stride.
- */
-function decompose(channelsLast: boolean, i: string, rows: string, cols: string): string {
-  if (!channelsLast) {
-    return `let col = ${i} % ${cols};
-  let rest = ${i} / ${cols};
-  let row = rest % ${rows};
-  let lane = rest / ${rows};
-  let inBase = lane * u.h * u.w;
-  let outBase = lane * u.oh * u.ow;
-  let pix = 1u;`;
-  }
-  return `let cvi = ${i} % u.cv;
-  let rest = ${i} / u.cv;
-  let col = rest % ${cols};
-  let rest2 = rest / ${cols};
-  let row = rest2 % ${rows};
-  let image = rest2 / ${rows};
-  let inBase = image * u.h * u.w * u.cv + cvi;
-  let outBase = image * u.oh * u.ow * u.cv + cvi;
-  let pix = u.cv;`;
+/** Rows of the forward (output rows) or the backward (input rows). */
+export function poolRows(channelsLast: boolean, lanesOrImages: number, rows: number, cv: number): number {
+  return channelsLast ? lanesOrImages * rows * cv : lanesOrImages * rows;
 }
 
 /**
- * WGSL for the valid part [kyStart, kyEnd) × [kxStart, kxEnd) of the window of output
- * (oy, ox): padding is never read, and avg divides by the valid count (TensorFlow SAME rule).
+ * WGSL splitting the row index `idx` of an [lanes, rows] (channels-first: lane = image·C + channel)
+ * or [images, rows, cv] (channels-last) grid into `row`, `rowLinear` (the row of this tensor,
+ * without the channel vector), `cvi` and the offsets `inBase`/`outBase` of its plane (or image +
+ * channel vector) in the input and output tensors; `pix` is the stride between pixels.
  */
-const windowBounds = (oy: string, ox: string) => `let y0 = i32(${oy} * u.sh) - i32(u.padTop);
-  let x0 = i32(${ox} * u.sw) - i32(u.padLeft);
+function decomposeRow(channelsLast: boolean, rows: string): string {
+  if (!channelsLast) {
+    return `let rowLinear = idx;
+  let row = idx % ${rows};
+  let lane = idx / ${rows};
+  let cvi = 0u;
+  let pix = 1u;
+  let inBase = lane * u.h * u.w;
+  let outBase = lane * u.oh * u.ow;`;
+  }
+  return `let cvi = idx % u.cv;
+  let rowLinear = idx / u.cv;
+  let row = rowLinear % ${rows};
+  let image = rowLinear / ${rows};
+  let pix = u.cv;
+  let inBase = image * u.h * u.w * u.cv + cvi;
+  let outBase = image * u.oh * u.ow * u.cv + cvi;`;
+}
+
+/** WGSL: the valid rows [kyStart, kyEnd) of the windows of output row `oy` (padding is never read). */
+const windowRows = (oy: string) => `let y0 = i32(${oy} * u.sh) - i32(u.padTop);
   let kyStart = u32(max(0, -y0));
-  let kyEnd = u32(min(i32(u.kh), i32(u.h) - y0));
-  let kxStart = u32(max(0, -x0));
-  let kxEnd = u32(min(i32(u.kw), i32(u.w) - x0));`;
+  let kyEnd = u32(min(i32(u.kh), i32(u.h) - y0));`;
+/** WGSL: the valid columns [kxStart, kxEnd) of the window of output column `ox`. */
+const windowCols = (ox: string) => `let x0 = i32(${ox} * u.sw) - i32(u.padLeft);
+    let kxStart = u32(max(0, -x0));
+    let kxEnd = u32(min(i32(u.kw), i32(u.w) - x0));`;
 
 export const poolForwardKernel = defineKernel<PoolForwardParams>({
   name: 'pool_forward',
@@ -85,40 +89,47 @@ export const poolForwardKernel = defineKernel<PoolForwardParams>({
     const at = (ky: string, kx: string) => `xs[inBase + ((u32(y0) + ${ky}) * u.w + u32(x0) + ${kx}) * pix]`;
     // The max starts at the window's first valid element and moves only on a strictly greater
     // value, so ties keep the first maximum in row-major order (as PyTorch).
-    const loop = p.op === 'max'
+    const window = p.op === 'max'
       ? `var best = ${at('kyStart', 'kxStart')};
-  var pos = ${T}(f32(kyStart * u.kw + kxStart));
-  for (var ky = kyStart; ky < kyEnd; ky++) {
-    for (var kx = kxStart; kx < kxEnd; kx++) {
-      let v = ${at('ky', 'kx')};
-      let better = v > best;
-      best = select(best, v, better);
-      ${p.savePositions ? `pos = select(pos, ${T}(f32(ky * u.kw + kx)), better);` : ''}
+    var pos = ${T}(f32(kyStart * u.kw + kxStart));
+    for (var ky = kyStart; ky < kyEnd; ky++) {
+      for (var kx = kxStart; kx < kxEnd; kx++) {
+        let v = ${at('ky', 'kx')};
+        let better = v > best;
+        best = select(best, v, better);
+        ${p.savePositions ? `pos = select(pos, ${T}(f32(ky * u.kw + kx)), better);` : ''}
+      }
     }
-  }
-  ys[o] = best;
-  ${p.savePositions ? 'positions[o] = pos;' : ''}`
+    ys[o] = best;
+    ${p.savePositions ? 'positions[o] = pos;' : ''}`
       : `var total = ${T}(0.0);
-  for (var ky = kyStart; ky < kyEnd; ky++) {
-    for (var kx = kxStart; kx < kxEnd; kx++) {
-      total += ${at('ky', 'kx')};
+    for (var ky = kyStart; ky < kyEnd; ky++) {
+      for (var kx = kxStart; kx < kxEnd; kx++) {
+        total += ${at('ky', 'kx')};
+      }
     }
-  }
-  ys[o] = total / f32((kyEnd - kyStart) * (kxEnd - kxStart));`;
+    ys[o] = total / f32((kyEnd - kyStart) * (kxEnd - kxStart));`;
     return `
-  let o = ${linearIndex(POOL_WG)};
-  if (o >= u.count) { return; }
-  ${decompose(p.channelsLast, 'o', 'u.oh', 'u.ow')}
-  let oy = row;
-  let ox = col;
-  ${windowBounds('oy', 'ox')}
-  ${loop}`;
+  let idx = ${linearIndex(POOL_WG)};
+  if (idx >= u.count) { return; }
+  ${decomposeRow(p.channelsLast, 'u.oh')}
+  ${windowRows('row')}
+  for (var ox = 0u; ox < u.ow; ox++) {
+    ${windowCols('ox')}
+    let o = (rowLinear * u.ow + ox) * pix + cvi;
+    ${window}
+  }`;
   },
 });
 
 /**
- * dx for one input element: the sum over the windows containing it of g (max: only where the
- * saved first-max position is this element; avg: g / the window's valid count).
+ * dx along one input row, which the invocation owns (so it may accumulate into it without atomics).
+ * max: zero the row, then visit the windows of the output rows covering it and add each window's
+ * g at its saved first-max position when that lies in this row — one (g, position) load per
+ * window instead of one per (element, window) pair, about 3× fewer loads at 3×3 stride 2.
+ * avg: each element gathers g / the valid count from the windows containing it; the window
+ * columns [oxStart, oxEnd) only move right along the row, so they advance without division.
+ * In padded coordinates the element sits at (py, px) and window o covers [o·s, o·s + k).
  */
 export const poolBackwardKernel = defineKernel<PoolBackwardParams>({
   name: 'pool_backward',
@@ -131,30 +142,59 @@ export const poolBackwardKernel = defineKernel<PoolBackwardParams>({
   workgroupSize: () => [POOL_WG, 1, 1],
   body: (p) => {
     const T = vecType(p.vec);
-    const contribution = p.op === 'max'
-      ? `let pos = f32((py - oy * u.sh) * u.kw + px - ox * u.sw);
-      acc += select(${T}(0.0), gs[og], positions[og] == ${T}(pos));`
-      : `${windowBounds('oy', 'ox')}
-      acc += gs[og] / f32((kyEnd - kyStart) * (kxEnd - kxStart));`;
-    return `
-  let i = ${linearIndex(POOL_WG)};
-  if (i >= u.count) { return; }
-  ${decompose(p.channelsLast, 'i', 'u.h', 'u.w')}
-  // In padded coordinates the element sits at (py, px); window o covers [o·s, o·s + k).
+    const head = `
+  let idx = ${linearIndex(POOL_WG)};
+  if (idx >= u.count) { return; }
+  ${decomposeRow(p.channelsLast, 'u.h')}
+  let rowStart = rowLinear * u.w * pix + cvi;
   let py = row + u.padTop;
-  let px = col + u.padLeft;
   let oyStart = select((py - u.kh) / u.sh + 1u, 0u, py < u.kh);
-  let oyEnd = min(py / u.sh + 1u, u.oh);
-  let oxStart = select((px - u.kw) / u.sw + 1u, 0u, px < u.kw);
-  let oxEnd = min(px / u.sw + 1u, u.ow);
-  var acc = ${T}(0.0);
+  let oyEnd = min(py / u.sh + 1u, u.oh);`;
+    if (p.op === 'max') {
+      // positions hold ky·kw + kx as small exact floats: ky = floor((pos + ½) / kw) is exact.
+      const target = (kx: string) => `rowStart + (ox * u.sw + u32(${kx}) - u.padLeft) * pix`;
+      const scatter = p.vec
+        ? `let hit = ky == vec4<f32>(kyHere);
+        if (any(hit)) {
+          let g = gs[og];
+          let kx = pos - ky * kw;
+          for (var k = 0u; k < 4u; k++) {
+            if (hit[k]) { dxs[${target('kx[k]')}][k] += g[k]; }
+          }
+        }`
+        : `if (ky == kyHere) { dxs[${target('pos - ky * kw')}] += gs[og]; }`;
+      return `${head}
+  for (var ix = 0u; ix < u.w; ix++) { dxs[rowStart + ix * pix] = ${T}(0.0); }
+  let kw = f32(u.kw);
   for (var oy = oyStart; oy < oyEnd; oy++) {
-    for (var ox = oxStart; ox < oxEnd; ox++) {
+    let kyHere = f32(py - oy * u.sh);
+    for (var ox = 0u; ox < u.ow; ox++) {
       let og = outBase + (oy * u.ow + ox) * pix;
-      ${contribution}
+      let pos = positions[og];
+      let ky = floor((pos + ${T}(0.5)) / ${T}(kw));
+      ${scatter}
     }
-  }
-  dxs[i] = acc;`;
+  }`;
+    }
+    return `${head}
+  var oxStart = 0u;
+  var oxEnd = 0u;
+  for (var ix = 0u; ix < u.w; ix++) {
+    let px = ix + u.padLeft;
+    while (oxStart * u.sw + u.kw <= px) { oxStart++; }
+    while (oxEnd < u.ow && oxEnd * u.sw <= px) { oxEnd++; }
+    var acc = ${T}(0.0);
+    for (var oy = oyStart; oy < oyEnd; oy++) {
+      ${windowRows('oy')}
+      let rowCount = kyEnd - kyStart;
+      for (var ox = oxStart; ox < oxEnd; ox++) {
+        let og = outBase + (oy * u.ow + ox) * pix;
+        ${windowCols('ox')}
+        acc += gs[og] / f32(rowCount * (kxEnd - kxStart));
+      }
+    }
+    dxs[rowStart + ix * pix] = acc;
+  }`;
   },
 });
 

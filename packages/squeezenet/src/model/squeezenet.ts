@@ -69,8 +69,11 @@ export class Fire extends Module {
   }
   get outChannels(): number { return 2 * this.expand1x1.weight.shape[0]!; }
   forward(x: Tensor): Tensor {
-    const s = this.squeeze.forward(x);
-    return concat([this.expand1x1.forward(s), this.expand3x3.forward(s)], this.dataFormat === 'NCHW' ? 1 : 3);
+    const rt = x.runtime;
+    const s = rt.scope('squeeze', () => this.squeeze.forward(x));
+    const e1 = rt.scope('expand1x1', () => this.expand1x1.forward(s));
+    const e3 = rt.scope('expand3x3', () => this.expand3x3.forward(s));
+    return rt.scope('concat', () => concat([e1, e3], this.dataFormat === 'NCHW' ? 1 : 3));
   }
 }
 
@@ -99,16 +102,17 @@ export class SqueezeNetCifar extends Module {
   /** x: [N, 3, 32, 32] (NCHW) or [N, 32, 32, 3] (NHWC), values in [0, 1] → logits [N, classes]. */
   forward(x: Tensor): Tensor {
     const df = this.opts.dataFormat;
-    const pool = (t: Tensor) => maxPool2d(t, { kernelSize: 2, stride: 2, padding: 'VALID', dataFormat: df });
-    let h = pool(this.conv1.forward(x));
-    h = this.fires[0]!.forward(h);
-    h = this.fires[1]!.forward(h);
-    h = pool(this.fires[2]!.forward(h));
-    for (let i = 3; i < 7; i++) h = this.fires[i]!.forward(h);
-    h = pool(h);
-    h = this.fires[7]!.forward(h);
-    h = avgPool2d(h, { kernelSize: 4, stride: 4, padding: 'VALID', dataFormat: df });
-    const logits = this.conv10.forward(h);
+    // Scopes name the traced kernels by layer (`fire3/expand3x3/...`).
+    const layer = <T>(name: string, fn: () => T): T => x.runtime.scope(name, fn);
+    const pool = (name: string, t: Tensor) => layer(name, () => maxPool2d(t, { kernelSize: 2, stride: 2, padding: 'VALID', dataFormat: df }));
+    let h = pool('pool1', layer('conv1', () => this.conv1.forward(x)));
+    this.fires.forEach((fire, i) => {
+      const k = i + 2;
+      h = layer(`fire${k}`, () => fire.forward(h));
+      if (k === 4 || k === 8) h = pool(`pool${k}`, h);
+    });
+    h = layer('pool10', () => avgPool2d(h, { kernelSize: 4, stride: 4, padding: 'VALID', dataFormat: df }));
+    const logits = layer('conv10', () => this.conv10.forward(h));
     return reshape(logits, [x.shape[0]!, -1]);
   }
 }

@@ -9,6 +9,7 @@ import {
   checkCompatible, findLatestCheckpoint, writeCheckpoint, type CheckpointMeta,
 } from '../checkpoint/checkpoint.js';
 import { evalLine, trainLine } from './format.js';
+import { squeezeNetGraphDef } from '../model/graph.js';
 import { modelState, optimizerState, restoreModel, restoreOptimizer } from './state.js';
 
 export interface TrainOptions {
@@ -82,6 +83,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   const trainEvents = new EventWriter(o.modelDir);
   const evalEvents = new EventWriter(path.join(o.modelDir, 'eval'));
+  trainEvents.addGraph(squeezeNetGraphDef(shapesOf(model), data.classes.length, o.dataFormat));
   const result: TrainResult = { startStep, globalStep: startStep, alreadyDone: false, stopped: false, lastEvalAccuracy: null, stepMs: [], checkpoint: null };
   const saveCheckpoint = async (globalStep: number): Promise<void> => {
     const meta: CheckpointMeta = {
@@ -129,22 +131,32 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   return result;
 }
 
-/** One training step: forward, loss, backward, Adam update. Returns the batch's loss and accuracy. */
+/**
+ * Records one training step (forward, loss, backward, Adam update) without waiting on the GPU.
+ * Returns the loss [1] and the batch's predicted classes [N] (int32), still on the GPU.
+ */
+export function encodeTrainStep(
+  model: SqueezeNetCifar, optimizer: Adam, xs: Float32Array, ys: Int32Array, batchSize: number, dataFormat: DataFormat,
+): [Tensor, Tensor] {
+  model.train();
+  return tidy(() => {
+    const x = tensor(xs, dataFormat === 'NCHW' ? [batchSize, 3, 32, 32] : [batchSize, 32, 32, 3]);
+    const y = tensor(ys, [batchSize], 'i32');
+    const logits = model.forward(x);
+    const loss = logits.runtime.scope('loss', () => softmaxCrossEntropy(logits, y));
+    loss.backward();
+    loss.runtime.scope('optimizer', () => optimizer.step());
+    optimizer.zeroGrad();
+    return [loss, noGrad(() => argmax(logits, 1))] as [Tensor, Tensor];
+  });
+}
+
+/** One training step on the next batch. Returns the batch's loss and accuracy. */
 export async function trainStep(
   model: SqueezeNetCifar, optimizer: Adam, batcher: TrainBatcher, batchSize: number, dataFormat: DataFormat,
 ): Promise<{ loss: number; accuracy: number }> {
   const batch = batcher.next(dataFormat);
-  model.train();
-  const [lossT, predT] = tidy(() => {
-    const x = tensor(batch.x, dataFormat === 'NCHW' ? [batchSize, 3, 32, 32] : [batchSize, 32, 32, 3]);
-    const y = tensor(batch.y, [batchSize], 'i32');
-    const logits = model.forward(x);
-    const loss = softmaxCrossEntropy(logits, y);
-    loss.backward();
-    optimizer.step();
-    optimizer.zeroGrad();
-    return [loss, noGrad(() => argmax(logits, 1))];
-  });
+  const [lossT, predT] = encodeTrainStep(model, optimizer, batch.x, batch.y, batchSize, dataFormat);
   const [lossV, pred] = await Promise.all([lossT.data(), predT.data()]);
   lossT.dispose();
   predT.dispose();

@@ -154,12 +154,11 @@ describe('batch norm', () => {
         const rm = tensor(f32(cs.runningMean));
         const rv = tensor(f32(cs.runningVar));
         const o = { weight: w, bias: b, runningMean: rm, runningVar: rv, training, dataFormat };
-        let y: Tensor;
-        if (fused) y = batchNormRelu(x, o);
-        else { const z = batchNorm(x, o); y = relu(z); z.dispose(); }
+        const z = fused ? null : batchNorm(x, o);
+        const y = z ? relu(z) : batchNormRelu(x, o);
         y.backward(tensor(f32(up), shape));
         const out = [await y.data(), await x.grad!.data(), await w.grad!.data(), await b.grad!.data(), await rm.data(), await rv.data()];
-        for (const t of [x, w, b, rm, rv, y]) t.dispose();
+        for (const t of [x, w, b, rm, rv, y, z]) t?.dispose();
         return out;
       };
       const fused = await run(true);

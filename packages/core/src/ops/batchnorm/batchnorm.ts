@@ -1,5 +1,5 @@
 import {
-  bnPartialSumsKernel, bnChannelParamsKernel, bnApplyKernel, bnChannelGradsKernel, bnDxKernel, dxReadsX,
+  bnPartialSumsKernel, bnChannelParamsKernel, bnApplyKernel, bnChannelGradsKernel, bnDxKernel, dxReadsX, bnApplyInvocations,
   linearWorkgroups, BN_WG, BN_REDUCE_CHUNK, BN_APPLY_CHUNK, type BnLayout, type BnReduceMode,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
@@ -74,11 +74,17 @@ function partialSums(v: ChannelView, mode: BnReduceMode, x: Tensor, g?: Tensor, 
   return { partials, parts: geo.parts };
 }
 
-function elementwiseUniforms(v: ChannelView, size: number): { n: number; uniforms: Record<string, number> } {
-  const n = v.vec ? size / 4 : size;
-  return v.layout === 'channelsFirst'
-    ? { n, uniforms: { n, c: v.c, sv: v.vec ? v.s / 4 : v.s } }
-    : { n, uniforms: { n, c: v.c, cv: v.vec ? v.c / 4 : v.c } };
+/** Uniforms and invocations of the apply and dx passes. */
+function elementwiseGeometry(v: ChannelView, size: number): { invocations: number; uniforms: Record<string, number> } {
+  const vectors = v.vec ? size / 4 : size;
+  if (v.layout === 'channelsFirst') {
+    return { invocations: bnApplyInvocations(v.layout, vectors, 1), uniforms: { n: vectors, c: v.c, sv: v.vec ? v.s / 4 : v.s } };
+  }
+  const cv = v.vec ? v.c / 4 : v.c;
+  return {
+    invocations: bnApplyInvocations(v.layout, vectors, cv),
+    uniforms: { rows: v.count, rowBlocks: Math.ceil(v.count / BN_APPLY_CHUNK), c: v.c, cv },
+  };
 }
 
 function batchNormImpl(x: Tensor, opts: BatchNormOptions, relu: boolean): Tensor {
@@ -112,8 +118,8 @@ function batchNormImpl(x: Tensor, opts: BatchNormOptions, relu: boolean): Tensor
   }
 
   const y = allocTensor(x.shape);
-  const ew = elementwiseUniforms(v, x.size);
-  rt.run(bnApplyKernel, { layout: v.layout, vec: v.vec, relu }, [x, params, y], ew.uniforms, linearWorkgroups(Math.ceil(ew.n / BN_APPLY_CHUNK), BN_WG));
+  const ew = elementwiseGeometry(v, x.size);
+  rt.run(bnApplyKernel, { layout: v.layout, vec: v.vec, relu }, [x, params, y], ew.uniforms, linearWorkgroups(ew.invocations, BN_WG));
 
   const inputs = [x, ...affine];
   const weightIndex = weight ? 1 : -1;
@@ -142,7 +148,7 @@ function batchNormImpl(x: Tensor, opts: BatchNormOptions, relu: boolean): Tensor
       const dx = allocTensor(xs!.shape);
       const p = { layout: v.layout, vec: v.vec, relu, training };
       const bindings = [g, ...(dxReadsX(p) ? [xs!] : []), ps!, ...(coefTensor ? [coefTensor] : []), dx];
-      rt.run(bnDxKernel, p, bindings, ew.uniforms, linearWorkgroups(Math.ceil(ew.n / BN_APPLY_CHUNK), BN_WG));
+      rt.run(bnDxKernel, p, bindings, ew.uniforms, linearWorkgroups(ew.invocations, BN_WG));
       grads[0] = dx;
     }
     coefTensor?.dispose();

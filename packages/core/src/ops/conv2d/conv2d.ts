@@ -143,16 +143,15 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
   const dst = allocTensor(fwd ? conv2dOutputShape(g) : inputShape(g));
   const pixels = g.N * Hd * Wd;
   const tilesP = Math.ceil(pixels / tile.pixels);
-  const tiles = tilesP * (CdPad / tile.channels);
   rt.run(convGemmKernel, {
     mode, layout: g.dataFormat, tilePixels: tile.pixels, tileChannels: tile.channels, workgroup: tile.workgroup, pointwise,
     srcVec4: nchw ? pointwise && (Hs * Ws) % 4 === 0 : Cs % 4 === 0,
     dstVec4: nchw ? (Hd * Wd) % 4 === 0 : Cd % 4 === 0,
-    bias: bias !== null,
+    bias: bias !== null, ...((tuning as any).exp ? { exp: (tuning as any).exp } : {}),
   }, bias ? [src, wmat, bias, dst] : [src, wmat, dst], {
     Hs, Ws, Cs, Hd, Wd, Cd, KH: g.KH, KW: g.KW, strideH: g.strideH, strideW: g.strideW,
-    padTop: g.padTop, padLeft: g.padLeft, pixels, tilesP, tiles, wRow4: CdPad / 4,
-  }, linearWorkgroups(tiles, tile.workgroup), { mode, dataFormat: g.dataFormat, pointwise });
+    padTop: g.padTop, padLeft: g.padLeft, pixels, tilesP, wRow4: CdPad / 4,
+  }, (tuning as any).exp === 'linear' ? [Math.ceil(tilesP * CdPad / tile.channels / tile.workgroup), 1, 1] : [Math.ceil(tilesP / tile.workgroup), CdPad / tile.channels, 1], { mode, dataFormat: g.dataFormat, pointwise });
   wmat.dispose();
   return dst;
 }

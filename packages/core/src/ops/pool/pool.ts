@@ -1,6 +1,6 @@
 import {
   poolForwardKernel, poolBackwardKernel, globalAvgPoolKernel, globalAvgPoolBackwardKernel,
-  linearWorkgroups, POOL_WG, type PoolOp,
+  linearWorkgroups, poolRows, POOL_WG, type PoolOp,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
 import { isGradEnabled, record } from '../../autograd.js';
@@ -66,19 +66,23 @@ function outputShape(g: Pool2dGeometry): number[] {
 /** vec4 over channels needs channels-last with C % 4 == 0. */
 const vectorised = (g: Pool2dGeometry): boolean => g.channelsLast && g.c % 4 === 0;
 
-function uniforms(g: Pool2dGeometry, count: number) {
-  return {
-    count, cv: g.channelsLast ? (vectorised(g) ? g.c / 4 : g.c) : 1,
-    h: g.h, w: g.w, oh: g.oh, ow: g.ow, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, padTop: g.padTop, padLeft: g.padLeft,
+const vectorsPerPixel = (g: Pool2dGeometry): number => (g.channelsLast ? (vectorised(g) ? g.c / 4 : g.c) : 1);
+
+/** Uniforms and workgroups of a pass over the output rows (forward) or input rows (backward). */
+function rowPass(g: Pool2dGeometry, pass: 'forward' | 'backward') {
+  const cv = vectorsPerPixel(g);
+  const count = poolRows(g.channelsLast, g.channelsLast ? g.n : g.n * g.c, pass === 'forward' ? g.oh : g.h, cv);
+  const uniforms = {
+    count, cv, h: g.h, w: g.w, oh: g.oh, ow: g.ow, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, padTop: g.padTop, padLeft: g.padLeft,
   };
+  return { uniforms, workgroups: linearWorkgroups(count, POOL_WG) };
 }
 
 function poolBackward(op: PoolOp, g: Pool2dGeometry, inShape: readonly number[], grad: Tensor, positions?: Tensor): Tensor {
   const dx = allocTensor(inShape);
-  const vec = vectorised(g);
-  const count = vec ? dx.size / 4 : dx.size;
-  grad.runtime.run(poolBackwardKernel, { op, channelsLast: g.channelsLast, vec },
-    op === 'max' ? [grad, positions!, dx] : [grad, dx], uniforms(g, count), linearWorkgroups(count, POOL_WG));
+  const pass = rowPass(g, 'backward');
+  grad.runtime.run(poolBackwardKernel, { op, channelsLast: g.channelsLast, vec: vectorised(g) },
+    op === 'max' ? [grad, positions!, dx] : [grad, dx], pass.uniforms, pass.workgroups);
   return dx;
 }
 
@@ -89,14 +93,13 @@ function poolBackward(op: PoolOp, g: Pool2dGeometry, inShape: readonly number[],
 export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const g = pool2dGeometry(x.shape, opts);
   const y = allocTensor(outputShape(g));
-  const vec = vectorised(g);
-  const count = vec ? y.size / 4 : y.size;
+  const pass = rowPass(g, 'forward');
   const savePositions = isGradEnabled() && x.requiresGrad;
   // Window positions (ky·kw + kx) stored as f32, exact for any window under 2^24 elements, so
   // the NHWC path can compare four channels at once.
   const positions = savePositions ? allocTensor(y.shape) : null;
-  x.runtime.run(poolForwardKernel, { op: 'max', channelsLast: g.channelsLast, vec, savePositions },
-    positions ? [x, y, positions] : [x, y], uniforms(g, count), linearWorkgroups(count, POOL_WG));
+  x.runtime.run(poolForwardKernel, { op: 'max', channelsLast: g.channelsLast, vec: vectorised(g), savePositions },
+    positions ? [x, y, positions] : [x, y], pass.uniforms, pass.workgroups);
   if (!positions) return y;
   const inShape = [...x.shape];
   record(y, 'maxPool2d', [x], [positions], (grad, [pos]) => [poolBackward('max', g, inShape, grad, pos!)]);
@@ -108,10 +111,9 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
 export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const g = pool2dGeometry(x.shape, opts);
   const y = allocTensor(outputShape(g));
-  const vec = vectorised(g);
-  const count = vec ? y.size / 4 : y.size;
-  x.runtime.run(poolForwardKernel, { op: 'avg', channelsLast: g.channelsLast, vec, savePositions: false },
-    [x, y], uniforms(g, count), linearWorkgroups(count, POOL_WG));
+  const pass = rowPass(g, 'forward');
+  x.runtime.run(poolForwardKernel, { op: 'avg', channelsLast: g.channelsLast, vec: vectorised(g), savePositions: false },
+    [x, y], pass.uniforms, pass.workgroups);
   const inShape = [...x.shape];
   return record(y, 'avgPool2d', [x], [], (grad) => [poolBackward('avg', g, inShape, grad)]);
 }

@@ -1,0 +1,26 @@
+import type { Tensor } from '../tensor.js';
+import { square, sub } from '../ops/elementwise/elementwise.js';
+import { mean, sum } from '../ops/reduce/reduce.js';
+import { softmaxCrossEntropy } from '../ops/index.js';
+
+export type Reduction = 'mean' | 'sum' | 'none';
+
+/**
+ * Softmax cross-entropy of logits [N, C] against int32 class labels [N]. `mask` (f32 [N], 1 for a
+ * real row, 0 for a padded one) leaves padded rows out; 'mean' (the default) averages over real rows.
+ */
+export function crossEntropyLoss(logits: Tensor, labels: Tensor, opts: { mask?: Tensor; reduction?: Reduction } = {}): Tensor {
+  return softmaxCrossEntropy(logits, labels, opts);
+}
+
+/** Squared error (prediction − target)², averaged (default), summed or element-wise. */
+export function mseLoss(prediction: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
+  const diff = sub(prediction, target);
+  const squared = square(diff);
+  diff.dispose();
+  const reduction = opts.reduction ?? 'mean';
+  if (reduction === 'none') return squared;
+  const loss = reduction === 'mean' ? mean(squared) : sum(squared);
+  squared.dispose();
+  return loss;
+}

@@ -1,0 +1,81 @@
+import { defineKernel, linearIndex } from '../kernel.js';
+import { MAX_RANK } from '../elementwise/elementwise.js';
+
+/** Data-movement kernels behind permute, slice, concat and pad: one element (or vec4) per invocation. */
+export const LAYOUT_WG = 64;
+
+/**
+ * ys[yOffset + Σ c_d·yStrides_d] = xs[xOffset + Σ c_d·xStrides_d] for every coordinate c of
+ * `shape`. With `vec4`, every count, stride and offset is in vec4s (the host checked that the
+ * innermost axis is contiguous on both sides and everything divides by 4).
+ */
+export const stridedCopyKernel = defineKernel<{ vec4: boolean }>({
+  name: 'strided_copy',
+  bindings: (p) => [
+    // scalars move as u32 so that any dtype's bit patterns are copied exactly
+    { name: 'xs', type: p.vec4 ? 'vec4<f32>' : 'u32', access: 'read' },
+    { name: 'ys', type: p.vec4 ? 'vec4<f32>' : 'u32', access: 'read_write' },
+  ],
+  uniforms: () => [
+    { name: 'shape', type: 'u32array', length: MAX_RANK },
+    { name: 'xStrides', type: 'u32array', length: MAX_RANK },
+    { name: 'yStrides', type: 'u32array', length: MAX_RANK },
+    { name: 'n', type: 'u32' },
+    { name: 'rank', type: 'u32' },
+    { name: 'xOffset', type: 'u32' },
+    { name: 'yOffset', type: 'u32' },
+  ],
+  workgroupSize: () => [LAYOUT_WG, 1, 1],
+  body: () => `
+  let i = ${linearIndex(LAYOUT_WG)};
+  if (i >= u.n) { return; }
+  var rest = i;
+  var ix = u.xOffset;
+  var iy = u.yOffset;
+  for (var d = i32(u.rank) - 1; d >= 0; d--) {
+    let dim = shape(u32(d));
+    let c = rest % dim;
+    rest = rest / dim;
+    ix += c * xStrides(u32(d));
+    iy += c * yStrides(u32(d));
+  }
+  ys[iy] = xs[ix];`,
+});
+
+/**
+ * Constant padding: ys (contiguous, `outShape`) takes xs (contiguous, `inShape`) at offset
+ * `before` along each axis and `value` elsewhere.
+ */
+export const padKernel = defineKernel<Record<string, never>>({
+  name: 'pad',
+  bindings: () => [
+    { name: 'xs', type: 'f32', access: 'read' },
+    { name: 'ys', type: 'f32', access: 'read_write' },
+  ],
+  uniforms: () => [
+    { name: 'outShape', type: 'u32array', length: MAX_RANK },
+    { name: 'inShape', type: 'u32array', length: MAX_RANK },
+    { name: 'before', type: 'u32array', length: MAX_RANK },
+    { name: 'n', type: 'u32' },
+    { name: 'rank', type: 'u32' },
+    { name: 'value', type: 'f32' },
+  ],
+  workgroupSize: () => [LAYOUT_WG, 1, 1],
+  body: () => `
+  let i = ${linearIndex(LAYOUT_WG)};
+  if (i >= u.n) { return; }
+  var rest = i;
+  var ix = 0u;
+  var stride = 1u;
+  var inside = true;
+  for (var d = i32(u.rank) - 1; d >= 0; d--) {
+    let dim = outShape(u32(d));
+    // unsigned wrap-around makes coordinates left of the interior huge, so one compare suffices
+    let c = rest % dim - before(u32(d));
+    rest = rest / dim;
+    inside = inside && c < inShape(u32(d));
+    ix += c * stride;
+    stride *= inShape(u32(d));
+  }
+  if (inside) { ys[i] = xs[ix]; } else { ys[i] = u.value; }`,
+});

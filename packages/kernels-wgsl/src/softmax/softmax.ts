@@ -1,0 +1,164 @@
+import { defineKernel, linearIndex, type BufferBinding, type UniformField } from '../kernel.js';
+
+/**
+ * Softmax family. A tensor is seen as [outer, axisLen, inner] around the softmax axis; one
+ * invocation owns one row (outer, inner) and walks its axisLen elements at stride `inner`.
+ */
+export const SOFTMAX_WG = 64;
+
+const ROW_UNIFORMS: UniformField[] = [
+  { name: 'rows', type: 'u32' }, { name: 'axisLen', type: 'u32' }, { name: 'inner', type: 'u32' },
+];
+
+/** WGSL: `base`, the offset of element 0 of row r. */
+const ROW_BASE = `
+  let r = ${linearIndex(SOFTMAX_WG)};
+  if (r >= u.rows) { return; }
+  let base = (r / u.inner) * u.axisLen * u.inner + r % u.inner;`;
+
+/** y = softmax(x) or log-softmax(x) along the axis, max-subtracted so exp never overflows. */
+export const softmaxKernel = defineKernel<{ log: boolean }>({
+  name: 'softmax',
+  bindings: () => [
+    { name: 'xs', type: 'f32', access: 'read' },
+    { name: 'ys', type: 'f32', access: 'read_write' },
+  ],
+  uniforms: () => ROW_UNIFORMS,
+  workgroupSize: () => [SOFTMAX_WG, 1, 1],
+  body: (p) => `${ROW_BASE}
+  var m = -3.4028234e38;
+  for (var j = 0u; j < u.axisLen; j++) { m = max(m, xs[base + j * u.inner]); }
+  var s = 0.0;
+  for (var j = 0u; j < u.axisLen; j++) { s += exp(xs[base + j * u.inner] - m); }
+  ${p.log ? 'let logS = log(s);' : 'let invS = 1.0 / s;'}
+  for (var j = 0u; j < u.axisLen; j++) {
+    let i = base + j * u.inner;
+    ys[i] = ${p.log ? 'xs[i] - m - logS' : 'exp(xs[i] - m) * invS'};
+  }`,
+});
+
+/**
+ * Gradient from the forward output y: softmax dx = y·(g − Σ g·y); log-softmax dx = g − eʸ·Σ g.
+ */
+export const softmaxBackwardKernel = defineKernel<{ log: boolean }>({
+  name: 'softmax_backward',
+  bindings: () => [
+    { name: 'ys', type: 'f32', access: 'read' },
+    { name: 'gs', type: 'f32', access: 'read' },
+    { name: 'dxs', type: 'f32', access: 'read_write' },
+  ],
+  uniforms: () => ROW_UNIFORMS,
+  workgroupSize: () => [SOFTMAX_WG, 1, 1],
+  body: (p) => `${ROW_BASE}
+  var s = 0.0;
+  for (var j = 0u; j < u.axisLen; j++) {
+    let i = base + j * u.inner;
+    s += ${p.log ? 'gs[i]' : 'gs[i] * ys[i]'};
+  }
+  for (var j = 0u; j < u.axisLen; j++) {
+    let i = base + j * u.inner;
+    dxs[i] = ${p.log ? 'gs[i] - exp(ys[i]) * s' : 'ys[i] * (gs[i] - s)'};
+  }`,
+});
+
+// ── softmax cross-entropy on logits [N, C] with int labels [N] and an optional row mask [N] ──
+
+export type CrossEntropyReduction = 'mean' | 'sum' | 'none';
+
+const maskBinding = (masked: boolean): BufferBinding[] => (masked ? [{ name: 'mask', type: 'f32', access: 'read' }] : []);
+/** WGSL: the weight of row `row` (1 without a mask). */
+const rowWeight = (masked: boolean, row: string) => (masked ? `mask[${row}]` : '1.0');
+
+/**
+ * Per row: lse = log Σ exp(x), loss = (lse − x[label])·mask. A masked-out row (weight 0) gives 0
+ * whatever its label (padded rows may carry any label); a real row whose label is outside [0, C)
+ * gives NaN so the mistake surfaces in the loss. One invocation per row.
+ */
+export const crossEntropyRowsKernel = defineKernel<{ masked: boolean }>({
+  name: 'cross_entropy_rows',
+  bindings: (p) => [
+    { name: 'logits', type: 'f32', access: 'read' },
+    { name: 'labels', type: 'i32', access: 'read' },
+    ...maskBinding(p.masked),
+    { name: 'rowLoss', type: 'f32', access: 'read_write' },
+    { name: 'lse', type: 'f32', access: 'read_write' },
+  ],
+  uniforms: () => [{ name: 'N', type: 'u32' }, { name: 'C', type: 'u32' }],
+  workgroupSize: () => [SOFTMAX_WG, 1, 1],
+  body: (p) => `
+  let row = ${linearIndex(SOFTMAX_WG)};
+  if (row >= u.N) { return; }
+  let base = row * u.C;
+  var m = -3.4028234e38;
+  for (var c = 0u; c < u.C; c++) { m = max(m, logits[base + c]); }
+  var s = 0.0;
+  for (var c = 0u; c < u.C; c++) { s += exp(logits[base + c] - m); }
+  let l = m + log(s);
+  lse[row] = l;
+  let w = ${rowWeight(p.masked, 'row')};
+  let label = labels[row];
+  if (w == 0.0) {
+    rowLoss[row] = 0.0;
+  } else if (label < 0 || u32(label) >= u.C) {
+    var nanBits = 0x7fc00000u; // a var: WGSL rejects NaN as a constant expression
+    rowLoss[row] = bitcast<f32>(nanBits);
+  } else {
+    rowLoss[row] = (l - logits[base + u32(label)]) * w;
+  }`,
+});
+
+/**
+ * Sums the row losses (one invocation: N is a batch size) into `loss`, and writes `scale`, the
+ * factor d loss / d rowLoss: 1/count for 'mean' (count = Σ mask, or N), 1 for 'sum'. An all-masked
+ * batch has mean loss 0 and zero gradients rather than 0/0.
+ */
+export const crossEntropyReduceKernel = defineKernel<{ masked: boolean; mean: boolean }>({
+  name: 'cross_entropy_reduce',
+  bindings: (p) => [
+    { name: 'rowLoss', type: 'f32', access: 'read' },
+    ...maskBinding(p.masked),
+    { name: 'loss', type: 'f32', access: 'read_write' },
+    { name: 'scale', type: 'f32', access: 'read_write' },
+  ],
+  uniforms: () => [{ name: 'N', type: 'u32' }],
+  workgroupSize: () => [1, 1, 1],
+  body: (p) => `
+  var total = 0.0;
+  var count = 0.0;
+  for (var i = 0u; i < u.N; i++) {
+    total += rowLoss[i];
+    count += ${rowWeight(p.masked, 'i')};
+  }
+  let s = ${p.mean ? 'select(0.0, 1.0 / count, count > 0.0)' : '1.0'};
+  loss[0] = total * s;
+  scale[0] = s;`,
+});
+
+/**
+ * The whole gradient in one pass, one invocation per logit:
+ * dx[n, c] = (softmax(x)[n, c] − [c == label[n]])·mask[n]·g', with softmax from the saved lse and
+ * g' = g·scale ('mean', 'sum': g is the scalar upstream gradient) or g[n] ('none').
+ */
+export const crossEntropyBackwardKernel = defineKernel<{ masked: boolean; reduction: CrossEntropyReduction }>({
+  name: 'cross_entropy_backward',
+  bindings: (p) => [
+    { name: 'logits', type: 'f32', access: 'read' },
+    { name: 'labels', type: 'i32', access: 'read' },
+    ...maskBinding(p.masked),
+    { name: 'lse', type: 'f32', access: 'read' },
+    { name: 'grad', type: 'f32', access: 'read' },
+    ...(p.reduction === 'none' ? [] : [{ name: 'scale', type: 'f32', access: 'read' } as const]),
+    { name: 'dx', type: 'f32', access: 'read_write' },
+  ],
+  uniforms: () => [{ name: 'N', type: 'u32' }, { name: 'C', type: 'u32' }],
+  workgroupSize: () => [SOFTMAX_WG, 1, 1],
+  body: (p) => `
+  let i = ${linearIndex(SOFTMAX_WG)};
+  if (i >= u.N * u.C) { return; }
+  let row = i / u.C;
+  let c = i % u.C;
+  let g = ${p.reduction === 'none' ? 'grad[row]' : 'grad[0] * scale[0]'} * ${rowWeight(p.masked, 'row')};
+  let onehot = select(0.0, 1.0, labels[row] == i32(c));
+  // a masked-out row gets exactly 0 even if its (padding) logits are not finite
+  dx[i] = select((exp(logits[i] - lse[row]) - onehot) * g, 0.0, g == 0.0);`,
+});
