@@ -49,7 +49,8 @@ export const SHAPE_CLASSES = ['horizontal stripes', 'vertical stripes', 'square'
 
 /**
  * `count` one-channel images of `size`×`size` pixels, each one of SHAPE_CLASSES at a random
- * position, scale, stripe period and brightness, plus Gaussian pixel noise.
+ * position, scale, stripe period and brightness, plus Gaussian pixel noise. Squares are filled,
+ * crosses one pixel thick.
  */
 export function shapeImages(count: number, size: number, rng: Random, noise = 0.25): HostDataset {
   const features = new Float32Array(count * size * size);
@@ -63,7 +64,6 @@ export function shapeImages(count: number, size: number, rng: Random, noise = 0.
     const half = 2 + rng.int(Math.floor(size / 4));
     const cy = half + rng.int(size - 2 * half);
     const cx = half + rng.int(size - 2 * half);
-    const thickness = 1 + rng.int(2);
     const image = features.subarray(k * size * size, (k + 1) * size * size);
     for (let y = 0; y < size; y++) {
       for (let x = 0; x < size; x++) {
@@ -72,7 +72,7 @@ export function shapeImages(count: number, size: number, rng: Random, noise = 0.
           case 0: on = (y + phase) % period === 0; break;
           case 1: on = (x + phase) % period === 0; break;
           case 2: on = Math.abs(y - cy) <= half && Math.abs(x - cx) <= half; break;
-          default: on = (Math.abs(y - cy) < thickness && Math.abs(x - cx) <= half) || (Math.abs(x - cx) < thickness && Math.abs(y - cy) <= half);
+          default: on = (y === cy && Math.abs(x - cx) <= half) || (x === cx && Math.abs(y - cy) <= half);
         }
         image[y * size + x] = (on ? brightness : 0) + noise * rng.normal();
       }

@@ -1,5 +1,9 @@
 import { Tensor, type Storage } from './tensor.js';
 import { keep } from './memory.js';
+import type { Runtime } from './runtime/runtime.js';
+// These two modules import this one too; the cycle is safe because they are only used when backward runs.
+import { onesLike } from './ops/creation/creation.js';
+import { mapBinary } from './ops/elementwise/elementwise.js';
 
 /**
  * Reverse-mode autograd. An op that may need gradients records a GradNode on its output: the
@@ -13,8 +17,11 @@ export class GradNode {
   private saved: Tensor[] | null;
   /** The layer scope (`fire3/expand3x3`) the forward ran in: backward kernels are traced under it. */
   readonly scope: string;
-  constructor(readonly op: string, readonly inputs: Tensor[], saved: Tensor[], readonly rule: GradRule, scope = '') {
-    this.scope = scope;
+  readonly runtime: Runtime;
+  constructor(readonly op: string, readonly inputs: Tensor[], saved: Tensor[], readonly rule: GradRule, runtime: Runtime) {
+    // Kept on the node: the tensor it produced may be disposed (tidy) before backward runs.
+    this.runtime = runtime;
+    this.scope = runtime.scopeName;
     // Views sharing the saved tensors' storage; kept out of tidy scopes, released after backward.
     this.saved = saved.map((t) => keep(t.view(t.shape)));
     nodeFinalizer.register(this, this.saved, this);
@@ -49,7 +56,7 @@ export function noGrad<T>(fn: () => T): T {
 export function record(out: Tensor, op: string, inputs: Tensor[], saved: Tensor[], rule: GradRule): Tensor {
   if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
     out.requiresGrad = true;
-    out.node = new GradNode(op, inputs, saved, rule, out.runtime.scopeName);
+    out.node = new GradNode(op, inputs, saved, rule, out.runtime);
   }
   return out;
 }
@@ -58,10 +65,9 @@ export function record(out: Tensor, op: string, inputs: Tensor[], saved: Tensor[
  * Backpropagates from `root` (a scalar unless `gradient` is given), accumulating into `.grad` of
  * every leaf that requires grad, then frees the graph.
  */
-export function backward(root: Tensor, gradient?: Tensor, ops?: { onesLike(t: Tensor): Tensor; add(a: Tensor, b: Tensor): Tensor }): void {
+export function backward(root: Tensor, gradient?: Tensor): void {
   if (!root.requiresGrad) throw new Error('backward() on a tensor that does not require grad (no input had requiresGrad)');
   if (!gradient && root.size !== 1) throw new Error(`backward() without a gradient needs a scalar, got shape [${root.shape}]`);
-  const o = ops ?? defaultOps!;
   // Topological order of the nodes reachable from root.
   const order: Tensor[] = [];
   const seen = new Set<number>();
@@ -74,16 +80,16 @@ export function backward(root: Tensor, gradient?: Tensor, ops?: { onesLike(t: Te
   visit(root);
   noGrad(() => {
     const grads = new Map<number, Tensor>();
-    grads.set(root.id, gradient ? gradient.view(gradient.shape) : o.onesLike(root));
+    grads.set(root.id, gradient ? gradient.view(gradient.shape) : onesLike(root));
     const accumulate = (t: Tensor, g: Tensor): void => {
       if (!t.node) {
         // A leaf: the gradient now belongs to the tensor (out of tidy scopes).
         keep(g);
-        if (t.grad) { const sum = keep(o.add(t.grad, g)); t.grad.dispose(); g.dispose(); t.grad = sum; } else t.grad = g;
+        if (t.grad) { const sum = keep(mapBinary('add', t.grad, g)); t.grad.dispose(); g.dispose(); t.grad = sum; } else t.grad = g;
         return;
       }
       const prev = grads.get(t.id);
-      if (prev) { grads.set(t.id, o.add(prev, g)); prev.dispose(); g.dispose(); } else grads.set(t.id, g);
+      if (prev) { grads.set(t.id, mapBinary('add', prev, g)); prev.dispose(); g.dispose(); } else grads.set(t.id, g);
     };
     for (let k = order.length - 1; k >= 0; k--) {
       const t = order[k]!;
@@ -91,7 +97,7 @@ export function backward(root: Tensor, gradient?: Tensor, ops?: { onesLike(t: Te
       const g = grads.get(t.id);
       grads.delete(t.id);
       if (!g) continue;
-      const inputGrads = t.runtime.withScopePath(node.scope, () => node.rule(g, node.savedTensors(), node.inputs.map((x) => x.requiresGrad)));
+      const inputGrads = node.runtime.withScopePath(node.scope, () => node.rule(g, node.savedTensors(), node.inputs.map((x) => x.requiresGrad)));
       g.dispose();
       node.inputs.forEach((input, i) => {
         const ig = inputGrads[i];
@@ -111,8 +117,6 @@ function reshapeOwned(t: Tensor, shape: readonly number[]): Tensor {
   return v;
 }
 
-let defaultOps: { onesLike(t: Tensor): Tensor; add(a: Tensor, b: Tensor): Tensor } | null = null;
-export function setAutogradOps(o: { onesLike(t: Tensor): Tensor; add(a: Tensor, b: Tensor): Tensor }): void { defaultOps = o; }
 
 export type { Storage };
 

@@ -18,10 +18,12 @@ describe('nn layers', () => {
     const up = randomValues(n * outF, 2);
     const x = tensor(f32(xv), [n, inF]).requireGrad();
     const upstream = tensor(f32(up), [n, outF]);
-    const y = layer.forward(x);
     // Scalar Σ y·upstream: its gradients are the upstream gradient pulled back through the layer.
-    const objective = tidy(() => sum(mul(y, upstream)));
-    objective.backward();
+    const y = tidy(() => {
+      const out = layer.forward(x);
+      sum(mul(out, upstream)).backward();
+      return out;
+    });
     const w = await values(layer.weight);
     const b = await values(layer.bias!);
     const expectY = new Float64Array(n * outF);
@@ -46,7 +48,7 @@ describe('nn layers', () => {
     expectClose(await layer.bias!.grad!.data(), db, tol, 'Linear db');
     // PyTorch's default init: |W| and |b| below 1/√inFeatures.
     if ([...w, ...b].some((v) => Math.abs(v) > 1 / Math.sqrt(inF))) throw new Error('Linear init exceeds 1/√fanIn');
-    for (const t of [x, upstream, y, objective]) t.dispose();
+    for (const t of [x, upstream, y]) t.dispose();
     layer.dispose();
   });
 

@@ -2,7 +2,10 @@ import type { Tensor } from '../tensor.js';
 import { Random } from '../random.js';
 import { ones, zeros } from '../ops/creation/creation.js';
 import { add, relu } from '../ops/elementwise/elementwise.js';
-import { avgPool2d, batchNorm, conv2d, dropout, flatten, matmul, maxPool2d, transpose } from '../ops/index.js';
+import {
+  avgPool2d, batchNorm, conv2d, dropout, flatten, matmul, maxPool2d, transpose,
+  type BatchNormOptions, type Conv2dOptions, type Pool2dOptions,
+} from '../ops/index.js';
 import { Module } from './module.js';
 import { defaultRandom, initLayerBias, initLayerWeight, type LayerInit } from './init.js';
 
@@ -13,7 +16,7 @@ export interface LayerInitOptions {
   rng?: Random;
 }
 
-/** Runs the layers in order; each intermediate activation is freed once the next layer has used it. */
+/** Runs the layers in order. */
 export class Sequential extends Module {
   readonly layers: readonly Module[];
 
@@ -23,14 +26,7 @@ export class Sequential extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    let h = x;
-    for (const layer of this.layers) {
-      const next = layer.forward(h);
-      // The autograd graph holds its own references to what backward needs.
-      if (h !== x && next !== h) h.dispose();
-      h = next;
-    }
-    return h;
+    return this.layers.reduce((h, layer) => layer.forward(h), x);
   }
 }
 
@@ -48,25 +44,18 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const wt = transpose(this.weight);
-    const y = matmul(x, wt);
-    wt.dispose();
-    if (!this.bias) return y;
-    const out = add(y, this.bias);
-    y.dispose();
-    return out;
+    const y = matmul(x, transpose(this.weight));
+    return this.bias ? add(y, this.bias) : y;
   }
 }
 
-type Conv2dOpOptions = NonNullable<Parameters<typeof conv2d>[2]>;
-
-export type Conv2dLayerOptions = Omit<Conv2dOpOptions, 'bias'> & LayerInitOptions & { bias?: boolean };
+export type Conv2dLayerOptions = Omit<Conv2dOptions, 'bias'> & LayerInitOptions & { bias?: boolean };
 
 /** 2-D convolution; weight [outChannels, inChannels, kh, kw] (PyTorch layout in every data format). */
 export class Conv2d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
-  private readonly convOptions: Omit<Conv2dOpOptions, 'bias'>;
+  private readonly convOptions: Omit<Conv2dOptions, 'bias'>;
 
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], opts: Conv2dLayerOptions = {}) {
     super();
@@ -82,8 +71,6 @@ export class Conv2d extends Module {
   }
 }
 
-type BatchNormOpOptions = Parameters<typeof batchNorm>[1];
-
 export interface BatchNorm2dOptions {
   eps?: number;
   /** PyTorch meaning: running = (1 − momentum)·running + momentum·batch (default 0.1). */
@@ -92,7 +79,7 @@ export interface BatchNorm2dOptions {
   affine?: boolean;
   scale?: boolean;
   center?: boolean;
-  dataFormat?: BatchNormOpOptions['dataFormat'];
+  dataFormat?: BatchNormOptions['dataFormat'];
 }
 
 /**
@@ -107,7 +94,7 @@ export class BatchNorm2d extends Module {
   readonly runningVar: Tensor;
   readonly eps: number;
   readonly momentum: number;
-  private readonly dataFormat: BatchNormOpOptions['dataFormat'];
+  private readonly dataFormat: BatchNormOptions['dataFormat'];
 
   constructor(readonly numFeatures: number, opts: BatchNorm2dOptions = {}) {
     super();
@@ -124,8 +111,7 @@ export class BatchNorm2d extends Module {
   forward(x: Tensor): Tensor {
     return batchNorm(x, {
       weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar,
-      training: this.training, momentum: this.momentum, eps: this.eps,
-      ...(this.dataFormat ? { dataFormat: this.dataFormat } : {}),
+      training: this.training, momentum: this.momentum, eps: this.eps, dataFormat: this.dataFormat,
     });
   }
 }
@@ -134,13 +120,12 @@ export class ReLU extends Module {
   forward(x: Tensor): Tensor { return relu(x); }
 }
 
-type PoolOptions = Parameters<typeof maxPool2d>[1];
-export type Pool2dLayerOptions = Omit<PoolOptions, 'kernelSize'>;
+export type Pool2dLayerOptions = Omit<Pool2dOptions, 'kernelSize'>;
 
 /** Max pooling; the stride defaults to the kernel size (as PyTorch), padding to none. */
 export class MaxPool2d extends Module {
-  private readonly options: PoolOptions;
-  constructor(kernelSize: PoolOptions['kernelSize'], opts: Pool2dLayerOptions = {}) {
+  private readonly options: Pool2dOptions;
+  constructor(kernelSize: Pool2dOptions['kernelSize'], opts: Pool2dLayerOptions = {}) {
     super();
     this.options = { kernelSize, ...opts };
   }
@@ -149,8 +134,8 @@ export class MaxPool2d extends Module {
 
 /** Average pooling (padding never counts); the stride defaults to the kernel size (as PyTorch). */
 export class AvgPool2d extends Module {
-  private readonly options: PoolOptions;
-  constructor(kernelSize: PoolOptions['kernelSize'], opts: Pool2dLayerOptions = {}) {
+  private readonly options: Pool2dOptions;
+  constructor(kernelSize: Pool2dOptions['kernelSize'], opts: Pool2dLayerOptions = {}) {
     super();
     this.options = { kernelSize, ...opts };
   }

@@ -15,12 +15,7 @@ export function crossEntropyLoss(logits: Tensor, labels: Tensor, opts: { mask?: 
 
 /** Squared error (prediction − target)², averaged (default), summed or element-wise. */
 export function mseLoss(prediction: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
-  const diff = sub(prediction, target);
-  const squared = square(diff);
-  diff.dispose();
+  const squared = square(sub(prediction, target));
   const reduction = opts.reduction ?? 'mean';
-  if (reduction === 'none') return squared;
-  const loss = reduction === 'mean' ? mean(squared) : sum(squared);
-  squared.dispose();
-  return loss;
+  return reduction === 'none' ? squared : reduction === 'mean' ? mean(squared) : sum(squared);
 }

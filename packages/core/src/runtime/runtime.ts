@@ -22,7 +22,8 @@ const UNIFORM_ARENA_BYTES = 64 * 1024;
 const UNIFORM_SLOT = 256;
 /** Submitting every so many dispatches lets released buffers be reused within a training step. */
 const DISPATCHES_PER_SUBMIT = 96;
-const MAX_TRACED_PASSES = 4096;
+/** WebGPU allows at most 4096 queries per query set: two timestamps per traced kernel. */
+const MAX_TRACED_PASSES = 2048;
 
 export class GpuError extends Error { override name = 'GpuError'; }
 

@@ -1,23 +1,25 @@
 /**
- * Timing of batch norm (fused with ReLU, training) on the SqueezeNet/CIFAR-10 shapes at batch 32,
- * both layouts. Not a test: `node packages/core/dist/ops/batchnorm/batchnorm.bench.js [repeats]`.
- * Prints wall-clock ms (each timing ends with a sync) and the effective bandwidth of: the training
- * forward (statistics pass + normalise/ReLU pass), its backward (sums pass + dx pass, weight and
- * bias gradients included) and the eval forward (the normalise/ReLU pass alone).
+ * Timing of batch norm fused with ReLU on the SqueezeNet/CIFAR-10 shapes at batch 32, both
+ * layouts. Not a test: `node packages/core/dist/ops/batchnorm/batchnorm.bench.js [repeats]`.
+ * Prints wall-clock ms (each timing ends with a sync) and the effective bandwidth of the training
+ * forward (statistics pass + normalise/ReLU pass), its backward (sums pass + dx pass, dweight and
+ * dbias included), the eval forward (the normalise/ReLU pass alone), and for comparison
+ * training forward + backward of batchNorm followed by a separate relu.
  */
 import { init, shutdown } from '../../runtime/global.js';
 import { randn, ones, zeros } from '../creation/creation.js';
-import { batchNormRelu } from './batchnorm.js';
+import { relu } from '../elementwise/elementwise.js';
+import { batchNorm, batchNormRelu, type BatchNormOptions } from './batchnorm.js';
 import type { Tensor } from '../../tensor.js';
 
 const SHAPES_NCHW = [[32, 96, 32, 32], [32, 128, 16, 16], [32, 16, 16, 16], [32, 256, 8, 8], [32, 512, 4, 4]];
 /** Steps timed between two syncs; the best of `repeats` such batches is reported. */
 const BATCH = 3;
-const repeats = Number(process.argv[2] ?? 5);
+const repeats = Number(process.argv[2] ?? 8);
 
 const rt = await init();
 console.log(`${rt.description.description}; best of ${repeats} batches of ${BATCH} steps`);
-console.log('shape (NCHW)        layout  train fwd ms  (GB/s)   train bwd ms  (GB/s)   eval fwd ms  (GB/s)');
+console.log('shape (NCHW)        layout  train fwd ms (GB/s)  train bwd ms (GB/s)  eval fwd ms (GB/s)  unfused fwd+bwd ms');
 
 for (const nchw of SHAPES_NCHW) {
   for (const dataFormat of ['NCHW', 'NHWC'] as const) {
@@ -29,45 +31,42 @@ for (const nchw of SHAPES_NCHW) {
     const bias = zeros([c]).requireGrad();
     const runningMean = zeros([c]);
     const runningVar = ones([c]);
-    const opts = { weight, bias, runningMean, runningVar, training: true, dataFormat };
-    const clearGrads = () => { for (const t of [x, weight, bias]) { t.grad?.dispose(); t.grad = null; } };
+    const opts: BatchNormOptions = { weight, bias, runningMean, runningVar, training: true, dataFormat };
 
-    const step = (backward: boolean, training = true) => {
-      const y = batchNormRelu(x, { ...opts, training });
-      if (backward) y.backward(g);
+    const step = (kind: 'forward' | 'forwardBackward' | 'eval' | 'unfused'): void => {
+      let z: Tensor | null = null;
+      let y: Tensor;
+      if (kind === 'unfused') { z = batchNorm(x, opts); y = relu(z); } else y = batchNormRelu(x, { ...opts, training: kind !== 'eval' });
+      if (kind === 'forwardBackward' || kind === 'unfused') y.backward(g);
       y.dispose();
-      clearGrads();
+      z?.dispose();
+      for (const t of [x, weight, bias]) { t.grad?.dispose(); t.grad = null; }
     };
-    // The best of several short batches: the machine is shared, so the minimum is the best
-    // estimate of the op's own cost.
-    const time = async (backward: boolean, training = true): Promise<number> => {
-      step(backward, training);
-      await rt.sync();
-      let best = Infinity;
-      for (let r = 0; r < repeats; r++) {
+    // The kinds take turns, and each keeps its best batch: the machine is shared, so the
+    // minimum is the best estimate of the op's own cost.
+    const kinds = ['forward', 'forwardBackward', 'eval', 'unfused'] as const;
+    const best: Record<string, number> = {};
+    for (const k of kinds) { step(k); best[k] = Infinity; }
+    await rt.sync();
+    for (let r = 0; r < repeats; r++) {
+      for (const k of kinds) {
         const t0 = performance.now();
-        for (let i = 0; i < BATCH; i++) step(backward, training);
+        for (let i = 0; i < BATCH; i++) step(k);
         await rt.sync();
-        best = Math.min(best, (performance.now() - t0) / BATCH);
+        best[k] = Math.min(best[k]!, (performance.now() - t0) / BATCH);
       }
-      return best;
-    };
-    const forwardMs = await time(false);
-    const bothMs = await time(true);
-    const backwardMs = bothMs - forwardMs;
-
-    const evalMs = await time(false, false);
+    }
+    const forwardMs = best.forward!;
+    const backwardMs = best.forwardBackward! - forwardMs;
     const bytes = x.size * 4;
     // training forward: x read twice, y written; backward: g and x read twice, dx written;
     // eval forward: x read, y written.
-    const gbs = (passes: number, ms: number) => ((passes * bytes) / (ms * 1e6)).toFixed(2);
+    const cell = (ms: number, passes: number) => `${ms.toFixed(2).padStart(8)} (${((passes * bytes) / (ms * 1e6)).toFixed(2)})`.padEnd(20);
     console.log(
       `[${nchw.join(',')}]`.padEnd(20), dataFormat.padEnd(7),
-      forwardMs.toFixed(2).padStart(12), `(${gbs(3, forwardMs)})`.padStart(8),
-      backwardMs.toFixed(2).padStart(14), `(${gbs(5, backwardMs)})`.padStart(8),
-      evalMs.toFixed(2).padStart(13), `(${gbs(2, evalMs)})`.padStart(8),
+      cell(forwardMs, 3), cell(backwardMs, 5), cell(best.eval!, 2), best.unfused!.toFixed(2).padStart(10),
     );
-    for (const t of [x, g, weight, bias, runningMean, runningVar] as Tensor[]) t.dispose();
+    for (const t of [x, g, weight, bias, runningMean, runningVar]) t.dispose();
   }
 }
 shutdown();

@@ -1,0 +1,153 @@
+import {
+  conv2dBackwardData, conv2dBackwardFilter, conv2dForward, conv2dGeometry, conv2dOutputShape, gemm, rand, tidy,
+  type Conv2dGeometry, type Runtime, type Tensor,
+} from '@squeeze/core';
+import { gflops, measureGpuWork, type Clock, type Timing } from './measure.js';
+import { gemmSizes, type ConvShape } from './shapes.js';
+
+export type Layout = 'NCHW' | 'NHWC';
+export type ConvPass = 'forward' | 'backward-data' | 'backward-filter';
+export const CONV_PASSES: readonly ConvPass[] = ['forward', 'backward-data', 'backward-filter'];
+
+/** The fast GEMM kernel at one convolution's M, N, K: what a convolution of that shape could reach. */
+export interface GemmRow extends Timing {
+  /** `gemm <shape>`; --filter matches it. */
+  name: string;
+  shape: string;
+  M: number; N: number; K: number;
+  flop: number;
+  gflops: number;
+  clock: Clock;
+}
+
+export interface ConvRow extends Timing {
+  /** `conv <shape> <pass> <layout>`; --filter matches it. */
+  name: string;
+  shape: string;
+  /** every layer of this shape (fire2/expand1x1 is also fire3/expand1x1). */
+  layers: string[];
+  pass: ConvPass;
+  layout: Layout;
+  batchSize: number;
+  cin: number; cout: number; kernel: number; size: number;
+  M: number; N: number; K: number;
+  flop: number;
+  gflops: number;
+  /** GFLOP/s of the fast GEMM at the same M, N, K, measured in the same run. */
+  ceilingGflops: number;
+  /** gflops / ceilingGflops. */
+  ratioToCeiling: number;
+  /** NHWC median ÷ NCHW median of this shape and pass (< 1: NHWC faster); null unless both layouts ran. */
+  nhwcOverNchw: number | null;
+  clock: Clock;
+}
+
+export const gemmRowName = (shape: ConvShape): string => `gemm ${shape.name}`;
+export const convRowName = (shape: ConvShape, pass: ConvPass, layout: Layout): string => `conv ${shape.name} ${pass} ${layout}`;
+
+interface Measure { warmups: number; reps: number }
+
+/** Times the fast GEMM kernel, C [M,N] = A [M,K] · B [K,N], at this shape's sizes. */
+export async function benchGemmCeiling(rt: Runtime, shape: ConvShape, batchSize: number, m: Measure): Promise<GemmRow> {
+  const { M, N, K } = gemmSizes(shape, batchSize);
+  const a = rand([M, K], { seed: 1, low: -1 });
+  const b = rand([K, N], { seed: 2, low: -1 });
+  const c = rand([M, N], { seed: 3, low: -1 });
+  try {
+    const t = await measureGpuWork(rt, () => gemm(rt, { a, b, c, M, N, K }), m.warmups, m.reps);
+    const flop = 2 * M * N * K;
+    return { name: gemmRowName(shape), shape: shape.name, M, N, K, flop, ...t, gflops: gflops(flop, t.medianMs) };
+  } finally {
+    a.dispose(); b.dispose(); c.dispose();
+  }
+}
+
+type Operands = { x: Tensor; w: Tensor; dy: Tensor };
+
+const RECORD_PASS: Record<ConvPass, (t: Operands, g: Conv2dGeometry) => Tensor> = {
+  'forward': (t, g) => conv2dForward(t.x, t.w, null, g),
+  'backward-data': (t, g) => conv2dBackwardData(t.dy, t.w, g),
+  'backward-filter': (t, g) => conv2dBackwardFilter(t.x, t.dy, g),
+};
+
+/**
+ * Times the fast convolution kernels (through conv2d's public pass functions, every kernel of a pass
+ * counted: the weight reorder with the implicit GEMM, the partial sums with the filter gradient)
+ * for the selected passes of one shape and layout. Ratios are filled in later, once ceilings are known.
+ */
+export async function benchConvShape(
+  rt: Runtime, shape: ConvShape, layout: Layout, passes: readonly ConvPass[], batchSize: number, m: Measure,
+  onRow: (row: ConvRow) => void = () => {},
+): Promise<ConvRow[]> {
+  const xShape = layout === 'NCHW' ? [batchSize, shape.cin, shape.size, shape.size] : [batchSize, shape.size, shape.size, shape.cin];
+  const wShape = [shape.cout, shape.cin, shape.k, shape.k];
+  const g = conv2dGeometry(xShape, wShape, { padding: 'SAME', dataFormat: layout });
+  const t: Operands = {
+    x: rand(xShape, { seed: 1, low: -1 }), w: rand(wShape, { seed: 2, low: -1 }), dy: rand(conv2dOutputShape(g), { seed: 3, low: -1 }),
+  };
+  const { M, N, K } = gemmSizes(shape, batchSize);
+  const flop = 2 * M * N * K;
+  const rows: ConvRow[] = [];
+  try {
+    for (const pass of passes) {
+      const timing = await measureGpuWork(rt, () => tidy(() => { RECORD_PASS[pass](t, g); }), m.warmups, m.reps);
+      const row: ConvRow = {
+        name: convRowName(shape, pass, layout), shape: shape.name, layers: shape.layers, pass, layout, batchSize,
+        cin: shape.cin, cout: shape.cout, kernel: shape.k, size: shape.size, M, N, K, flop, ...timing,
+        gflops: gflops(flop, timing.medianMs), ceilingGflops: NaN, ratioToCeiling: NaN, nhwcOverNchw: null,
+      };
+      rows.push(row);
+      onRow(row);
+    }
+  } finally {
+    t.x.dispose(); t.w.dispose(); t.dy.dispose();
+  }
+  return rows;
+}
+
+/** Fills each row's ceiling ratio (from the GEMM of its shape) and its NHWC/NCHW ratio (when both ran). */
+export function relateConvRows(rows: ConvRow[], ceilings: readonly GemmRow[]): void {
+  for (const row of rows) {
+    const ceiling = ceilings.find((c) => c.shape === row.shape);
+    if (!ceiling) throw new Error(`no GEMM ceiling measured for ${row.shape}`);
+    row.ceilingGflops = ceiling.gflops;
+    row.ratioToCeiling = row.gflops / ceiling.gflops;
+    const nchw = rows.find((r) => r.shape === row.shape && r.pass === row.pass && r.layout === 'NCHW');
+    const nhwc = rows.find((r) => r.shape === row.shape && r.pass === row.pass && r.layout === 'NHWC');
+    row.nhwcOverNchw = nchw && nhwc ? nhwc.medianMs / nchw.medianMs : null;
+  }
+}
+
+export interface ConvStepTotal {
+  layout: Layout;
+  /** sum over every conv layer of a training step of its shape's median, per pass (conv1 has no backward-data). */
+  forwardMs: number;
+  backwardDataMs: number;
+  backwardFilterMs: number;
+  totalMs: number;
+}
+
+/**
+ * What the convolutions of one training step cost at the measured medians: each layer counted once
+ * (shared shapes counted per layer), conv1's backward-data left out as training skips it (its
+ * input needs no gradient). Only for layouts where every shape and pass was measured.
+ */
+export function convStepTotals(rows: readonly ConvRow[], shapes: readonly ConvShape[], layouts: readonly Layout[]): ConvStepTotal[] {
+  const totals: ConvStepTotal[] = [];
+  for (const layout of layouts) {
+    const perPass: Record<ConvPass, number> = { 'forward': 0, 'backward-data': 0, 'backward-filter': 0 };
+    let complete = true;
+    for (const shape of shapes) {
+      for (const pass of CONV_PASSES) {
+        const row = rows.find((r) => r.shape === shape.name && r.pass === pass && r.layout === layout);
+        if (!row) { complete = false; continue; }
+        const layers = pass === 'backward-data' ? shape.layers.filter((l) => l !== 'conv1').length : shape.layers.length;
+        perPass[pass] += layers * row.medianMs;
+      }
+    }
+    if (!complete) continue;
+    const total = perPass['forward'] + perPass['backward-data'] + perPass['backward-filter'];
+    totals.push({ layout, forwardMs: perPass['forward'], backwardDataMs: perPass['backward-data'], backwardFilterMs: perPass['backward-filter'], totalMs: total });
+  }
+  return totals;
+}

@@ -1,0 +1,74 @@
+import type { KernelSpan, Runtime } from '@squeeze/core';
+
+/** Which clock a measurement used. */
+export type Clock = 'gpu-timestamps' | 'wall-clock';
+
+export interface Timing {
+  minMs: number;
+  medianMs: number;
+  maxMs: number;
+  /** every timed repetition, in order. */
+  samplesMs: number[];
+}
+
+export function timingOf(samplesMs: number[]): Timing {
+  if (samplesMs.length === 0) throw new Error('no samples to summarise');
+  const sorted = [...samplesMs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const medianMs = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  return { minMs: sorted[0]!, medianMs, maxMs: sorted[sorted.length - 1]!, samplesMs };
+}
+
+/** GPU milliseconds of the traced kernels: the sum of each kernel's own begin→end interval. */
+export function gpuMsOf(spans: readonly KernelSpan[]): number {
+  let ns = 0;
+  for (const s of spans) {
+    if (s.startNs !== undefined && s.endNs !== undefined && s.endNs >= s.startNs) ns += s.endNs - s.startNs;
+  }
+  return ns / 1e6;
+}
+
+/**
+ * Runs `record` (which records GPU work without waiting) and waits for it. With 'timestamp-query'
+ * the time is the GPU time of the kernels it dispatched (queue gaps and the CPU excluded), else the
+ * wall clock from recording to completion.
+ */
+export async function timeGpuWork(rt: Runtime, record: () => void): Promise<{ ms: number; clock: Clock }> {
+  // Start from an idle queue so earlier work is not counted.
+  await rt.sync();
+  if (!rt.hasTimestamps) {
+    const t0 = performance.now();
+    record();
+    await rt.sync();
+    return { ms: performance.now() - t0, clock: 'wall-clock' };
+  }
+  rt.beginTrace();
+  let spans: KernelSpan[];
+  try {
+    record();
+  } finally {
+    spans = await rt.endTrace();
+  }
+  return { ms: gpuMsOf(spans), clock: 'gpu-timestamps' };
+}
+
+/** `warmups` untimed runs (pipeline compiles, pool growth), then `reps` timed ones. */
+export async function measureGpuWork(rt: Runtime, record: () => void, warmups: number, reps: number): Promise<Timing & { clock: Clock }> {
+  for (let i = 0; i < warmups; i++) {
+    record();
+    await rt.sync();
+  }
+  const samples: number[] = [];
+  let clock: Clock = 'wall-clock';
+  for (let i = 0; i < reps; i++) {
+    const t = await timeGpuWork(rt, record);
+    samples.push(t.ms);
+    clock = t.clock;
+  }
+  return { ...timingOf(samples), clock };
+}
+
+/** Floating-point operations per second, in GFLOP/s, of `flop` operations taking `ms`. */
+export function gflops(flop: number, ms: number): number {
+  return flop / (ms * 1e6);
+}

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { getRuntime } from '@squeeze/core';
+import { makeTempDir } from '../data/test-helpers.js';
+import { traceTraining } from './trace.js';
+
+interface TraceEvent { name: string; ph: string; ts?: number; dur?: number; pid: number; tid: number; cat?: string; args?: Record<string, unknown> }
+
+describe('squeeze trace', function () {
+  this.timeout(300_000);
+  let out: string;
+  before(() => { out = makeTempDir('trace'); });
+  after(() => fs.rmSync(out, { recursive: true, force: true }));
+
+  it('writes one Chrome trace per step with every kernel named by layer, inside the step', async () => {
+    const lines: string[] = [];
+    const r = await traceTraining({ steps: 2, batchSize: 2, dataFormat: 'NHWC', out, dataDir: path.join(out, 'no-data'), log: (l) => lines.push(l) });
+    assert.deepEqual(r.files.map((f) => path.basename(f)), ['cifar_trace_0.json', 'cifar_trace_1.json']);
+    const durations = lines.filter((l) => l.includes(' duration : ')).map((l) => Number(/duration : ([\d.]+) ms/.exec(l)![1]));
+    assert.equal(durations.length, 2);
+    const summary = JSON.parse(lines[lines.length - 1]!);
+    assert.deepEqual(Object.keys(summary).sort(), ['max', 'measurements', 'median', 'min']);
+    assert.deepEqual(summary.measurements.map((m: number) => m.toFixed(3)), durations.map((d) => d.toFixed(3)));
+    assert.equal(summary.min, Math.min(...summary.measurements));
+    assert.equal(summary.max, Math.max(...summary.measurements));
+
+    if (!getRuntime().hasTimestamps) return; // wall clock only on such adapters
+    assert.equal(r.timestamps, true);
+    for (const [i, file] of r.files.entries()) {
+      const json = JSON.parse(fs.readFileSync(file, 'utf8')) as { traceEvents: TraceEvent[] };
+      const complete = json.traceEvents.filter((e) => e.ph === 'X');
+      const gpu = complete.filter((e) => e.cat === 'gpu');
+      const cpu = complete.filter((e) => e.cat === 'cpu');
+      assert.deepEqual(cpu.map((e) => e.name), ['encode', 'submit', 'wait']);
+      assert.ok(gpu.length > 100, `a training step runs many kernels (${gpu.length})`);
+      const wallUs = durations[i]! * 1000;
+      let sum = 0;
+      for (const e of gpu) {
+        assert.ok(e.ts! >= 0 && e.ts! + e.dur! <= wallUs + 1, `${e.name} lies inside the step`);
+        assert.ok(typeof e.args?.['pipelineKey'] === 'string' && Array.isArray(e.args?.['workgroups']), 'kernel args');
+        sum += e.dur!;
+      }
+      assert.ok(sum <= wallUs, `GPU kernel time ${sum} µs must be below the step's wall time ${wallUs} µs`);
+      const names = new Set(gpu.map((e) => e.name));
+      assert.ok([...names].some((n) => n.startsWith('fire3/expand3x3/')), 'forward kernels named by layer');
+      assert.ok([...names].some((n) => /^fire3\/expand3x3\/.*(filter|backward)/.test(n)), 'backward kernels named by their layer');
+      assert.ok([...names].some((n) => n.startsWith('optimizer/')), 'optimizer kernels');
+    }
+    assert.ok(r.byKernel.length > 3);
+    const pct = r.byKernel.reduce((a, k) => a + k.percent, 0);
+    assert.ok(Math.abs(pct - 100) < 1e-6, 'kernel shares add up to 100%');
+  });
+});
