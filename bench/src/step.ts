@@ -54,9 +54,8 @@ export function memorySnapshot(): MemorySnapshot {
   return { rssBytes: process.memoryUsage().rss, ...memory() };
 }
 
+/** One layout's training steps; --filter selects it as `step <layout>` (no `name`: 'squeeze plot --bench' names a series by layout). */
 export interface StepRow extends Timing {
-  /** `step <layout>`; --filter matches it. */
-  name: string;
   layout: Layout;
   batchSize: number;
   /** the first step of a fresh model, pipeline compiles included (wall clock). */
@@ -64,11 +63,12 @@ export interface StepRow extends Timing {
   /** untimed steps between the cold one and the timed ones. */
   warmups: number;
   imagesPerSecond: number;
-  /** GPU time of one traced step after the timed ones, by kind of kernel; null without 'timestamp-query'. */
-  traced: KernelKindTotals | null;
-  /** before and after the timed steps: a steady training loop neither leaks tensors nor creates buffers. */
-  memory: { before: MemorySnapshot; after: MemorySnapshot; flat: boolean };
+  /** one step traced after the timed ones: its wall time and its GPU time by kind of kernel; null without 'timestamp-query'. */
+  traced: (KernelKindTotals & { wallMs: number }) | null;
 }
+
+/** Memory before and after the timed steps: a steady training loop neither leaks tensors nor creates buffers. */
+export interface StepMemory { before: MemorySnapshot; after: MemorySnapshot; flat: boolean }
 
 /** The sample's default learning rate (the step's cost does not depend on it). */
 const LEARNING_RATE = 1e-3;
@@ -78,57 +78,86 @@ const CLASSES = 10;
 
 export const stepRowName = (layout: Layout): string => `step ${layout}`;
 
-/**
- * Whole training steps (forward, loss, backward, Adam) of a fresh SqueezeNet on one random batch,
- * timed by the wall clock from encoding to the loss read back: what a training loop sees per step.
- * The cold first step is timed on its own; then `warmups` untimed steps; then `reps` timed ones;
- * then one step traced kernel by kernel.
- */
-export async function benchTrainingStep(
-  rt: Runtime, layout: Layout, batchSize: number, o: { warmups: number; reps: number; log?: (line: string) => void },
-): Promise<StepRow> {
-  const model = new SqueezeNetCifar({ dataFormat: layout, seed: SEED });
-  const optimizer = new Adam(model.namedParameters(), { lr: LEARNING_RATE, betas: [ADAM.beta1, ADAM.beta2], eps: ADAM.eps });
-  // Kernel times do not depend on pixel values: one random batch serves every step.
-  const rng = new Random(SEED);
-  const xs = Float32Array.from({ length: batchSize * CIFAR_PIXELS }, () => rng.next());
-  const ys = Int32Array.from({ length: batchSize }, () => rng.int(CLASSES));
-  const step = async (): Promise<number> => {
+/** A fresh SqueezeNet and Adam in one layout, training on one random batch (kernel times do not depend on pixel values). */
+class StepRunner {
+  private readonly model: SqueezeNetCifar;
+  private readonly optimizer: Adam;
+  private readonly xs: Float32Array;
+  private readonly ys: Int32Array;
+
+  constructor(readonly layout: Layout, readonly batchSize: number) {
+    this.model = new SqueezeNetCifar({ dataFormat: layout, seed: SEED });
+    this.optimizer = new Adam(this.model.namedParameters(), { lr: LEARNING_RATE, betas: [ADAM.beta1, ADAM.beta2], eps: ADAM.eps });
+    const rng = new Random(SEED);
+    this.xs = Float32Array.from({ length: batchSize * CIFAR_PIXELS }, () => rng.next());
+    this.ys = Int32Array.from({ length: batchSize }, () => rng.int(CLASSES));
+  }
+
+  /** One step, from encoding to the loss read back; returns its wall-clock ms. */
+  async step(): Promise<number> {
     const t0 = performance.now();
-    const [loss, predictions] = encodeTrainStep(model, optimizer, xs, ys, batchSize, layout);
+    const [loss, predictions] = encodeTrainStep(this.model, this.optimizer, this.xs, this.ys, this.batchSize, this.layout);
     await loss.data();
     const ms = performance.now() - t0;
     loss.dispose();
     predictions.dispose();
     return ms;
-  };
+  }
+
+  dispose(): void {
+    this.model.dispose();
+    this.optimizer.dispose();
+  }
+}
+
+/**
+ * Whole training steps (forward, loss, backward, Adam) of a fresh SqueezeNet per layout, timed by
+ * the wall clock from encoding to the loss read back: what a training loop sees per step. Each
+ * layout's cold first step is timed on its own; then `warmups` untimed steps; then `reps` timed
+ * ones, the layouts taking turns so that a change in the machine's load hits both alike; then one
+ * step per layout traced kernel by kernel.
+ */
+export async function benchTrainingSteps(
+  rt: Runtime, layouts: readonly Layout[], batchSize: number, o: { warmups: number; reps: number; log?: (line: string) => void },
+): Promise<{ steps: StepRow[]; memory: StepMemory }> {
+  const log = o.log ?? (() => {});
+  const runners: StepRunner[] = [];
   try {
     await rt.sync();
-    const coldMs = await step();
-    o.log?.(`  cold step ${coldMs.toFixed(0)} ms`);
-    for (let i = 0; i < o.warmups; i++) await step();
+    const coldMs: number[] = [];
+    for (const layout of layouts) {
+      const runner = new StepRunner(layout, batchSize);
+      runners.push(runner);
+      coldMs.push(await runner.step());
+      log(`${stepRowName(layout)}: cold step ${coldMs.at(-1)!.toFixed(0)} ms`);
+    }
+    for (let i = 0; i < o.warmups; i++) for (const runner of runners) await runner.step();
     const before = memorySnapshot();
-    const samples: number[] = [];
+    const samples: number[][] = runners.map(() => []);
     for (let i = 0; i < o.reps; i++) {
-      samples.push(await step());
-      o.log?.(`  step ${i + 1}/${o.reps} ${samples[i]!.toFixed(0)} ms`);
+      for (const [r, runner] of runners.entries()) samples[r]!.push(await runner.step());
+      log(`steps ${i + 1}/${o.reps}: ${runners.map((runner, r) => `${runner.layout} ${samples[r]![i]!.toFixed(0)} ms`).join(', ')}`);
     }
     const after = memorySnapshot();
-    let traced: KernelKindTotals | null = null;
-    if (rt.hasTimestamps) {
-      rt.beginTrace();
-      let spans: KernelSpan[];
-      try { await step(); } finally { spans = await rt.endTrace(); }
-      traced = kernelKindTotals(spans);
+    const steps: StepRow[] = [];
+    for (const [r, runner] of runners.entries()) {
+      let traced: StepRow['traced'] = null;
+      if (rt.hasTimestamps) {
+        rt.beginTrace();
+        let wallMs = 0;
+        let spans: KernelSpan[];
+        try { wallMs = await runner.step(); } finally { spans = await rt.endTrace(); }
+        traced = { ...kernelKindTotals(spans), wallMs };
+      }
+      const timing = timingOf(samples[r]!);
+      steps.push({
+        layout: runner.layout, batchSize, coldMs: coldMs[r]!, warmups: o.warmups, ...timing,
+        imagesPerSecond: (batchSize * 1000) / timing.medianMs, traced,
+      });
     }
-    const timing = timingOf(samples);
     const flat = after.liveTensors === before.liveTensors && after.buffersCreated === before.buffersCreated && after.poolHighWater === before.poolHighWater;
-    return {
-      name: stepRowName(layout), layout, batchSize, coldMs, warmups: o.warmups, ...timing,
-      imagesPerSecond: (batchSize * 1000) / timing.medianMs, traced, memory: { before, after, flat },
-    };
+    return { steps, memory: { before, after, flat } };
   } finally {
-    model.dispose();
-    optimizer.dispose();
+    for (const runner of runners) runner.dispose();
   }
 }

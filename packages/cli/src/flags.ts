@@ -128,7 +128,8 @@ export function parseFlags<S extends FlagSpecs>(specs: S, argv: readonly string[
     if (!arg.startsWith('--') || arg === '--') throw new UsageError(`unexpected argument '${arg}' (flags start with --)`);
     const eq = arg.indexOf('=');
     const name = canonicalName(arg.slice(2, eq < 0 ? undefined : eq));
-    const spec = specs[name];
+    // Own properties only: `--constructor` or `--__proto__` must not find Object.prototype's members.
+    const spec = Object.hasOwn(specs, name) ? specs[name] : undefined;
     if (spec === undefined) throw new UsageError(`unknown flag ${eq < 0 ? arg : arg.slice(0, eq)}`);
     let text: string;
     if (eq >= 0) {

@@ -1,4 +1,5 @@
-import type { Bindable, Runtime } from './runtime/runtime.js';
+import { GpuError, type Bindable, type Runtime } from './runtime/runtime.js';
+import { bucketSize } from './runtime/buffer-pool.js';
 import { getRuntime } from './runtime/global.js';
 import { track, untrack, liveTensorCount, noteDisposed, registerTensorClass } from './memory.js';
 import type { GradNode } from './autograd.js';
@@ -104,6 +105,13 @@ export class Tensor implements Bindable {
 
 export function allocTensor(shape: Shape, dtype: DType = 'f32', runtime: Runtime = getRuntime()): Tensor {
   const bytes = Math.max(4, sizeOf(shape) * 4);
+  // Checked here because Dawn only reports an oversized buffer later, as an uncaptured validation
+  // error that would fail whatever GPU call comes next, with a message that names no cause.
+  const limit = runtime.device.limits.maxBufferSize;
+  const bufferBytes = bucketSize(bytes);
+  if (bufferBytes > limit) {
+    throw new GpuError(`a [${shape}] tensor needs a ${bufferBytes}-byte buffer, more than maxBufferSize (${limit} bytes) on this device; use a smaller --batch_size`);
+  }
   const buffer = runtime.pool.acquire(bytes);
   return new Tensor(new Storage(runtime, buffer, bytes), [...shape], dtype);
 }

@@ -24,7 +24,8 @@ export default defineCommand({
       }
       for (const bad of failures) console.error(`squeeze predict: ${bad.error}`);
       if (failures.length > 0) {
-        console.error(`squeeze predict: ${failures.length} of ${files.length} images could not be read`);
+        // For a single image, its own error line says it all.
+        if (files.length > 1) console.error(`squeeze predict: ${failures.length} of ${files.length} images could not be read`);
         return 1;
       }
       return 0;

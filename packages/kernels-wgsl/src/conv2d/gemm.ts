@@ -48,8 +48,6 @@ export interface ConvGemmParams {
   workgroup: number;
   /** 1×1 kernel, stride 1, no padding: source pixel = destination pixel, no tap loop. */
   pointwise: boolean;
-  /** NHWC: source channels % 4 == 0 (4 channels per load). NCHW (pointwise only): H·W % 4 == 0 (4 pixels per load). */
-  srcVec4: boolean;
   /** NHWC: destination channels % 4 == 0. NCHW: destination H·W % 4 == 0 (4 pixels per store). */
   dstVec4: boolean;
   bias: boolean;
@@ -58,7 +56,8 @@ export interface ConvGemmParams {
 /**
  * dst[p, d] = Σ_{tap, s} src[source pixel of p at tap, s] · wmat[tap, s, d] over a tile of
  * `tilePixels` destination pixels × `tileChannels` destination channels. The accumulators are vec4
- * along d; a source value is loaded once per tile row and reused across the whole row.
+ * along d; a source value is loaded once per tile row and reused across the whole row, a weight
+ * row once per tile column.
  * Uniforms: source (Hs, Ws, Cs) and destination (Hd, Wd, Cd) sizes, the kernel (KH, KW, strides,
  * top/left padding), `pixels` = N·Hd·Wd, `tilesP` = pixel tiles, `wRow4` = vec4s per wmat row.
  * Dispatch [ceil(tilesP / workgroup), channel tiles, 1].
@@ -66,7 +65,7 @@ export interface ConvGemmParams {
 export const convGemmKernel = defineKernel<ConvGemmParams>({
   name: 'conv2d_gemm',
   bindings: (p) => [
-    { name: 'src', type: p.srcVec4 ? 'vec4<f32>' : 'f32', access: 'read' },
+    { name: 'src', type: 'f32', access: 'read' },
     { name: 'wmat', type: 'vec4<f32>', access: 'read' },
     ...(p.bias ? [{ name: 'bias', type: 'f32' as const, access: 'read' as const }] : []),
     { name: 'dst', type: p.dstVec4 ? 'vec4<f32>' : 'f32', access: 'read_write' },
@@ -90,24 +89,16 @@ function gemmBody(p: ConvGemmParams): string {
   const TP = p.tilePixels;
   const TO4 = p.tileChannels / 4;
   if (TP % 4 !== 0 || p.tileChannels % 4 !== 0) throw new Error(`conv2d_gemm: tile ${TP}×${p.tileChannels} must be multiples of 4`);
-  if (p.layout === 'NCHW' && p.srcVec4 && !p.pointwise) throw new Error('conv2d_gemm: NCHW vec4 source loads need a pointwise convolution');
   const pix = range(TP);
   const cols = range(TO4);
   const nchw = p.layout === 'NCHW';
   const L: string[] = [];
-  // Lanes spread over pixel tiles; the channel tile is the workgroup's, so weight loads have
-  // uniform addresses (lavapipe loads them once per SIMD batch instead of gathering per lane).
-  if ((p as any).exp === 'linear') {
-  L.push(`let tt = ${linearIndex(p.workgroup)};`);
-  L.push(`if (tt >= u.tilesP * (u.wRow4 / ${TO4}u)) { return; }`);
-  L.push(`let pFirst = (tt % u.tilesP) * ${TP}u;`);
-  L.push(`let og0 = (tt / u.tilesP) * ${TO4}u;`);
-  } else {
+  // Lanes spread over pixel tiles; the channel tile is the workgroup's (wid.y), so all lanes of a
+  // workgroup read the same weight rows.
   L.push(`let pt = wid.x * ${p.workgroup}u + lid.x;`);
   L.push('if (pt >= u.tilesP) { return; }');
   L.push(`let pFirst = pt * ${TP}u;`);
   L.push(`let og0 = wid.y * ${TO4}u;`);
-  }
   L.push('let HWd = u.Hd * u.Wd;');
   L.push('let HWs = u.Hs * u.Ws;');
   // Pixels past the end are clamped onto the last one: they load valid memory and are not stored.
@@ -119,45 +110,25 @@ function gemmBody(p: ConvGemmParams): string {
   }
   for (const i of pix) for (const j of cols) L.push(`var acc${i}_${j} = vec4<f32>(0.0);`);
 
-  // One channel step: load the source values of every tile pixel, then the weight rows, then FMA.
-  // `loads` declares x values; `xOf(i, sub)` is pixel i's value for sub-channel `sub` of the step.
-  const channelStep = (loads: string[], subs: number, xOf: (i: number, sub: number) => string): string[] => {
-    const out = [...loads];
-    for (let sub = 0; sub < subs; sub++) {
-      for (const j of cols) out.push((p as any).exp === 'noW' ? `let w${sub}_${j} = vec4<f32>(f32(wIdx + ${j}u));` : `let w${sub}_${j} = wmat[wIdx + ${j}u];`);
-      out.push('wIdx += u.wRow4;');
-      for (const i of pix) for (const j of cols) out.push(`acc${i}_${j} = fma(vec4<f32>(${xOf(i, sub)}), w${sub}_${j}, acc${i}_${j});`);
-    }
-    return out;
-  };
-  const indent = (lines: string[], by: string): string[] => lines.map((l) => by + l);
+  // One source channel: load each tile pixel's value (a divergent load costs far more than an
+  // FMA on lavapipe, so each is reused across the tile's channels), one weight row, then the FMAs.
+  // Source values are read one channel at a time: measured faster than vec4 loads along channels,
+  // whose four-channel unrolled step made the 16×16 tile's loop body too large.
+  const channelStride = nchw ? 'HWs' : '1u';
+  const channelLoop = (masked: boolean): string[] => [
+    'for (var c = 0u; c < u.Cs; c++) {',
+    ...pix.map((i) => (masked ? `  let x${i} = select(0.0, src[base${i}], ok${i});` : `  let x${i} = src[base${i}];`)),
+    ...cols.map((j) => `  let w${j} = wmat[wIdx + ${j}u];`),
+    '  wIdx += u.wRow4;',
+    ...pix.flatMap((i) => cols.map((j) => `  acc${i}_${j} = fma(vec4<f32>(x${i}), w${j}, acc${i}_${j});`)),
+    ...pix.map((i) => `  base${i} += ${channelStride};`),
+    '}',
+  ];
 
   if (p.pointwise) {
     L.push('var wIdx = og0;');
-    if (!nchw) {
-      if (p.srcVec4) {
-        for (const i of pix) L.push(`let base${i} = p${i} * (u.Cs / 4u);`);
-        L.push('for (var c = 0u; c < u.Cs / 4u; c++) {');
-        L.push(...indent(channelStep(pix.map((i) => `let x${i} = src[base${i} + c];`), 4, (i, s) => `x${i}.${lanes[s]}`), '  '));
-      } else {
-        for (const i of pix) L.push(`let base${i} = p${i} * u.Cs;`);
-        L.push('for (var c = 0u; c < u.Cs; c++) {');
-        L.push(...indent(channelStep(pix.map((i) => `let x${i} = src[base${i} + c];`), 1, (i) => `x${i}`), '  '));
-      }
-    } else if (p.srcVec4) {
-      // Four consecutive pixels of one image share a vec4 (H·W % 4 == 0, tiles start at multiples of 4).
-      const groups = range(TP / 4);
-      for (const g of groups) L.push(`var base${g} = (n${4 * g} * u.Cs * HWs + hw${4 * g}) / 4u;`);
-      L.push('for (var c = 0u; c < u.Cs; c++) {');
-      L.push(...indent(channelStep(groups.map((g) => `let x${g} = src[base${g}];`), 1, (i) => `x${i >> 2}.${lanes[i & 3]}`), '  '));
-      for (const g of groups) L.push(`  base${g} += HWs / 4u;`);
-    } else {
-      for (const i of pix) L.push(`var base${i} = n${i} * u.Cs * HWs + hw${i};`);
-      L.push('for (var c = 0u; c < u.Cs; c++) {');
-      L.push(...indent(channelStep(pix.map((i) => `let x${i} = src[base${i}];`), 1, (i) => `x${i}`), '  '));
-      for (const i of pix) L.push(`  base${i} += HWs;`);
-    }
-    L.push('}');
+    for (const i of pix) L.push(`var base${i} = ${nchw ? `n${i} * u.Cs * HWs + hw${i}` : `p${i} * u.Cs`};`);
+    L.push(...channelLoop(false));
   } else {
     L.push('for (var kh = 0u; kh < u.KH; kh++) {');
     L.push('for (var kw = 0u; kw < u.KW; kw++) {');
@@ -177,20 +148,11 @@ function gemmBody(p: ConvGemmParams): string {
       }
       const pixelOffset = nchw
         ? `n${i} * u.Cs * HWs + u32(sh${i}) * u.Ws + u32(sw${i})`
-        : `((n${i} * u.Hs + u32(sh${i})) * u.Ws + u32(sw${i})) * ${p.srcVec4 ? '(u.Cs / 4u)' : 'u.Cs'}`;
-      L.push(`${nchw ? 'var' : 'let'} base${i} = select(0u, ${pixelOffset}, ok${i});`);
+        : `((n${i} * u.Hs + u32(sh${i})) * u.Ws + u32(sw${i})) * u.Cs`;
+      L.push(`var base${i} = select(0u, ${pixelOffset}, ok${i});`);
     }
-    const zero = p.srcVec4 ? 'vec4<f32>(0.0)' : '0.0';
-    const loads = pix.map((i) => (p as any).exp === 'noX' ? `let x${i} = ${p.srcVec4 ? 'vec4<f32>' : 'f32'}(f32(c + base${i}));` : (p as any).exp === 'noMask' ? `let x${i} = src[base${i}${nchw ? '' : ' + c'}];` : `let x${i} = select(${zero}, src[base${i}${nchw ? '' : ' + c'}], ok${i});`);
-    if (p.srcVec4) {
-      L.push('for (var c = 0u; c < u.Cs / 4u; c++) {');
-      L.push(...indent(channelStep(loads, 4, (i, s) => `x${i}.${lanes[s]}`), '  '));
-    } else {
-      L.push('for (var c = 0u; c < u.Cs; c++) {');
-      L.push(...indent(channelStep(loads, 1, (i) => `x${i}`), '  '));
-      if (nchw) for (const i of pix) L.push(`  base${i} += HWs;`);
-    }
-    L.push('}', '}', '}');
+    L.push(...channelLoop(true));
+    L.push('}', '}');
   }
 
   // Stores (with the bias folded in).

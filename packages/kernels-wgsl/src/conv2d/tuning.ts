@@ -29,15 +29,25 @@ export interface ConvFilterTile {
 export interface ConvTuning {
   /** forward and backward-data (both are an implicit GEMM over taps × source channels). */
   gemm: ConvGemmTile;
-  backwardFilter: ConvFilterTile;
+  /** per data format: NHWC loads x and dy as vec4 along channels, NCHW along pixels. */
+  backwardFilter: { NCHW: ConvFilterTile; NHWC: ConvFilterTile };
   /** invocations per workgroup of the small helper kernels (weight reorder, partial sums, bias). */
   helperWorkgroup: number;
 }
 
-/** Measured on lavapipe (llvmpipe, 2 cores) with the SqueezeNet-on-CIFAR shapes at batch 32. */
+/**
+ * Measured on lavapipe (Mesa 25.0, llvmpipe, 2 cores) with the SqueezeNet-on-CIFAR shapes at batch
+ * 32 (conv2d.bench.ts). There every divergent load is a per-lane loop costing about as much as ten
+ * vec4 FMAs, so large register tiles win even though they spill: the 16×16 GEMM tile is ~25% faster
+ * than 8×8 (but takes ~6 s instead of ~1 s to compile per variant; Mesa caches compiled shaders on
+ * disk). The workgroup size made no measurable difference (8–64).
+ */
 export const SOFTWARE_CONV_TUNING: ConvTuning = {
-  gemm: { pixels: 8, channels: 8, workgroup: 16 },
-  backwardFilter: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 256 },
+  gemm: { pixels: 16, channels: 16, workgroup: 16 },
+  backwardFilter: {
+    NCHW: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 512 },
+    NHWC: { inChannels: 16, outChannels: 16, workgroup: 16, chunkPixels: 512 },
+  },
   helperWorkgroup: 64,
 };
 
@@ -47,7 +57,10 @@ export const SOFTWARE_CONV_TUNING: ConvTuning = {
  */
 export const HARDWARE_CONV_TUNING: ConvTuning = {
   gemm: { pixels: 4, channels: 8, workgroup: 64 },
-  backwardFilter: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 512 },
+  backwardFilter: {
+    NCHW: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 512 },
+    NHWC: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 512 },
+  },
   helperWorkgroup: 64,
 };
 

@@ -7,9 +7,10 @@ export const LAYOUT_WG = 64;
 /**
  * ys[yOffset + Σ c_d·yStrides_d] = xs[xOffset + Σ c_d·xStrides_d] for every coordinate c of
  * `shape`. With `vec4`, every count, stride and offset is in vec4s (the host checked that the
- * innermost axis is contiguous on both sides and everything divides by 4).
+ * innermost axis is contiguous on both sides and everything divides by 4). Specialised on the rank
+ * so that the index arithmetic unrolls with constant uniform indices.
  */
-export const stridedCopyKernel = defineKernel<{ vec4: boolean }>({
+export const stridedCopyKernel = defineKernel<{ vec4: boolean; rank: number }>({
   name: 'strided_copy',
   bindings: (p) => [
     // scalars move as u32 so that any dtype's bit patterns are copied exactly
@@ -21,25 +22,24 @@ export const stridedCopyKernel = defineKernel<{ vec4: boolean }>({
     { name: 'xStrides', type: 'u32array', length: MAX_RANK },
     { name: 'yStrides', type: 'u32array', length: MAX_RANK },
     { name: 'n', type: 'u32' },
-    { name: 'rank', type: 'u32' },
     { name: 'xOffset', type: 'u32' },
     { name: 'yOffset', type: 'u32' },
   ],
   workgroupSize: () => [LAYOUT_WG, 1, 1],
-  body: () => `
-  let i = ${linearIndex(LAYOUT_WG)};
-  if (i >= u.n) { return; }
-  var rest = i;
-  var ix = u.xOffset;
-  var iy = u.yOffset;
-  for (var d = i32(u.rank) - 1; d >= 0; d--) {
-    let dim = shape(u32(d));
-    let c = rest % dim;
-    rest = rest / dim;
-    ix += c * xStrides(u32(d));
-    iy += c * yStrides(u32(d));
-  }
-  ys[iy] = xs[ix];`,
+  body: (p) => {
+    const lines = [
+      `  let i = ${linearIndex(LAYOUT_WG)};`,
+      '  if (i >= u.n) { return; }',
+      '  var rest = i;',
+      '  var ix = u.xOffset;',
+      '  var iy = u.yOffset;',
+    ];
+    for (let d = p.rank - 1; d >= 0; d--) {
+      lines.push(`  { let c = rest % shape(${d}u); rest = rest / shape(${d}u); ix += c * xStrides(${d}u); iy += c * yStrides(${d}u); }`);
+    }
+    lines.push('  ys[iy] = xs[ix];');
+    return lines.join('\n');
+  },
 });
 
 /**

@@ -57,16 +57,15 @@ export const simpleGemmKernel = defineKernel<GemmLayout>({
 
 /** Register tile of the fast kernel: rows × columns of C per invocation, and its workgroup. */
 export interface GemmTile {
-  /** rows of C per invocation (a multiple of 4 when A is transposed and vector-loaded). */
+  /** rows of C per invocation (with A transposed, a multiple of 4 lets A be read as vec4s). */
   rows: number;
   /** columns of C per invocation, a multiple of 4 (held as vec4s). */
   cols: number;
   /** invocations per (1-D) workgroup. */
   wg: number;
   /**
-   * The axis a workgroup's invocations spread along; the other coordinate is the same for the whole
-   * workgroup, so its operand's loads have uniform addresses (lavapipe then loads once instead of
-   * gathering per SIMD lane).
+   * The axis a workgroup's invocations spread along (the other tile coordinate is shared by the
+   * whole workgroup). Along the axis with more tiles, fewer lanes idle past the edge.
    */
   lanes: 'm' | 'n';
 }
@@ -84,10 +83,17 @@ export interface FastGemmParams extends GemmLayout {
 }
 
 /**
- * Register tiles chosen by measurement on lavapipe (llvmpipe, 2 cores; see matmul.bench.ts):
- * 1024³ with 8×8 tiles in 8×8 workgroups ≈ … GFLOP/s (filled in by the benchmark section below).
+ * The default register tile (its lane axis is chosen per call, see `gemm`), measured with
+ * matmul.bench.ts on lavapipe (llvmpipe, 2 cores shared with other jobs, so compared by GFLOP per
+ * CPU-second, which contention moves far less than elapsed time; medians, ±30% noise):
+ *   1024³:            8×8 wg16 5.4, 8×8 wg64 5.1, 16×8 5.7, 8×4 4.5, 4×8 3.9 (wall max 8×8: 11 GFLOP/s)
+ *   1×1-conv shapes:  8×8 on the busier axis 3.9–4.6, every other tile at or below it
+ * 16×8 is no better beyond noise, compiles slower and wastes more at edges; workgroups of 8–128
+ * measured alike, 16 idles fewest lanes when the lane axis has few tiles. Lavapipe runs each lane
+ * of a non-uniform load as its own scalar load, so what pays is arithmetic per load: an r×c tile
+ * does 4·r·c FMAs per r + c vec4 loads.
  */
-export const FAST_GEMM_TILE: GemmTile = { rows: 8, cols: 4, wg: 64, lanes: 'n' };
+export const FAST_GEMM_TILE: Omit<GemmTile, 'lanes'> = { rows: 8, cols: 8, wg: 16 };
 
 /** Components of a vec4, by index. */
 const LANE = ['x', 'y', 'z', 'w'] as const;
@@ -101,7 +107,8 @@ const range = (n: number) => [...Array(n).keys()];
  *
  * Edges: loads clamp their row/column to the last valid one (those lanes' results are never
  * stored), stores are guarded, and a scalar loop handles the K % 4 tail.
- * Dispatch: [ceil(ceil(N/cols)/wgX), ceil(ceil(M/rows)/wgY), batch].
+ * Dispatch, with tilesM = ceil(M/rows), tilesN = ceil(N/cols): lanes 'n' → [ceil(tilesN/wg),
+ * tilesM, batch]; lanes 'm' → [tilesN, ceil(tilesM/wg), batch].
  */
 export const fastGemmKernel = defineKernel<FastGemmParams>({
   name: 'gemm_tiled',

@@ -2,10 +2,10 @@ import { defineKernel, linearIndex } from '../kernel.js';
 
 /**
  * 2-D pooling kernels. Each invocation handles one row: an output row in the forward, an input
- * row in the backward (which gathers from the windows containing each element, so no atomics).
- * Rows rather than elements because integer division by a uniform is scalarised on lavapipe and
- * decomposing every element's index cost more than the pooling itself; along a row the window
- * bounds advance without division. Channels-first (NCHW) rows are H×W planes' rows of scalars;
+ * row in the backward (which only that invocation writes, so no atomics). Rows rather than
+ * elements because integer division by a uniform is scalarised on lavapipe and decomposing every
+ * element's index was a large share of the cost; along a row the window bounds advance without
+ * division. Channels-first (NCHW) rows are H×W planes' rows of scalars;
  * channels-last (NHWC) rows are one channel vector (vec4 when C % 4 == 0: `vec`) along a row.
  */
 export type PoolOp = 'max' | 'avg';

@@ -88,7 +88,7 @@ export function readCheckpoint(file: string): Checkpoint {
   let meta: CheckpointMeta;
   try {
     meta = JSON.parse(metaText ?? '') as CheckpointMeta;
-    if (typeof meta.globalStep !== 'number' || typeof meta.architecture !== 'string') throw new Error('fields');
+    if (!isUsableMeta(meta)) throw new Error('fields');
   } catch {
     throw new CheckpointError(`${file}: checkpoint metadata is missing or corrupt; delete it or run 'squeeze clean'`);
   }
@@ -103,24 +103,43 @@ export function readCheckpoint(file: string): Checkpoint {
   return { path: file, meta, model, optimizer };
 }
 
+/** True when every metadata field that resuming and exporting read is present with its type. */
+function isUsableMeta(meta: unknown): meta is CheckpointMeta {
+  const isCount = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+  if (!isObject(meta)) return false;
+  const { dataOrder, optimizer, classes } = meta;
+  return isCount(meta['globalStep']) && typeof meta['architecture'] === 'string' &&
+    (meta['dataFormat'] === 'NCHW' || meta['dataFormat'] === 'NHWC') && typeof meta['dataset'] === 'string' &&
+    Array.isArray(classes) && classes.every((c) => typeof c === 'string') &&
+    isObject(dataOrder) && Number.isSafeInteger(dataOrder['seed']) && isCount(dataOrder['epoch']) && isCount(dataOrder['position']) &&
+    isObject(optimizer) && isCount(optimizer['step']);
+}
+
 /**
  * The newest checkpoint that reads back completely: the index's latest first, then every file
  * by descending step (a crash between a file's rename and the index update leaves a newer,
- * complete file the index does not name yet). Corrupt ones are skipped with a warning.
+ * complete file the index does not name yet). Corrupt ones are skipped with a warning. When
+ * checkpoint files exist but none reads back, the newest one's CheckpointError is thrown: starting
+ * over would silently discard the run (and prune the damaged files).
  */
 export function findLatestCheckpoint(modelDir: string, warn: (msg: string) => void = () => {}): Checkpoint | null {
   const dir = path.join(modelDir, CHECKPOINT_DIR);
   if (!fs.existsSync(dir)) return null;
   const files = fs.readdirSync(dir).filter((f) => FILE_PATTERN.test(f))
     .sort((a, b) => Number(FILE_PATTERN.exec(b)![1]) - Number(FILE_PATTERN.exec(a)![1]));
+  const skipped: CheckpointError[] = [];
   for (const f of files) {
     try {
-      return readCheckpoint(path.join(dir, f));
+      const checkpoint = readCheckpoint(path.join(dir, f));
+      for (const e of skipped) warn(`skipping ${e.message}`);
+      return checkpoint;
     } catch (e) {
       if (!(e instanceof CheckpointError)) throw e;
-      warn(`skipping ${e.message}`);
+      skipped.push(e);
     }
   }
+  if (skipped.length > 0) throw skipped[0]!;
   return null;
 }
 

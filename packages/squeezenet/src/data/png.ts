@@ -116,6 +116,7 @@ export function decodeImageFile(path: string): DecodedImage {
   if (bytes.length < PNG_SIGNATURE.length || !bytes.subarray(0, PNG_SIGNATURE.length).equals(PNG_SIGNATURE)) {
     throw new DataError(`${path}: not a PNG file; convert the image to PNG first.`);
   }
+  checkPngSize(path, bytes);
   let decoded: { width: number; height: number; data: Buffer };
   try {
     // pngjs expands every colour type and bit depth to 8-bit RGBA (16-bit samples are rescaled).
@@ -136,6 +137,25 @@ export function decodeImageFile(path: string): DecodedImage {
       ? planes
       : resizeBilinear(planes, IMAGE_CHANNELS, height, width, IMAGE_HEIGHT, IMAGE_WIDTH);
   return { rgb, sourceWidth: width, sourceHeight: height };
+}
+
+/**
+ * Decoding takes about 16 bytes of memory per pixel (pngjs's RGBA plus our float planes) whatever
+ * the file's size, so a small file claiming huge dimensions could exhaust memory; larger images
+ * are refused before decoding.
+ */
+export const MAX_DECODE_PIXELS = 50_000_000;
+
+/** Checks the IHDR dimensions (the first chunk in any valid PNG; pngjs rejects files where it is not). */
+function checkPngSize(path: string, bytes: Buffer): void {
+  const IHDR_WIDTH_OFFSET = 16;
+  if (bytes.length < IHDR_WIDTH_OFFSET + 8 || bytes.toString('latin1', 12, 16) !== 'IHDR') return;
+  const width = bytes.readUInt32BE(IHDR_WIDTH_OFFSET);
+  const height = bytes.readUInt32BE(IHDR_WIDTH_OFFSET + 4);
+  if (width === 0 || height === 0) throw new DataError(`${path}: damaged PNG (its header says ${width}×${height} pixels); re-export the image.`);
+  if (width * height > MAX_DECODE_PIXELS) {
+    throw new DataError(`${path}: ${width}×${height} pixels is more than the ${MAX_DECODE_PIXELS / 1e6} megapixels squeeze decodes; shrink the image first.`);
+  }
 }
 
 /** Converts one CHW image of IMAGE_BYTES bytes to the interleaved RGB rows that encodePngRgb takes. */

@@ -61,7 +61,11 @@ export function readExport(modelDir: string): LoadedExport {
     throw e;
   }
   let meta: ExportMetadata;
-  try { meta = JSON.parse(parsed.metadata['squeeze'] ?? '') as ExportMetadata; } catch {
+  try {
+    meta = JSON.parse(parsed.metadata['squeeze'] ?? '') as ExportMetadata;
+    const classes: unknown = meta.classes;
+    if (!Array.isArray(classes) || classes.length === 0 || !classes.every((c) => typeof c === 'string')) throw new Error('classes');
+  } catch {
     throw new ExportError(`${file}: export metadata is missing or corrupt; rerun 'squeeze save'`);
   }
   const weights: LoadedExport['weights'] = {};

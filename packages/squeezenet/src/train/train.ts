@@ -1,12 +1,12 @@
 import * as path from 'node:path';
 import {
-  Adam, Tensor, argmax, hasRuntime, init, noGrad, softmaxCrossEntropy, tensor, tidy,
+  Adam, GpuError, Tensor, argmax, hasRuntime, init, noGrad, softmaxCrossEntropy, tensor, tidy,
 } from '@squeeze/core';
 import { loadDataset, TrainBatcher, testBatches, type Split } from '../data/index.js';
 import { EventWriter } from '../formats/index.js';
 import { ARCHITECTURE, SqueezeNetCifar, type DataFormat } from '../model/squeezenet.js';
 import {
-  checkCompatible, findLatestCheckpoint, writeCheckpoint, type CheckpointMeta,
+  CheckpointError, checkCompatible, findLatestCheckpoint, writeCheckpoint, type CheckpointMeta,
 } from '../checkpoint/checkpoint.js';
 import { evalLine, trainLine } from './format.js';
 import { squeezeNetGraphDef } from '../model/graph.js';
@@ -73,9 +73,16 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const batcherOpts = { batchSize: o.batchSize, seed: o.seed, flip: true };
   if (latest) {
     checkCompatible(latest, shapesOf(model), ARCHITECTURE);
-    restoreModel(model, latest);
-    restoreOptimizer(optimizer, latest);
-    batcher = TrainBatcher.restore(data.train, batcherOpts, latest.meta.dataOrder);
+    try {
+      restoreModel(model, latest);
+      restoreOptimizer(optimizer, latest);
+      batcher = TrainBatcher.restore(data.train, batcherOpts, latest.meta.dataOrder);
+    } catch (e) {
+      // The state-dict loaders and the batcher reject what does not fit (extra or missing optimizer
+      // state, a data position beyond this dataset) with plain errors; name the file instead.
+      if (!(e instanceof Error) || e instanceof GpuError) throw e;
+      throw new CheckpointError(`${latest.path}: cannot resume from it (${e.message}); use another --model_dir or run 'squeeze clean'`, { cause: e });
+    }
     info(`Resuming from ${latest.path} at step ${startStep}${latest.meta.dataFormat !== o.dataFormat ? ` (saved with ${latest.meta.dataFormat}, continuing with ${o.dataFormat})` : ''}.`);
   } else {
     batcher = new TrainBatcher(data.train, batcherOpts);

@@ -8,6 +8,7 @@ import { tensor } from '../creation/creation.js';
 import { expectClose, gradCheck, gpuValues, randomValues } from '../../testing/check.js';
 import { getRuntime } from '../../runtime/global.js';
 import type { Tensor } from '../../tensor.js';
+import { SOFTWARE_CONV_TUNING, type ConvTuning } from '@squeeze/kernels-wgsl';
 
 interface Case { x: [number, number, number, number]; out: number; k: [number, number]; opts: Omit<Conv2dOptions, 'bias' | 'dataFormat'> }
 
@@ -34,6 +35,20 @@ const cases: Case[] = [
 ];
 
 const TOL = { atol: 2e-4, rtol: 2e-4 };
+
+/**
+ * Small tiles for the shape matrix: the WGSL comes from the same generators (tile sizes are
+ * parameters), but an 8×8 GEMM tile compiles in ~1 s on lavapipe where the tuned 16×16 takes ~6 s.
+ * Tiny filter-gradient chunks make most cases split their reduction over several chunks.
+ */
+const TEST_TUNING: ConvTuning = {
+  gemm: { pixels: 8, channels: 8, workgroup: 16 },
+  backwardFilter: {
+    NCHW: { inChannels: 4, outChannels: 8, workgroup: 16, chunkPixels: 32 },
+    NHWC: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 32 },
+  },
+  helperWorkgroup: 64,
+};
 
 function label(c: Case, format: Conv2dDataFormat): string {
   return `x [${c.x}] w ${c.out}×${c.k.join('×')} ${JSON.stringify(c.opts)} ${format}`;
@@ -80,10 +95,11 @@ describe('conv2d', () => {
           expectClose(await gpuValues(simple), ref, TOL, `${name}: simple ${what}`);
           expectClose(await gpuValues(fast), ref, TOL, `${name}: fast ${what}`);
         };
-        await check('forward', () => conv2dForward(tx(), tw(), tb(), g), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
-        await check('dx', () => conv2dBackwardData(tdy(), tw(), g), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
-        await check('dw', () => conv2dBackwardFilter(tx(), tdy(), g), () => conv2dBackwardFilterSimple(tx(), tdy(), g), conv2dBackwardFilterRef(xv, dyv, g));
-        await check('bias gradient', () => conv2dBiasGrad(tdy(), g), () => conv2dBiasGradSimple(tdy(), g), conv2dBiasGradRef(dyv, g));
+        const tu = TEST_TUNING;
+        await check('forward', () => conv2dForward(tx(), tw(), tb(), g, tu), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
+        await check('dx', () => conv2dBackwardData(tdy(), tw(), g, tu), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
+        await check('dw', () => conv2dBackwardFilter(tx(), tdy(), g, tu), () => conv2dBackwardFilterSimple(tx(), tdy(), g), conv2dBackwardFilterRef(xv, dyv, g));
+        await check('bias gradient', () => conv2dBiasGrad(tdy(), g, tu), () => conv2dBiasGradSimple(tdy(), g), conv2dBiasGradRef(dyv, g));
       }
     }
   });
@@ -92,8 +108,27 @@ describe('conv2d', () => {
     const g = conv2dGeometry([2, 5, 5, 6], [7, 6, 3, 3], { padding: 'SAME', dataFormat: 'NHWC' });
     const xv = randomValues(2 * 5 * 5 * 6, 1);
     const wv = randomValues(7 * 6 * 9, 2);
-    const got = await gpuValues(() => conv2d(tensor(Float32Array.from(xv), [2, 5, 5, 6]), tensor(Float32Array.from(wv), [7, 6, 3, 3]), { padding: 'SAME', dataFormat: 'NHWC' }));
+    const got = await gpuValues(() => conv2d(tensor(Float32Array.from(xv), [2, 5, 5, 6]), tensor(Float32Array.from(wv), [7, 6, 3, 3]),
+      { padding: 'SAME', dataFormat: 'NHWC', tuning: TEST_TUNING }));
     expectClose(got, conv2dForwardRef(xv, wv, null, g), TOL, 'conv2d NHWC without bias');
+  });
+
+  it('the tuned tiles (what the op dispatches on lavapipe) match the reference', async () => {
+    for (const format of ['NCHW', 'NHWC'] as const) {
+      const xShape = layoutShape(format, [3, 12, 6, 7]);
+      const g = conv2dGeometry(xShape, [20, 12, 3, 3], { padding: 'SAME', dataFormat: format });
+      const xv = randomValues(3 * 12 * 6 * 7, 21);
+      const wv = randomValues(20 * 12 * 9, 22);
+      const bv = randomValues(20, 23);
+      const dyv = randomValues(3 * 20 * g.OH * g.OW, 24);
+      const tx = () => tensor(Float32Array.from(xv), xShape);
+      const tw = () => tensor(Float32Array.from(wv), [20, 12, 3, 3]);
+      const tdy = () => tensor(Float32Array.from(dyv), conv2dOutputShape(g));
+      const tu = SOFTWARE_CONV_TUNING;
+      expectClose(await gpuValues(() => conv2dForward(tx(), tw(), tensor(Float32Array.from(bv), [20]), g, tu)), conv2dForwardRef(xv, wv, bv, g), TOL, `${format} tuned forward`);
+      expectClose(await gpuValues(() => conv2dBackwardData(tdy(), tw(), g, tu)), conv2dBackwardDataRef(dyv, wv, g), TOL, `${format} tuned dx`);
+      expectClose(await gpuValues(() => conv2dBackwardFilter(tx(), tdy(), g, tu)), conv2dBackwardFilterRef(xv, dyv, g), TOL, `${format} tuned dw`);
+    }
   });
 
   const gradCases: Array<{ x: number[]; w: number[]; opts: Conv2dOptions }> = [
@@ -112,7 +147,7 @@ describe('conv2d', () => {
           { shape: c.w, values: randomValues(n(c.w), 6) },
           { shape: [c.w[0]!], values: randomValues(c.w[0]!, 7) },
         ],
-        gpu: ([x, w, b]) => conv2d(x!, w!, { ...c.opts, bias: b! }),
+        gpu: ([x, w, b]) => conv2d(x!, w!, { ...c.opts, bias: b!, tuning: TEST_TUNING }),
         ref: ([x, w, b]) => conv2dForwardRef(x!, w!, b!, g),
         tol: { atol: 2e-3, rtol: 2e-3 },
         label: `conv2d x [${c.x}] w [${c.w}]`,
@@ -125,7 +160,7 @@ describe('conv2d', () => {
     const dispatchesOfBackward = async (xNeedsGrad: boolean): Promise<number> => {
       const x = tensor(Float32Array.from(randomValues(2 * 3 * 6 * 6, 8)), [2, 3, 6, 6]).requireGrad(xNeedsGrad);
       const w = tensor(Float32Array.from(randomValues(4 * 3 * 9, 9)), [4, 3, 3, 3]).requireGrad();
-      const y = conv2d(x, w, { padding: 'SAME' });
+      const y = conv2d(x, w, { padding: 'SAME', tuning: TEST_TUNING });
       const dy = tensor(Float32Array.from(randomValues(y.size, 10)), y.shape);
       const before = rt.counters.dispatches;
       y.backward(dy);
@@ -150,7 +185,7 @@ describe('conv2d', () => {
       const x = tensor(Float32Array.from(format === 'NCHW' ? xv : nchwToNhwc(xv, N, C, H, W)), layoutShape(format, [N, C, H, W])).requireGrad();
       const w = tensor(Float32Array.from(wv), [O, C, 3, 3]).requireGrad();
       const b = tensor(Float32Array.from(bv), [O]).requireGrad();
-      const y = conv2d(x, w, { bias: b, stride: 2, padding: 'SAME', dataFormat: format });
+      const y = conv2d(x, w, { bias: b, stride: 2, padding: 'SAME', dataFormat: format, tuning: TEST_TUNING });
       const OH = format === 'NCHW' ? y.shape[2]! : y.shape[1]!;
       const OW = format === 'NCHW' ? y.shape[3]! : y.shape[2]!;
       const dyNchw = randomValues(N * O * OH * OW, 14);

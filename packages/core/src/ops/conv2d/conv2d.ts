@@ -16,6 +16,8 @@ export interface Conv2dOptions {
   dataFormat?: Conv2dDataFormat;
   /** [out] */
   bias?: Tensor;
+  /** Tile shapes of the fast kernels; by default the adapter's (kernels-wgsl conv2d/tuning.ts). */
+  tuning?: ConvTuning;
 }
 
 /** Every size a convolution needs, resolved once from the shapes and options. */
@@ -29,7 +31,7 @@ export interface Conv2dGeometry {
 }
 
 /** Resolves shapes and options; x is [N, C, H, W] or [N, H, W, C], w is [O, C, KH, KW] in both formats. */
-export function conv2dGeometry(xShape: Shape, wShape: Shape, opts: Omit<Conv2dOptions, 'bias'> = {}): Conv2dGeometry {
+export function conv2dGeometry(xShape: Shape, wShape: Shape, opts: Omit<Conv2dOptions, 'bias' | 'tuning'> = {}): Conv2dGeometry {
   const dataFormat = opts.dataFormat ?? 'NCHW';
   if (xShape.length !== 4) throw new Error(`conv2d: x must be rank 4 (${dataFormat}), got [${xShape}]`);
   if (wShape.length !== 4) throw new Error(`conv2d: w must be [out, in, kh, kw], got [${wShape}]`);
@@ -145,13 +147,12 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
   const tilesP = Math.ceil(pixels / tile.pixels);
   rt.run(convGemmKernel, {
     mode, layout: g.dataFormat, tilePixels: tile.pixels, tileChannels: tile.channels, workgroup: tile.workgroup, pointwise,
-    srcVec4: nchw ? pointwise && (Hs * Ws) % 4 === 0 : Cs % 4 === 0,
     dstVec4: nchw ? (Hd * Wd) % 4 === 0 : Cd % 4 === 0,
-    bias: bias !== null, ...((tuning as any).exp ? { exp: (tuning as any).exp } : {}),
+    bias: bias !== null,
   }, bias ? [src, wmat, bias, dst] : [src, wmat, dst], {
     Hs, Ws, Cs, Hd, Wd, Cd, KH: g.KH, KW: g.KW, strideH: g.strideH, strideW: g.strideW,
     padTop: g.padTop, padLeft: g.padLeft, pixels, tilesP, wRow4: CdPad / 4,
-  }, (tuning as any).exp === 'linear' ? [Math.ceil(tilesP * CdPad / tile.channels / tile.workgroup), 1, 1] : [Math.ceil(tilesP / tile.workgroup), CdPad / tile.channels, 1], { mode, dataFormat: g.dataFormat, pointwise });
+  }, [Math.ceil(tilesP / tile.workgroup), CdPad / tile.channels, 1], { mode, dataFormat: g.dataFormat, pointwise });
   wmat.dispose();
   return dst;
 }
@@ -174,7 +175,9 @@ export function conv2dBackwardData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tun
 
 export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning = convTuningFor(x.runtime.description)): Tensor {
   const rt = x.runtime;
-  const tile = tuning.backwardFilter;
+  const tuned = tuning.backwardFilter[g.dataFormat];
+  // A narrow input (conv1's 3 channels) would leave most of a wide tile idle.
+  const tile = { ...tuned, inChannels: Math.min(tuned.inChannels, roundUp(g.C, 4)) };
   const nchw = g.dataFormat === 'NCHW';
   const pointwise = isPointwise(g);
   const taps = g.KH * g.KW;
@@ -202,7 +205,7 @@ export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, t
 
 export function conv2dBiasGrad(dy: Tensor, g: Conv2dGeometry, tuning = convTuningFor(dy.runtime.description)): Tensor {
   const rt = dy.runtime;
-  const chunk = tuning.backwardFilter.chunkPixels;
+  const chunk = tuning.backwardFilter[g.dataFormat].chunkPixels;
   const pixels = g.N * g.OH * g.OW;
   const chunks = Math.ceil(pixels / chunk);
   const groups = Math.ceil(g.O / 4);
@@ -227,11 +230,12 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   const g = conv2dGeometry(x.shape, w.shape, opts);
   const bias = opts.bias ?? null;
   if (bias && (bias.rank !== 1 || bias.shape[0] !== g.O)) throw new Error(`conv2d: bias must be [${g.O}], got [${bias.shape}]`);
-  const y = conv2dForward(x, w, bias, g);
+  const tuning = opts.tuning ?? convTuningFor(x.runtime.description);
+  const y = conv2dForward(x, w, bias, g, tuning);
   return record(y, 'conv2d', bias ? [x, w, bias] : [x, w], [x, w], (dy, [xs, ws], needs) => [
     // The first layer's input needs no gradient: its backward-data GEMM is skipped.
-    needs[0] ? conv2dBackwardData(dy, ws!, g) : null,
-    needs[1] ? conv2dBackwardFilter(xs!, dy, g) : null,
-    needs[2] ? conv2dBiasGrad(dy, g) : null,
+    needs[0] ? conv2dBackwardData(dy, ws!, g, tuning) : null,
+    needs[1] ? conv2dBackwardFilter(xs!, dy, g, tuning) : null,
+    needs[2] ? conv2dBiasGrad(dy, g, tuning) : null,
   ]);
 }

@@ -30,7 +30,7 @@ export interface GemmArgs {
 /** Which kernel runs: the register-tiled one (default), or the one-output-per-invocation oracle. */
 export interface GemmOptions {
   kernel?: 'fast' | 'simple';
-  /** overrides FAST_GEMM_TILE (used by the benchmark to compare tile shapes). */
+  /** overrides FAST_GEMM_TILE and the lane axis (used by the benchmark to compare tile shapes). */
   tile?: GemmTile;
 }
 
@@ -67,7 +67,9 @@ export function gemm(rt: Runtime, args: GemmArgs, opts: GemmOptions = {}): void 
       [Math.ceil(N / SIMPLE_GEMM_WG[0]), Math.ceil(M / SIMPLE_GEMM_WG[1]), batch], { M, N, K, batch });
     return;
   }
-  const tile = opts.tile ?? FAST_GEMM_TILE;
+  // Lanes go along the dimension with more tiles, so that a workgroup's lanes are mostly busy
+  // (e.g. N = 16 output channels are only 2 tiles wide: spread along M instead).
+  const tile = opts.tile ?? { ...FAST_GEMM_TILE, lanes: Math.ceil(N / FAST_GEMM_TILE.cols) >= Math.ceil(M / FAST_GEMM_TILE.rows) ? 'n' : 'm' };
   const aligned = (...xs: number[]) => xs.every((x) => x % 4 === 0);
   const params = {
     ...layout,

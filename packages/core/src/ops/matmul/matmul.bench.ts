@@ -4,8 +4,8 @@
  *
  *   npx tsc -b packages/core && node packages/core/dist/ops/matmul/matmul.bench.js [reps]
  *
- * Each rep records one dispatch and waits for it with `await rt.sync()`, so a time includes one
- * dispatch overhead and one fence read (≈ tens of µs, negligible at these sizes).
+ * A sample records the dispatch(es) and waits for completion with `await rt.sync()`; variants are
+ * interleaved sample by sample so that load from other jobs on a shared machine hits them alike.
  */
 import { FAST_GEMM_TILE, type GemmTile } from '@squeeze/kernels-wgsl';
 import { init, shutdown } from '../../runtime/global.js';
@@ -13,19 +13,13 @@ import { randn } from '../creation/creation.js';
 import { allocTensor } from '../../tensor.js';
 import { gemm, type GemmArgs, type GemmOptions } from './gemm.js';
 
-const reps = Number(process.argv[2] ?? 5);
+const reps = Number(process.argv[2] ?? 7);
 
-const TILE_CANDIDATES: GemmTile[] = [
-  FAST_GEMM_TILE,
-  { rows: 8, cols: 4, wg: 64, lanes: 'n' },
-  { rows: 16, cols: 4, wg: 64, lanes: 'n' },
-  { rows: 8, cols: 8, wg: 64, lanes: 'n' },
-  { rows: 4, cols: 4, wg: 64, lanes: 'n' },
-  { rows: 8, cols: 4, wg: 16, lanes: 'n' },
-  { rows: 4, cols: 8, wg: 64, lanes: 'm' },
-  { rows: 4, cols: 16, wg: 64, lanes: 'm' },
-  { rows: 1, cols: 16, wg: 64, lanes: 'm' },
-];
+/** Alternatives to the default (FAST_GEMM_TILE with its lane axis chosen per shape). */
+const TILE_CANDIDATES: GemmTile[] = [];
+for (const lanes of ['n', 'm'] as const) {
+  for (const [rows, cols, wg] of [[8, 8, 16], [8, 8, 64], [4, 8, 16], [8, 4, 16], [16, 8, 16]] as const) TILE_CANDIDATES.push({ rows, cols, wg, lanes });
+}
 
 interface Problem { name: string; M: number; N: number; K: number; batch?: number; aBatchStride?: number; transA?: boolean; transB?: boolean }
 
@@ -35,46 +29,59 @@ const PROBLEMS: Problem[] = [
   { name: 'conv1x1 [8192,64]·[64,16]', M: 32 * 16 * 16, N: 16, K: 64 },
   // NCHW-style 1×1 conv: per image W [Cout, Cin] · X [Cin, H·W], the weight shared by the batch
   { name: 'conv1x1 NCHW 32×[16,64]·[64,256]', M: 16, N: 256, K: 64, batch: 32, aBatchStride: 0 },
-  // its weight gradient: dW = dY·Xᵀ per image, [16, 256]·[256, 64]
-  { name: 'conv1x1 dW [16,256]·[64,256]ᵀ', M: 16, N: 64, K: 256, batch: 32, transB: true },
+  // its gradients: dW = dY·Xᵀ per image ([16, 256]·[256, 64]), dX = Wᵀ·dY ([64, 16]·[16, 256])
+  { name: 'conv1x1 dW 32×[16,256]·[64,256]ᵀ', M: 16, N: 64, K: 256, batch: 32, transB: true },
+  { name: 'conv1x1 dX 32×[16,64]ᵀ·[16,256]', M: 64, N: 256, K: 16, batch: 32, transA: true, aBatchStride: 0 },
 ];
 
-function stats(seconds: number[], flop: number): string {
-  const g = seconds.map((s) => flop / s / 1e9).sort((a, b) => a - b);
-  const f = (x: number) => x.toFixed(2).padStart(6);
-  return `GFLOP/s min ${f(g[0]!)}  median ${f(g[Math.floor(g.length / 2)]!)}  max ${f(g[g.length - 1]!)}`;
+/** Dispatches per timed sample: small problems batch a few so the fence read stays negligible. */
+const dispatchesPerSample = (flop: number) => (flop < 1e8 ? 10 : 1);
+
+const fmt = (x: number) => x.toFixed(2).padStart(6);
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b);
+const median = (xs: number[]) => sorted(xs)[Math.floor(xs.length / 2)]!;
+
+function summary(gflops: number[]): string {
+  const g = sorted(gflops);
+  return `min ${fmt(g[0]!)}  median ${fmt(median(g))}  max ${fmt(g[g.length - 1]!)}`;
 }
 
 async function main(): Promise<void> {
   const rt = await init();
-  console.log(`device: ${rt.description.description || rt.description.device} (${rt.description.vendor}), ${reps} reps`);
+  console.log(`device: ${rt.description.description || rt.description.device}; ${reps} samples per variant, variants interleaved`);
+  console.log('wall = GFLOP/s of elapsed time; cpu = GFLOP per CPU-second of this process (lavapipe\'s threads');
+  console.log('included), which other jobs on the machine barely affect');
   for (const p of PROBLEMS) {
     const batch = p.batch ?? 1;
-    const aBatch = p.aBatchStride === 0 ? 1 : batch;
-    const a = randn([aBatch * p.M * p.K], { seed: 1 });
+    const a = randn([(p.aBatchStride === 0 ? 1 : batch) * p.M * p.K], { seed: 1 });
     const b = randn([batch * p.K * p.N], { seed: 2 });
     const c = allocTensor([batch * p.M * p.N]);
     const args: GemmArgs = { ...p, a, b, c };
     const flop = 2 * p.M * p.N * p.K * batch;
-    console.log(`\n${p.name} (${(flop / 1e9).toFixed(3)} GFLOP)`);
+    const per = dispatchesPerSample(flop);
     const variants: Array<[string, GemmOptions]> = [
       ['simple (1 output / invocation)', { kernel: 'simple' }],
-      ...TILE_CANDIDATES.map((tile, i): [string, GemmOptions] => [
-        `tiled ${tile.rows}×${tile.cols}, wg ${tile.wg} along ${tile.lanes}${i === 0 ? ' (FAST_GEMM_TILE)' : ''}`, { tile },
-      ]),
+      [`tiled ${FAST_GEMM_TILE.rows}×${FAST_GEMM_TILE.cols}, wg ${FAST_GEMM_TILE.wg} (default)`, {}],
+      ...TILE_CANDIDATES.map((tile): [string, GemmOptions] => [`tiled ${tile.rows}×${tile.cols}, wg ${tile.wg} along ${tile.lanes}`, { tile }]),
     ];
-    for (const [name, opts] of variants) {
-      gemm(rt, args, opts); // compile + warm up
-      await rt.sync();
-      const times: number[] = [];
-      for (let r = 0; r < reps; r++) {
+    for (const [, opts] of variants) gemm(rt, args, opts); // compile everything first
+    await rt.sync();
+    const wall = variants.map((): number[] => []);
+    const cpu = variants.map((): number[] => []);
+    for (let r = 0; r < reps; r++) {
+      for (const [i, [, opts]] of variants.entries()) {
+        const cpu0 = process.cpuUsage();
         const t0 = performance.now();
-        gemm(rt, args, opts);
+        for (let d = 0; d < per; d++) gemm(rt, args, opts);
         await rt.sync();
-        times.push((performance.now() - t0) / 1000);
+        const seconds = (performance.now() - t0) / 1000;
+        const used = process.cpuUsage(cpu0);
+        wall[i]!.push((per * flop) / seconds / 1e9);
+        cpu[i]!.push((per * flop) / ((used.user + used.system) / 1e6) / 1e9);
       }
-      console.log(`  ${name.padEnd(44)} ${stats(times, flop)}`);
     }
+    console.log(`\n${p.name}: ${(flop / 1e9).toFixed(3)} GFLOP${per > 1 ? `, ${per} dispatches per sample` : ''}`);
+    variants.forEach(([name], i) => console.log(`  ${name.padEnd(34)} wall ${summary(wall[i]!)} | cpu median ${fmt(median(cpu[i]!))}`));
     a.dispose(); b.dispose(); c.dispose();
   }
   shutdown();

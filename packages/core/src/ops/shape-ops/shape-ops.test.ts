@@ -72,10 +72,12 @@ describe('shape ops', () => {
         gpu: (ts) => concat(ts, axis), ref: (vs) => concatRef(vs, shapes, axis), tol: GRAD_TOL, label: `concat axis ${axis}`,
       });
     }
-    // NCHW fire-module style: 16 + 16 channels of 3×3 maps (vec4 slabs), and a negative axis
-    const shapes = [[2, 16, 3, 3], [2, 16, 3, 3]];
-    const vals = shapes.map((s, k) => exactValues(sizeOf(s), 40 + k));
-    expectClose(await gpuValues(() => concat(shapes.map((s, k) => tensor(f32(vals[k]!), s)), -3)), concatRef(vals, shapes, 1), EXACT, 'concat channels');
+    // NCHW fire-module style channel concats (negative axis): small slabs go through the vec4
+    // kernel, large ones through one buffer copy per slab
+    for (const [k, shapes] of [[[2, 16, 3, 3], [2, 16, 3, 3]], [[2, 16, 8, 8], [2, 24, 8, 8]]].entries()) {
+      const vals = shapes.map((s, j) => exactValues(sizeOf(s), 40 + 2 * k + j));
+      expectClose(await gpuValues(() => concat(shapes.map((s, j) => tensor(f32(vals[j]!), s)), -3)), concatRef(vals, shapes, 1), EXACT, `concat [${shapes[0]}], [${shapes[1]}]`);
+    }
     await expectThrows(() => concat([tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(4), [4, 1])], 0), 'differ');
   });
 
@@ -86,6 +88,7 @@ describe('shape ops', () => {
       { shape: [2, 3, 4, 5], begin: [0, 1, 1, 2], size: [-1, 2, 2, 3] },
       { shape: [2, 8, 4, 4], begin: [1, 4, 0, 0], size: [1, 4, -1, -1] },
       { shape: [3, 3], begin: [1, 1], size: [0, 2] },
+      { shape: [2, 8, 16, 16], begin: [0, 2, 0, 0], size: [-1, 4, -1, -1] }, // slabs of 1024: buffer copies
     ];
     for (const [k, { shape, begin, size }] of cases.entries()) {
       const v = exactValues(sizeOf(shape), 50 + k);

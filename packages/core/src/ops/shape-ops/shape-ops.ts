@@ -54,6 +54,14 @@ function coalesce(shape: readonly number[], xStrides: readonly number[], yStride
   return plan;
 }
 
+/**
+ * Slabs of at least this many contiguous elements are moved with one buffer copy each instead of
+ * the copy kernel. Measured on lavapipe, channel concat of two [64, 64, 15, 15] tensors: 128 slab
+ * copies ≈ 2.2 ms against ≈ 8.8 ms for the vec4 kernel (≈ 17 µs per copy command, the kernel
+ * moving ≈ 1 GB/s), so copies win from slabs of a few KiB.
+ */
+const MIN_SLAB_FOR_BUFFER_COPIES = 1024;
+
 /** y[yOffset + c·yStrides] = x[xOffset + c·xStrides] over `shape` (element units). */
 function stridedCopy(
   rt: Runtime, x: Tensor, y: Tensor, shape: readonly number[],
@@ -67,6 +75,14 @@ function stridedCopy(
     rt.copy(x, y, n * 4, xOffset * 4, yOffset * 4); // one contiguous block: a plain buffer copy
     return;
   }
+  if (rank === 2 && plan.xStrides[1] === 1 && plan.yStrides[1] === 1 && plan.shape[1]! >= MIN_SLAB_FOR_BUFFER_COPIES) {
+    // contiguous slabs (a channel concat or slice of NCHW tensors): one buffer copy per slab
+    const slab = plan.shape[1]!;
+    for (let s = 0; s < plan.shape[0]!; s++) {
+      rt.copy(x, y, slab * 4, (xOffset + s * plan.xStrides[0]!) * 4, (yOffset + s * plan.yStrides[0]!) * 4);
+    }
+    return;
+  }
   if (rank > MAX_RANK) throw new Error(`strided copy: rank ${rank} exceeds ${MAX_RANK}`);
   // vec4 path: only for f32 (i32 goes through u32 so that every bit pattern is copied exactly)
   const vec4 = x.dtype === 'f32' && plan.xStrides[rank - 1] === 1 && plan.yStrides[rank - 1] === 1 && plan.shape[rank - 1]! % 4 === 0
@@ -75,8 +91,8 @@ function stridedCopy(
   const shapeQ = [...plan.shape.slice(0, -1), plan.shape[rank - 1]! / q];
   const count = n / q;
   const last = (s: number[]) => [...s.slice(0, -1).map((v) => v / q), s[rank - 1]!];
-  rt.run(stridedCopyKernel, { vec4 }, [x, y], {
-    shape: shapeQ, xStrides: last(plan.xStrides), yStrides: last(plan.yStrides), n: count, rank,
+  rt.run(stridedCopyKernel, { vec4, rank }, [x, y], {
+    shape: shapeQ, xStrides: last(plan.xStrides), yStrides: last(plan.yStrides), n: count,
     xOffset: xOffset / q, yOffset: yOffset / q,
   }, linearWorkgroups(count, LAYOUT_WG));
 }

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readBenchSteps } from '@squeeze/squeezenet';
+import { BenchFilterError, runBench, type BenchResult } from './bench.js';
+import { formatBench, writeBenchJson } from './report.js';
+import { distinctConvShapes, squeezeNetConvLayers } from './shapes.js';
+import { KERNEL_KINDS, kernelKind } from './step.js';
+import { timingOf } from './measure.js';
+
+/** Relative closeness, for ratios recomputed from the rounded-free numbers of the same result. */
+function assertClose(actual: number, expected: number, what: string): void {
+  assert.ok(Math.abs(actual - expected) <= 1e-9 * Math.max(1, Math.abs(expected)), `${what}: ${actual} vs ${expected}`);
+}
+
+function assertTiming(row: { minMs: number; medianMs: number; maxMs: number; samplesMs: number[] }, reps: number, what: string): void {
+  assert.equal(row.samplesMs.length, reps, `${what}: one sample per rep`);
+  assert.ok(row.minMs > 0, `${what}: positive time`);
+  assert.ok(row.minMs <= row.medianMs && row.medianMs <= row.maxMs, `${what}: min ≤ median ≤ max`);
+}
+
+describe('bench', () => {
+  it('knows the 26 convolutions of SqueezeNet and their 22 distinct shapes', () => {
+    const layers = squeezeNetConvLayers();
+    assert.equal(layers.length, 26);
+    assert.deepEqual(layers[0], { name: 'conv1', layers: ['conv1'], cin: 3, cout: 96, k: 2, size: 32 });
+    assert.deepEqual(layers.at(-1), { name: 'conv10', layers: ['conv10'], cin: 512, cout: 10, k: 1, size: 1 });
+    const shapes = distinctConvShapes();
+    assert.equal(shapes.length, 22);
+    assert.deepEqual(shapes.find((s) => s.name === 'fire2/expand3x3')?.layers, ['fire2/expand3x3', 'fire3/expand3x3']);
+    assert.equal(shapes.reduce((n, s) => n + s.layers.length, 0), 26);
+  });
+
+  it('sorts traced kernels into kinds by kernel name and scope', () => {
+    assert.equal(kernelKind({ name: 'fire2/squeeze/conv2d_gemm', kernel: 'conv2d_gemm' }), 'conv');
+    assert.equal(kernelKind({ name: 'pool1/pool_forward', kernel: 'pool_forward' }), 'pooling');
+    assert.equal(kernelKind({ name: 'conv1/bn_apply', kernel: 'bn_apply' }), 'batchNorm');
+    assert.equal(kernelKind({ name: 'fire2/concat/strided_copy', kernel: 'strided_copy' }), 'elementwise');
+    assert.equal(kernelKind({ name: 'loss/cross_entropy_rows', kernel: 'cross_entropy_rows' }), 'loss');
+    assert.equal(kernelKind({ name: 'optimizer/adam_step', kernel: 'adam_step' }), 'optimizer');
+    assert.equal(kernelKind({ name: 'optimizer/fill', kernel: 'fill' }), 'optimizer');
+  });
+
+  it('takes the middle of the sorted samples as the median', () => {
+    assert.deepEqual(timingOf([3, 1, 2]), { minMs: 1, medianMs: 2, maxMs: 3, samplesMs: [3, 1, 2] });
+    assert.equal(timingOf([4, 1, 2, 3]).medianMs, 2.5);
+  });
+
+  it('rejects a filter that selects nothing, naming what rows look like', async () => {
+    await assert.rejects(runBench({ batchSize: 2, reps: 1, layouts: ['NCHW'], filter: 'no-such-row' }), (e: unknown) =>
+      e instanceof BenchFilterError && /gemm fire2\/squeeze/.test(e.message) && /step NCHW/.test(e.message));
+  });
+
+  it('measures the selected conv rows and their GEMM ceiling, with consistent ratios in the JSON', async () => {
+    const result = await runBench({ batchSize: 2, reps: 1, layouts: ['NCHW', 'NHWC'], filter: 'fire9/squeeze' });
+    const dir = mkdtempSync(join(tmpdir(), 'squeeze-bench-'));
+    let json: BenchResult;
+    try {
+      writeBenchJson(join(dir, 'nested', 'bench.json'), result);
+      json = JSON.parse(readFileSync(join(dir, 'nested', 'bench.json'), 'utf8')) as BenchResult;
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    assert.ok(!Number.isNaN(Date.parse(json.date)));
+    assert.ok(json.adapter.vendor !== undefined && Array.isArray(json.adapter.features));
+    assert.match(json.versions.node, /^v\d+/);
+    assert.match(json.versions.webgpu, /^\d+\.\d+/);
+    assert.equal(json.batchSize, 2);
+    assert.equal(json.filter, 'fire9/squeeze');
+    assert.deepEqual(json.steps, [], 'the filter selects no training step');
+    assert.equal(json.stepMemory, null);
+    assert.deepEqual(json.convStepTotals, [], 'no per-step conv total from a partial set of shapes');
+
+    assert.equal(json.gemm.length, 1);
+    const ceiling = json.gemm[0]!;
+    assert.deepEqual([ceiling.name, ceiling.M, ceiling.N, ceiling.K], ['gemm fire9/squeeze', 2 * 4 * 4, 64, 512]);
+    assertTiming(ceiling, 1, ceiling.name);
+    assertClose(ceiling.gflops, 2 * ceiling.M * ceiling.N * ceiling.K / (ceiling.medianMs * 1e6), 'ceiling GFLOP/s');
+
+    assert.equal(json.convs.length, 6, 'three passes in two layouts');
+    for (const row of json.convs) {
+      assert.ok(row.name.startsWith('conv fire9/squeeze ') && row.name.endsWith(row.layout), row.name);
+      assertTiming(row, 1, row.name);
+      assert.deepEqual([row.M, row.N, row.K], [ceiling.M, ceiling.N, ceiling.K]);
+      assertClose(row.gflops, row.flop / (row.medianMs * 1e6), `${row.name} GFLOP/s`);
+      assertClose(row.ceilingGflops, ceiling.gflops, `${row.name} ceiling`);
+      assertClose(row.ratioToCeiling, row.gflops / ceiling.gflops, `${row.name} ratio to ceiling`);
+      const other = json.convs.find((r) => r.pass === row.pass && r.layout !== row.layout)!;
+      const [nchw, nhwc] = row.layout === 'NCHW' ? [row, other] : [other, row];
+      assertClose(row.nhwcOverNchw!, nhwc.medianMs / nchw.medianMs, `${row.name} NHWC/NCHW`);
+    }
+    assert.match(formatBench(result), /fire9\/squeeze +backward-filter +NHWC/);
+  });
+
+  it('times training steps (cold and warm) per layout, splits a traced step by kernel kind, and keeps memory flat', async () => {
+    const result = await runBench({ batchSize: 2, reps: 1, layouts: ['NCHW', 'NHWC'], filter: 'step', stepWarmups: 1 });
+    assert.deepEqual([result.gemm, result.convs], [[], []]);
+    assert.deepEqual(result.steps.map((s) => [s.layout, s.batchSize]), [['NCHW', 2], ['NHWC', 2]]);
+    for (const step of result.steps) {
+      assert.ok(step.coldMs > 0);
+      assertTiming(step, 1, `step ${step.layout}`);
+      assertClose(step.imagesPerSecond, 2000 / step.medianMs, 'images/s');
+      if (result.kernelClock === 'gpu-timestamps') {
+        const traced = step.traced!;
+        assert.ok(traced.kernels > 0 && traced.totalMs > 0 && traced.wallMs > 0);
+        assertClose(KERNEL_KINDS.reduce((ms, k) => ms + traced.byKind[k].ms, 0), traced.totalMs, 'kinds add up to the total');
+        assert.equal(KERNEL_KINDS.reduce((n, k) => n + traced.byKind[k].count, 0), traced.kernels);
+        assert.ok(traced.byKind.conv.count > 0 && traced.byKind.optimizer.count > 0);
+      }
+    }
+    const memory = result.stepMemory!;
+    assert.ok(memory.before.rssBytes > 0 && memory.before.liveTensors > 0 && memory.before.poolHighWater > 0);
+    assert.ok(memory.flat, `memory grew over the timed steps: ${JSON.stringify(memory)}`);
+    // What 'squeeze plot --bench' reads from the file.
+    const dir = mkdtempSync(join(tmpdir(), 'squeeze-bench-'));
+    try {
+      writeBenchJson(join(dir, 'bench.json'), result);
+      assert.deepEqual(readBenchSteps(join(dir, 'bench.json')), result.steps.map((s) => ({ series: s.layout, batchSize: 2, medianMs: s.medianMs })));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { getRuntime, hasRuntime, init, type DeviceDescription } from '@squeeze/core';
+import {
+  CONV_PASSES, benchConvShape, benchGemmCeiling, convRowName, convStepTotals, gemmRowName, relateConvRows,
+  type ConvPass, type ConvRow, type ConvStepTotal, type GemmRow, type Layout,
+} from './kernels.js';
+import type { Clock } from './measure.js';
+import { distinctConvShapes, type ConvShape } from './shapes.js';
+import { benchTrainingSteps, stepRowName, type StepMemory, type StepRow } from './step.js';
+
+export interface BenchOptions {
+  batchSize: number;
+  /** timed repetitions of every kernel and of the training step. */
+  reps: number;
+  layouts: readonly Layout[];
+  /** only rows whose name contains this text (`gemm fire2/squeeze`, `conv conv1 forward NHWC`, `step NCHW`). */
+  filter?: string;
+  /** progress lines (stderr in the CLI). */
+  log?: (line: string) => void;
+  /** untimed runs before a kernel is timed (default 2: the first compiles its pipelines). */
+  kernelWarmups?: number;
+  /** untimed training steps after the cold one (default 2). */
+  stepWarmups?: number;
+}
+
+export interface BenchResult {
+  /** ISO date and time the run started. */
+  date: string;
+  adapter: DeviceDescription;
+  versions: { node: string; webgpu: string };
+  /** environment variables that change what is measured, when set (e.g. MESA_SHADER_CACHE_DISABLE makes the cold step compile everything). */
+  environment: Record<string, string>;
+  batchSize: number;
+  reps: number;
+  kernelWarmups: number;
+  stepWarmups: number;
+  layouts: Layout[];
+  filter: string | null;
+  /** the clock of the kernel rows (GPU timestamps where the adapter has 'timestamp-query'); steps use the wall clock. */
+  kernelClock: Clock;
+  gemm: GemmRow[];
+  convs: ConvRow[];
+  /** all convolutions of one training step at the measured medians, per layout (only when every conv row ran). */
+  convStepTotals: ConvStepTotal[];
+  /** the shape 'squeeze plot --bench' reads. */
+  steps: StepRow[];
+  /** process and GPU memory before and after the timed training steps (all layouts together); null when no step ran. */
+  stepMemory: StepMemory | null;
+  durationS: number;
+}
+
+/** Thrown when --filter selects nothing: names the rows that exist. */
+export class BenchFilterError extends Error {
+  override name = 'BenchFilterError';
+}
+
+/**
+ * Settings that change the figures: the adapter choice, and Mesa's on-disk shader cache, which
+ * lets a later run's cold step skip most of lavapipe's shader compiles.
+ */
+const RELEVANT_ENV = ['SQUEEZE_ADAPTER', 'MESA_SHADER_CACHE_DISABLE', 'MESA_SHADER_CACHE_DIR', 'LP_NUM_THREADS'];
+
+const DEFAULT_KERNEL_WARMUPS = 2;
+const DEFAULT_STEP_WARMUPS = 2;
+
+interface Plan {
+  shapes: Array<{ shape: ConvShape; convs: Array<{ layout: Layout; passes: ConvPass[] }> }>;
+  steps: Layout[];
+}
+
+/** Which rows run: those the filter selects, plus the GEMM ceiling of every selected conv row (its ratio needs it). */
+function plan(o: BenchOptions): Plan {
+  const selected = (name: string): boolean => o.filter === undefined || name.includes(o.filter);
+  const shapes: Plan['shapes'] = [];
+  for (const shape of distinctConvShapes()) {
+    const convs = o.layouts.map((layout) => ({ layout, passes: CONV_PASSES.filter((pass) => selected(convRowName(shape, pass, layout))) }))
+      .filter((c) => c.passes.length > 0);
+    if (convs.length > 0 || selected(gemmRowName(shape))) shapes.push({ shape, convs });
+  }
+  return { shapes, steps: o.layouts.filter((layout) => selected(stepRowName(layout))) };
+}
+
+/** The webgpu package (Dawn) that @squeeze/core loads. */
+function webgpuVersion(): string {
+  try {
+    const requireFromCore = createRequire(createRequire(import.meta.url).resolve('@squeeze/core'));
+    return (JSON.parse(readFileSync(requireFromCore.resolve('webgpu/package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/**
+ * Measures, at one batch size: the fast GEMM at every conv shape's M, N, K (the ceiling); every
+ * distinct SqueezeNet convolution's forward, backward-data and backward-filter per layout; whole
+ * training steps per layout (cold, then warm, the layouts taking turns), with a per-kernel-kind split
+ * of one traced step and memory before and after. Steps run first so that the cold step compiles its own pipelines.
+ * Uses the open runtime, or opens one (SQUEEZE_ADAPTER picks the adapter).
+ */
+export async function runBench(o: BenchOptions): Promise<BenchResult> {
+  const log = o.log ?? (() => {});
+  const started = performance.now();
+  const date = new Date().toISOString();
+  const p = plan(o);
+  if (p.shapes.length === 0 && p.steps.length === 0) {
+    throw new BenchFilterError(
+      `--filter '${o.filter}' selects no benchmark; names look like '${gemmRowName(distinctConvShapes()[1]!)}', ` +
+      `'${convRowName(distinctConvShapes()[1]!, 'backward-filter', 'NHWC')}', '${stepRowName('NCHW')}'`,
+    );
+  }
+  if (!hasRuntime()) await init();
+  const rt = getRuntime();
+  const kernelWarmups = o.kernelWarmups ?? DEFAULT_KERNEL_WARMUPS;
+  const stepWarmups = o.stepWarmups ?? DEFAULT_STEP_WARMUPS;
+  const kernelClock: Clock = rt.hasTimestamps ? 'gpu-timestamps' : 'wall-clock';
+  log(`bench on ${rt.description.description || rt.description.device}, batch ${o.batchSize}, ${o.reps} reps; kernel times: ${kernelClock}`);
+
+  let steps: StepRow[] = [];
+  let stepMemory: StepMemory | null = null;
+  if (p.steps.length > 0) {
+    log(`${p.steps.map(stepRowName).join(', ')}: a cold step each, ${stepWarmups} warm-ups, then ${o.reps} timed steps taking turns`);
+    ({ steps, memory: stepMemory } = await benchTrainingSteps(rt, p.steps, o.batchSize, { warmups: stepWarmups, reps: o.reps, log }));
+    for (const s of steps) log(`${stepRowName(s.layout)}: median ${s.medianMs.toFixed(0)} ms, ${s.imagesPerSecond.toFixed(1)} images/s`);
+  }
+
+  const measure = { warmups: kernelWarmups, reps: o.reps };
+  const gemm: GemmRow[] = [];
+  const convs: ConvRow[] = [];
+  const total = p.shapes.reduce((n, s) => n + 1 + s.convs.reduce((m, c) => m + c.passes.length, 0), 0);
+  let done = 0;
+  const progress = (name: string, ms: number, gflops: number): void => {
+    done++;
+    log(`[${done}/${total}] ${name}: median ${ms.toFixed(2)} ms, ${gflops.toFixed(2)} GFLOP/s`);
+  };
+  for (const { shape, convs: selected } of p.shapes) {
+    const ceiling = await benchGemmCeiling(rt, shape, o.batchSize, measure);
+    progress(ceiling.name, ceiling.medianMs, ceiling.gflops);
+    gemm.push(ceiling);
+    for (const { layout, passes } of selected) {
+      convs.push(...await benchConvShape(rt, shape, layout, passes, o.batchSize, measure, (r) => progress(r.name, r.medianMs, r.gflops)));
+    }
+  }
+  relateConvRows(convs, gemm);
+
+  return {
+    date, adapter: rt.description, versions: { node: process.version, webgpu: webgpuVersion() },
+    environment: Object.fromEntries(RELEVANT_ENV.flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k]!]] : []))),
+    batchSize: o.batchSize, reps: o.reps, kernelWarmups, stepWarmups, layouts: [...o.layouts], filter: o.filter ?? null, kernelClock,
+    gemm, convs, convStepTotals: convStepTotals(convs, distinctConvShapes(), o.layouts), steps, stepMemory,
+    durationS: (performance.now() - started) / 1000,
+  };
+}

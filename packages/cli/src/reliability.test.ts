@@ -1,0 +1,504 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CHECKPOINT_DIR, CHECKPOINT_INDEX, EXPORT_DIR, EXPORT_LABELS, encodeSafetensors, makeCifarFixture, readCheckpoint, readSafetensors,
+  type Checkpoint,
+} from '@squeeze/squeezenet';
+import { COMMANDS } from './commands/index.js';
+import { parseFlags, UsageError, type FlagSpec } from './flags.js';
+import { makeTempDir, squeeze, type CliResult } from './test-helpers.js';
+
+/**
+ * The guarantees of docs/reliability.md, checked on the real CLI in child processes: a kill at
+ * any moment leaves only complete checkpoints and a resumable run; Ctrl-C stops cleanly; hostile
+ * files and flags give one line, a non-zero exit and no change on disk; a diverging loss and an
+ * oversized batch stop with a message that says what to do.
+ */
+
+const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+const CHECKPOINT_FILE = /^model\.ckpt-(\d+)\.safetensors$/;
+/** A line of a stack trace: a user-facing error must never print one. */
+const STACK_LINE = /^ {4}at /m;
+
+/** Seeded so that a failing sequence of kill moments can be replayed (SQUEEZE_FUZZ_SEED). */
+function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+const SEED = Number(process.env['SQUEEZE_FUZZ_SEED'] ?? 0x5eed);
+
+/** A `squeeze` child process whose output can be waited on line by line. */
+class Running {
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  private readonly child;
+  private readonly waiters: Array<() => void> = [];
+
+  constructor(args: string[]) {
+    this.child = spawn(process.execPath, [MAIN, ...args], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout.setEncoding('utf8').on('data', (s: string) => { this.stdout += s; this.wake(); });
+    this.child.stderr.setEncoding('utf8').on('data', (s: string) => { this.stderr += s; this.wake(); });
+    this.exited = new Promise((resolve) => this.child.on('close', (code, signal) => { resolve({ code, signal }); this.wake(); }));
+  }
+
+  get pid(): number { return this.child.pid!; }
+
+  signal(name: NodeJS.Signals): void { this.child.kill(name); }
+
+  /** Resolves true once `test` holds for the output so far, false if the process exits first. */
+  async until(test: (r: Running) => boolean, timeoutMs = 90_000): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    let done = false;
+    void this.exited.then(() => { done = true; });
+    while (!test(this)) {
+      if (done) return test(this);
+      if (Date.now() > deadline) throw new Error(`timed out waiting on squeeze; output so far:\n${this.stdout}\n${this.stderr}`);
+      await new Promise<void>((resolve) => { this.waiters.push(resolve); setTimeout(resolve, 200); });
+    }
+    return true;
+  }
+
+  trainSteps(): number[] {
+    return [...this.stdout.matchAll(/^Train Step (\d+) /gm)].map((m) => Number(m[1]));
+  }
+
+  private wake(): void { for (const w of this.waiters.splice(0)) w(); }
+}
+
+function cliEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_RUNTIME_DIR: '/tmp' };
+  delete env['SQUEEZE_DEBUG'];
+  delete env['SQUEEZE_ADAPTER'];
+  return env;
+}
+
+/** `squeeze` run to completion without blocking this process (so timers and watchers keep running). */
+async function squeezeAsync(...args: string[]): Promise<CliResult> {
+  const run = new Running(args);
+  const { code } = await run.exited;
+  const errorLines = run.stderr.split('\n').filter((line) => line !== '' && !line.startsWith('Warning: '));
+  return { status: code, stdout: run.stdout, stderr: run.stderr, errorLines };
+}
+
+/**
+ * Checks what a crash may leave in a checkpoint folder: complete checkpoints, the index (valid,
+ * naming files that exist) and temp files (`*.tmp-*`), nothing else. Returns the newest complete step.
+ */
+function assertCheckpointDirConsistent(modelDir: string): number {
+  const dir = path.join(modelDir, CHECKPOINT_DIR);
+  if (!fs.existsSync(dir)) return 0;
+  let newest = 0;
+  const files = fs.readdirSync(dir);
+  for (const f of files) {
+    if (f.includes('.tmp-')) continue;
+    if (f === CHECKPOINT_INDEX) {
+      const index = JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as { latest: string; kept: string[] };
+      for (const kept of [index.latest, ...index.kept]) assert.ok(files.includes(kept), `the index names ${kept}, which is missing`);
+      continue;
+    }
+    const m = CHECKPOINT_FILE.exec(f);
+    assert.ok(m, `unexpected file ${f} in ${dir}`);
+    const c = readCheckpoint(path.join(dir, f)); // throws if it looks complete but is not
+    assert.equal(c.meta.globalStep, Number(m[1]), `${f} holds step ${c.meta.globalStep}`);
+    newest = Math.max(newest, c.meta.globalStep);
+  }
+  return newest;
+}
+
+/** A digest of every file (path, size, bytes) under the folders: proves a failed command changed nothing. */
+function hashTree(...dirs: string[]): string {
+  const hash = createHash('sha256');
+  for (const dir of dirs) {
+    if (!fs.existsSync(dir)) { hash.update(`${dir}: absent\n`); continue; }
+    for (const entry of (fs.readdirSync(dir, { recursive: true }) as string[]).sort()) {
+      const full = path.join(dir, entry);
+      const stat = fs.statSync(full);
+      hash.update(`${entry}:${stat.isDirectory() ? 'dir' : stat.size}\n`);
+      if (stat.isFile()) hash.update(fs.readFileSync(full));
+    }
+  }
+  return hash.digest('hex');
+}
+
+function assertClose(a: Checkpoint, b: Checkpoint): void {
+  for (const [group, x, y] of [['model', a.model, b.model], ['optimizer', a.optimizer, b.optimizer]] as const) {
+    assert.deepEqual(Object.keys(x).sort(), Object.keys(y).sort(), group);
+    for (const name of Object.keys(x)) {
+      const u = x[name]!.data;
+      const v = y[name]!.data;
+      for (let i = 0; i < u.length; i++) {
+        if (!(Math.abs(u[i]! - v[i]!) <= 1e-5 + 1e-4 * Math.abs(v[i]!))) assert.fail(`${group} ${name}[${i}]: ${u[i]} after kills vs ${v[i]} uninterrupted`);
+      }
+    }
+  }
+  assert.deepEqual(a.meta.dataOrder, b.meta.dataOrder);
+  assert.equal(a.meta.optimizer.step, b.meta.optimizer.step);
+}
+
+describe('reliability: the squeeze CLI under crashes and hostile input', function () {
+  this.timeout(300_000);
+  let root: string;
+  let dataDir: string;
+  /** Small and quick: 40 training images, batch 4, evaluation only at step 0. */
+  const trainFlags = (modelDir: string, more: string[], opts: { data?: string; batch?: number } = {}): string[] => [
+    'train', '--data_dir', opts.data ?? dataDir, '--model_dir', modelDir, '--batch_size', String(opts.batch ?? 4),
+    '--validation_interval', '1000', '--seed', '7', ...more,
+  ];
+
+  before(async () => {
+    root = makeTempDir('reliability');
+    dataDir = path.join(root, 'data');
+    const archive = await makeCifarFixture(path.join(root, 'source'), { trainPerClass: 4, testPerClass: 1 });
+    const setup = await squeezeAsync('setup', '--from', archive, '--data_dir', dataDir);
+    assert.equal(setup.status, 0, setup.stderr);
+  });
+  after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it('SIGKILL at 12 random moments: only complete checkpoints, every rerun resumes, the result equals an uninterrupted run', async () => {
+    const TOTAL = 30;
+    const KILLS = 12;
+    const modelDir = path.join(root, 'killed');
+    const ckptDir = path.join(modelDir, CHECKPOINT_DIR);
+    const flags = trainFlags(modelDir, ['--checkpoint_interval', '1', '--keep_last_n_checkpoints', '2', '--max_train_steps', String(TOTAL)]);
+    const random = mulberry32(SEED);
+    let resumeStep = 0;
+    let killsMidWrite = 0;
+    const log: string[] = [];
+    for (let kill = 0; kill < KILLS; kill++) {
+      const moment = (['while starting', 'after a step', 'as a checkpoint is written'] as const)[kill % 3]!;
+      const run = new Running(flags);
+      let watcher: fs.FSWatcher | undefined;
+      if (moment === 'while starting') {
+        setTimeout(() => run.signal('SIGKILL'), random() * 1500);
+      } else if (moment === 'after a step') {
+        await run.until((r) => r.trainSteps().length > 0);
+        await new Promise((resolve) => setTimeout(resolve, random() * 700));
+        run.signal('SIGKILL');
+      } else {
+        // The first temp file is a checkpoint being written (the index is written after it).
+        fs.mkdirSync(ckptDir, { recursive: true });
+        watcher = fs.watch(ckptDir, (_, name) => { if (name?.includes('.tmp-')) run.signal('SIGKILL'); });
+        // Should the watcher miss it, a kill a few steps in still counts as a random moment.
+        void run.until((r) => r.trainSteps().length >= 3).then(() => run.signal('SIGKILL'), () => run.signal('SIGKILL'));
+      }
+      const { code, signal } = await run.exited;
+      watcher?.close();
+      const context = `kill ${kill} (${moment}, seed ${SEED}):\n${run.stdout}\n${run.stderr}`;
+      assert.equal(signal, 'SIGKILL', `exit code ${code}; ${context}`);
+      // The run went on from the newest complete checkpoint, as the first step it trained shows.
+      const steps = run.trainSteps();
+      if (steps.length > 0) assert.equal(steps[0], resumeStep, context);
+      if (resumeStep > 0 && steps.length > 0) assert.match(run.stderr, new RegExp(`Resuming from .*model\\.ckpt-0*${resumeStep}\\.safetensors at step ${resumeStep}`), context);
+      if (fs.existsSync(ckptDir) && fs.readdirSync(ckptDir).some((f) => f.includes('.tmp-'))) killsMidWrite++;
+      const newest = assertCheckpointDirConsistent(modelDir);
+      assert.ok(newest >= resumeStep, `a complete checkpoint was lost: newest ${newest}, before ${resumeStep}; ${context}`);
+      log.push(`${moment}: ${resumeStep} → ${newest}`);
+      resumeStep = newest;
+    }
+    assert.ok(killsMidWrite > 0, `no kill landed while a checkpoint was being written: ${log.join(', ')}`);
+    assert.ok(resumeStep < TOTAL, 'the killed runs should not have finished training');
+
+    const finish = await squeezeAsync(...flags);
+    assert.equal(finish.status, 0, finish.stderr);
+    if (resumeStep > 0) assert.match(finish.stderr, new RegExp(`Resuming from .* at step ${resumeStep}\\.`));
+    assert.equal(assertCheckpointDirConsistent(modelDir), TOTAL);
+    assert.ok(!fs.readdirSync(ckptDir).some((f) => f.includes('.tmp-')), 'temp files of killed writes are cleaned up');
+
+    const straightDir = path.join(root, 'straight');
+    const straight = await squeezeAsync(...trainFlags(straightDir, ['--checkpoint_interval', String(TOTAL), '--max_train_steps', String(TOTAL)]));
+    assert.equal(straight.status, 0, straight.stderr);
+    const ckpt = (dir: string): Checkpoint => readCheckpoint(path.join(dir, CHECKPOINT_DIR, `model.ckpt-${String(TOTAL).padStart(6, '0')}.safetensors`));
+    assertClose(ckpt(modelDir), ckpt(straightDir));
+  });
+
+  it('Ctrl-C once: finishes the step, writes a checkpoint, says where it stopped, exits 130; a rerun resumes there', async () => {
+    const modelDir = path.join(root, 'interrupted');
+    const run = new Running(trainFlags(modelDir, ['--checkpoint_interval', '1000', '--max_train_steps', '100']));
+    await run.until((r) => r.trainSteps().length >= 2);
+    run.signal('SIGINT');
+    const { code } = await run.exited;
+    assert.equal(code, 130, run.stderr);
+    assert.match(run.stderr, /Interrupted: finishing this step and writing a checkpoint/);
+    const stopped = /^Stopped at step (\d+); checkpoint written to (.+)\. Run the same command to resume\.$/m.exec(run.stderr);
+    assert.ok(stopped, run.stderr);
+    const step = Number(stopped[1]);
+    const steps = run.trainSteps();
+    assert.equal(steps[steps.length - 1], step - 1, 'it stopped right after the step that was running');
+    assert.equal(readCheckpoint(stopped[2]!).meta.globalStep, step);
+    assert.equal(assertCheckpointDirConsistent(modelDir), step);
+
+    const resumed = await squeezeAsync(...trainFlags(modelDir, ['--checkpoint_interval', '1000', '--max_train_steps', String(step + 1)]));
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.ok(resumed.stderr.includes(`Resuming from ${stopped[2]} at step ${step}`), resumed.stderr);
+    assert.deepEqual([...resumed.stdout.matchAll(/^Train Step (\d+) /gm)].map((m) => Number(m[1])), [step]);
+  });
+
+  it('Ctrl-C twice: exits 130 at once, leaving a valid checkpoint folder', async () => {
+    const modelDir = path.join(root, 'interrupted-twice');
+    const run = new Running(trainFlags(modelDir, ['--checkpoint_interval', '2', '--max_train_steps', '100']));
+    await run.until((r) => r.trainSteps().length >= 3);
+    run.signal('SIGINT');
+    await run.until((r) => r.stderr.includes('Interrupted:'));
+    const second = Date.now();
+    run.signal('SIGINT');
+    const { code } = await run.exited;
+    assert.equal(code, 130, run.stderr);
+    assert.match(run.stderr, /Interrupted again: exiting now\./);
+    assert.doesNotMatch(run.stderr, /Stopped at step/, 'it did not wait for the step and its checkpoint');
+    assert.ok(Date.now() - second < 10_000, `took ${Date.now() - second} ms to exit`);
+    const newest = assertCheckpointDirConsistent(modelDir);
+    assert.ok(newest >= 2, `newest checkpoint ${newest}`);
+    const resumed = await squeezeAsync(...trainFlags(modelDir, ['--checkpoint_interval', '2', '--max_train_steps', String(newest + 1)]));
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stderr, new RegExp(`Resuming from .* at step ${newest}\\.`));
+  });
+
+  describe('hostile files and flags: one line naming the culprit, a non-zero exit, nothing changed on disk', () => {
+    let trained: string;
+    before(async () => {
+      trained = path.join(root, 'trained');
+      const t = await squeezeAsync(...trainFlags(trained, ['--checkpoint_interval', '1', '--keep_last_n_checkpoints', '1', '--max_train_steps', '2']));
+      assert.equal(t.status, 0, t.stderr);
+      const s = await squeezeAsync('save', '--model_dir', trained);
+      assert.equal(s.status, 0, s.stderr);
+    });
+
+    let caseNumber = 0;
+    /** A copy of the trained model folder and of the dataset, damaged by `damage`. */
+    function damagedCopy(damage: (dirs: { modelDir: string; dataDir: string; checkpoint: string }) => void) {
+      const base = path.join(root, `case-${caseNumber++}`);
+      const modelDir = path.join(base, 'model');
+      const data = path.join(base, 'data');
+      fs.cpSync(trained, modelDir, { recursive: true });
+      fs.cpSync(dataDir, data, { recursive: true });
+      const checkpoint = path.join(modelDir, CHECKPOINT_DIR, 'model.ckpt-000002.safetensors');
+      damage({ modelDir, dataDir: data, checkpoint });
+      return { modelDir, dataDir: data, checkpoint };
+    }
+
+    async function assertOneLineFailure(args: string[], mention: RegExp, dirs: string[], exitCode = 1): Promise<void> {
+      const before = hashTree(...dirs);
+      const r = await squeezeAsync(...args);
+      const what = `squeeze ${args.join(' ')}\n${r.stderr}`;
+      assert.equal(r.status, exitCode, what);
+      assert.equal(r.errorLines.length, 1, `exactly one line: ${what}`);
+      assert.match(r.errorLines[0]!, new RegExp(`^squeeze ${args[0]}: `), what);
+      assert.match(r.errorLines[0]!, mention, what);
+      assert.doesNotMatch(r.stderr, STACK_LINE, what);
+      assert.equal(hashTree(...dirs), before, `files changed on disk: ${what}`);
+    }
+
+    it('a truncated or corrupt checkpoint (the only one)', async () => {
+      for (const damage of [
+        (f: string) => fs.truncateSync(f, fs.statSync(f).size - 1000),
+        (f: string) => { const b = fs.readFileSync(f); b[12] = 0x7d; fs.writeFileSync(f, b); },
+        (f: string) => fs.writeFileSync(f, ''),
+      ]) {
+        const d = damagedCopy(({ checkpoint }) => damage(checkpoint));
+        const named = /model\.ckpt-000002\.safetensors: not a valid checkpoint .*; delete it or run 'squeeze clean'/;
+        await assertOneLineFailure(trainFlags(d.modelDir, ['--max_train_steps', '5'], { data: d.dataDir }), named, [d.modelDir, d.dataDir]);
+        await assertOneLineFailure(['save', '--model_dir', d.modelDir], named, [d.modelDir]);
+      }
+    });
+
+    it('a damaged newest checkpoint next to a good one: one warning naming it, then training resumes from the good one', async () => {
+      const d = damagedCopy(({ modelDir }) => fs.writeFileSync(path.join(modelDir, CHECKPOINT_DIR, 'model.ckpt-000009.safetensors'), 'garbage'));
+      const r = await squeezeAsync(...trainFlags(d.modelDir, ['--max_train_steps', '3'], { data: d.dataDir }));
+      assert.equal(r.status, 0, r.stderr);
+      const warnings = r.errorLines.filter((l) => l.startsWith('skipping '));
+      assert.equal(warnings.length, 1, r.stderr);
+      assert.match(warnings[0]!, /model\.ckpt-000009\.safetensors: not a valid checkpoint/);
+      assert.match(r.stderr, /Resuming from .*model\.ckpt-000002\.safetensors at step 2\./);
+    });
+
+    it('a checkpoint of another architecture', async () => {
+      const d = damagedCopy(({ checkpoint }) => {
+        const st = readSafetensors(checkpoint);
+        const meta = JSON.parse(st.metadata['squeeze']!) as Record<string, unknown>;
+        fs.writeFileSync(checkpoint, encodeSafetensors(st.tensors, { squeeze: JSON.stringify({ ...meta, architecture: 'resnet18' }) }));
+      });
+      await assertOneLineFailure(trainFlags(d.modelDir, ['--max_train_steps', '5']), /model\.ckpt-000002\.safetensors: checkpoint is for architecture 'resnet18', not 'squeezenet_cifar'/, [d.modelDir, dataDir]);
+      await assertOneLineFailure(['save', '--model_dir', d.modelDir], /model\.ckpt-000002\.safetensors: architecture 'resnet18' cannot be exported/, [d.modelDir]);
+    });
+
+    it('a checkpoint whose optimizer state does not fit the model', async () => {
+      const d = damagedCopy(({ checkpoint }) => {
+        const st = readSafetensors(checkpoint);
+        const tensors = { ...st.tensors, 'optimizer.exp_avg.no_such_layer.weight': { dtype: 'F32' as const, shape: [1], data: Float32Array.of(0) } };
+        fs.writeFileSync(checkpoint, encodeSafetensors(tensors, st.metadata));
+      });
+      await assertOneLineFailure(trainFlags(d.modelDir, ['--max_train_steps', '5']), /model\.ckpt-000002\.safetensors: cannot resume from it \(.*no_such_layer/, [d.modelDir, dataDir]);
+    });
+
+    it('damaged, truncated or missing dataset files', async () => {
+      const cases: Array<[(dataDir: string) => void, RegExp]> = [
+        [(dir) => fs.truncateSync(path.join(dir, 'cifar10', 'train.bin'), 5000), /cifar10\/train\.bin: .*truncated.*squeeze setup/],
+        [(dir) => { const f = path.join(dir, 'cifar10', 'test.bin'); const b = fs.readFileSync(f); b[b.length - 7] ^= 0xff; fs.writeFileSync(f, b); }, /cifar10\/test\.bin: checksum mismatch/],
+        [(dir) => fs.rmSync(path.join(dir, 'cifar10', 'train.bin')), /cifar10\/train\.bin: missing/],
+        [(dir) => fs.writeFileSync(path.join(dir, 'cifar10', 'meta.json'), '{"dataset": "cifar10"'), /cifar10\/meta\.json: not valid JSON/],
+        [(dir) => fs.rmSync(path.join(dir, 'cifar10'), { recursive: true }), /no prepared dataset/],
+      ];
+      for (const [damage, mention] of cases) {
+        const d = damagedCopy(({ dataDir: dir }) => damage(dir));
+        await assertOneLineFailure(trainFlags(d.modelDir, ['--max_train_steps', '5'], { data: d.dataDir }), mention, [d.modelDir, d.dataDir]);
+      }
+    });
+
+    it('damaged, truncated, oversized or missing PNG images', async () => {
+      const good = path.join(dataDir, 'cifar10_images', 'test', 'cat', '0001.png');
+      const dir = path.join(root, 'images');
+      fs.mkdirSync(dir, { recursive: true });
+      const bytes = fs.readFileSync(good);
+      const bomb = Buffer.from(bytes);
+      bomb.writeUInt32BE(60_000, 16); // IHDR width × height of 3.6 gigapixels; the CRC no longer matters
+      bomb.writeUInt32BE(60_000, 20);
+      const cases: Array<[string, Uint8Array | null, RegExp]> = [
+        ['truncated.png', bytes.subarray(0, bytes.length - 20), /truncated\.png: damaged or truncated PNG/],
+        ['text.png', Buffer.from('not an image'), /text\.png: not a PNG file/],
+        ['huge.png', bomb, /huge\.png: 60000×60000 pixels is more than/],
+        ['missing.png', null, /missing\.png: no such file/],
+      ];
+      for (const [name, content, mention] of cases) {
+        const file = path.join(dir, name);
+        if (content) fs.writeFileSync(file, content);
+        await assertOneLineFailure(['predict', '--model_dir', trained, '--image', file], mention, [trained, dir]);
+      }
+    });
+
+    it('damaged or missing labels and exported weights', async () => {
+      const labels = (modelDir: string): string => path.join(modelDir, EXPORT_DIR, EXPORT_LABELS);
+      const bad = damagedCopy(({ modelDir }) => fs.writeFileSync(labels(modelDir), '0:airplane\n5:dog\n'));
+      await assertOneLineFailure(['predict', '--model_dir', bad.modelDir, '--image', path.join(dataDir, 'cifar10_images')], /models\/labels\.txt:2: expected '1:<label>', got '5:dog'/, [bad.modelDir]);
+      const missing = damagedCopy(({ modelDir }) => fs.rmSync(labels(modelDir)));
+      await assertOneLineFailure(['predict', '--model_dir', missing.modelDir, '--image', path.join(dataDir, 'cifar10_images')], /models\/labels\.txt: labels file not found/, [missing.modelDir]);
+      const weights = damagedCopy(({ modelDir }) => fs.truncateSync(path.join(modelDir, EXPORT_DIR, 'squeezenet.safetensors'), 100));
+      await assertOneLineFailure(['predict', '--model_dir', weights.modelDir, '--image', path.join(dataDir, 'cifar10_images')], /squeezenet\.safetensors: invalid safetensors.*rerun 'squeeze save'/, [weights.modelDir]);
+      const empty = path.join(root, 'empty-model');
+      fs.mkdirSync(empty);
+      await assertOneLineFailure(['save', '--model_dir', empty], /no checkpoint found; train first/, [empty]);
+      await assertOneLineFailure(['predict', '--model_dir', empty, '--image', path.join(dataDir, 'cifar10_images')], /no exported model; run 'squeeze save/, [empty]);
+    });
+
+    it('flags out of range', async () => {
+      const modelDir = path.join(root, 'flags');
+      const cases: Array<[string[], RegExp]> = [
+        [['--batch_size', '0'], /--batch_size must be at least 1, got 0/],
+        [['--batch_size', '1.5'], /--batch_size must be an integer, got '1\.5'/],
+        [['--max_train_steps', '-5'], /--max_train_steps must be at least 1, got -5/],
+        [['--max_train_steps', '0'], /--max_train_steps must be at least 1/],
+        [['--data_format', 'NCWH'], /--data_format must be one of NCHW\|NHWC, got 'NCWH'/],
+        [['--checkpoint_interval', '0'], /--checkpoint_interval must be at least 1/],
+        [['--validation_interval', '0'], /--validation_interval must be at least 1/],
+        [['--summary_interval', '0'], /--summary_interval must be at least 1/],
+        [['--keep_last_n_checkpoints', '0'], /--keep_last_n_checkpoints must be at least 1/],
+        [['--learning_rate', '0'], /--learning_rate must be greater than 0/],
+        [['--learning_rate', 'NaN'], /--learning_rate must be a number, got 'NaN'/],
+        [['--learning_rate', 'Infinity'], /--learning_rate must be a number/],
+        [['--seed', '-1'], /--seed must be at least 0/],
+        [['--dataset', 'mnist'], /--dataset must be one of cifar10\|fashion-mnist/],
+        [['--constructor', '1'], /unknown flag --constructor/],
+      ];
+      for (const [args, mention] of cases) {
+        await assertOneLineFailure(['train', '--model_dir', modelDir, '--data_dir', dataDir, ...args], mention, [modelDir, dataDir], 2);
+      }
+    });
+  });
+
+  it('a diverging loss stops with the step named and the last good checkpoint kept', async () => {
+    const modelDir = path.join(root, 'diverged');
+    const r = await squeezeAsync(...trainFlags(modelDir, ['--learning_rate', '1e30', '--checkpoint_interval', '1', '--max_train_steps', '8']));
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.errorLines.length, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, STACK_LINE);
+    const m = /^squeeze train: loss is (NaN|-?Infinity) at step (\d+); stopping without saving \(the last good checkpoint stays: (.+)\)\. Try a lower --learning_rate\.$/.exec(r.errorLines[0]!);
+    assert.ok(m, r.stderr);
+    const step = Number(m[2]);
+    assert.ok(step < 8, 'it diverged before the end');
+    assert.equal(readCheckpoint(m[3]!).meta.globalStep, step, 'the checkpoint written after the last finite step');
+    assert.equal(assertCheckpointDirConsistent(modelDir), step, 'nothing was saved after the loss went bad');
+  });
+
+  it('a batch beyond the device limits says which limit and what to change, in one line', async () => {
+    // 400 images: conv1's output (96×32×32 floats each) passes maxStorageBufferBindingSize (128 MiB
+    // on lavapipe); 20000: it passes maxBufferSize (4 GiB) as well.
+    for (const [batch, limit] of [[400, 'maxStorageBufferBindingSize'], [20_000, 'maxBufferSize']] as const) {
+      const r = await squeezeAsync(...trainFlags(path.join(root, `limits-${batch}`), ['--max_train_steps', '1'], { batch }));
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.errorLines.length, 1, `one line (no device validation dump): ${r.stderr}`);
+      assert.match(r.errorLines[0]!, new RegExp(`^squeeze train: .* ${limit} \\(\\d+ bytes\\) on this device; use a smaller --batch_size$`));
+      assert.doesNotMatch(r.stderr, /device lost/i);
+      assert.doesNotMatch(r.stderr, STACK_LINE);
+    }
+  });
+
+  it('fuzz: random command lines only ever give a UsageError, and accepted values respect their flags', () => {
+    const random = mulberry32(SEED);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const values = ['0', '1', '-1', '+5', ' 7 ', '1.5', '1e3', '0x10', 'NaN', 'Infinity', '-0', '', ' ', '9007199254740993', 'nchw', 'NHWC',
+      'true', 'no', 'cifar10', 'fashion-mnist', 'both', '--', '-', '-h', 'caf\u00e9', '\0', '../x', '=', '1=2'];
+    const junkNames = ['', '-', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'batch size', 'BATCH_SIZE', 'help'];
+    let accepted = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const command = pick(COMMANDS);
+      const names = [...Object.keys(command.flags), ...Object.keys(command.flags).map((n) => n.replace(/_/g, '-')), ...junkNames];
+      const argv: string[] = [];
+      for (let n = Math.floor(random() * 5); n > 0; n--) {
+        const name = pick(names);
+        const r = random();
+        if (r < 0.4) argv.push(`--${name}`, pick(values));
+        else if (r < 0.7) argv.push(`--${name}=${pick(values)}`);
+        else if (r < 0.85) argv.push(`--${name}`);
+        else argv.push(pick(values));
+      }
+      try {
+        const parsed = parseFlags(command.flags, argv);
+        accepted++;
+        if (parsed.help) continue;
+        for (const [name, spec] of Object.entries(command.flags)) assertValueFits(name, spec as FlagSpec, (parsed.values as Record<string, unknown>)[name]);
+        assert.deepEqual(Object.keys(parsed.values).sort(), Object.keys(command.flags).sort());
+      } catch (error) {
+        if (!(error instanceof UsageError)) {
+          throw new Error(`case ${i} (seed ${SEED}): squeeze ${command.name} ${JSON.stringify(argv)} threw ${(error as Error).stack}`);
+        }
+        assert.doesNotMatch(error.message, /\n/, 'usage errors are one line');
+      }
+    }
+    assert.ok(accepted > 1000, `${accepted} accepted`);
+  });
+});
+
+function assertValueFits(name: string, spec: FlagSpec, value: unknown): void {
+  if (value === undefined) {
+    assert.ok(spec.type !== 'bool' && !spec.required && spec.default === undefined, `--${name} missing`);
+    return;
+  }
+  switch (spec.type) {
+    case 'int':
+      assert.ok(Number.isSafeInteger(value), `--${name}=${String(value)}`);
+      assert.ok((spec.min === undefined || (value as number) >= spec.min) && (spec.max === undefined || (value as number) <= spec.max), `--${name}=${String(value)} out of range`);
+      break;
+    case 'float':
+      assert.ok(Number.isFinite(value), `--${name}=${String(value)}`);
+      if (spec.min !== undefined) assert.ok(spec.exclusiveMin ? (value as number) > spec.min : (value as number) >= spec.min, `--${name}=${String(value)} out of range`);
+      break;
+    case 'enum':
+      assert.ok(spec.choices.includes(value as string), `--${name}=${String(value)}`);
+      break;
+    case 'bool':
+      assert.equal(typeof value, 'boolean');
+      break;
+    case 'string':
+      assert.ok(typeof value === 'string' && value !== '', `--${name}`);
+  }
+}

@@ -1,0 +1,144 @@
+import { Tensor } from './tensor.js';
+import { keep } from './memory.js';
+// These two modules import this one too; the cycle is safe because they are only used when backward runs.
+import { onesLike } from './ops/creation/creation.js';
+import { mapBinary } from './ops/elementwise/elementwise.js';
+export class GradNode {
+    op;
+    inputs;
+    rule;
+    saved;
+    /** The layer scope (`fire3/expand3x3`) the forward ran in: backward kernels are traced under it. */
+    scope;
+    runtime;
+    constructor(op, inputs, saved, rule, runtime) {
+        this.op = op;
+        this.inputs = inputs;
+        this.rule = rule;
+        // Kept on the node: the tensor it produced may be disposed (tidy) before backward runs.
+        this.runtime = runtime;
+        this.scope = runtime.scopeName;
+        // Views sharing the saved tensors' storage; kept out of tidy scopes, released after backward.
+        this.saved = saved.map((t) => keep(t.view(t.shape)));
+        nodeFinalizer.register(this, this.saved, this);
+    }
+    savedTensors() {
+        if (!this.saved)
+            throw new Error(`the graph through '${this.op}' was already freed: call backward() once per forward pass`);
+        return this.saved;
+    }
+    free() {
+        if (!this.saved)
+            return;
+        nodeFinalizer.unregister(this);
+        for (const t of this.saved)
+            t.dispose();
+        this.saved = null;
+    }
+}
+// A graph that is never backpropagated frees its saved tensors when collected.
+const nodeFinalizer = new FinalizationRegistry((saved) => { for (const t of saved)
+    if (!t.isDisposed)
+        t.dispose(); });
+let gradEnabled = true;
+export function isGradEnabled() { return gradEnabled; }
+/** Runs `fn` without recording gradients (inference, optimizer updates). */
+export function noGrad(fn) {
+    const prev = gradEnabled;
+    gradEnabled = false;
+    try {
+        return fn();
+    }
+    finally {
+        gradEnabled = prev;
+    }
+}
+/** Attaches the gradient rule to `out` when any input needs a gradient. Returns `out`. */
+export function record(out, op, inputs, saved, rule) {
+    if (gradEnabled && inputs.some((t) => t.requiresGrad)) {
+        out.requiresGrad = true;
+        out.node = new GradNode(op, inputs, saved, rule, out.runtime);
+    }
+    return out;
+}
+/**
+ * Backpropagates from `root` (a scalar unless `gradient` is given), accumulating into `.grad` of
+ * every leaf that requires grad, then frees the graph.
+ */
+export function backward(root, gradient) {
+    if (!root.requiresGrad)
+        throw new Error('backward() on a tensor that does not require grad (no input had requiresGrad)');
+    if (!gradient && root.size !== 1)
+        throw new Error(`backward() without a gradient needs a scalar, got shape [${root.shape}]`);
+    // Topological order of the nodes reachable from root.
+    const order = [];
+    const seen = new Set();
+    const visit = (t) => {
+        if (seen.has(t.id) || !t.node)
+            return;
+        seen.add(t.id);
+        for (const i of t.node.inputs)
+            visit(i);
+        order.push(t);
+    };
+    visit(root);
+    noGrad(() => {
+        const grads = new Map();
+        grads.set(root.id, gradient ? gradient.view(gradient.shape) : onesLike(root));
+        const accumulate = (t, g) => {
+            if (!t.node) {
+                // A leaf: the gradient now belongs to the tensor (out of tidy scopes).
+                keep(g);
+                if (t.grad) {
+                    const sum = keep(mapBinary('add', t.grad, g));
+                    t.grad.dispose();
+                    g.dispose();
+                    t.grad = sum;
+                }
+                else
+                    t.grad = g;
+                return;
+            }
+            const prev = grads.get(t.id);
+            if (prev) {
+                grads.set(t.id, mapBinary('add', prev, g));
+                prev.dispose();
+                g.dispose();
+            }
+            else
+                grads.set(t.id, g);
+        };
+        for (let k = order.length - 1; k >= 0; k--) {
+            const t = order[k];
+            const node = t.node;
+            const g = grads.get(t.id);
+            grads.delete(t.id);
+            if (!g)
+                continue;
+            const inputGrads = node.runtime.withScopePath(node.scope, () => node.rule(g, node.savedTensors(), node.inputs.map((x) => x.requiresGrad)));
+            g.dispose();
+            node.inputs.forEach((input, i) => {
+                const ig = inputGrads[i];
+                if (!ig)
+                    return;
+                if (!input.requiresGrad) {
+                    ig.dispose();
+                    return;
+                }
+                if (ig.size !== input.size)
+                    throw new Error(`gradient rule of '${node.op}' returned [${ig.shape}] for input [${input.shape}]`);
+                accumulate(input, ig.shape.length === input.shape.length && ig.shape.every((d, j) => d === input.shape[j]) ? ig : reshapeOwned(ig, input.shape));
+            });
+        }
+        for (const t of order) {
+            t.node.free();
+        }
+    });
+}
+function reshapeOwned(t, shape) {
+    const v = t.view(shape);
+    t.dispose();
+    return v;
+}
+Tensor.prototype.backward = function (gradient) { backward(this, gradient); };
+//# sourceMappingURL=autograd.js.map

@@ -1,0 +1,37 @@
+/** Plain float64 reference for batch normalisation (and its fused ReLU). */
+/** Channel of each element: axis 1 for NCHW (and rank 2), the last axis for NHWC. */
+export function channelIndex(shape, dataFormat) {
+    if (dataFormat === 'NHWC' || shape.length === 2) {
+        const c = shape[shape.length - 1];
+        return { c, of: (i) => i % c };
+    }
+    const c = shape[1];
+    const s = shape.slice(2).reduce((a, b) => a * b, 1);
+    return { c, of: (i) => Math.floor(i / s) % c };
+}
+export function batchNormRef(x, shape, o) {
+    const { c, of } = channelIndex(shape, o.dataFormat);
+    const count = x.length / c;
+    let mean = o.runningMean;
+    let variance = o.runningVar;
+    let runningMean = Float64Array.from(o.runningMean);
+    let runningVar = Float64Array.from(o.runningVar);
+    if (o.training) {
+        mean = new Float64Array(c);
+        variance = new Float64Array(c);
+        for (let i = 0; i < x.length; i++)
+            mean[of(i)] += x[i] / count;
+        for (let i = 0; i < x.length; i++)
+            variance[of(i)] += (x[i] - mean[of(i)]) ** 2 / count;
+        runningMean = runningMean.map((r, ch) => (1 - o.momentum) * r + o.momentum * mean[ch]);
+        runningVar = runningVar.map((r, ch) => (1 - o.momentum) * r + o.momentum * variance[ch] * count / (count - 1));
+    }
+    const y = new Float64Array(x.length);
+    for (let i = 0; i < x.length; i++) {
+        const ch = of(i);
+        const v = ((x[i] - mean[ch]) / Math.sqrt(variance[ch] + o.eps)) * (o.weight ? o.weight[ch] : 1) + (o.bias ? o.bias[ch] : 0);
+        y[i] = o.relu ? Math.max(v, 0) : v;
+    }
+    return { y, runningMean, runningVar };
+}
+//# sourceMappingURL=reference.js.map

@@ -1,0 +1,195 @@
+import { conv2dForwardSimpleKernel, conv2dBackwardDataSimpleKernel, conv2dBackwardFilterSimpleKernel, conv2dBiasGradSimpleKernel, convWeightMatrixKernel, convGemmKernel, convFilterPartialKernel, convBiasPartialKernel, convPartialSumKernel, convTuningFor, linearWorkgroups, SIMPLE_CONV_WG, } from '@squeeze/kernels-wgsl';
+import { allocTensor } from '../../tensor.js';
+import { record } from '../../autograd.js';
+/** Resolves shapes and options; x is [N, C, H, W] or [N, H, W, C], w is [O, C, KH, KW] in both formats. */
+export function conv2dGeometry(xShape, wShape, opts = {}) {
+    const dataFormat = opts.dataFormat ?? 'NCHW';
+    if (xShape.length !== 4)
+        throw new Error(`conv2d: x must be rank 4 (${dataFormat}), got [${xShape}]`);
+    if (wShape.length !== 4)
+        throw new Error(`conv2d: w must be [out, in, kh, kw], got [${wShape}]`);
+    const [N, C, H, W] = dataFormat === 'NCHW' ? xShape : [xShape[0], xShape[3], xShape[1], xShape[2]];
+    const [O, wC, KH, KW] = wShape;
+    if (wC !== C)
+        throw new Error(`conv2d: x [${xShape}] (${dataFormat}) has ${C} channels but w [${wShape}] expects ${wC}`);
+    const [strideH, strideW] = typeof opts.stride === 'number' || opts.stride === undefined ? [opts.stride ?? 1, opts.stride ?? 1] : opts.stride;
+    if (![strideH, strideW].every((s) => Number.isInteger(s) && s >= 1))
+        throw new Error(`conv2d: stride must be integers >= 1, got ${opts.stride}`);
+    const padding = opts.padding ?? 'VALID';
+    let pads;
+    let OH;
+    let OW;
+    if (padding === 'SAME') {
+        OH = Math.ceil(H / strideH);
+        OW = Math.ceil(W / strideW);
+        const padH = Math.max((OH - 1) * strideH + KH - H, 0);
+        const padW = Math.max((OW - 1) * strideW + KW - W, 0);
+        pads = [Math.floor(padH / 2), padH - Math.floor(padH / 2), Math.floor(padW / 2), padW - Math.floor(padW / 2)];
+    }
+    else {
+        pads = padding === 'VALID' ? [0, 0, 0, 0]
+            : typeof padding === 'number' ? [padding, padding, padding, padding]
+                : [padding[0][0], padding[0][1], padding[1][0], padding[1][1]];
+        if (!pads.every((p) => Number.isInteger(p) && p >= 0))
+            throw new Error(`conv2d: padding must be integers >= 0, got ${JSON.stringify(padding)}`);
+        OH = Math.floor((H + pads[0] + pads[1] - KH) / strideH) + 1;
+        OW = Math.floor((W + pads[2] + pads[3] - KW) / strideW) + 1;
+    }
+    if (!(OH >= 1 && OW >= 1))
+        throw new Error(`conv2d: a ${KH}×${KW} kernel does not fit the ${H}×${W} input with padding ${JSON.stringify(padding)}`);
+    return {
+        dataFormat, N: N, C: C, H: H, W: W, O, KH, KW, OH, OW, strideH, strideW,
+        padTop: pads[0], padBottom: pads[1], padLeft: pads[2], padRight: pads[3],
+    };
+}
+export function conv2dOutputShape(g) {
+    return g.dataFormat === 'NCHW' ? [g.N, g.O, g.OH, g.OW] : [g.N, g.OH, g.OW, g.O];
+}
+function inputShape(g) {
+    return g.dataFormat === 'NCHW' ? [g.N, g.C, g.H, g.W] : [g.N, g.H, g.W, g.C];
+}
+/** 1×1, stride 1, no padding: a plain GEMM over pixels × channels. */
+function isPointwise(g) {
+    return g.KH === 1 && g.KW === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop + g.padBottom + g.padLeft + g.padRight === 0;
+}
+const roundUp = (n, m) => Math.ceil(n / m) * m;
+// ── the straightforward kernels: the oracle for tests and the benchmark ────────────────────────
+/** Strides of (n, c, h, w) for a tensor of the geometry's format with the given sizes. */
+function strides(format, C, H, W) {
+    return format === 'NCHW' ? [C * H * W, H * W, W, 1] : [H * W * C, 1, W * C, C];
+}
+function simpleUniforms(g, total) {
+    return {
+        xStrides: strides(g.dataFormat, g.C, g.H, g.W), yStrides: strides(g.dataFormat, g.O, g.OH, g.OW),
+        N: g.N, C: g.C, H: g.H, W: g.W, O: g.O, KH: g.KH, KW: g.KW, OH: g.OH, OW: g.OW,
+        strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft, total,
+    };
+}
+export function conv2dForwardSimple(x, w, bias, g) {
+    const y = allocTensor(conv2dOutputShape(g));
+    x.runtime.run(conv2dForwardSimpleKernel, { bias: bias !== null }, bias ? [x, w, bias, y] : [x, w, y], simpleUniforms(g, y.size), linearWorkgroups(y.size, SIMPLE_CONV_WG));
+    return y;
+}
+export function conv2dBackwardDataSimple(dy, w, g) {
+    const dx = allocTensor(inputShape(g));
+    dy.runtime.run(conv2dBackwardDataSimpleKernel, {}, [dy, w, dx], simpleUniforms(g, dx.size), linearWorkgroups(dx.size, SIMPLE_CONV_WG));
+    return dx;
+}
+export function conv2dBackwardFilterSimple(x, dy, g) {
+    const dw = allocTensor([g.O, g.C, g.KH, g.KW]);
+    x.runtime.run(conv2dBackwardFilterSimpleKernel, {}, [x, dy, dw], simpleUniforms(g, dw.size), linearWorkgroups(dw.size, SIMPLE_CONV_WG));
+    return dw;
+}
+export function conv2dBiasGradSimple(dy, g) {
+    const db = allocTensor([g.O]);
+    dy.runtime.run(conv2dBiasGradSimpleKernel, {}, [dy, db], simpleUniforms(g, g.O), linearWorkgroups(g.O, SIMPLE_CONV_WG));
+    return db;
+}
+// ── the fast kernels: what the op dispatches ──────────────────────────────────────────────────
+/**
+ * Runs the implicit GEMM dst[p, d] = Σ src · wmat for forward (src = x, d = out channel) or
+ * backward-data (src = dy, d = in channel). The weights are first reordered into wmat [taps][s][d].
+ */
+function gemmConv(mode, src, w, bias, g, tuning) {
+    const rt = src.runtime;
+    const fwd = mode === 'forward';
+    const [Hs, Ws, Cs] = fwd ? [g.H, g.W, g.C] : [g.OH, g.OW, g.O];
+    const [Hd, Wd, Cd] = fwd ? [g.OH, g.OW, g.O] : [g.H, g.W, g.C];
+    const taps = g.KH * g.KW;
+    const tile = tuning.gemm;
+    const CdPad = roundUp(Cd, tile.channels);
+    const wmat = allocTensor([taps * Cs * CdPad]);
+    rt.run(convWeightMatrixKernel, { workgroup: tuning.helperWorkgroup }, [w, wmat], {
+        A: Cs, B: Cd, BPad: CdPad,
+        // w[o][c][kh][kw]: the in-channel stride is taps, the out-channel stride C·taps.
+        strideA: fwd ? taps : g.C * taps, strideB: fwd ? g.C * taps : taps, total: wmat.size,
+    }, linearWorkgroups(wmat.size, tuning.helperWorkgroup));
+    const pointwise = isPointwise(g);
+    const nchw = g.dataFormat === 'NCHW';
+    const dst = allocTensor(fwd ? conv2dOutputShape(g) : inputShape(g));
+    const pixels = g.N * Hd * Wd;
+    const tilesP = Math.ceil(pixels / tile.pixels);
+    rt.run(convGemmKernel, {
+        mode, layout: g.dataFormat, tilePixels: tile.pixels, tileChannels: tile.channels, workgroup: tile.workgroup, pointwise,
+        dstVec4: nchw ? (Hd * Wd) % 4 === 0 : Cd % 4 === 0,
+        bias: bias !== null,
+    }, bias ? [src, wmat, bias, dst] : [src, wmat, dst], {
+        Hs, Ws, Cs, Hd, Wd, Cd, KH: g.KH, KW: g.KW, strideH: g.strideH, strideW: g.strideW,
+        padTop: g.padTop, padLeft: g.padLeft, pixels, tilesP, wRow4: CdPad / 4,
+    }, [Math.ceil(tilesP / tile.workgroup), CdPad / tile.channels, 1], { mode, dataFormat: g.dataFormat, pointwise });
+    wmat.dispose();
+    return dst;
+}
+/** Sums [chunks][rows][rowVec4s·4] partials into out (see convPartialSumKernel). */
+function sumPartials(partial, out, d, tuning) {
+    const groups = Math.ceil(d.O / 4);
+    const total = d.rows * groups;
+    partial.runtime.run(convPartialSumKernel, { workgroup: tuning.helperWorkgroup }, [partial, out], { ...d, groups, total }, linearWorkgroups(total, tuning.helperWorkgroup));
+}
+export function conv2dForward(x, w, bias, g, tuning = convTuningFor(x.runtime.description)) {
+    return gemmConv('forward', x, w, bias, g, tuning);
+}
+export function conv2dBackwardData(dy, w, g, tuning = convTuningFor(dy.runtime.description)) {
+    return gemmConv('backwardData', dy, w, null, g, tuning);
+}
+export function conv2dBackwardFilter(x, dy, g, tuning = convTuningFor(x.runtime.description)) {
+    const rt = x.runtime;
+    const tile = tuning.backwardFilter;
+    const nchw = g.dataFormat === 'NCHW';
+    const pointwise = isPointwise(g);
+    const taps = g.KH * g.KW;
+    const pixels = g.N * g.OH * g.OW;
+    const chunks = Math.ceil(pixels / tile.chunkPixels);
+    const inTiles = Math.ceil(g.C / tile.inChannels);
+    const outTiles = Math.ceil(g.O / tile.outChannels);
+    const rowVec4s = outTiles * tile.outChannels / 4;
+    const partial = allocTensor([chunks * taps * g.C * rowVec4s * 4]);
+    const total = outTiles * inTiles * taps * chunks;
+    rt.run(convFilterPartialKernel, {
+        layout: g.dataFormat, tileIn: tile.inChannels, tileOut: tile.outChannels, workgroup: tile.workgroup, pointwise,
+        fourPixels: nchw && (g.OH * g.OW) % 4 === 0 && (pointwise || g.OW % 4 === 0),
+        xVec4: !nchw && g.C % 4 === 0 && tile.inChannels % 4 === 0,
+        dyVec4: !nchw && g.O % 4 === 0,
+    }, [x, dy, partial], {
+        C: g.C, H: g.H, W: g.W, O: g.O, KW: g.KW, OH: g.OH, OW: g.OW, strideH: g.strideH, strideW: g.strideW,
+        padTop: g.padTop, padLeft: g.padLeft, pixels, chunk: tile.chunkPixels, taps, inTiles, outTiles, total,
+    }, linearWorkgroups(total, tile.workgroup), { dataFormat: g.dataFormat, pointwise, chunks });
+    const dw = allocTensor([g.O, g.C, g.KH, g.KW]);
+    sumPartials(partial, dw, { rows: taps * g.C, C: g.C, taps, O: g.O, rowVec4s, chunks }, tuning);
+    partial.dispose();
+    return dw;
+}
+export function conv2dBiasGrad(dy, g, tuning = convTuningFor(dy.runtime.description)) {
+    const rt = dy.runtime;
+    const chunk = tuning.backwardFilter.chunkPixels;
+    const pixels = g.N * g.OH * g.OW;
+    const chunks = Math.ceil(pixels / chunk);
+    const groups = Math.ceil(g.O / 4);
+    const partial = allocTensor([chunks * groups * 4]);
+    const total = chunks * groups;
+    const vec4 = g.dataFormat === 'NCHW' ? (g.OH * g.OW) % 4 === 0 : g.O % 4 === 0;
+    rt.run(convBiasPartialKernel, { layout: g.dataFormat, vec4, workgroup: tuning.helperWorkgroup }, [dy, partial], { O: g.O, OHW: g.OH * g.OW, pixels, chunk, groups, total }, linearWorkgroups(total, tuning.helperWorkgroup));
+    const db = allocTensor([g.O]);
+    sumPartials(partial, db, { rows: 1, C: 1, taps: 1, O: g.O, rowVec4s: groups, chunks }, tuning);
+    partial.dispose();
+    return db;
+}
+// ── the op ────────────────────────────────────────────────────────────────────────────────────
+/**
+ * 2-D convolution (cross-correlation, as PyTorch and TensorFlow). x is [N, C, H, W] (NCHW, default)
+ * or [N, H, W, C] (NHWC); w is always [out, in, kh, kw]; dilation 1.
+ */
+export function conv2d(x, w, opts = {}) {
+    const g = conv2dGeometry(x.shape, w.shape, opts);
+    const bias = opts.bias ?? null;
+    if (bias && (bias.rank !== 1 || bias.shape[0] !== g.O))
+        throw new Error(`conv2d: bias must be [${g.O}], got [${bias.shape}]`);
+    const y = conv2dForward(x, w, bias, g);
+    return record(y, 'conv2d', bias ? [x, w, bias] : [x, w], [x, w], (dy, [xs, ws], needs) => [
+        // The first layer's input needs no gradient: its backward-data GEMM is skipped.
+        needs[0] ? conv2dBackwardData(dy, ws, g) : null,
+        needs[1] ? conv2dBackwardFilter(xs, dy, g) : null,
+        needs[2] ? conv2dBiasGrad(dy, g) : null,
+    ]);
+}
+//# sourceMappingURL=conv2d.js.map

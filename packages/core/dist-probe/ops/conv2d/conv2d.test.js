@@ -1,0 +1,172 @@
+import { conv2d, conv2dGeometry, conv2dOutputShape, conv2dForward, conv2dForwardSimple, conv2dBackwardData, conv2dBackwardDataSimple, conv2dBackwardFilter, conv2dBackwardFilterSimple, conv2dBiasGrad, conv2dBiasGradSimple, } from './conv2d.js';
+import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef, conv2dBiasGradRef, nchwToNhwc } from './reference.js';
+import { tensor } from '../creation/creation.js';
+import { expectClose, gradCheck, gpuValues, randomValues } from '../../testing/check.js';
+import { getRuntime } from '../../runtime/global.js';
+// x is given as [N, C, H, W]; every case runs in both formats.
+const cases = [
+    { x: [2, 3, 8, 8], out: 5, k: [3, 3], opts: { padding: 'SAME' } },
+    { x: [1, 4, 5, 7], out: 8, k: [3, 3], opts: { stride: 2, padding: 'SAME' } },
+    { x: [2, 6, 7, 6], out: 6, k: [2, 2], opts: { padding: 'SAME' } },
+    { x: [1, 3, 6, 6], out: 4, k: [2, 2], opts: { stride: 2, padding: 'SAME' } },
+    { x: [2, 3, 8, 8], out: 16, k: [2, 2], opts: { padding: 'SAME' } },
+    { x: [2, 8, 4, 4], out: 12, k: [1, 1], opts: {} },
+    { x: [3, 5, 3, 3], out: 7, k: [1, 1], opts: { padding: 'VALID' } },
+    { x: [2, 16, 1, 1], out: 10, k: [1, 1], opts: {} },
+    { x: [1, 4, 1, 1], out: 4, k: [3, 3], opts: { padding: 'SAME' } },
+    { x: [1, 4, 9, 9], out: 4, k: [3, 3], opts: { stride: 2, padding: 'VALID' } },
+    { x: [2, 5, 6, 5], out: 3, k: [3, 3], opts: { padding: 1 } },
+    { x: [1, 3, 7, 8], out: 9, k: [3, 2], opts: { stride: [2, 1], padding: [[0, 2], [1, 0]] } },
+    { x: [2, 4, 5, 5], out: 4, k: [1, 1], opts: { stride: 2 } },
+    { x: [2, 12, 4, 8], out: 8, k: [1, 1], opts: { padding: 1 } },
+    // more pixels than one filter-gradient chunk, several channel tiles with ragged ends
+    { x: [5, 20, 8, 8], out: 20, k: [3, 3], opts: { padding: 'SAME' } },
+    { x: [4, 8, 10, 10], out: 8, k: [3, 3], opts: { padding: 'SAME' } },
+    { x: [3, 16, 12, 12], out: 24, k: [1, 1], opts: {} },
+];
+const TOL = { atol: 2e-4, rtol: 2e-4 };
+function label(c, format) {
+    return `x [${c.x}] w ${c.out}×${c.k.join('×')} ${JSON.stringify(c.opts)} ${format}`;
+}
+function layoutShape(format, [n, ch, h, w]) {
+    return format === 'NCHW' ? [n, ch, h, w] : [n, h, w, ch];
+}
+describe('conv2d', () => {
+    it('resolves SAME padding as TensorFlow (odd pixel at the bottom/right)', () => {
+        const g = conv2dGeometry([32, 3, 32, 32], [96, 3, 2, 2], { padding: 'SAME' });
+        const pads = (geo) => [geo.OH, geo.OW, geo.padTop, geo.padBottom, geo.padLeft, geo.padRight].join(',');
+        if (pads(g) !== '32,32,0,1,0,1')
+            throw new Error(`2×2 SAME on 32×32: ${pads(g)}`);
+        const s2 = conv2dGeometry([1, 1, 6, 5], [1, 1, 3, 3], { padding: 'SAME', stride: 2, dataFormat: 'NCHW' });
+        if (pads(s2) !== '3,3,0,1,1,1')
+            throw new Error(`3×3 stride 2 SAME on 6×5: ${pads(s2)}`);
+        const nhwc = conv2dGeometry([2, 7, 9, 4], [8, 4, 3, 3], { dataFormat: 'NHWC' });
+        if (conv2dOutputShape(nhwc).join(',') !== '2,5,7,8')
+            throw new Error(`NHWC VALID output [${conv2dOutputShape(nhwc)}]`);
+    });
+    it('rejects mismatched channels, naming both shapes', () => {
+        let msg = '';
+        try {
+            conv2dGeometry([1, 3, 8, 8], [4, 5, 3, 3]);
+        }
+        catch (e) {
+            msg = e.message;
+        }
+        if (!msg.includes('[1,3,8,8]') || !msg.includes('[4,5,3,3]'))
+            throw new Error(`unexpected error: '${msg}'`);
+    });
+    it('fast kernels == simple kernels == float64 reference (forward, dx, dw, bias) in both formats', async () => {
+        for (const [k, c] of cases.entries()) {
+            for (const format of ['NCHW', 'NHWC']) {
+                const xShape = layoutShape(format, c.x);
+                const wShape = [c.out, c.x[1], c.k[0], c.k[1]];
+                const g = conv2dGeometry(xShape, wShape, { ...c.opts, dataFormat: format });
+                const yShape = conv2dOutputShape(g);
+                const xv = randomValues(c.x.reduce((a, b) => a * b, 1), 100 + k);
+                const wv = randomValues(wShape.reduce((a, b) => a * b, 1), 200 + k);
+                const bv = randomValues(c.out, 300 + k);
+                const dyv = randomValues(yShape.reduce((a, b) => a * b, 1), 400 + k);
+                const tx = () => tensor(Float32Array.from(xv), xShape);
+                const tw = () => tensor(Float32Array.from(wv), wShape);
+                const tb = () => tensor(Float32Array.from(bv), [c.out]);
+                const tdy = () => tensor(Float32Array.from(dyv), yShape);
+                const name = label(c, format);
+                const check = async (what, fast, simple, ref) => {
+                    expectClose(await gpuValues(simple), ref, TOL, `${name}: simple ${what}`);
+                    expectClose(await gpuValues(fast), ref, TOL, `${name}: fast ${what}`);
+                };
+                await check('forward', () => conv2dForward(tx(), tw(), tb(), g), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
+                await check('dx', () => conv2dBackwardData(tdy(), tw(), g), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
+                await check('dw', () => conv2dBackwardFilter(tx(), tdy(), g), () => conv2dBackwardFilterSimple(tx(), tdy(), g), conv2dBackwardFilterRef(xv, dyv, g));
+                await check('bias gradient', () => conv2dBiasGrad(tdy(), g), () => conv2dBiasGradSimple(tdy(), g), conv2dBiasGradRef(dyv, g));
+            }
+        }
+    });
+    it('forward without bias matches the reference', async () => {
+        const g = conv2dGeometry([2, 5, 5, 6], [7, 6, 3, 3], { padding: 'SAME', dataFormat: 'NHWC' });
+        const xv = randomValues(2 * 5 * 5 * 6, 1);
+        const wv = randomValues(7 * 6 * 9, 2);
+        const got = await gpuValues(() => conv2d(tensor(Float32Array.from(xv), [2, 5, 5, 6]), tensor(Float32Array.from(wv), [7, 6, 3, 3]), { padding: 'SAME', dataFormat: 'NHWC' }));
+        expectClose(got, conv2dForwardRef(xv, wv, null, g), TOL, 'conv2d NHWC without bias');
+    });
+    const gradCases = [
+        { x: [2, 2, 4, 4], w: [3, 2, 3, 3], opts: { padding: 'SAME' } },
+        { x: [1, 5, 4, 3], w: [4, 3, 2, 2], opts: { padding: 'SAME', stride: 2, dataFormat: 'NHWC' } },
+        { x: [2, 4, 3, 3], w: [5, 4, 1, 1], opts: { dataFormat: 'NCHW' } },
+        { x: [1, 3, 3, 4], w: [4, 4, 1, 1], opts: { dataFormat: 'NHWC' } },
+    ];
+    for (const c of gradCases) {
+        it(`gradients of x, w and bias match finite differences: x [${c.x}] w [${c.w}] ${JSON.stringify(c.opts)}`, async () => {
+            const g = conv2dGeometry(c.x, c.w, c.opts);
+            const n = (s) => s.reduce((a, b) => a * b, 1);
+            await gradCheck({
+                inputs: [
+                    { shape: c.x, values: randomValues(n(c.x), 5) },
+                    { shape: c.w, values: randomValues(n(c.w), 6) },
+                    { shape: [c.w[0]], values: randomValues(c.w[0], 7) },
+                ],
+                gpu: ([x, w, b]) => conv2d(x, w, { ...c.opts, bias: b }),
+                ref: ([x, w, b]) => conv2dForwardRef(x, w, b, g),
+                tol: { atol: 2e-3, rtol: 2e-3 },
+                label: `conv2d x [${c.x}] w [${c.w}]`,
+            });
+        });
+    }
+    it('skips the backward-data GEMM when the input needs no gradient', async () => {
+        const rt = getRuntime();
+        const dispatchesOfBackward = async (xNeedsGrad) => {
+            const x = tensor(Float32Array.from(randomValues(2 * 3 * 6 * 6, 8)), [2, 3, 6, 6]).requireGrad(xNeedsGrad);
+            const w = tensor(Float32Array.from(randomValues(4 * 3 * 9, 9)), [4, 3, 3, 3]).requireGrad();
+            const y = conv2d(x, w, { padding: 'SAME' });
+            const dy = tensor(Float32Array.from(randomValues(y.size, 10)), y.shape);
+            const before = rt.counters.dispatches;
+            y.backward(dy);
+            const count = rt.counters.dispatches - before;
+            if (!w.grad || (x.grad !== null) !== xNeedsGrad)
+                throw new Error('unexpected gradients');
+            await w.grad.data();
+            x.dispose();
+            w.dispose();
+            y.dispose();
+            dy.dispose();
+            return count;
+        };
+        const withDx = await dispatchesOfBackward(true);
+        const withoutDx = await dispatchesOfBackward(false);
+        // backward-data is two dispatches: the weight reorder and the GEMM.
+        if (withDx - withoutDx !== 2)
+            throw new Error(`backward dispatches: ${withDx} with dx, ${withoutDx} without`);
+    });
+    it('NCHW and NHWC agree after transposition (forward and gradients)', async () => {
+        const [N, C, H, W, O] = [2, 6, 7, 5, 8];
+        const xv = randomValues(N * C * H * W, 11);
+        const wv = randomValues(O * C * 9, 12);
+        const bv = randomValues(O, 13);
+        const run = async (format) => {
+            const x = tensor(Float32Array.from(format === 'NCHW' ? xv : nchwToNhwc(xv, N, C, H, W)), layoutShape(format, [N, C, H, W])).requireGrad();
+            const w = tensor(Float32Array.from(wv), [O, C, 3, 3]).requireGrad();
+            const b = tensor(Float32Array.from(bv), [O]).requireGrad();
+            const y = conv2d(x, w, { bias: b, stride: 2, padding: 'SAME', dataFormat: format });
+            const OH = format === 'NCHW' ? y.shape[2] : y.shape[1];
+            const OW = format === 'NCHW' ? y.shape[3] : y.shape[2];
+            const dyNchw = randomValues(N * O * OH * OW, 14);
+            const dy = tensor(Float32Array.from(format === 'NCHW' ? dyNchw : nchwToNhwc(dyNchw, N, O, OH, OW)), y.shape);
+            const yv = await y.data();
+            y.backward(dy);
+            const out = {
+                y: format === 'NCHW' ? nchwToNhwc(yv, N, O, OH, OW) : Float64Array.from(yv),
+                dx: format === 'NCHW' ? nchwToNhwc(await x.grad.data(), N, C, H, W) : Float64Array.from(await x.grad.data()),
+                dw: await w.grad.data(),
+                db: await b.grad.data(),
+            };
+            for (const t of [x, w, b, y, dy])
+                t.dispose();
+            return out;
+        };
+        const a = await run('NCHW');
+        const b = await run('NHWC');
+        for (const k of ['y', 'dx', 'dw', 'db'])
+            expectClose(b[k], a[k], { atol: 1e-5, rtol: 1e-5 }, `NHWC vs NCHW ${k}`);
+    });
+});
+//# sourceMappingURL=conv2d.test.js.map

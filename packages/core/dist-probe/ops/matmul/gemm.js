@@ -1,0 +1,54 @@
+import { fastGemmKernel, simpleGemmKernel, FAST_GEMM_TILE, SIMPLE_GEMM_WG } from '@squeeze/kernels-wgsl';
+/**
+ * Records C[b] (+)= op(A[b])·op(B[b]) for b < batch on raw buffers (no tensors, no autograd), with
+ * op(A) [M, K] and op(B) [K, N] row-major, A/B optionally stored transposed so callers never
+ * materialise a transpose (dA = dC·Bᵀ: transB; dB = Aᵀ·dC: transA).
+ *
+ * Meant for reuse beyond `matmul`: e.g. a 1×1 convolution in NCHW is, per image b,
+ * Y[b] [Cout, HW] = W [Cout, Cin] · X[b] [Cin, HW] → `gemm(rt, { a: w, b: x, c: y, M: Cout, K: Cin,
+ * N: H·W, batch: N, aBatchStride: 0 })`; `cOffset`/`cBatchStride` let it write straight into a
+ * channel slice of a larger (concatenated) output.
+ *
+ * The fast kernel binds an operand as vec4s when its contiguous dimension, offset and batch stride
+ * are multiples of 4 (faster on every device measured), else falls back to scalar loads.
+ */
+export function gemm(rt, args, opts = {}) {
+    const { M, N, K } = args;
+    const transA = args.transA ?? false;
+    const transB = args.transB ?? false;
+    const batch = args.batch ?? 1;
+    for (const [name, v] of Object.entries({ M, N, K, batch })) {
+        if (!Number.isInteger(v) || v < 0)
+            throw new Error(`gemm: ${name} must be a non-negative integer, got ${v}`);
+    }
+    if (M === 0 || N === 0 || batch === 0)
+        return;
+    const uniforms = {
+        M, N, K,
+        aOffset: args.aOffset ?? 0, bOffset: args.bOffset ?? 0, cOffset: args.cOffset ?? 0,
+        aBatchStride: args.aBatchStride ?? M * K, bBatchStride: args.bBatchStride ?? K * N, cBatchStride: args.cBatchStride ?? M * N,
+    };
+    const layout = { transA, transB, accumulate: args.accumulate ?? false };
+    if (opts.kernel === 'simple') {
+        rt.run(simpleGemmKernel, layout, [args.a, args.b, args.c], uniforms, [Math.ceil(N / SIMPLE_GEMM_WG[0]), Math.ceil(M / SIMPLE_GEMM_WG[1]), batch], { M, N, K, batch });
+        return;
+    }
+    // Lanes go along the dimension with more tiles, so that a workgroup's lanes are mostly busy
+    // (e.g. N = 16 output channels are only 2 tiles wide: spread along M instead).
+    const tile = opts.tile ?? { ...FAST_GEMM_TILE, lanes: Math.ceil(N / FAST_GEMM_TILE.cols) >= Math.ceil(M / FAST_GEMM_TILE.rows) ? 'n' : 'm' };
+    const aligned = (...xs) => xs.every((x) => x % 4 === 0);
+    const params = {
+        ...layout,
+        tile,
+        vecA: aligned(transA ? M : K, uniforms.aOffset, uniforms.aBatchStride),
+        vecB: aligned(transB ? K : N, uniforms.bOffset, uniforms.bBatchStride),
+        vecC: aligned(N, uniforms.cOffset, uniforms.cBatchStride),
+    };
+    const tilesN = Math.ceil(N / tile.cols);
+    const tilesM = Math.ceil(M / tile.rows);
+    const workgroups = tile.lanes === 'n'
+        ? [Math.ceil(tilesN / tile.wg), tilesM, batch]
+        : [tilesN, Math.ceil(tilesM / tile.wg), batch];
+    rt.run(fastGemmKernel, params, [args.a, args.b, args.c], uniforms, workgroups, { M, N, K, batch });
+}
+//# sourceMappingURL=gemm.js.map

@@ -1,0 +1,94 @@
+import { matmul, gemm } from './matmul.js';
+import { gemmRef, matmulRef } from './reference.js';
+import { tensor } from '../creation/creation.js';
+import { getRuntime } from '../../runtime/global.js';
+import { expectClose, gradCheck, gpuValues, randomValues } from '../../testing/check.js';
+const TOL = { atol: 1e-4, rtol: 1e-4 };
+/** [M, N, K]: tiny, odd, larger than a tile in every dimension, aligned, and mixed alignments. */
+const SHAPES = [[1, 1, 1], [3, 5, 7], [17, 33, 65], [64, 64, 64], [12, 8, 16], [9, 4, 6], [4, 10, 8]];
+/** Besides the default tile: one with rows not a multiple of 4, and a narrow one. */
+const TILES = [{ rows: 3, cols: 4, wg: 4, lanes: 'm' }, { rows: 4, cols: 8, wg: 16, lanes: 'n' }];
+const KERNELS = [
+    ['fast', {}], ['simple', { kernel: 'simple' }], ...TILES.map((tile) => [`fast ${tile.rows}×${tile.cols}`, { tile }]),
+];
+async function runGemm(opts, args) {
+    const ta = tensor(Float32Array.from(args.a));
+    const tb = tensor(Float32Array.from(args.b));
+    const tc = tensor(args.c0 ? Float32Array.from(args.c0) : new Float32Array(args.cSize).fill(NaN));
+    gemm(getRuntime(), { ...args, a: ta, b: tb, c: tc }, opts);
+    const out = (await tc.data());
+    ta.dispose();
+    tb.dispose();
+    tc.dispose();
+    return out;
+}
+describe('matmul', () => {
+    for (const [name, opts] of KERNELS) {
+        it(`${name} GEMM kernel matches the float64 reference for every shape and transpose`, async () => {
+            for (const [s, [M, N, K]] of SHAPES.entries()) {
+                const a = randomValues(M * K, 100 + s);
+                const b = randomValues(K * N, 200 + s);
+                for (const transA of [false, true]) {
+                    for (const transB of [false, true]) {
+                        const got = await runGemm(opts, { a, b, cSize: M * N, M, N, K, transA, transB });
+                        expectClose(got, gemmRef({ a, b, M, N, K, transA, transB }), TOL, `${name} ${M}×${N}×${K} transA=${transA} transB=${transB}`);
+                    }
+                }
+            }
+        });
+        it(`${name} GEMM kernel handles batches, broadcast operands, offsets and accumulation`, async () => {
+            for (const [M, N, K] of [[5, 12, 8], [7, 9, 6], [16, 16, 4]]) {
+                const batch = 3;
+                const aOffset = 4;
+                const a = randomValues(aOffset + batch * M * K, 7);
+                const b = randomValues(K * N, 8); // one B shared by every batch item (stride 0)
+                const c0 = randomValues(batch * M * N, 9);
+                for (const transB of [false, true]) {
+                    const args = { a, b, M, N, K, batch, aOffset, bBatchStride: 0, transB };
+                    const got = await runGemm(opts, { ...args, c0, cSize: c0.length, accumulate: true });
+                    expectClose(got, gemmRef({ ...args, accumulate: c0 }), TOL, `${name} batched ${M}×${N}×${K} transB=${transB}`);
+                }
+                // write into the second half of a larger C: an offset output, as for a channel slice of a concat
+                const c1 = randomValues(2 * M * N, 10);
+                const got = await runGemm(opts, { a, b, c0: c1, cSize: c1.length, M, N, K, aOffset, cOffset: M * N });
+                expectClose(got.subarray(0, M * N), Float32Array.from(c1.subarray(0, M * N)), { atol: 0, rtol: 0 }, `${name} untouched head`);
+                expectClose(got.subarray(M * N), gemmRef({ a, b, M, N, K, aOffset }), TOL, `${name} offset output`);
+            }
+        });
+    }
+    it('matmul computes 2-D and batched products with gradients for both operands', async () => {
+        const cases = [[[1, 1], [1, 1]], [[3, 5], [5, 7]], [[2, 4, 3], [2, 3, 5]], [[8, 12], [12, 4]]];
+        for (const [k, [sa, sb]] of cases.entries()) {
+            const a = randomValues(sa.reduce((x, y) => x * y), 30 + k);
+            const b = randomValues(sb.reduce((x, y) => x * y), 40 + k);
+            const got = await gpuValues(() => matmul(tensor(Float32Array.from(a), sa), tensor(Float32Array.from(b), sb)));
+            expectClose(got, matmulRef(a, sa, b, sb), TOL, `matmul [${sa}]×[${sb}]`);
+            await gradCheck({
+                inputs: [{ shape: sa, values: a }, { shape: sb, values: b }],
+                gpu: ([x, y]) => matmul(x, y),
+                ref: ([x, y]) => matmulRef(x, sa, y, sb),
+                tol: { atol: 2e-3, rtol: 2e-3 },
+                label: `matmul [${sa}]×[${sb}]`,
+            });
+        }
+    });
+    it('matmul rejects mismatched inner or batch dimensions, naming the shapes', () => {
+        const bad = [[[2, 3], [4, 5]], [[2, 2, 3], [3, 3, 5]], [[2, 3], [2, 3, 4]]];
+        for (const [sa, sb] of bad) {
+            const a = tensor(new Float32Array(sa.reduce((x, y) => x * y)), sa);
+            const b = tensor(new Float32Array(sb.reduce((x, y) => x * y)), sb);
+            let msg = '';
+            try {
+                matmul(a, b);
+            }
+            catch (e) {
+                msg = e.message;
+            }
+            if (!msg.includes(`[${sa}]`) || !msg.includes(`[${sb}]`))
+                throw new Error(`unexpected error for [${sa}]×[${sb}]: '${msg}'`);
+            a.dispose();
+            b.dispose();
+        }
+    });
+});
+//# sourceMappingURL=matmul.test.js.map

@@ -1,0 +1,108 @@
+import { poolForwardKernel, poolBackwardKernel, globalAvgPoolKernel, globalAvgPoolBackwardKernel, linearWorkgroups, poolRows, POOL_WG, } from '@squeeze/kernels-wgsl';
+import { allocTensor } from '../../tensor.js';
+import { isGradEnabled, record } from '../../autograd.js';
+const pair = (v) => (typeof v === 'number' ? [v, v] : v);
+/** Output size and leading pad of one spatial axis. */
+function axisGeometry(size, k, s, padding, axis) {
+    if (padding === 'SAME') {
+        const out = Math.ceil(size / s);
+        return { out, before: Math.floor(Math.max((out - 1) * s + k - size, 0) / 2) };
+    }
+    const p = padding === 'VALID' ? 0 : padding;
+    if (!Number.isInteger(p) || p < 0)
+        throw new Error(`pool padding must be 'SAME', 'VALID' or a non-negative integer, got ${String(padding)}`);
+    if (p > k / 2)
+        throw new Error(`pool padding ${p} is more than half the ${axis} kernel size ${k}`);
+    const out = Math.floor((size + 2 * p - k) / s) + 1;
+    if (out < 1)
+        throw new Error(`pool window ${k} with padding ${p} does not fit the input ${axis} ${size}`);
+    return { out, before: p };
+}
+export function pool2dGeometry(shape, opts) {
+    if (shape.length !== 4)
+        throw new Error(`2-D pooling needs a rank-4 input, got [${shape}]`);
+    const channelsLast = (opts.dataFormat ?? 'NCHW') === 'NHWC';
+    const [n, c, h, w] = channelsLast ? [shape[0], shape[3], shape[1], shape[2]] : [shape[0], shape[1], shape[2], shape[3]];
+    const [kh, kw] = pair(opts.kernelSize);
+    const [sh, sw] = pair(opts.stride ?? opts.kernelSize);
+    for (const v of [kh, kw, sh, sw]) {
+        if (!Number.isInteger(v) || v < 1)
+            throw new Error(`pool kernel size and stride must be positive integers, got kernel [${kh}, ${kw}], stride [${sh}, ${sw}]`);
+    }
+    const padding = opts.padding ?? 'VALID';
+    const y = axisGeometry(h, kh, sh, padding, 'height');
+    const x = axisGeometry(w, kw, sw, padding, 'width');
+    return { n, c, h, w, kh, kw, sh, sw, oh: y.out, ow: x.out, padTop: y.before, padLeft: x.before, channelsLast };
+}
+function outputShape(g) {
+    return g.channelsLast ? [g.n, g.oh, g.ow, g.c] : [g.n, g.c, g.oh, g.ow];
+}
+/** vec4 over channels needs channels-last with C % 4 == 0. */
+const vectorised = (g) => g.channelsLast && g.c % 4 === 0;
+const vectorsPerPixel = (g) => (g.channelsLast ? (vectorised(g) ? g.c / 4 : g.c) : 1);
+/** Uniforms and workgroups of a pass over the output rows (forward) or input rows (backward). */
+function rowPass(g, pass) {
+    const cv = vectorsPerPixel(g);
+    const count = poolRows(g.channelsLast, g.channelsLast ? g.n : g.n * g.c, pass === 'forward' ? g.oh : g.h, cv);
+    const uniforms = {
+        count, cv, h: g.h, w: g.w, oh: g.oh, ow: g.ow, kh: g.kh, kw: g.kw, sh: g.sh, sw: g.sw, padTop: g.padTop, padLeft: g.padLeft,
+    };
+    return { uniforms, workgroups: linearWorkgroups(count, POOL_WG) };
+}
+function poolBackward(op, g, inShape, grad, positions) {
+    const dx = allocTensor(inShape);
+    const pass = rowPass(g, 'backward');
+    grad.runtime.run(poolBackwardKernel, { op, channelsLast: g.channelsLast, vec: vectorised(g) }, op === 'max' ? [grad, positions, dx] : [grad, dx], pass.uniforms, pass.workgroups);
+    return dx;
+}
+/**
+ * Max over each window. The gradient goes to the window's first maximum (row-major, as PyTorch);
+ * the forward saves that position per output so the backward gathers without atomics.
+ */
+export function maxPool2d(x, opts) {
+    const g = pool2dGeometry(x.shape, opts);
+    const y = allocTensor(outputShape(g));
+    const pass = rowPass(g, 'forward');
+    const savePositions = isGradEnabled() && x.requiresGrad;
+    // Window positions (ky·kw + kx) stored as f32, exact for any window under 2^24 elements, so
+    // the NHWC path can compare four channels at once.
+    const positions = savePositions ? allocTensor(y.shape) : null;
+    x.runtime.run(poolForwardKernel, { op: 'max', channelsLast: g.channelsLast, vec: vectorised(g), savePositions }, positions ? [x, y, positions] : [x, y], pass.uniforms, pass.workgroups);
+    if (!positions)
+        return y;
+    const inShape = [...x.shape];
+    record(y, 'maxPool2d', [x], [positions], (grad, [pos]) => [poolBackward('max', g, inShape, grad, pos)]);
+    positions.dispose();
+    return y;
+}
+/** Mean over each window's valid (unpadded) elements. */
+export function avgPool2d(x, opts) {
+    const g = pool2dGeometry(x.shape, opts);
+    const y = allocTensor(outputShape(g));
+    const pass = rowPass(g, 'forward');
+    x.runtime.run(poolForwardKernel, { op: 'avg', channelsLast: g.channelsLast, vec: vectorised(g), savePositions: false }, [x, y], pass.uniforms, pass.workgroups);
+    const inShape = [...x.shape];
+    return record(y, 'avgPool2d', [x], [], (grad) => [poolBackward('avg', g, inShape, grad)]);
+}
+/** Mean over the spatial axes of a rank-4 tensor → [N, C]. */
+export function globalAvgPool(x, opts = {}) {
+    if (x.rank !== 4)
+        throw new Error(`globalAvgPool needs a rank-4 input, got [${x.shape}]`);
+    const channelsLast = (opts.dataFormat ?? 'NCHW') === 'NHWC';
+    const [n, c, s] = channelsLast ? [x.shape[0], x.shape[3], x.shape[1] * x.shape[2]] : [x.shape[0], x.shape[1], x.shape[2] * x.shape[3]];
+    const vec = channelsLast ? c % 4 === 0 : s % 4 === 0;
+    const cv = channelsLast && vec ? c / 4 : c;
+    const sv = !channelsLast && vec ? s / 4 : s;
+    const y = allocTensor([n, c]);
+    const params = { channelsLast, vec };
+    const outVectors = channelsLast ? n * cv : n * c;
+    x.runtime.run(globalAvgPoolKernel, params, [x, y], { count: outVectors, sv, cv, invS: 1 / s }, linearWorkgroups(outVectors, POOL_WG));
+    const inShape = [...x.shape];
+    return record(y, 'globalAvgPool', [x], [], (grad) => {
+        const dx = allocTensor(inShape);
+        const count = vec ? dx.size / 4 : dx.size;
+        grad.runtime.run(globalAvgPoolBackwardKernel, params, [grad, dx], { count, sv, cv, invS: 1 / s }, linearWorkgroups(count, POOL_WG));
+        return [dx];
+    });
+}
+//# sourceMappingURL=pool.js.map

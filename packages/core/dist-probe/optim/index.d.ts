@@ -1,0 +1,3 @@
+export { Optimizer, type ParamsInput, type OptimizerStateDict } from './optimizer.js';
+export * from './sgd.js';
+export * from './adam.js';

@@ -1,0 +1,4 @@
+export { Optimizer } from './optimizer.js';
+export * from './sgd.js';
+export * from './adam.js';
+//# sourceMappingURL=index.js.map

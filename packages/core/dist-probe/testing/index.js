@@ -1,0 +1,2 @@
+export * from './check.js';
+//# sourceMappingURL=index.js.map
