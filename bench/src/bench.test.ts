@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readBenchSteps } from '@squeeze/squeezenet';
 import { BenchFilterError, runBench, type BenchResult } from './bench.js';
+import type { ConvRow } from './kernels.js';
 import { formatBench, writeBenchJson } from './report.js';
 import { distinctConvShapes, squeezeNetConvLayers } from './shapes.js';
 import { KERNEL_KINDS, kernelKind } from './step.js';
@@ -52,8 +53,9 @@ describe('bench', () => {
       e instanceof BenchFilterError && /gemm fire2\/squeeze/.test(e.message) && /step NCHW/.test(e.message));
   });
 
+  // One pass in both layouts: few pipelines to create (a conv kernel takes lavapipe seconds to compile).
   it('measures the selected conv rows and their GEMM ceiling, with consistent ratios in the JSON', async () => {
-    const result = await runBench({ batchSize: 2, reps: 1, layouts: ['NCHW', 'NHWC'], filter: 'fire9/squeeze' });
+    const result = await runBench({ batchSize: 2, reps: 1, layouts: ['NCHW', 'NHWC'], filter: 'fire9/squeeze forward' });
     const dir = mkdtempSync(join(tmpdir(), 'squeeze-bench-'));
     let json: BenchResult;
     try {
@@ -67,7 +69,7 @@ describe('bench', () => {
     assert.match(json.versions.node, /^v\d+/);
     assert.match(json.versions.webgpu, /^\d+\.\d+/);
     assert.equal(json.batchSize, 2);
-    assert.equal(json.filter, 'fire9/squeeze');
+    assert.equal(json.filter, 'fire9/squeeze forward');
     assert.deepEqual(json.steps, [], 'the filter selects no training step');
     assert.equal(json.stepMemory, null);
     assert.deepEqual(json.convStepTotals, [], 'no per-step conv total from a partial set of shapes');
@@ -78,25 +80,24 @@ describe('bench', () => {
     assertTiming(ceiling, 1, ceiling.name);
     assertClose(ceiling.gflops, 2 * ceiling.M * ceiling.N * ceiling.K / (ceiling.medianMs * 1e6), 'ceiling GFLOP/s');
 
-    assert.equal(json.convs.length, 6, 'three passes in two layouts');
+    assert.deepEqual(json.convs.map((r) => r.name), ['conv fire9/squeeze forward NCHW', 'conv fire9/squeeze forward NHWC']);
+    const [nchw, nhwc] = json.convs as [ConvRow, ConvRow];
     for (const row of json.convs) {
-      assert.ok(row.name.startsWith('conv fire9/squeeze ') && row.name.endsWith(row.layout), row.name);
       assertTiming(row, 1, row.name);
       assert.deepEqual([row.M, row.N, row.K], [ceiling.M, ceiling.N, ceiling.K]);
       assertClose(row.gflops, row.flop / (row.medianMs * 1e6), `${row.name} GFLOP/s`);
       assertClose(row.ceilingGflops, ceiling.gflops, `${row.name} ceiling`);
       assertClose(row.ratioToCeiling, row.gflops / ceiling.gflops, `${row.name} ratio to ceiling`);
-      const other = json.convs.find((r) => r.pass === row.pass && r.layout !== row.layout)!;
-      const [nchw, nhwc] = row.layout === 'NCHW' ? [row, other] : [other, row];
       assertClose(row.nhwcOverNchw!, nhwc.medianMs / nchw.medianMs, `${row.name} NHWC/NCHW`);
     }
-    assert.match(formatBench(result), /fire9\/squeeze +backward-filter +NHWC/);
+    assert.match(formatBench(result), /fire9\/squeeze +forward +NHWC/);
   });
 
-  it('times training steps (cold and warm) per layout, splits a traced step by kernel kind, and keeps memory flat', async () => {
-    const result = await runBench({ batchSize: 2, reps: 1, layouts: ['NCHW', 'NHWC'], filter: 'step', stepWarmups: 1 });
+  // One layout: a cold step creates ~30 pipelines, 10–20 s of compiles on lavapipe without Mesa's disk cache.
+  it('times training steps (cold and warm), splits a traced step by kernel kind, and keeps memory flat', async () => {
+    const result = await runBench({ batchSize: 2, reps: 1, layouts: ['NHWC'], filter: 'step', stepWarmups: 1 });
     assert.deepEqual([result.gemm, result.convs], [[], []]);
-    assert.deepEqual(result.steps.map((s) => [s.layout, s.batchSize]), [['NCHW', 2], ['NHWC', 2]]);
+    assert.deepEqual(result.steps.map((s) => [s.layout, s.batchSize]), [['NHWC', 2]]);
     for (const step of result.steps) {
       assert.ok(step.coldMs > 0);
       assertTiming(step, 1, `step ${step.layout}`);

@@ -56,8 +56,8 @@ export class BenchFilterError extends Error {
 }
 
 /**
- * Settings that change the figures: the adapter choice, and Mesa's on-disk shader cache, which
- * lets a later run's cold step skip most of lavapipe's shader compiles.
+ * Settings that change the figures: the adapter choice, llvmpipe's thread count, and Mesa's on-disk
+ * shader cache, which lets a later run's cold step skip most of lavapipe's shader compiles.
  */
 const RELEVANT_ENV = ['SQUEEZE_ADAPTER', 'MESA_SHADER_CACHE_DISABLE', 'MESA_SHADER_CACHE_DIR', 'LP_NUM_THREADS'];
 
@@ -95,8 +95,8 @@ function webgpuVersion(): string {
  * Measures, at one batch size: the fast GEMM at every conv shape's M, N, K (the ceiling); every
  * distinct SqueezeNet convolution's forward, backward-data and backward-filter per layout; whole
  * training steps per layout (cold, then warm, the layouts taking turns), with a per-kernel-kind split
- * of one traced step and memory before and after. Steps run first so that the cold step compiles its own pipelines.
- * Uses the open runtime, or opens one (SQUEEZE_ADAPTER picks the adapter).
+ * of one traced step and memory before and after. Steps run first, so that their cold step creates
+ * its own pipelines. Uses the open runtime, or opens one (SQUEEZE_ADAPTER picks the adapter).
  */
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const log = o.log ?? (() => {});

@@ -24,7 +24,7 @@ export function kernelKind(span: Pick<KernelSpan, 'name' | 'kernel'>): KernelKin
 }
 
 export interface KernelKindTotals {
-  /** GPU ms of all kernels of one traced step. */
+  /** GPU ms of all kernels of one traced step (buffer copies are not kernels and carry no timestamps). */
   totalMs: number;
   kernels: number;
   byKind: Record<KernelKind, { ms: number; count: number }>;

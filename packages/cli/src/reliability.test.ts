@@ -214,6 +214,9 @@ describe('reliability: the squeeze CLI under crashes and hostile input', functio
     if (resumeStep > 0) assert.match(finish.stderr, new RegExp(`Resuming from .* at step ${resumeStep}\\.`));
     assert.equal(assertCheckpointDirConsistent(modelDir), TOTAL);
     assert.ok(!fs.readdirSync(ckptDir).some((f) => f.includes('.tmp-')), 'temp files of killed writes are cleaned up');
+    // Event files of killed runs may end in a partial record; they still plot.
+    const plot = await squeezeAsync('plot', '--model_dir', modelDir);
+    assert.equal(plot.status, 0, plot.stderr);
 
     const straightDir = path.join(root, 'straight');
     const straight = await squeezeAsync(...trainFlags(straightDir, ['--checkpoint_interval', String(TOTAL), '--max_train_steps', String(TOTAL)]));
@@ -339,6 +342,17 @@ describe('reliability: the squeeze CLI under crashes and hostile input', functio
         fs.writeFileSync(checkpoint, encodeSafetensors(tensors, st.metadata));
       });
       await assertOneLineFailure(trainFlags(d.modelDir, ['--max_train_steps', '5']), /model\.ckpt-000002\.safetensors: cannot resume from it \(.*no_such_layer/, [d.modelDir, dataDir]);
+    });
+
+    it('a checkpoint whose place in the data does not exist in this dataset', async () => {
+      const smaller = path.join(root, 'smaller-data');
+      const setup = await squeezeAsync('setup', '--from', path.join(root, 'source', 'cifar-10-binary.tar.gz'), '--data_dir', smaller, '--limit', '8');
+      assert.equal(setup.status, 0, setup.stderr);
+      // Two steps of 4 images: the checkpoint resumes at image 8 of the epoch; this set has 8.
+      await assertOneLineFailure(
+        trainFlags(trained, ['--max_train_steps', '5'], { data: smaller }),
+        /model\.ckpt-000002\.safetensors: cannot resume from it \(.*does not fit a split of 8 images\)/, [trained, smaller],
+      );
     });
 
     it('damaged, truncated or missing dataset files', async () => {

@@ -73,7 +73,8 @@ export async function openDevice(opts: { adapter?: string } = {}): Promise<Opene
   // The Dawn instance must outlive every device made from it: if it is garbage collected, Dawn's
   // event processing touches freed state and the process aborts at random (mutex errors,
   // segfaults). Keep it alive for the life of the process.
-  const gpu = (dawnInstance ??= create([]));
+  // Dawn rounds GPU timestamps to 65.5 µs unless told otherwise; traces need kernel-level precision.
+  const gpu = (dawnInstance ??= create(['disable-dawn-features=timestamp_quantization']));
   const candidates: GPUAdapter[] = [];
   for (const req of [{ powerPreference: 'high-performance' }, { powerPreference: 'low-power' }, { forceFallbackAdapter: true }] as GPURequestAdapterOptions[]) {
     const a = await gpu.requestAdapter(req).catch(() => null);

@@ -15,12 +15,13 @@ import { add, init, memory, mulScalar, shutdown, tensor, tidy, type Tensor } fro
 const SELF = fileURLToPath(import.meta.url);
 /** Set in the child's environment to the number of cycles to run. */
 const CHILD_CYCLES_ENV = 'SQUEEZE_SOAK_CYCLES';
-const CYCLES = 3000;
+const CYCLES = 10_000;
 /** With --expose-gc, a full collection every this many cycles. */
 const GC_EVERY = 25;
 /** The device is destroyed and opened again (from the same Dawn instance) this often. */
-const REOPEN_EVERY = 1000;
-const CHILD_TIMEOUT_MS = 240_000;
+const REOPEN_EVERY = 2500;
+/** A healthy soak takes seconds; the Dawn bug this guards against sometimes hung instead of crashing. */
+const CHILD_TIMEOUT_MS = 120_000;
 
 if (process.env[CHILD_CYCLES_ENV] !== undefined) {
   await soak(Number(process.env[CHILD_CYCLES_ENV]));

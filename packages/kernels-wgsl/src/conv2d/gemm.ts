@@ -101,11 +101,10 @@ function gemmBody(p: ConvGemmParams): string {
   L.push(`let og0 = wid.y * ${TO4}u;`);
   L.push('let HWd = u.Hd * u.Wd;');
   L.push('let HWs = u.Hs * u.Ws;');
-  // Pixels past the end are clamped onto the last one: they load valid memory and are not stored.
+  // Pixels past the end (in<i> false) read offset 0 instead and are not stored.
   for (const i of pix) {
-    L.push(`let p${i} = min(pFirst + ${i}u, u.pixels - 1u);`);
-    L.push(`let n${i} = p${i} / HWd;`);
-    L.push(`let hw${i} = p${i} % HWd;`);
+    L.push(`let p${i} = pFirst + ${i}u;`, `let in${i} = p${i} < u.pixels;`);
+    L.push(`let n${i} = p${i} / HWd;`, `let hw${i} = p${i} % HWd;`);
     if (!p.pointwise) L.push(`let hd${i} = hw${i} / u.Wd;`, `let wd${i} = hw${i} % u.Wd;`);
   }
   for (const i of pix) for (const j of cols) L.push(`var acc${i}_${j} = vec4<f32>(0.0);`);
@@ -127,7 +126,7 @@ function gemmBody(p: ConvGemmParams): string {
 
   if (p.pointwise) {
     L.push('var wIdx = og0;');
-    for (const i of pix) L.push(`var base${i} = ${nchw ? `n${i} * u.Cs * HWs + hw${i}` : `p${i} * u.Cs`};`);
+    for (const i of pix) L.push(`var base${i} = select(0u, ${nchw ? `n${i} * u.Cs * HWs + hw${i}` : `p${i} * u.Cs`}, in${i});`);
     L.push(...channelLoop(false));
   } else {
     L.push('for (var kh = 0u; kh < u.KH; kh++) {');
@@ -137,14 +136,14 @@ function gemmBody(p: ConvGemmParams): string {
       if (p.mode === 'forward') {
         L.push(`let sh${i} = i32(hd${i} * u.strideH + kh) - i32(u.padTop);`);
         L.push(`let sw${i} = i32(wd${i} * u.strideW + kw) - i32(u.padLeft);`);
-        L.push(`let ok${i} = sh${i} >= 0 && sh${i} < i32(u.Hs) && sw${i} >= 0 && sw${i} < i32(u.Ws);`);
+        L.push(`let ok${i} = in${i} && sh${i} >= 0 && sh${i} < i32(u.Hs) && sw${i} >= 0 && sw${i} < i32(u.Ws);`);
       } else {
         // dst pixel (hd) receives from source pixel sh where sh·stride + kh − pad = hd.
         L.push(`let th${i} = i32(hd${i} + u.padTop) - i32(kh);`);
         L.push(`let tw${i} = i32(wd${i} + u.padLeft) - i32(kw);`);
         L.push(`let sh${i} = th${i} / i32(u.strideH);`);
         L.push(`let sw${i} = tw${i} / i32(u.strideW);`);
-        L.push(`let ok${i} = th${i} >= 0 && tw${i} >= 0 && sh${i} * i32(u.strideH) == th${i} && sw${i} * i32(u.strideW) == tw${i} && sh${i} < i32(u.Hs) && sw${i} < i32(u.Ws);`);
+        L.push(`let ok${i} = in${i} && th${i} >= 0 && tw${i} >= 0 && sh${i} * i32(u.strideH) == th${i} && sw${i} * i32(u.strideW) == tw${i} && sh${i} < i32(u.Hs) && sw${i} < i32(u.Ws);`);
       }
       const pixelOffset = nchw
         ? `n${i} * u.Cs * HWs + u32(sh${i}) * u.Ws + u32(sw${i})`
@@ -161,7 +160,7 @@ function gemmBody(p: ConvGemmParams): string {
   for (const j of cols) L.push(`let b${j} = vec4<f32>(0.0)${biasVec(j)};`);
   if (!nchw) {
     for (const i of pix) {
-      L.push(`if (pFirst + ${i}u < u.pixels) {`);
+      L.push(`if (in${i}) {`);
       for (const j of cols) {
         if (p.dstVec4) L.push(`  if (o${j} < u.Cd) { dst[p${i} * (u.Cd / 4u) + og0 + ${j}u] = acc${i}_${j} + b${j}; }`);
         else for (const k of range(4)) L.push(`  if (o${j} + ${k}u < u.Cd) { dst[p${i} * u.Cd + o${j} + ${k}u] = acc${i}_${j}.${lanes[k]} + b${j}.${lanes[k]}; }`);
@@ -170,7 +169,7 @@ function gemmBody(p: ConvGemmParams): string {
     }
   } else if (p.dstVec4) {
     for (const g of range(TP / 4)) {
-      L.push(`if (pFirst + ${4 * g}u < u.pixels) {`);
+      L.push(`if (in${4 * g}) {`);
       L.push(`  let dbase${g} = n${4 * g} * u.Cd * HWd + hw${4 * g};`);
       for (const j of cols) {
         for (const k of range(4)) {
@@ -182,7 +181,7 @@ function gemmBody(p: ConvGemmParams): string {
     }
   } else {
     for (const i of pix) {
-      L.push(`if (pFirst + ${i}u < u.pixels) {`);
+      L.push(`if (in${i}) {`);
       for (const j of cols) for (const k of range(4)) {
         L.push(`  if (o${j} + ${k}u < u.Cd) { dst[(n${i} * u.Cd + o${j} + ${k}u) * HWd + hw${i}] = acc${i}_${j}.${lanes[k]} + b${j}.${lanes[k]}; }`);
       }

@@ -178,6 +178,7 @@ export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, t
   const tuned = tuning.backwardFilter[g.dataFormat];
   // A narrow input (conv1's 3 channels) would leave most of a wide tile idle.
   const tile = { ...tuned, inChannels: Math.min(tuned.inChannels, roundUp(g.C, 4)) };
+  if (tile.chunkPixels % 4 !== 0) throw new Error(`conv2d: chunkPixels ${tile.chunkPixels} must be a multiple of 4 (vec4 steps over pixels)`);
   const nchw = g.dataFormat === 'NCHW';
   const pointwise = isPointwise(g);
   const taps = g.KH * g.KW;

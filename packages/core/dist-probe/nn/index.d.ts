@@ -1,5 +1,0 @@
-export * from './module.js';
-export type { StateValue } from './state-dict.js';
-export { manualSeed, fans, uniformInit, glorotUniform, kaimingUniform, type LayerInit } from './init.js';
-export * from './layers.js';
-export * from './loss.js';

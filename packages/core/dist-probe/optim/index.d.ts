@@ -1,3 +1,0 @@
-export { Optimizer, type ParamsInput, type OptimizerStateDict } from './optimizer.js';
-export * from './sgd.js';
-export * from './adam.js';

@@ -1,2 +1,0 @@
-export * from './check.js';
-//# sourceMappingURL=index.js.map
