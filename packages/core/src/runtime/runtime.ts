@@ -23,6 +23,13 @@ const UNIFORM_SLOT = 256;
 /** Submitting every so many dispatches lets released buffers be reused within a training step. */
 const DISPATCHES_PER_SUBMIT = 96;
 /** WebGPU allows at most 4096 queries per query set: two timestamps per traced kernel. */
+/**
+ * Dawn's node binding busy-polls the main thread while a mapAsync is pending; on a software adapter
+ * that poll takes CPU from the very threads doing the GPU work (~15% measured on llvmpipe). So a
+ * read first sleeps for this fraction of the wait it expects (learned per dispatch), then maps.
+ */
+const EXPECTED_WAIT_SLEEP_FRACTION = 0.7;
+const WAIT_ESTIMATE_SMOOTHING = 0.3;
 const MAX_TRACED_PASSES = 2048;
 
 export class GpuError extends Error { override name = 'GpuError'; }
@@ -44,6 +51,9 @@ export class Runtime {
   private firstError: string | null = null;
   private trace: { querySet: GPUQuerySet; spans: KernelSpan[] } | null = null;
   private destroyed = false;
+  /** dispatches recorded since the last read completed, and the learned wait per dispatch. */
+  private dispatchesSinceRead = 0;
+  private waitMsPerDispatch = 0;
   readonly counters = { dispatches: 0, submits: 0, reads: 0 };
 
   constructor(readonly device: GPUDevice, readonly description: DeviceDescription) {
@@ -125,6 +135,7 @@ export class Runtime {
     pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
     pass.end();
     this.dispatches++;
+    this.dispatchesSinceRead++;
     this.counters.dispatches++;
     if (this.dispatches >= DISPATCHES_PER_SUBMIT) this.flush();
   }
@@ -169,12 +180,21 @@ export class Runtime {
     encoder.copyBufferToBuffer(src.buffer, srcOffset, staging, 0, size);
     this.flush();
     this.counters.reads++;
+    const pending = this.dispatchesSinceRead;
+    const t0 = performance.now();
+    const expectedMs = pending * this.waitMsPerDispatch;
+    if (expectedMs > 2) await new Promise((r) => setTimeout(r, expectedMs * EXPECTED_WAIT_SLEEP_FRACTION));
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, size);
     } catch (e) {
       this.checkAlive();
       throw e;
     }
+    if (pending > 0) {
+      const sample = (performance.now() - t0) / pending;
+      this.waitMsPerDispatch = this.waitMsPerDispatch === 0 ? sample : (1 - WAIT_ESTIMATE_SMOOTHING) * this.waitMsPerDispatch + WAIT_ESTIMATE_SMOOTHING * sample;
+    }
+    this.dispatchesSinceRead = 0;
     const out = staging.getMappedRange(0, size).slice(0, bytes);
     staging.unmap();
     this.releaseStaging(staging);
