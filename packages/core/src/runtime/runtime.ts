@@ -53,6 +53,8 @@ export class Runtime {
   private destroyed = false;
   /** dispatches recorded since the last read completed, and the learned wait per dispatch. */
   private dispatchesSinceRead = 0;
+  /** while set, `run` only collects the pipelines a piece of work needs (see `warmPipelines`). */
+  private collecting: Array<() => Promise<void>> | null = null;
   private waitMsPerDispatch = 0;
   readonly counters = { dispatches: 0, submits: 0, reads: 0 };
 
@@ -108,6 +110,10 @@ export class Runtime {
         throw new GpuError(`kernel ${kernel.name}: a ${b.byteLength}-byte buffer exceeds maxStorageBufferBindingSize (${maxBinding} bytes) on this device; use a smaller --batch_size`);
       }
     }
+    if (this.collecting) {
+      this.collecting.push(() => this.cache.warm(kernel, params));
+      return;
+    }
     const compiled = this.cache.get(kernel, params);
     const uniformData = kernel.packUniforms(params, uniforms);
     if (uniformData && this.uniformUsed + uniformData.byteLength > UNIFORM_ARENA_BYTES) this.flush();
@@ -138,6 +144,20 @@ export class Runtime {
     this.dispatchesSinceRead++;
     this.counters.dispatches++;
     if (this.dispatches >= DISPATCHES_PER_SUBMIT) this.flush();
+  }
+
+  /**
+   * Compiles every pipeline `fn` would dispatch, in parallel (createComputePipelineAsync), without
+   * running anything: `fn`'s dispatches are only collected. Its tensors are allocated but never
+   * computed, so `fn` must not read values back; dispose what it returns (or run it inside tidy).
+   */
+  async warmPipelines(fn: () => void): Promise<number> {
+    const jobs: Array<() => Promise<void>> = [];
+    this.collecting = jobs;
+    try { fn(); } finally { this.collecting = null; }
+    const before = this.cache.stats.compiles;
+    await Promise.all(jobs.map((j) => j()));
+    return this.cache.stats.compiles - before;
   }
 
   /** Copies `size` bytes between buffers in stream order. */

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import {
-  Adam, GpuError, Tensor, argmax, hasRuntime, init, noGrad, softmaxCrossEntropy, tensor, tidy,
+  Adam, GpuError, Tensor, argmax, getRuntime, hasRuntime, init, noGrad, softmaxCrossEntropy, tensor, tidy, zeros, full,
 } from '@squeeze/core';
 import { loadDataset, TrainBatcher, testBatches, type Split } from '../data/index.js';
 import { EventWriter } from '../formats/index.js';
@@ -51,6 +51,9 @@ export interface TrainResult {
 
 export class TrainingDivergedError extends Error { override name = 'TrainingDivergedError'; }
 
+/** Images per evaluation batch: inference only, so any size gives the same accuracy. */
+export const EVAL_BATCH = 100;
+
 /** The sample's Adam settings. */
 export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 
@@ -72,21 +75,26 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   let batcher: TrainBatcher;
   const batcherOpts = { batchSize: o.batchSize, seed: o.seed, flip: true };
   if (latest) {
-    checkCompatible(latest, shapesOf(model), ARCHITECTURE);
     try {
+      checkCompatible(latest, shapesOf(model), ARCHITECTURE);
       restoreModel(model, latest);
       restoreOptimizer(optimizer, latest);
       batcher = TrainBatcher.restore(data.train, batcherOpts, latest.meta.dataOrder);
     } catch (e) {
+      model.dispose();
+      optimizer.dispose();
       // The state-dict loaders and the batcher reject what does not fit (extra or missing optimizer
       // state, a data position beyond this dataset) with plain errors; name the file instead.
-      if (!(e instanceof Error) || e instanceof GpuError) throw e;
+      if (!(e instanceof Error) || e instanceof GpuError || e instanceof CheckpointError) throw e;
       throw new CheckpointError(`${latest.path}: cannot resume from it (${e.message}); use another --model_dir or run 'squeeze clean'`, { cause: e });
     }
     info(`Resuming from ${latest.path} at step ${startStep}${latest.meta.dataFormat !== o.dataFormat ? ` (saved with ${latest.meta.dataFormat}, continuing with ${o.dataFormat})` : ''}.`);
   } else {
     batcher = new TrainBatcher(data.train, batcherOpts);
   }
+
+  const compiled = await warmModelPipelines(model, o.batchSize, o.evalBatchSize ?? EVAL_BATCH, o.dataFormat);
+  info(`Compiled ${compiled} GPU pipelines in parallel.`);
 
   const trainEvents = new EventWriter(o.modelDir);
   const evalEvents = new EventWriter(path.join(o.modelDir, 'eval'));
@@ -105,7 +113,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   try {
     for (let step = startStep; step < o.maxTrainSteps; step++) {
       if (step % o.validationInterval === 0) {
-        const acc = await evaluate(model, data.test, o.evalBatchSize ?? 100, o.dataFormat);
+        const acc = await evaluate(model, data.test, o.evalBatchSize ?? EVAL_BATCH, o.dataFormat);
         result.lastEvalAccuracy = acc;
         log(evalLine(step, acc));
         evalEvents.addScalar('accuracy', acc, step);
@@ -170,6 +178,26 @@ export async function trainStep(
   let correct = 0;
   for (let i = 0; i < batchSize; i++) if (pred[i] === batch.y[i]) correct++;
   return { loss: lossV[0]!, accuracy: correct / batchSize };
+}
+
+/**
+ * Compiles, in parallel and before the first step, every pipeline a training step and an
+ * evaluation pass use (nothing is computed). The optimizer's update kernel compiles at its first use.
+ */
+export async function warmModelPipelines(model: SqueezeNetCifar, batchSize: number, evalBatchSize: number, dataFormat: DataFormat): Promise<number> {
+  const shape = (n: number) => (dataFormat === 'NCHW' ? [n, 3, 32, 32] : [n, 32, 32, 3]);
+  const wasTraining = model.training;
+  const n = await getRuntime().warmPipelines(() => tidy(() => {
+    model.train();
+    const logits = model.forward(zeros(shape(batchSize)));
+    softmaxCrossEntropy(logits, full([batchSize], 0, 'i32')).backward();
+    noGrad(() => argmax(logits, 1));
+    model.zeroGrad();
+    model.eval();
+    noGrad(() => argmax(model.forward(zeros(shape(evalBatchSize))), 1));
+  }));
+  model.train(wasTraining);
+  return n;
 }
 
 /** Accuracy over a whole split in evaluation mode (running batch-norm statistics). */
