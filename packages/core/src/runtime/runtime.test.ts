@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { defineKernel, linearIndex, linearWorkgroups } from '@squeeze/kernels-wgsl';
+import { openDevice, NoAdapterError } from './device.js';
+import { getRuntime } from './global.js';
+import { PipelineCache } from '@squeeze/kernels-wgsl';
+import { bucketSize } from './buffer-pool.js';
+
+const addOne = defineKernel<{ amount: number }>({
+  name: 'test_add',
+  bindings: () => [{ name: 'xs', type: 'f32', access: 'read_write' }],
+  uniforms: () => [{ name: 'n', type: 'u32' }],
+  workgroupSize: () => [64, 1, 1],
+  body: (p) => `
+  let i = ${linearIndex(64)};
+  if (i < u.n) { xs[i] = xs[i] + ${p.amount.toFixed(1)}; }`,
+});
+
+describe('device and runtime', () => {
+  it('opens the software adapter with a description and runs a compute shader', async () => {
+    const rt = getRuntime();
+    assert.match(`${rt.description.vendor} ${rt.description.description}`, /llvmpipe|mesa|nvidia|amd|intel|apple/i);
+    assert.ok(rt.description.limits['maxStorageBufferBindingSize']! > 0);
+    assert.ok(Array.isArray(rt.description.features));
+    const buf = { buffer: rt.pool.acquire(4 * 100), byteLength: 400 };
+    rt.write(buf, Float32Array.from({ length: 100 }, (_, i) => i));
+    rt.run(addOne, { amount: 2 }, [buf], { n: 100 }, linearWorkgroups(100, 64));
+    const out = new Float32Array(await rt.read(buf));
+    assert.deepEqual([...out], Array.from({ length: 100 }, (_, i) => i + 2));
+    rt.pool.release(buf.buffer);
+  });
+
+  it('names the missing adapter and lists the available ones', async () => {
+    await assert.rejects(openDevice({ adapter: 'no-such-gpu-xyz' }), (e: Error) =>
+      e instanceof NoAdapterError && /no-such-gpu-xyz/.test(e.message) && /available:/.test(e.message));
+  });
+
+  it('compiles each pipeline once; concurrent warm-ups share one compile; counts hits and misses', async () => {
+    const cache = new PipelineCache(getRuntime().device);
+    await Promise.all([cache.warm(addOne, { amount: 1 }), cache.warm(addOne, { amount: 1 }), cache.warm(addOne, { amount: 3 })]);
+    assert.equal(cache.stats.compiles, 2);
+    const a = cache.get(addOne, { amount: 1 });
+    const b = cache.get(addOne, { amount: 1 });
+    assert.equal(a, b);
+    assert.equal(cache.stats.hits, 2);
+    cache.get(addOne, { amount: 5 });
+    assert.equal(cache.stats.misses, 1);
+    assert.equal(cache.stats.compiles, 3);
+    assert.deepEqual(cache.keys().sort(), ['test_add{"amount":1}', 'test_add{"amount":3}', 'test_add{"amount":5}']);
+  });
+
+  it('hands a released buffer out again only after the work that used it was submitted', async () => {
+    const rt = getRuntime();
+    rt.flush();
+    const size = 1 << 20; // a bucket no other test is likely to be holding
+    const first = rt.pool.acquire(size);
+    rt.run(addOne, { amount: 1 }, [{ buffer: first, byteLength: size }], { n: size / 4 }, linearWorkgroups(size / 4, 64));
+    rt.pool.release(first); // still referenced by the unsubmitted encoder
+    const second = rt.pool.acquire(size);
+    assert.notEqual(second, first, 'not reused before submit');
+    rt.flush();
+    rt.pool.release(second);
+    const third = rt.pool.acquire(size);
+    assert.ok(third === first || third === second, 'reused after submit');
+    rt.pool.release(third);
+    assert.equal(bucketSize(1000), 1024);
+    assert.equal(bucketSize(3 << 20), 3 << 20);
+  });
+});
