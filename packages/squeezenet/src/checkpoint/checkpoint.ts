@@ -82,6 +82,8 @@ export function readCheckpoint(file: string): Checkpoint {
   } catch (e) {
     if (e instanceof FormatError) throw new CheckpointError(`${file}: not a valid checkpoint (${e.message.replace(`${file}: `, '')}); delete it or run 'squeeze clean'`);
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new CheckpointError(`${file}: checkpoint file not found`);
+    // Node's messages for EISDIR, EACCES, … do not always name the file.
+    if (typeof (e as NodeJS.ErrnoException).code === 'string') throw new CheckpointError(`${file}: cannot be read (${(e as Error).message})`);
     throw e;
   }
   const metaText = parsed.metadata['squeeze'];

@@ -145,16 +145,37 @@ export function decodeImageFile(path: string): DecodedImage {
  * are refused before decoding.
  */
 export const MAX_DECODE_PIXELS = 50_000_000;
+/** Deflate expands data at most about 1032:1, which bounds the pixels a file's image data can hold. */
+const MAX_DEFLATE_EXPANSION = 1100;
+/** Samples per pixel of each PNG colour type (grey, RGB, palette, grey+alpha, RGBA). */
+const SAMPLES_PER_PIXEL: Record<number, number> = { 0: 1, 2: 3, 3: 1, 4: 2, 6: 4 };
 
-/** Checks the IHDR dimensions (the first chunk in any valid PNG; pngjs rejects files where it is not). */
+/**
+ * Checks the IHDR dimensions (the first chunk in any valid PNG; pngjs rejects files where it is
+ * not) against the decoding limit and against the image data present, so that decoding work and
+ * memory stay proportional to the file (pngjs pads missing image data instead of failing).
+ */
 function checkPngSize(path: string, bytes: Buffer): void {
   const IHDR_WIDTH_OFFSET = 16;
-  if (bytes.length < IHDR_WIDTH_OFFSET + 8 || bytes.toString('latin1', 12, 16) !== 'IHDR') return;
+  if (bytes.length < IHDR_WIDTH_OFFSET + 10 || bytes.toString('latin1', 12, 16) !== 'IHDR') return;
   const width = bytes.readUInt32BE(IHDR_WIDTH_OFFSET);
   const height = bytes.readUInt32BE(IHDR_WIDTH_OFFSET + 4);
+  const bitDepth = bytes[IHDR_WIDTH_OFFSET + 8]!;
+  const samples = SAMPLES_PER_PIXEL[bytes[IHDR_WIDTH_OFFSET + 9]!];
   if (width === 0 || height === 0) throw new DataError(`${path}: damaged PNG (its header says ${width}×${height} pixels); re-export the image.`);
   if (width * height > MAX_DECODE_PIXELS) {
     throw new DataError(`${path}: ${width}×${height} pixels is more than the ${MAX_DECODE_PIXELS / 1e6} megapixels squeeze decodes; shrink the image first.`);
+  }
+  if (samples === undefined) return; // an invalid colour type: pngjs reports it
+  let imageDataBytes = 0;
+  for (let at = PNG_SIGNATURE.length; at + 8 <= bytes.length;) {
+    const length = bytes.readUInt32BE(at);
+    if (bytes.toString('latin1', at + 4, at + 8) === 'IDAT') imageDataBytes += Math.min(length, bytes.length - at - 8);
+    at += 12 + length;
+  }
+  const minRawBytes = height * Math.ceil((width * samples * bitDepth) / 8);
+  if (imageDataBytes * MAX_DEFLATE_EXPANSION < minRawBytes) {
+    throw new DataError(`${path}: damaged or truncated PNG (${imageDataBytes} bytes of image data cannot hold ${width}×${height} pixels); re-export or re-download the image.`);
   }
 }
 

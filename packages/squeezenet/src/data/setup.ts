@@ -1,4 +1,4 @@
-import { createReadStream, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tar from 'tar';
 import {
@@ -213,7 +213,7 @@ async function readCifarArchive(archive: string, dataDir: string, progress: Prog
   rmSync(extractDir, { recursive: true, force: true });
   mkdirSync(extractDir, { recursive: true });
   try {
-    await extractTarGz(archive, extractDir, archiveBytes, progress);
+    extractTarGz(archive, extractDir, archiveBytes, progress);
     const folder = findBatchesFolder(extractDir);
     if (folder === undefined) {
       throw new DataError(`${archive}: contains no ${CIFAR10_FOLDER}/${CIFAR10_TRAIN_FILES[0]}; this is not the CIFAR-10 binary archive — re-download it.`);
@@ -225,23 +225,24 @@ async function readCifarArchive(archive: string, dataDir: string, progress: Prog
   }
 }
 
-function extractTarGz(archive: string, into: string, archiveBytes: number, progress: ProgressOptions): Promise<void> {
+/**
+ * Extracts synchronously: when this returns or throws, nothing is still being written. (tar's
+ * streaming extraction goes on writing entries after reporting its first error, racing the removal
+ * of the extraction folder, and some damaged entries — a path with a NUL byte — made it throw from
+ * a callback, crashing the process.)
+ */
+function extractTarGz(archive: string, into: string, archiveBytes: number, progress: ProgressOptions): void {
   const bar = startProgress('Extract', archiveBytes, progress, formatBytes);
-  return new Promise<void>((resolve, reject) => {
-    const fail = (error: unknown) => {
-      input.destroy();
-      const reason = error instanceof Error ? error.message : String(error);
-      reject(new DataError(`${archive}: cannot be extracted (${reason}); the archive is damaged or not a .tar.gz — re-download it.`, { cause: error }));
-    };
+  try {
     // strict turns tar's warnings about damaged entries into errors instead of skipping them silently.
-    const unpack = tar.x({ cwd: into, strict: true });
-    const input = createReadStream(archive);
-    input.on('data', (chunk) => bar.increment(chunk.length));
-    input.on('error', fail);
-    unpack.on('error', fail);
-    unpack.on('close', () => resolve());
-    input.pipe(unpack);
-  }).finally(() => bar.stop());
+    tar.x({ file: archive, cwd: into, strict: true, sync: true });
+    bar.increment(archiveBytes);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new DataError(`${archive}: cannot be extracted (${reason}); the archive is damaged or not a .tar.gz — re-download it.`, { cause: error });
+  } finally {
+    bar.stop();
+  }
 }
 
 function readCifarBatches(folder: string, displayPrefix: string, progress: ProgressOptions): { train: Split; test: Split } {

@@ -85,7 +85,10 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** The run's seed: SQUEEZE_FUZZ_SEED when set, else `fallback` (one fixed seed per target). */
+/**
+ * The run's seed: SQUEEZE_FUZZ_SEED when set, else `fallback` (one fixed seed per target).
+ * SQUEEZE_FUZZ_CASE=<n> runs case n alone (its tally checks then fail, as one case proves little).
+ */
 export function fuzzSeed(fallback: number): number {
   const text = process.env['SQUEEZE_FUZZ_SEED'];
   if (text === undefined || text === '') return fallback;
@@ -121,8 +124,10 @@ export async function fuzz(
   runCase: (f: Fuzzer, iteration: number) => void | Promise<void>,
 ): Promise<FuzzTally> {
   const tally: FuzzTally = { accepted: 0, rejected: 0 };
+  const only = process.env['SQUEEZE_FUZZ_CASE'];
   for (let i = 0; i < options.iterations; i++) {
-    const replay = `${target}: case ${i} of seed ${options.seed} (replay with SQUEEZE_FUZZ_SEED=${options.seed})`;
+    if (only !== undefined && only !== '' && Number(only) !== i) continue;
+    const replay = `${target}: case ${i} of seed ${options.seed} (replay with SQUEEZE_FUZZ_SEED=${options.seed} SQUEEZE_FUZZ_CASE=${i})`;
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
     try {

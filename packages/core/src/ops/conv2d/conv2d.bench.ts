@@ -1,6 +1,7 @@
 /**
  * Benchmark of the convolution kernels on the SqueezeNet-on-CIFAR shapes (batch 32): per shape,
- * pass and data format, the fast kernels against the straightforward ones. Not a test.
+ * pass and data format, the fast kernels against the straightforward ones. Not a test. Wall-clock
+ * times: on a shared machine other processes inflate them, so compare runs made close together.
  *   node packages/core/dist/ops/conv2d/conv2d.bench.js [--reps=5] [--impl=fast,simple] [--format=NCHW,NHWC] [--only=fire2]
  */
 import { init, shutdown } from '../../runtime/global.js';
