@@ -8,6 +8,7 @@ import {
   CHECKPOINT_DIR, CHECKPOINT_INDEX, EXPORT_DIR, EXPORT_LABELS, encodeSafetensors, makeCifarFixture, readCheckpoint, readSafetensors,
   type Checkpoint,
 } from '@squeeze/squeezenet';
+import { Random } from '@squeeze/core';
 import { COMMANDS } from './commands/index.js';
 import { parseFlags, UsageError, type FlagSpec } from './flags.js';
 import { makeTempDir, type CliResult } from './test-helpers.js';
@@ -25,15 +26,9 @@ const CHECKPOINT_FILE = /^model\.ckpt-(\d+)\.safetensors$/;
 const STACK_LINE = /^ {4}at /m;
 
 /** Seeded so that a failing sequence of kill moments can be replayed (SQUEEZE_FUZZ_SEED). */
-function mulberry32(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+function seededRandom(seed: number): () => number {
+  const rng = new Random(seed);
+  return () => rng.next();
 }
 const SEED = Number(process.env['SQUEEZE_FUZZ_SEED'] ?? 0x5eed);
 
@@ -183,7 +178,7 @@ describe('reliability: the squeeze CLI under crashes and hostile input', functio
     const modelDir = path.join(root, 'killed');
     const ckptDir = path.join(modelDir, CHECKPOINT_DIR);
     const flags = trainFlags(modelDir, ['--checkpoint_interval', '1', '--keep_last_n_checkpoints', '2', '--max_train_steps', String(TOTAL)]);
-    const random = mulberry32(SEED);
+    const random = seededRandom(SEED);
     let resumeStep = 0;
     let killsMidWrite = 0;
     const log: string[] = [];
@@ -469,7 +464,7 @@ describe('reliability: the squeeze CLI under crashes and hostile input', functio
   });
 
   it('fuzz: random command lines only ever give a UsageError, and accepted values respect their flags', () => {
-    const random = mulberry32(SEED);
+    const random = seededRandom(SEED);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
     const values = ['0', '1', '-1', '+5', ' 7 ', '1.5', '1e3', '0x10', 'NaN', 'Infinity', '-0', '', ' ', '9007199254740993', 'nchw', 'NHWC',
       'true', 'no', 'cifar10', 'fashion-mnist', 'both', '--', '-', '-h', 'caf\u00e9', '\0', '../x', '=', '1=2'];

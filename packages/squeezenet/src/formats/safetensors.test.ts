@@ -3,19 +3,14 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { Random } from '@squeeze/core';
 import { FormatError } from './errors.js';
 import { encodeSafetensors, readSafetensors, writeSafetensors, writeSafetensorsSync, type SafetensorsTensor } from './safetensors.js';
 
-/** Deterministic PRNG (mulberry32) so fuzz failures reproduce. */
+/** Deterministic PRNG so fuzz failures reproduce. */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Random(seed);
+  return () => r.next();
 }
 
 /** Builds a file by hand, exactly as the spec describes it. */
