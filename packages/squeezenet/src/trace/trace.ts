@@ -1,11 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { Adam, getRuntime, hasRuntime, init, tensor, type KernelSpan } from '@squeeze/core';
+import { Adam, Random, getRuntime, hasRuntime, init, type KernelSpan } from '@squeeze/core';
 import { loadDataset, TrainBatcher, DataError } from '../data/index.js';
 import { ChromeTrace, summariseDurations, type DurationSummary } from '../formats/index.js';
 import { SqueezeNetCifar, type DataFormat } from '../model/squeezenet.js';
 import { ADAM, encodeTrainStep } from '../train/train.js';
-import { Random } from '@squeeze/core';
 
 export interface TraceOptions {
   steps: number;

@@ -74,9 +74,10 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   const optimizer = new Adam(model.namedParameters(), { lr: o.learningRate, betas: [ADAM.beta1, ADAM.beta2], eps: ADAM.eps });
   let batcher: TrainBatcher;
   const batcherOpts = { batchSize: o.batchSize, seed: o.seed, flip: true };
+  const shapes = shapesOf(model);
   if (latest) {
     try {
-      checkCompatible(latest, shapesOf(model), ARCHITECTURE);
+      checkCompatible(latest, shapes, ARCHITECTURE);
       restoreModel(model, latest);
       restoreOptimizer(optimizer, latest);
       batcher = TrainBatcher.restore(data.train, batcherOpts, latest.meta.dataOrder);
@@ -98,7 +99,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
 
   const trainEvents = new EventWriter(o.modelDir);
   const evalEvents = new EventWriter(path.join(o.modelDir, 'eval'));
-  trainEvents.addGraph(squeezeNetGraphDef(shapesOf(model), data.classes.length, o.dataFormat));
+  trainEvents.addGraph(squeezeNetGraphDef(shapes, data.classes.length, o.dataFormat));
   const result: TrainResult = { startStep, globalStep: startStep, alreadyDone: false, stopped: false, lastEvalAccuracy: null, stepMs: [], checkpoint: null };
   const saveCheckpoint = async (globalStep: number): Promise<void> => {
     const meta: CheckpointMeta = {

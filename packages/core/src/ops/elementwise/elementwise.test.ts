@@ -59,6 +59,17 @@ describe('element-wise ops', () => {
     });
   }
 
+  for (const [name, op, ref] of [
+    ['addScalar', (t: Tensor) => ew.addScalar(t, 1.5), (v: number) => v + 1.5],
+    ['mulScalar', (t: Tensor) => ew.mulScalar(t, -0.75), (v: number) => v * -0.75],
+  ] as const) {
+    it(`${name} matches the reference with finite-difference gradients`, async () => {
+      const x = randomValues(10, 31);
+      expectClose(await gpuValues(() => op(tensor(Float32Array.from(x), [2, 5]))), x.map(ref), { atol: 1e-6, rtol: 1e-6 }, name);
+      await gradCheck({ inputs: [{ shape: [2, 5], values: x }], gpu: ([t]) => op(t!), ref: ([v]) => v!.map(ref), tol: { atol: 2e-3, rtol: 2e-3 }, label: name });
+    });
+  }
+
   it('rejects shapes that cannot broadcast, naming both', () => {
     const a = tensor([1, 2, 3]);
     const b = tensor([1, 2]);

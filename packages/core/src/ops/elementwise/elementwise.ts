@@ -94,7 +94,8 @@ function mapUnaryOwned(op: UnaryOp, x: Tensor, scalar?: number): Tensor {
 }
 
 export function addScalar(x: Tensor, s: number): Tensor {
-  return record(mapUnary('addScalar', x, s), 'addScalar', [x], [], (g) => [mapUnary('mulScalar', g, 1)]);
+  // d(x + s)/dx = 1: the gradient passes through as a view, no copy kernel.
+  return record(mapUnary('addScalar', x, s), 'addScalar', [x], [], (g) => [g.view(g.shape)]);
 }
 
 export function mulScalar(x: Tensor, s: number): Tensor {
