@@ -4,11 +4,17 @@ import { MAX_RANK } from '../elementwise/elementwise.js';
 /** Data-movement kernels behind permute, slice, concat and pad: one element (or vec4) per invocation. */
 export const LAYOUT_WG = 64;
 
+/** Elements (or vec4s) of the innermost axis one invocation of the strided copy moves. */
+export const STRIDED_COPY_RUN = 16;
+
 /**
  * ys[yOffset + Σ c_d·yStrides_d] = xs[xOffset + Σ c_d·xStrides_d] for every coordinate c of
  * `shape`. With `vec4`, every count, stride and offset is in vec4s (the host checked that the
- * innermost axis is contiguous on both sides and everything divides by 4). Specialised on the rank
- * so that the index arithmetic unrolls with constant uniform indices.
+ * innermost axis is contiguous on both sides and everything divides by 4). Each invocation moves a
+ * run of up to STRIDED_COPY_RUN along the innermost axis, so the coordinate divisions (vector
+ * integer division is scalarised on CPUs, so it cost more than the copy itself) happen once per run.
+ * `n` = runs = (elements ÷ innermost extent) · `runsPerRow`. Specialised on the rank so that the index
+ * arithmetic unrolls with constant uniform indices.
  */
 export const stridedCopyKernel = defineKernel<{ vec4: boolean; rank: number }>({
   name: 'strided_copy',
@@ -22,22 +28,26 @@ export const stridedCopyKernel = defineKernel<{ vec4: boolean; rank: number }>({
     { name: 'xStrides', type: 'u32array', length: MAX_RANK },
     { name: 'yStrides', type: 'u32array', length: MAX_RANK },
     { name: 'n', type: 'u32' },
+    { name: 'runsPerRow', type: 'u32' },
     { name: 'xOffset', type: 'u32' },
     { name: 'yOffset', type: 'u32' },
   ],
   workgroupSize: () => [LAYOUT_WG, 1, 1],
   body: (p) => {
+    const inner = p.rank - 1;
     const lines = [
       `  let i = ${linearIndex(LAYOUT_WG)};`,
       '  if (i >= u.n) { return; }',
-      '  var rest = i;',
-      '  var ix = u.xOffset;',
-      '  var iy = u.yOffset;',
+      `  let first = (i % u.runsPerRow) * ${STRIDED_COPY_RUN}u;`,
+      '  var rest = i / u.runsPerRow;',
+      `  var ix = u.xOffset + first * xStrides(${inner}u);`,
+      `  var iy = u.yOffset + first * yStrides(${inner}u);`,
     ];
-    for (let d = p.rank - 1; d >= 0; d--) {
+    for (let d = inner - 1; d >= 0; d--) {
       lines.push(`  { let c = rest % shape(${d}u); rest = rest / shape(${d}u); ix += c * xStrides(${d}u); iy += c * yStrides(${d}u); }`);
     }
-    lines.push('  ys[iy] = xs[ix];');
+    lines.push(`  let count = min(${STRIDED_COPY_RUN}u, shape(${inner}u) - first);`);
+    lines.push(`  for (var k = 0u; k < count; k++) { ys[iy + k * yStrides(${inner}u)] = xs[ix + k * xStrides(${inner}u)]; }`);
     return lines.join('\n');
   },
 });

@@ -1,4 +1,4 @@
-import { stridedCopyKernel, padKernel, linearWorkgroups, LAYOUT_WG, MAX_RANK } from '@squeeze/kernels-wgsl';
+import { stridedCopyKernel, padKernel, linearWorkgroups, LAYOUT_WG, MAX_RANK, STRIDED_COPY_RUN } from '@squeeze/kernels-wgsl';
 import { allocTensor, sizeOf, type Shape, type Tensor } from '../../tensor.js';
 import { record } from '../../autograd.js';
 import type { Runtime } from '../../runtime/runtime.js';
@@ -91,10 +91,12 @@ function stridedCopy(
   const shapeQ = [...plan.shape.slice(0, -1), plan.shape[rank - 1]! / q];
   const count = n / q;
   const last = (s: number[]) => [...s.slice(0, -1).map((v) => v / q), s[rank - 1]!];
+  const runsPerRow = Math.ceil(shapeQ[rank - 1]! / STRIDED_COPY_RUN);
+  const runs = (count / shapeQ[rank - 1]!) * runsPerRow;
   rt.run(stridedCopyKernel, { vec4, rank }, [x, y], {
-    shape: shapeQ, xStrides: last(plan.xStrides), yStrides: last(plan.yStrides), n: count,
+    shape: shapeQ, xStrides: last(plan.xStrides), yStrides: last(plan.yStrides), n: runs, runsPerRow,
     xOffset: xOffset / q, yOffset: yOffset / q,
-  }, linearWorkgroups(count, LAYOUT_WG));
+  }, linearWorkgroups(runs, LAYOUT_WG));
 }
 
 // ── permute / transpose ───────────────────────────────────────────────────────────────────────
