@@ -88,7 +88,7 @@ export const convGemmKernel = defineKernel<ConvGemmParams>({
 function gemmBody(p: ConvGemmParams): string {
   const TP = p.tilePixels;
   const TO4 = p.tileChannels / 4;
-  if ((p.layout === "NCHW" && TP % 4 !== 0) || p.tileChannels % 4 !== 0) throw new Error(`conv2d_gemm: tile ${TP}×${p.tileChannels} must be multiples of 4`);
+  if (TP % 4 !== 0 || p.tileChannels % 4 !== 0) throw new Error(`conv2d_gemm: tile ${TP}×${p.tileChannels} must be multiples of 4`);
   const pix = range(TP);
   const cols = range(TO4);
   const nchw = p.layout === 'NCHW';
