@@ -51,7 +51,16 @@ export interface ConvGemmParams {
   /** NHWC: destination channels % 4 == 0. NCHW: destination H·W % 4 == 0 (4 pixels per store). */
   dstVec4: boolean;
   bias: boolean;
+  /**
+   * Where the weights come from. 'matrix': `wmat` [taps][s][d] made by convWeightMatrixKernel, read
+   * as vec4 rows (what suits a GPU). 'direct': the [O, C, KH, KW] weights themselves, four scalar
+   * reads per vec4 through `strideS`/`strideD`: every weight read is uniform across the workgroup,
+   * so on lavapipe it costs about what a vec4 read does, and the reorder pass is skipped.
+   */
+  weights: ConvWeightSource;
 }
+
+export type ConvWeightSource = 'matrix' | 'direct';
 
 /**
  * dst[p, d] = Σ_{tap, s} src[source pixel of p at tap, s] · wmat[tap, s, d] over a tile of
@@ -66,7 +75,7 @@ export const convGemmKernel = defineKernel<ConvGemmParams>({
   name: 'conv2d_gemm',
   bindings: (p) => [
     { name: 'src', type: 'f32', access: 'read' },
-    { name: 'wmat', type: 'vec4<f32>', access: 'read' },
+    { name: 'wmat', type: p.weights === 'matrix' ? 'vec4<f32>' : 'f32', access: 'read' },
     ...(p.bias ? [{ name: 'bias', type: 'f32' as const, access: 'read' as const }] : []),
     { name: 'dst', type: p.dstVec4 ? 'vec4<f32>' : 'f32', access: 'read_write' },
   ],
@@ -76,7 +85,9 @@ export const convGemmKernel = defineKernel<ConvGemmParams>({
     { name: 'KH', type: 'u32' }, { name: 'KW', type: 'u32' },
     { name: 'strideH', type: 'u32' }, { name: 'strideW', type: 'u32' },
     { name: 'padTop', type: 'u32' }, { name: 'padLeft', type: 'u32' },
-    { name: 'pixels', type: 'u32' }, { name: 'tilesP', type: 'u32' }, { name: 'wRow4', type: 'u32' },
+    { name: 'pixels', type: 'u32' }, { name: 'tilesP', type: 'u32' },
+    /** 'matrix': vec4s per wmat row. 'direct': w's element strides of s and d (taps apart: 1). */
+    { name: 'wRow4', type: 'u32' }, { name: 'strideS', type: 'u32' }, { name: 'strideD', type: 'u32' },
   ],
   workgroupSize: (p) => [p.workgroup, 1, 1],
   prelude: (p) => p.bias
@@ -114,24 +125,31 @@ function gemmBody(p: ConvGemmParams): string {
   // Source values are read one channel at a time: measured faster than vec4 loads along channels,
   // whose four-channel unrolled step made the 16×16 tile's loop body too large.
   const channelStride = nchw ? 'HWs' : '1u';
+  const direct = p.weights === 'direct';
+  if (direct) {
+    // Offsets of the tile's destination channels in w (clamped: columns past Cd are not stored).
+    for (const j of cols) for (const k of range(4)) L.push(`let wd${j}_${k} = min((og0 + ${j}u) * 4u + ${k}u, u.Cd - 1u) * u.strideD;`);
+  }
   const channelLoop = (masked: boolean): string[] => [
     'for (var c = 0u; c < u.Cs; c++) {',
     ...pix.map((i) => (masked ? `  let x${i} = select(0.0, src[base${i}], ok${i});` : `  let x${i} = src[base${i}];`)),
-    ...cols.map((j) => `  let w${j} = wmat[wIdx + ${j}u];`),
-    '  wIdx += u.wRow4;',
+    ...cols.map((j) => (direct
+      ? `  let w${j} = vec4<f32>(${range(4).map((k) => `wmat[wIdx + wd${j}_${k}]`).join(', ')});`
+      : `  let w${j} = wmat[wIdx + ${j}u];`)),
+    `  wIdx += ${direct ? 'u.strideS' : 'u.wRow4'};`,
     ...pix.flatMap((i) => cols.map((j) => `  acc${i}_${j} = fma(vec4<f32>(x${i}), w${j}, acc${i}_${j});`)),
     ...pix.map((i) => `  base${i} += ${channelStride};`),
     '}',
   ];
 
   if (p.pointwise) {
-    L.push('var wIdx = og0;');
+    L.push(direct ? 'var wIdx = 0u;' : 'var wIdx = og0;');
     for (const i of pix) L.push(`var base${i} = select(0u, ${nchw ? `n${i} * u.Cs * HWs + hw${i}` : `p${i} * u.Cs`}, in${i});`);
     L.push(...channelLoop(false));
   } else {
     L.push('for (var kh = 0u; kh < u.KH; kh++) {');
     L.push('for (var kw = 0u; kw < u.KW; kw++) {');
-    L.push('var wIdx = (kh * u.KW + kw) * u.Cs * u.wRow4 + og0;');
+    L.push(direct ? 'var wIdx = kh * u.KW + kw;' : 'var wIdx = (kh * u.KW + kw) * u.Cs * u.wRow4 + og0;');
     for (const i of pix) {
       if (p.mode === 'forward') {
         L.push(`let sh${i} = i32(hd${i} * u.strideH + kh) - i32(u.padTop);`);

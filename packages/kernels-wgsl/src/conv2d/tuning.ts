@@ -1,3 +1,5 @@
+import type { ConvWeightSource } from './gemm.js';
+
 /**
  * Tile shapes and workgroup sizes of the fast convolution kernels. Each invocation computes a
  * register tile (no workgroup memory, no barriers): on a software adapter (lavapipe runs every
@@ -5,6 +7,8 @@
  * loaded value across a whole row or column of multiply-adds.
  */
 export interface ConvGemmTile {
+  /** 'matrix': reorder the weights into vec4 rows first; 'direct': read [O, C, KH, KW] as they are. */
+  weights: ConvWeightSource;
   /** output pixels per invocation (a multiple of 4: NCHW stores 4 pixels as one vec4). */
   pixels: number;
   /** output channels per invocation (a multiple of 4: channels are accumulated as vec4). */
@@ -43,7 +47,7 @@ export interface ConvTuning {
  * disk). The workgroup size made no measurable difference (8–64).
  */
 export const SOFTWARE_CONV_TUNING: ConvTuning = {
-  gemm: { pixels: 16, channels: 16, workgroup: 16 },
+  gemm: { pixels: 16, channels: 16, workgroup: 16, weights: 'direct' },
   backwardFilter: {
     NCHW: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 512 },
     NHWC: { inChannels: 16, outChannels: 16, workgroup: 16, chunkPixels: 512 },
@@ -56,7 +60,7 @@ export const SOFTWARE_CONV_TUNING: ConvTuning = {
  * 64-wide workgroups fill a SIMD unit on common GPUs.
  */
 export const HARDWARE_CONV_TUNING: ConvTuning = {
-  gemm: { pixels: 4, channels: 8, workgroup: 64 },
+  gemm: { pixels: 4, channels: 8, workgroup: 64, weights: 'matrix' },
   backwardFilter: {
     NCHW: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 512 },
     NHWC: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 512 },

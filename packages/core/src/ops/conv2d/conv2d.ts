@@ -134,12 +134,15 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
   const taps = g.KH * g.KW;
   const tile = tuning.gemm;
   const CdPad = roundUp(Cd, tile.channels);
-  const wmat = allocTensor([taps * Cs * CdPad]);
-  rt.run(convWeightMatrixKernel, { workgroup: tuning.helperWorkgroup }, [w, wmat], {
-    A: Cs, B: Cd, BPad: CdPad,
-    // w[o][c][kh][kw]: the in-channel stride is taps, the out-channel stride C·taps.
-    strideA: fwd ? taps : g.C * taps, strideB: fwd ? g.C * taps : taps, total: wmat.size,
-  }, linearWorkgroups(wmat.size, tuning.helperWorkgroup));
+  // w[o][c][kh][kw]: the in-channel stride is taps, the out-channel stride C·taps.
+  const [strideS, strideD] = fwd ? [taps, g.C * taps] : [g.C * taps, taps];
+  let wmat = w;
+  if (tile.weights === 'matrix') {
+    wmat = allocTensor([taps * Cs * CdPad]);
+    rt.run(convWeightMatrixKernel, { workgroup: tuning.helperWorkgroup }, [w, wmat], {
+      A: Cs, B: Cd, BPad: CdPad, strideA: strideS, strideB: strideD, total: wmat.size,
+    }, linearWorkgroups(wmat.size, tuning.helperWorkgroup));
+  }
   const pointwise = isPointwise(g);
   const nchw = g.dataFormat === 'NCHW';
   const dst = allocTensor(fwd ? conv2dOutputShape(g) : inputShape(g));
@@ -148,12 +151,12 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
   rt.run(convGemmKernel, {
     mode, layout: g.dataFormat, tilePixels: tile.pixels, tileChannels: tile.channels, workgroup: tile.workgroup, pointwise,
     dstVec4: nchw ? (Hd * Wd) % 4 === 0 : Cd % 4 === 0,
-    bias: bias !== null,
+    bias: bias !== null, weights: tile.weights,
   }, bias ? [src, wmat, bias, dst] : [src, wmat, dst], {
     Hs, Ws, Cs, Hd, Wd, Cd, KH: g.KH, KW: g.KW, strideH: g.strideH, strideW: g.strideW,
-    padTop: g.padTop, padLeft: g.padLeft, pixels, tilesP, wRow4: CdPad / 4,
+    padTop: g.padTop, padLeft: g.padLeft, pixels, tilesP, wRow4: CdPad / 4, strideS, strideD,
   }, [Math.ceil(tilesP / tile.workgroup), CdPad / tile.channels, 1], { mode, dataFormat: g.dataFormat, pointwise });
-  wmat.dispose();
+  if (wmat !== w) wmat.dispose();
   return dst;
 }
 
