@@ -58,6 +58,8 @@ export interface ConvGemmParams {
    * so on lavapipe it costs about what a vec4 read does, and the reorder pass is skipped.
    */
   weights: ConvWeightSource;
+  /** source channels per step of the channel loop (1, 2 or 4); the remainder runs one at a time. */
+  unroll: number;
 }
 
 export type ConvWeightSource = 'matrix' | 'direct';
@@ -130,17 +132,36 @@ function gemmBody(p: ConvGemmParams): string {
     // Offsets of the tile's destination channels in w (clamped: columns past Cd are not stored).
     for (const j of cols) for (const k of range(4)) L.push(`let wd${j}_${k} = min((og0 + ${j}u) * 4u + ${k}u, u.Cd - 1u) * u.strideD;`);
   }
-  const channelLoop = (masked: boolean): string[] => [
-    'for (var c = 0u; c < u.Cs; c++) {',
-    ...pix.map((i) => (masked ? `  let x${i} = select(0.0, src[base${i}], ok${i});` : `  let x${i} = src[base${i}];`)),
-    ...cols.map((j) => (direct
-      ? `  let w${j} = vec4<f32>(${range(4).map((k) => `wmat[wIdx + wd${j}_${k}]`).join(', ')});`
-      : `  let w${j} = wmat[wIdx + ${j}u];`)),
-    `  wIdx += ${direct ? 'u.strideS' : 'u.wRow4'};`,
-    ...pix.flatMap((i) => cols.map((j) => `  acc${i}_${j} = fma(vec4<f32>(x${i}), w${j}, acc${i}_${j});`)),
-    ...pix.map((i) => `  base${i} += ${channelStride};`),
-    '}',
-  ];
+  const stride = (q: number, unit: string) => (q === 0 ? '' : ` + ${q}u * ${unit}`);
+  // One step over `U` source channels. Values carried around the loop cost lavapipe a blend with the
+  // loop's lane mask at every write (and, spilled, a load and a store), so each accumulator is
+  // written once per step: its U products are summed first.
+  const channelStep = (U: number, masked: boolean): string[] => {
+    const qs = range(U);
+    const xs = (i: number, q: number) => `src[base${i}${stride(q, channelStride)}]`;
+    const product = (i: number, j: number, q: number) => `vec4<f32>(x${i}_${q}) * w${j}_${q}`;
+    const pairSum = (terms: string[]): string => (terms.length === 1 ? terms[0]! : `(${pairSum(terms.slice(0, terms.length / 2))} + ${pairSum(terms.slice(terms.length / 2))})`);
+    return [
+      ...qs.flatMap((q) => pix.map((i) => (masked ? `  let x${i}_${q} = select(0.0, ${xs(i, q)}, ok${i});` : `  let x${i}_${q} = ${xs(i, q)};`))),
+      ...qs.flatMap((q) => cols.map((j) => (direct
+        ? `  let w${j}_${q} = vec4<f32>(${range(4).map((k) => `wmat[wIdx${stride(q, 'u.strideS')} + wd${j}_${k}]`).join(', ')});`
+        : `  let w${j}_${q} = wmat[wIdx${stride(q, 'u.wRow4')} + ${j}u];`))),
+      `  wIdx += ${U === 1 ? '' : `${U}u * `}${direct ? 'u.strideS' : 'u.wRow4'};`,
+      ...pix.flatMap((i) => cols.map((j) => (U === 1
+        ? `  acc${i}_${j} = fma(vec4<f32>(x${i}_0), w${j}_0, acc${i}_${j});`
+        : `  acc${i}_${j} = acc${i}_${j} + ${pairSum(qs.map((q) => product(i, j, q)))};`))),
+      ...pix.map((i) => `  base${i} += ${U === 1 ? '' : `${U}u * `}${channelStride};`),
+    ];
+  };
+  const U = p.unroll;
+  if (![1, 2, 4].includes(U)) throw new Error(`conv2d_gemm: unroll ${U} must be 1, 2 or 4`);
+  const channelLoop = (masked: boolean): string[] => (U === 1
+    ? ['for (var c = 0u; c < u.Cs; c++) {', ...channelStep(1, masked), '}']
+    : [
+        'var c = 0u;',
+        `for (; c + ${U}u <= u.Cs; c += ${U}u) {`, ...channelStep(U, masked), '}',
+        'for (; c < u.Cs; c++) {', ...channelStep(1, masked), '}',
+      ]);
 
   if (p.pointwise) {
     L.push(direct ? 'var wIdx = 0u;' : 'var wIdx = og0;');

@@ -9,6 +9,8 @@ import type { ConvWeightSource } from './gemm.js';
 export interface ConvGemmTile {
   /** 'matrix': reorder the weights into vec4 rows first; 'direct': read [O, C, KH, KW] as they are. */
   weights: ConvWeightSource;
+  /** source channels per step of the GEMM's channel loop: 1, 2 or 4. */
+  unroll: number;
   /** output pixels per invocation (a multiple of 4: NCHW stores 4 pixels as one vec4). */
   pixels: number;
   /** output channels per invocation (a multiple of 4: channels are accumulated as vec4). */
@@ -47,7 +49,7 @@ export interface ConvTuning {
  * disk). The workgroup size made no measurable difference (8–64).
  */
 export const SOFTWARE_CONV_TUNING: ConvTuning = {
-  gemm: { pixels: 16, channels: 16, workgroup: 16, weights: 'direct' },
+  gemm: { pixels: 16, channels: 16, workgroup: 16, weights: 'direct', unroll: 2 },
   backwardFilter: {
     NCHW: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 512 },
     NHWC: { inChannels: 16, outChannels: 16, workgroup: 16, chunkPixels: 512 },
@@ -60,7 +62,7 @@ export const SOFTWARE_CONV_TUNING: ConvTuning = {
  * 64-wide workgroups fill a SIMD unit on common GPUs.
  */
 export const HARDWARE_CONV_TUNING: ConvTuning = {
-  gemm: { pixels: 4, channels: 8, workgroup: 64, weights: 'matrix' },
+  gemm: { pixels: 4, channels: 8, workgroup: 64, weights: 'matrix', unroll: 1 },
   backwardFilter: {
     NCHW: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 512 },
     NHWC: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 512 },

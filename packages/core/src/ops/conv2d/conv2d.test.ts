@@ -42,7 +42,7 @@ const TOL = { atol: 2e-4, rtol: 2e-4 };
  * Tiny filter-gradient chunks make most cases split their reduction over several chunks.
  */
 const TEST_TUNING: ConvTuning = {
-  gemm: { pixels: 8, channels: 8, workgroup: 16, weights: 'matrix' },
+  gemm: { pixels: 8, channels: 8, workgroup: 16, weights: 'matrix', unroll: 1 },
   backwardFilter: {
     NCHW: { inChannels: 4, outChannels: 8, workgroup: 16, chunkPixels: 32 },
     NHWC: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 32 },
@@ -97,10 +97,11 @@ describe('conv2d', () => {
         };
         const tu = TEST_TUNING;
         // Both weight sources of the GEMMs: the reordered matrix (GPUs) and w read directly (lavapipe).
-        for (const weights of ['matrix', 'direct'] as const) {
-          const tw8 = { ...tu, gemm: { ...tu.gemm, weights } };
-          await check(`forward (${weights} weights)`, () => conv2dForward(tx(), tw(), tb(), g, tw8), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
-          await check(`dx (${weights} weights)`, () => conv2dBackwardData(tdy(), tw(), g, tw8), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
+        // Channel loops of 1, 2 and 4 per step (with remainders: the cases have odd channel counts).
+        for (const [weights, unroll] of [['matrix', 1], ['direct', 2], ['direct', 4]] as const) {
+          const tw8 = { ...tu, gemm: { ...tu.gemm, weights, unroll } };
+          await check(`forward (${weights} weights, unroll ${unroll})`, () => conv2dForward(tx(), tw(), tb(), g, tw8), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
+          await check(`dx (${weights} weights, unroll ${unroll})`, () => conv2dBackwardData(tdy(), tw(), g, tw8), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
         }
         await check('dw', () => conv2dBackwardFilter(tx(), tdy(), g, tu), () => conv2dBackwardFilterSimple(tx(), tdy(), g), conv2dBackwardFilterRef(xv, dyv, g));
         await check('bias gradient', () => conv2dBiasGrad(tdy(), g, tu), () => conv2dBiasGradSimple(tdy(), g), conv2dBiasGradRef(dyv, g));
