@@ -247,6 +247,11 @@ export interface ConvFilterParams {
   xVec4: boolean;
   /** NHWC only: O % 4 == 0, dy loaded as vec4 along channels. */
   dyVec4: boolean;
+  /**
+   * NHWC only: pixels per step of the pixel loop (1, 2 or 4; the remainder runs one at a time).
+   * Each accumulator is then written once per step (see the GEMM's `unroll`).
+   */
+  pixelsPerStep: number;
 }
 
 /**
@@ -309,7 +314,7 @@ function filterBody(p: ConvFilterParams): string {
   L.push('var oh = hw / u.OW;');
   L.push('var ow = hw % u.OW;');
   const step = p.fourPixels ? 4 : 1;
-  L.push(`for (var pix = pStart; pix < pEnd; pix += ${step}u) {`);
+  if (nchw) L.push(`for (var pix = pStart; pix < pEnd; pix += ${step}u) {`);
   const B: string[] = [];
   const sourcePixel = (q: string, ohq: string, owq: string) => [
     `let sh${q} = i32(${ohq} * u.strideH + kh) - i32(u.padTop);`,
@@ -317,23 +322,50 @@ function filterBody(p: ConvFilterParams): string {
     `let ok${q} = sh${q} >= 0 && sh${q} < i32(u.H) && sw${q} >= 0 && sw${q} < i32(u.W);`,
   ];
   if (!nchw) {
-    // NHWC: one pixel per step; x row at the tap's source pixel, dy row at pix.
-    if (p.pointwise) B.push('let ok = true;', 'let xPix = pix;');
-    else B.push(...sourcePixel('', 'oh', 'ow'), 'let xPix = select(0u, (n * u.H + u32(sh)) * u.W + u32(sw), ok);');
-    if (p.xVec4) {
-      for (const q of range(TC / 4)) {
-        B.push(`let xv${q} = select(vec4<f32>(0.0), x[xPix * (u.C / 4u) + c${4 * q} / 4u], ok);`);
+    // NHWC: `U` pixels per step; x rows at the taps' source pixels, dy rows at the pixels.
+    const xOf = (i: number, q: number) => (p.xVec4 ? `xv${i >> 2}_${q}.${lanes[i & 3]}` : `xs${i}_${q}`);
+    const pairSum = (terms: string[]): string => (terms.length === 1 ? terms[0]! : `(${pairSum(terms.slice(0, terms.length / 2))} + ${pairSum(terms.slice(terms.length / 2))})`);
+    // The position after (n, oh, ow) as SSA values: no loop-carried writes.
+    const next = (from: string, to: string) => [
+      `let ow${to}r = ow${from} + 1u;`,
+      `let wrapW${to} = ow${to}r == u.OW;`,
+      `let ow${to} = select(ow${to}r, 0u, wrapW${to});`,
+      `let oh${to}r = select(oh${from}, oh${from} + 1u, wrapW${to});`,
+      `let wrapH${to} = oh${to}r == u.OH;`,
+      `let oh${to} = select(oh${to}r, 0u, wrapH${to});`,
+      `let n${to} = select(n${from}, n${from} + 1u, wrapH${to});`,
+    ];
+    const nhwcStep = (U: number): string[] => {
+      const S: string[] = ['let ow_0 = ow;', 'let oh_0 = oh;', 'let n_0 = n;'];
+      for (const q of range(U)) {
+        if (q > 0) S.push(...next(`_${q - 1}`, `_${q}`));
+        if (p.pointwise) S.push(`let ok_${q} = true;`, `let xPix_${q} = pix + ${q}u;`);
+        else {
+          S.push(...sourcePixel(`_${q}`, `oh_${q}`, `ow_${q}`));
+          S.push(`let xPix_${q} = select(0u, (n_${q} * u.H + u32(sh_${q})) * u.W + u32(sw_${q}), ok_${q});`);
+        }
+        if (p.xVec4) {
+          for (const v of range(TC / 4)) S.push(`let xv${v}_${q} = select(vec4<f32>(0.0), x[xPix_${q} * (u.C / 4u) + c${4 * v} / 4u], ok_${q});`);
+        } else {
+          for (const i of ins) S.push(`let xs${i}_${q} = select(0.0, x[xPix_${q} * u.C + c${i}], ok_${q});`);
+        }
+        for (const j of cols) {
+          if (p.dyVec4) S.push(`let g${j}_${q} = dy[(pix + ${q}u) * (u.O / 4u) + o${4 * j} / 4u];`);
+          else S.push(`let g${j}_${q} = vec4<f32>(${range(4).map((k) => `dy[(pix + ${q}u) * u.O + o${4 * j + k}]`).join(', ')});`);
+        }
       }
-    } else {
-      for (const i of ins) B.push(`let xs${i} = select(0.0, x[xPix * u.C + c${i}], ok);`);
-    }
-    const xOf = (i: number) => (p.xVec4 ? `xv${i >> 2}.${lanes[i & 3]}` : `xs${i}`);
-    for (const j of cols) {
-      if (p.dyVec4) B.push(`let g${j} = dy[pix * (u.O / 4u) + o${4 * j} / 4u];`);
-      else B.push(`let g${j} = vec4<f32>(${range(4).map((k) => `dy[pix * u.O + o${4 * j + k}]`).join(', ')});`);
-    }
-    for (const i of ins) for (const j of cols) B.push(`acc${i}_${j} = fma(vec4<f32>(${xOf(i)}), g${j}, acc${i}_${j});`);
-    B.push('ow += 1u;', 'if (ow == u.OW) { ow = 0u; oh += 1u; if (oh == u.OH) { oh = 0u; n += 1u; } }');
+      for (const i of ins) for (const j of cols) {
+        S.push(`acc${i}_${j} = acc${i}_${j} + ${pairSum(range(U).map((q) => `vec4<f32>(${xOf(i, q)}) * g${j}_${q}`))};`);
+      }
+      S.push(...next(`_${U - 1}`, '_e'), 'ow = ow_e;', 'oh = oh_e;', 'n = n_e;');
+      return S;
+    };
+    const U = p.pixelsPerStep;
+    if (![1, 2, 4].includes(U)) throw new Error(`conv2d_filter_partial: pixelsPerStep ${U} must be 1, 2 or 4`);
+    const loop = (cond: string, step: number, body: string[]) => [`for (; ${cond}; pix += ${step}u) {`, ...body.map((l) => '  ' + l), '}'];
+    L.push('var pix = pStart;');
+    if (U > 1) L.push(...loop(`pix + ${U}u <= pEnd`, U, nhwcStep(U)));
+    L.push(...loop('pix < pEnd', 1, nhwcStep(1)));
   } else if (p.fourPixels) {
     // NCHW, four pixels of one image per step (they share a row unless pointwise).
     for (const k of range(p.tileOut)) B.push(`let g${k} = dy[((n * u.O + o${k}) * OHW + hw) / 4u];`);
@@ -349,9 +381,13 @@ function filterBody(p: ConvFilterParams): string {
         B.push(`let xv${i} = vec4<f32>(${range(4).map((q) => `select(0.0, x[xRow${i} + xPix${q}], ok${q})`).join(', ')});`);
       }
     }
+    // The four pixels' products are summed before the one write of each accumulator per step.
     for (const q of range(4)) {
       for (const j of cols) B.push(`let g${j}_${q} = vec4<f32>(${range(4).map((k) => `g${4 * j + k}.${lanes[q]}`).join(', ')});`);
-      for (const i of ins) for (const j of cols) B.push(`acc${i}_${j} = fma(vec4<f32>(xv${i}.${lanes[q]}), g${j}_${q}, acc${i}_${j});`);
+    }
+    const product = (i: number, j: number, q: number) => `vec4<f32>(xv${i}.${lanes[q]}) * g${j}_${q}`;
+    for (const i of ins) for (const j of cols) {
+      B.push(`acc${i}_${j} = acc${i}_${j} + ((${product(i, j, 0)} + ${product(i, j, 1)}) + (${product(i, j, 2)} + ${product(i, j, 3)}));`);
     }
     B.push('hw += 4u;');
     if (!p.pointwise) B.push('ow += 4u;', 'if (ow == u.OW) { ow = 0u; oh += 1u; }');
@@ -365,8 +401,7 @@ function filterBody(p: ConvFilterParams): string {
     for (const i of ins) for (const j of cols) B.push(`acc${i}_${j} = fma(vec4<f32>(xs${i}), g${j}, acc${i}_${j});`);
     B.push('hw += 1u;', 'ow += 1u;', 'if (ow == u.OW) { ow = 0u; oh += 1u; }', 'if (hw == OHW) { hw = 0u; oh = 0u; n += 1u; }');
   }
-  L.push(...B.map((l) => '  ' + l));
-  L.push('}');
+  if (nchw) L.push(...B.map((l) => '  ' + l), '}');
   L.push(`let row0 = (chunk * u.taps + tap) * u.C;`);
   L.push(`let rowVec4s = u.outTiles * ${TO4}u;`);
   for (const i of ins) {

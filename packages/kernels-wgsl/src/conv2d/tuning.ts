@@ -30,6 +30,8 @@ export interface ConvFilterTile {
    * result; the partials are summed by a second kernel. A multiple of 4.
    */
   chunkPixels: number;
+  /** NHWC: pixels per step of the pixel loop (1, 2 or 4); NCHW steps 4 pixels when it can. */
+  pixelsPerStep: number;
 }
 
 export interface ConvTuning {
@@ -51,8 +53,8 @@ export interface ConvTuning {
 export const SOFTWARE_CONV_TUNING: ConvTuning = {
   gemm: { pixels: 16, channels: 16, workgroup: 16, weights: 'direct', unroll: 2 },
   backwardFilter: {
-    NCHW: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 512 },
-    NHWC: { inChannels: 16, outChannels: 16, workgroup: 16, chunkPixels: 512 },
+    NCHW: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 512, pixelsPerStep: 2 },
+    NHWC: { inChannels: 16, outChannels: 16, workgroup: 16, chunkPixels: 512, pixelsPerStep: 2 },
   },
   helperWorkgroup: 64,
 };
@@ -64,8 +66,8 @@ export const SOFTWARE_CONV_TUNING: ConvTuning = {
 export const HARDWARE_CONV_TUNING: ConvTuning = {
   gemm: { pixels: 4, channels: 8, workgroup: 64, weights: 'matrix', unroll: 1 },
   backwardFilter: {
-    NCHW: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 512 },
-    NHWC: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 512 },
+    NCHW: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 512, pixelsPerStep: 1 },
+    NHWC: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 512, pixelsPerStep: 1 },
   },
   helperWorkgroup: 64,
 };

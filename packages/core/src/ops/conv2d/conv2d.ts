@@ -197,6 +197,7 @@ export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, t
     fourPixels: nchw && (g.OH * g.OW) % 4 === 0 && (pointwise || g.OW % 4 === 0),
     xVec4: !nchw && g.C % 4 === 0 && tile.inChannels % 4 === 0,
     dyVec4: !nchw && g.O % 4 === 0,
+    pixelsPerStep: nchw ? 1 : tile.pixelsPerStep,
   }, [x, dy, partial], {
     C: g.C, H: g.H, W: g.W, O: g.O, KW: g.KW, OH: g.OH, OW: g.OW, strideH: g.strideH, strideW: g.strideW,
     padTop: g.padTop, padLeft: g.padLeft, pixels, chunk: tile.chunkPixels, taps, inTiles, outTiles, total,
