@@ -51,18 +51,10 @@ export interface ConvGemmParams {
   /** NHWC: destination channels % 4 == 0. NCHW: destination H·W % 4 == 0 (4 pixels per store). */
   dstVec4: boolean;
   bias: boolean;
-  /**
-   * Where the weights come from. 'matrix': `wmat` [taps][s][d] made by convWeightMatrixKernel, read
-   * as vec4 rows (what suits a GPU). 'direct': the [O, C, KH, KW] weights themselves, four scalar
-   * reads per vec4 through `strideS`/`strideD`: every weight read is uniform across the workgroup,
-   * so on lavapipe it costs about what a vec4 read does, and the reorder pass is skipped.
-   */
-  weights: ConvWeightSource;
   /** source channels per step of the channel loop (1, 2 or 4); the remainder runs one at a time. */
   unroll: number;
 }
 
-export type ConvWeightSource = 'matrix' | 'direct';
 
 /**
  * dst[p, d] = Σ_{tap, s} src[source pixel of p at tap, s] · wmat[tap, s, d] over a tile of
@@ -77,7 +69,7 @@ export const convGemmKernel = defineKernel<ConvGemmParams>({
   name: 'conv2d_gemm',
   bindings: (p) => [
     { name: 'src', type: 'f32', access: 'read' },
-    { name: 'wmat', type: p.weights === 'matrix' ? 'vec4<f32>' : 'f32', access: 'read' },
+    { name: 'wmat', type: 'vec4<f32>', access: 'read' },
     ...(p.bias ? [{ name: 'bias', type: 'f32' as const, access: 'read' as const }] : []),
     { name: 'dst', type: p.dstVec4 ? 'vec4<f32>' : 'f32', access: 'read_write' },
   ],
@@ -87,9 +79,7 @@ export const convGemmKernel = defineKernel<ConvGemmParams>({
     { name: 'KH', type: 'u32' }, { name: 'KW', type: 'u32' },
     { name: 'strideH', type: 'u32' }, { name: 'strideW', type: 'u32' },
     { name: 'padTop', type: 'u32' }, { name: 'padLeft', type: 'u32' },
-    { name: 'pixels', type: 'u32' }, { name: 'tilesP', type: 'u32' },
-    /** 'matrix': vec4s per wmat row. 'direct': w's element strides of s and d (taps apart: 1). */
-    { name: 'wRow4', type: 'u32' }, { name: 'strideS', type: 'u32' }, { name: 'strideD', type: 'u32' },
+    { name: 'pixels', type: 'u32' }, { name: 'tilesP', type: 'u32' }, { name: 'wRow4', type: 'u32' },
   ],
   workgroupSize: (p) => [p.workgroup, 1, 1],
   prelude: (p) => p.bias
@@ -127,11 +117,6 @@ function gemmBody(p: ConvGemmParams): string {
   // Source values are read one channel at a time: measured faster than vec4 loads along channels,
   // whose four-channel unrolled step made the 16×16 tile's loop body too large.
   const channelStride = nchw ? 'HWs' : '1u';
-  const direct = p.weights === 'direct';
-  if (direct) {
-    // Offsets of the tile's destination channels in w (clamped: columns past Cd are not stored).
-    for (const j of cols) for (const k of range(4)) L.push(`let wd${j}_${k} = min((og0 + ${j}u) * 4u + ${k}u, u.Cd - 1u) * u.strideD;`);
-  }
   const stride = (q: number, unit: string) => (q === 0 ? '' : ` + ${q}u * ${unit}`);
   // One step over `U` source channels. Values carried around the loop cost lavapipe a blend with the
   // loop's lane mask at every write (and, spilled, a load and a store), so each accumulator is
@@ -143,10 +128,8 @@ function gemmBody(p: ConvGemmParams): string {
     const pairSum = (terms: string[]): string => (terms.length === 1 ? terms[0]! : `(${pairSum(terms.slice(0, terms.length / 2))} + ${pairSum(terms.slice(terms.length / 2))})`);
     return [
       ...qs.flatMap((q) => pix.map((i) => (masked ? `  let x${i}_${q} = select(0.0, ${xs(i, q)}, ok${i});` : `  let x${i}_${q} = ${xs(i, q)};`))),
-      ...qs.flatMap((q) => cols.map((j) => (direct
-        ? `  let w${j}_${q} = vec4<f32>(${range(4).map((k) => `wmat[wIdx${stride(q, 'u.strideS')} + wd${j}_${k}]`).join(', ')});`
-        : `  let w${j}_${q} = wmat[wIdx${stride(q, 'u.wRow4')} + ${j}u];`))),
-      `  wIdx += ${U === 1 ? '' : `${U}u * `}${direct ? 'u.strideS' : 'u.wRow4'};`,
+      ...qs.flatMap((q) => cols.map((j) => `  let w${j}_${q} = wmat[wIdx${stride(q, 'u.wRow4')} + ${j}u];`)),
+      `  wIdx += ${U === 1 ? '' : `${U}u * `}u.wRow4;`,
       ...pix.flatMap((i) => cols.map((j) => (U === 1
         ? `  acc${i}_${j} = fma(vec4<f32>(x${i}_0), w${j}_0, acc${i}_${j});`
         : `  acc${i}_${j} = acc${i}_${j} + ${pairSum(qs.map((q) => product(i, j, q)))};`))),
@@ -164,13 +147,13 @@ function gemmBody(p: ConvGemmParams): string {
       ]);
 
   if (p.pointwise) {
-    L.push(direct ? 'var wIdx = 0u;' : 'var wIdx = og0;');
+    L.push('var wIdx = og0;');
     for (const i of pix) L.push(`var base${i} = select(0u, ${nchw ? `n${i} * u.Cs * HWs + hw${i}` : `p${i} * u.Cs`}, in${i});`);
     L.push(...channelLoop(false));
   } else {
     L.push('for (var kh = 0u; kh < u.KH; kh++) {');
     L.push('for (var kw = 0u; kw < u.KW; kw++) {');
-    L.push(direct ? 'var wIdx = kh * u.KW + kw;' : 'var wIdx = (kh * u.KW + kw) * u.Cs * u.wRow4 + og0;');
+    L.push('var wIdx = (kh * u.KW + kw) * u.Cs * u.wRow4 + og0;');
     for (const i of pix) {
       if (p.mode === 'forward') {
         L.push(`let sh${i} = i32(hd${i} * u.strideH + kh) - i32(u.padTop);`);
@@ -247,11 +230,6 @@ export interface ConvFilterParams {
   xVec4: boolean;
   /** NHWC only: O % 4 == 0, dy loaded as vec4 along channels. */
   dyVec4: boolean;
-  /**
-   * NHWC only: pixels per step of the pixel loop (1, 2 or 4; the remainder runs one at a time).
-   * Each accumulator is then written once per step (see the GEMM's `unroll`).
-   */
-  pixelsPerStep: number;
 }
 
 /**
@@ -314,7 +292,7 @@ function filterBody(p: ConvFilterParams): string {
   L.push('var oh = hw / u.OW;');
   L.push('var ow = hw % u.OW;');
   const step = p.fourPixels ? 4 : 1;
-  if (nchw) L.push(`for (var pix = pStart; pix < pEnd; pix += ${step}u) {`);
+  L.push(`for (var pix = pStart; pix < pEnd; pix += ${step}u) {`);
   const B: string[] = [];
   const sourcePixel = (q: string, ohq: string, owq: string) => [
     `let sh${q} = i32(${ohq} * u.strideH + kh) - i32(u.padTop);`,
@@ -322,50 +300,23 @@ function filterBody(p: ConvFilterParams): string {
     `let ok${q} = sh${q} >= 0 && sh${q} < i32(u.H) && sw${q} >= 0 && sw${q} < i32(u.W);`,
   ];
   if (!nchw) {
-    // NHWC: `U` pixels per step; x rows at the taps' source pixels, dy rows at the pixels.
-    const xOf = (i: number, q: number) => (p.xVec4 ? `xv${i >> 2}_${q}.${lanes[i & 3]}` : `xs${i}_${q}`);
-    const pairSum = (terms: string[]): string => (terms.length === 1 ? terms[0]! : `(${pairSum(terms.slice(0, terms.length / 2))} + ${pairSum(terms.slice(terms.length / 2))})`);
-    // The position after (n, oh, ow) as SSA values: no loop-carried writes.
-    const next = (from: string, to: string) => [
-      `let ow${to}r = ow${from} + 1u;`,
-      `let wrapW${to} = ow${to}r == u.OW;`,
-      `let ow${to} = select(ow${to}r, 0u, wrapW${to});`,
-      `let oh${to}r = select(oh${from}, oh${from} + 1u, wrapW${to});`,
-      `let wrapH${to} = oh${to}r == u.OH;`,
-      `let oh${to} = select(oh${to}r, 0u, wrapH${to});`,
-      `let n${to} = select(n${from}, n${from} + 1u, wrapH${to});`,
-    ];
-    const nhwcStep = (U: number): string[] => {
-      const S: string[] = ['let ow_0 = ow;', 'let oh_0 = oh;', 'let n_0 = n;'];
-      for (const q of range(U)) {
-        if (q > 0) S.push(...next(`_${q - 1}`, `_${q}`));
-        if (p.pointwise) S.push(`let ok_${q} = true;`, `let xPix_${q} = pix + ${q}u;`);
-        else {
-          S.push(...sourcePixel(`_${q}`, `oh_${q}`, `ow_${q}`));
-          S.push(`let xPix_${q} = select(0u, (n_${q} * u.H + u32(sh_${q})) * u.W + u32(sw_${q}), ok_${q});`);
-        }
-        if (p.xVec4) {
-          for (const v of range(TC / 4)) S.push(`let xv${v}_${q} = select(vec4<f32>(0.0), x[xPix_${q} * (u.C / 4u) + c${4 * v} / 4u], ok_${q});`);
-        } else {
-          for (const i of ins) S.push(`let xs${i}_${q} = select(0.0, x[xPix_${q} * u.C + c${i}], ok_${q});`);
-        }
-        for (const j of cols) {
-          if (p.dyVec4) S.push(`let g${j}_${q} = dy[(pix + ${q}u) * (u.O / 4u) + o${4 * j} / 4u];`);
-          else S.push(`let g${j}_${q} = vec4<f32>(${range(4).map((k) => `dy[(pix + ${q}u) * u.O + o${4 * j + k}]`).join(', ')});`);
-        }
+    // NHWC: one pixel per step; x row at the tap's source pixel, dy row at pix.
+    if (p.pointwise) B.push('let ok = true;', 'let xPix = pix;');
+    else B.push(...sourcePixel('', 'oh', 'ow'), 'let xPix = select(0u, (n * u.H + u32(sh)) * u.W + u32(sw), ok);');
+    if (p.xVec4) {
+      for (const q of range(TC / 4)) {
+        B.push(`let xv${q} = select(vec4<f32>(0.0), x[xPix * (u.C / 4u) + c${4 * q} / 4u], ok);`);
       }
-      for (const i of ins) for (const j of cols) {
-        S.push(`acc${i}_${j} = acc${i}_${j} + ${pairSum(range(U).map((q) => `vec4<f32>(${xOf(i, q)}) * g${j}_${q}`))};`);
-      }
-      S.push(...next(`_${U - 1}`, '_e'), 'ow = ow_e;', 'oh = oh_e;', 'n = n_e;');
-      return S;
-    };
-    const U = p.pixelsPerStep;
-    if (![1, 2, 4].includes(U)) throw new Error(`conv2d_filter_partial: pixelsPerStep ${U} must be 1, 2 or 4`);
-    const loop = (cond: string, step: number, body: string[]) => [`for (; ${cond}; pix += ${step}u) {`, ...body.map((l) => '  ' + l), '}'];
-    L.push('var pix = pStart;');
-    if (U > 1) L.push(...loop(`pix + ${U}u <= pEnd`, U, nhwcStep(U)));
-    L.push(...loop('pix < pEnd', 1, nhwcStep(1)));
+    } else {
+      for (const i of ins) B.push(`let xs${i} = select(0.0, x[xPix * u.C + c${i}], ok);`);
+    }
+    const xOf = (i: number) => (p.xVec4 ? `xv${i >> 2}.${lanes[i & 3]}` : `xs${i}`);
+    for (const j of cols) {
+      if (p.dyVec4) B.push(`let g${j} = dy[pix * (u.O / 4u) + o${4 * j} / 4u];`);
+      else B.push(`let g${j} = vec4<f32>(${range(4).map((k) => `dy[pix * u.O + o${4 * j + k}]`).join(', ')});`);
+    }
+    for (const i of ins) for (const j of cols) B.push(`acc${i}_${j} = fma(vec4<f32>(${xOf(i)}), g${j}, acc${i}_${j});`);
+    B.push('ow += 1u;', 'if (ow == u.OW) { ow = 0u; oh += 1u; if (oh == u.OH) { oh = 0u; n += 1u; } }');
   } else if (p.fourPixels) {
     // NCHW, four pixels of one image per step (they share a row unless pointwise).
     for (const k of range(p.tileOut)) B.push(`let g${k} = dy[((n * u.O + o${k}) * OHW + hw) / 4u];`);
@@ -401,7 +352,7 @@ function filterBody(p: ConvFilterParams): string {
     for (const i of ins) for (const j of cols) B.push(`acc${i}_${j} = fma(vec4<f32>(xs${i}), g${j}, acc${i}_${j});`);
     B.push('hw += 1u;', 'ow += 1u;', 'if (ow == u.OW) { ow = 0u; oh += 1u; }', 'if (hw == OHW) { hw = 0u; oh = 0u; n += 1u; }');
   }
-  if (nchw) L.push(...B.map((l) => '  ' + l), '}');
+  L.push(...B.map((l) => '  ' + l), '}');
   L.push(`let row0 = (chunk * u.taps + tap) * u.C;`);
   L.push(`let rowVec4s = u.outTiles * ${TO4}u;`);
   for (const i of ins) {

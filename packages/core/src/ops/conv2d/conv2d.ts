@@ -134,15 +134,12 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
   const taps = g.KH * g.KW;
   const tile = tuning.gemm;
   const CdPad = roundUp(Cd, tile.channels);
-  // w[o][c][kh][kw]: the in-channel stride is taps, the out-channel stride C·taps.
-  const [strideS, strideD] = fwd ? [taps, g.C * taps] : [g.C * taps, taps];
-  let wmat = w;
-  if (tile.weights === 'matrix') {
-    wmat = allocTensor([taps * Cs * CdPad]);
-    rt.run(convWeightMatrixKernel, { workgroup: tuning.helperWorkgroup }, [w, wmat], {
-      A: Cs, B: Cd, BPad: CdPad, strideA: strideS, strideB: strideD, total: wmat.size,
-    }, linearWorkgroups(wmat.size, tuning.helperWorkgroup));
-  }
+  const wmat = allocTensor([taps * Cs * CdPad]);
+  rt.run(convWeightMatrixKernel, { workgroup: tuning.helperWorkgroup }, [w, wmat], {
+    A: Cs, B: Cd, BPad: CdPad,
+    // w[o][c][kh][kw]: the in-channel stride is taps, the out-channel stride C·taps.
+    strideA: fwd ? taps : g.C * taps, strideB: fwd ? g.C * taps : taps, total: wmat.size,
+  }, linearWorkgroups(wmat.size, tuning.helperWorkgroup));
   const pointwise = isPointwise(g);
   const nchw = g.dataFormat === 'NCHW';
   const dst = allocTensor(fwd ? conv2dOutputShape(g) : inputShape(g));
@@ -151,12 +148,12 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
   rt.run(convGemmKernel, {
     mode, layout: g.dataFormat, tilePixels: tile.pixels, tileChannels: tile.channels, workgroup: tile.workgroup, pointwise,
     dstVec4: nchw ? (Hd * Wd) % 4 === 0 : Cd % 4 === 0,
-    bias: bias !== null, weights: tile.weights, unroll: tile.unroll,
+    bias: bias !== null, unroll: tile.unroll,
   }, bias ? [src, wmat, bias, dst] : [src, wmat, dst], {
     Hs, Ws, Cs, Hd, Wd, Cd, KH: g.KH, KW: g.KW, strideH: g.strideH, strideW: g.strideW,
-    padTop: g.padTop, padLeft: g.padLeft, pixels, tilesP, wRow4: CdPad / 4, strideS, strideD,
+    padTop: g.padTop, padLeft: g.padLeft, pixels, tilesP, wRow4: CdPad / 4,
   }, [Math.ceil(tilesP / tile.workgroup), CdPad / tile.channels, 1], { mode, dataFormat: g.dataFormat, pointwise });
-  if (wmat !== w) wmat.dispose();
+  wmat.dispose();
   return dst;
 }
 
@@ -197,7 +194,6 @@ export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, t
     fourPixels: nchw && (g.OH * g.OW) % 4 === 0 && (pointwise || g.OW % 4 === 0),
     xVec4: !nchw && g.C % 4 === 0 && tile.inChannels % 4 === 0,
     dyVec4: !nchw && g.O % 4 === 0,
-    pixelsPerStep: nchw ? 1 : tile.pixelsPerStep,
   }, [x, dy, partial], {
     C: g.C, H: g.H, W: g.W, O: g.O, KW: g.KW, OH: g.OH, OW: g.OW, strideH: g.strideH, strideW: g.strideW,
     padTop: g.padTop, padLeft: g.padLeft, pixels, chunk: tile.chunkPixels, taps, inTiles, outTiles, total,
