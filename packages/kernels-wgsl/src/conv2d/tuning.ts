@@ -5,8 +5,8 @@
  * loaded value across a whole row or column of multiply-adds.
  */
 export interface ConvGemmTile {
-  /** source channels per step of the GEMM's channel loop: 1, 2 or 4. */
-  unroll: number;
+  /** source channels per step of the GEMM's channel loop (1, 2 or 4), per data format. */
+  unroll: { NCHW: number; NHWC: number };
   /** output pixels per invocation (a multiple of 4: NCHW stores 4 pixels as one vec4). */
   pixels: number;
   /** output channels per invocation (a multiple of 4: channels are accumulated as vec4). */
@@ -43,15 +43,16 @@ export interface ConvTuning {
  * vec4 FMAs, so large register tiles win even though they spill: the 16×16 GEMM tile is ~25% faster
  * than 8×8 (but takes ~6 s instead of ~1 s to compile per variant; Mesa caches compiled shaders on
  * disk). The workgroup size made no measurable difference (8–64).
- * lavapipe blends every write of a loop-carried value with the loop's lane mask, so the GEMM's
- * channel loop takes two channels per step (each accumulator written once per step): 10–25% faster
- * backward-data, 1–5% faster forward by GPU timestamps; four per step spills and is 40–80% slower.
+ * lavapipe blends every write of a loop-carried value with the loop's lane mask, so in NHWC the
+ * GEMM's channel loop takes two channels per step (each accumulator written once per step): 10–25%
+ * faster backward-data, 1–5% faster forward by GPU timestamps; four per step spills and is 40–80%
+ * slower. In NCHW (strided channel loads) two per step is 3–19% slower, so it stays at one.
  * (Also measured and dropped, 2026-11-25: reading the [O, C, KH, KW] weights directly instead of
  * the reordered vec4 rows, 5–45% slower even counting the reorder pass; NHWC filter gradients over
  * two pixels per step, ~5% slower.)
  */
 export const SOFTWARE_CONV_TUNING: ConvTuning = {
-  gemm: { pixels: 16, channels: 16, workgroup: 16, unroll: 2 },
+  gemm: { pixels: 16, channels: 16, workgroup: 16, unroll: { NCHW: 1, NHWC: 2 } },
   backwardFilter: {
     NCHW: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 512 },
     NHWC: { inChannels: 16, outChannels: 16, workgroup: 16, chunkPixels: 512 },
@@ -64,7 +65,7 @@ export const SOFTWARE_CONV_TUNING: ConvTuning = {
  * 64-wide workgroups fill a SIMD unit on common GPUs.
  */
 export const HARDWARE_CONV_TUNING: ConvTuning = {
-  gemm: { pixels: 4, channels: 8, workgroup: 64, unroll: 1 },
+  gemm: { pixels: 4, channels: 8, workgroup: 64, unroll: { NCHW: 1, NHWC: 1 } },
   backwardFilter: {
     NCHW: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 512 },
     NHWC: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 512 },

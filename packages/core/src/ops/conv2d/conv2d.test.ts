@@ -42,7 +42,7 @@ const TOL = { atol: 2e-4, rtol: 2e-4 };
  * Tiny filter-gradient chunks make most cases split their reduction over several chunks.
  */
 const TEST_TUNING: ConvTuning = {
-  gemm: { pixels: 8, channels: 8, workgroup: 16, unroll: 1 },
+  gemm: { pixels: 8, channels: 8, workgroup: 16, unroll: { NCHW: 1, NHWC: 1 } },
   backwardFilter: {
     NCHW: { inChannels: 4, outChannels: 8, workgroup: 16, chunkPixels: 32 },
     NHWC: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 32 },
@@ -98,7 +98,7 @@ describe('conv2d', () => {
         const tu = TEST_TUNING;
         // Channel loops of 1, 2 and 4 per step (with remainders: the cases have odd channel counts).
         for (const unroll of [1, 2, 4]) {
-          const tw8 = { ...tu, gemm: { ...tu.gemm, unroll } };
+          const tw8 = { ...tu, gemm: { ...tu.gemm, unroll: { NCHW: unroll, NHWC: unroll } } };
           await check(`forward (unroll ${unroll})`, () => conv2dForward(tx(), tw(), tb(), g, tw8), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
           await check(`dx (unroll ${unroll})`, () => conv2dBackwardData(tdy(), tw(), g, tw8), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
         }
