@@ -14,6 +14,12 @@ import { defineKernel, linearIndex } from '../kernel.js';
  * Training forward: partial sums (one pass over x) → channel params (tiny) → apply (one pass).
  * Backward: partial sums of g' and g'·(x − mean) (one pass over g and x) → channel gradients
  * (tiny) → dx (one pass), with g' = g masked by the ReLU when fused.
+ *
+ * The output y (apply) and the incoming gradient g (backward) may be a channel slice of a wider
+ * tensor, so that several batch norms write one concatenation directly (a fire module's two
+ * branches): channels-last rows of `wideRow` vectors with ours starting at vector `wideCol`;
+ * channels-first planes `widePlane` vectors apart with ours starting at vector `wideOffset`.
+ * A tensor of its own is the slice of everything (wideRow = cv, wideCol = 0; widePlane = C·S/V).
  */
 export type BnLayout = 'channelsFirst' | 'channelsLast';
 
@@ -65,11 +71,16 @@ function channelConstants(p: { layout: BnLayout; vec: boolean }, channel: string
   return lines.join('\n    ');
 }
 
-function accumulate(mode: BnReduceMode, T: string, off: string): string {
+function accumulate(mode: BnReduceMode, T: string, off: string, wideOff: string): string {
   if (mode === 'stats') return `let d = xs[${off}] - shiftK; a1 += d; a2 += d * d;`;
-  const g = mode === 'gradRelu' ? `select(${T}(0.0), gs[${off}], xv * sc + sh > ${T}(0.0))` : `gs[${off}]`;
+  const g = mode === 'gradRelu' ? `select(${T}(0.0), gs[${wideOff}], xv * sc + sh > ${T}(0.0))` : `gs[${wideOff}]`;
   return `let xv = xs[${off}]; let gv = ${g}; a1 += gv; a2 += gv * (xv - mean);`;
 }
+
+/** Uniforms placing the (possibly wider) y or g tensor: see the file comment. */
+const wideUniforms = (layout: BnLayout) => (layout === 'channelsFirst'
+  ? [{ name: 'widePlane', type: 'u32' as const }, { name: 'wideOffset', type: 'u32' as const }]
+  : [{ name: 'wideRow', type: 'u32' as const }, { name: 'wideCol', type: 'u32' as const }]);
 
 /**
  * Per-channel partial sums into `partials` laid out [2, P, C] (first quantity, then second).
@@ -86,13 +97,16 @@ export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
     ]),
     { name: 'partials', type: p.layout === 'channelsLast' && p.vec ? 'vec4<f32>' : 'f32', access: 'read_write' },
   ],
-  uniforms: (p) => p.layout === 'channelsFirst'
-    ? [
-        { name: 'c', type: 'u32' }, { name: 'parts', type: 'u32' },
-        /** vectors per channel (N·S/V), per plane (S/V), between planes (C·S/V) */
-        { name: 'perChannel', type: 'u32' }, { name: 'sv', type: 'u32' }, { name: 'planeStride', type: 'u32' },
-      ]
-    : [{ name: 'c', type: 'u32' }, { name: 'cv', type: 'u32' }, { name: 'parts', type: 'u32' }, { name: 'rows', type: 'u32' }],
+  uniforms: (p) => [
+    ...(p.layout === 'channelsFirst'
+      ? [
+          { name: 'c', type: 'u32' as const }, { name: 'parts', type: 'u32' as const },
+          /** vectors per channel (N·S/V), per plane (S/V), between planes (C·S/V) */
+          { name: 'perChannel', type: 'u32' as const }, { name: 'sv', type: 'u32' as const }, { name: 'planeStride', type: 'u32' as const },
+        ]
+      : [{ name: 'c', type: 'u32' as const }, { name: 'cv', type: 'u32' as const }, { name: 'parts', type: 'u32' as const }, { name: 'rows', type: 'u32' as const }]),
+    ...(p.mode === 'stats' ? [] : wideUniforms(p.layout)),
+  ],
   workgroupSize: () => [BN_WG, 1, 1],
   body: (p) => {
     const T = vecType(p.vec);
@@ -117,8 +131,9 @@ export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
   while (j < jEnd) {
     let run = min(u.sv - s, jEnd - j);
     let base = plane * u.planeStride + c * u.sv + s;
+    ${p.mode === 'stats' ? '' : 'let wideBase = plane * u.widePlane + u.wideOffset + c * u.sv + s;'}
     for (var t = 0u; t < run; t++) {
-      ${accumulate(p.mode, T, 'base + t')}
+      ${accumulate(p.mode, T, 'base + t', 'wideBase + t')}
     }
     j += run;
     plane += 1u;
@@ -137,7 +152,7 @@ export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
   var a2 = ${T}(0.0);
   let rEnd = min((part + 1u) * ${BN_REDUCE_CHUNK}u, u.rows);
   for (var r = part * ${BN_REDUCE_CHUNK}u; r < rEnd; r++) {
-    ${accumulate(p.mode, T, 'r * u.cv + cv')}
+    ${accumulate(p.mode, T, 'r * u.cv + cv', 'r * u.wideRow + u.wideCol + cv')}
   }
   partials[part * u.cv + cv] = a1;
   partials[(u.parts + part) * u.cv + cv] = a2;`;
@@ -217,14 +232,18 @@ function perChannelLoop(p: { layout: BnLayout }, load: string, step: string): st
   var j = first;
   var c = (j / u.sv) % u.c;
   var s = j % u.sv;
+  // jw = j + shift: the same element in the wide tensor (planes widePlane apart, ours at wideOffset).
+  var shift = (j / (u.c * u.sv)) * (u.widePlane - u.c * u.sv) + u.wideOffset;
   while (j < end) {
     ${load}
     let runEnd = min(j + u.sv - s, end);
     for (; j < runEnd; j++) {
+      let jw = j + shift;
       ${step}
     }
     s = 0u;
     c = select(c + 1u, 0u, c + 1u == u.c);
+    if (c == 0u) { shift += u.widePlane - u.c * u.sv; }
   }`;
   }
   return `
@@ -236,17 +255,21 @@ function perChannelLoop(p: { layout: BnLayout }, load: string, step: string): st
   let rEnd = min((block + 1u) * ${BN_APPLY_CHUNK}u, u.rows);
   for (var r = block * ${BN_APPLY_CHUNK}u; r < rEnd; r++) {
     let j = r * u.cv + cv;
+    let jw = r * u.wideRow + u.wideCol + cv;
     ${step}
   }`;
 }
 
 function applyUniforms(p: { layout: BnLayout }) {
-  return p.layout === 'channelsFirst'
-    ? [{ name: 'n', type: 'u32' as const }, { name: 'c', type: 'u32' as const }, { name: 'sv', type: 'u32' as const }]
-    : [
-        { name: 'rows', type: 'u32' as const }, { name: 'rowBlocks', type: 'u32' as const },
-        { name: 'c', type: 'u32' as const }, { name: 'cv', type: 'u32' as const },
-      ];
+  return [
+    ...(p.layout === 'channelsFirst'
+      ? [{ name: 'n', type: 'u32' as const }, { name: 'c', type: 'u32' as const }, { name: 'sv', type: 'u32' as const }]
+      : [
+          { name: 'rows', type: 'u32' as const }, { name: 'rowBlocks', type: 'u32' as const },
+          { name: 'c', type: 'u32' as const }, { name: 'cv', type: 'u32' as const },
+        ]),
+    ...wideUniforms(p.layout),
+  ];
 }
 
 /** Invocations of the apply and dx passes for `vectors` vectors (see `perChannelLoop`). */
@@ -270,7 +293,7 @@ export const bnApplyKernel = defineKernel<BnApplyParams>({
   body: (p) => {
     const T = vecType(p.vec);
     const y = p.relu ? `max(xs[j] * sc + sh, ${T}(0.0))` : 'xs[j] * sc + sh';
-    return perChannelLoop(p, channelConstants(p, channelOf(p), false, true), `ys[j] = ${y};`);
+    return perChannelLoop(p, channelConstants(p, channelOf(p), false, true), `ys[jw] = ${y};`);
   },
 });
 
@@ -338,7 +361,7 @@ export const bnDxKernel = defineKernel<BnDxParams>({
     const rowLen = p.layout === 'channelsLast' && p.vec ? 'u.cv' : 'u.c';
     let load = channelConstants(p, ch, false, p.relu || !p.training);
     if (p.training) load += `\n    let k = ${T}(coefs[${ch}]);\n    let k2 = ${T}(coefs[${rowLen} + ${ch}]);\n    let k3 = ${T}(coefs[2u * ${rowLen} + ${ch}]);`;
-    const g = p.relu ? `select(${T}(0.0), gs[j], xv * sc + sh > ${T}(0.0))` : 'gs[j]';
+    const g = p.relu ? `select(${T}(0.0), gs[jw], xv * sc + sh > ${T}(0.0))` : 'gs[jw]';
     const dx = p.training ? 'k * gv + k2 * xv + k3' : 'sc * gv';
     return perChannelLoop(p, load, `${dxReadsX(p) ? 'let xv = xs[j];\n      ' : ''}let gv = ${g};\n      dxs[j] = ${dx};`);
   },

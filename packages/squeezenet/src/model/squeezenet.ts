@@ -1,5 +1,5 @@
 import {
-  Module, Random, Tensor, avgPool2d, batchNorm, batchNormRelu, concat, conv2d, glorotUniform, maxPool2d, ones, reshape, zeros,
+  Module, Random, Tensor, avgPool2d, batchNorm, batchNormRelu, batchNormReluConcat, conv2d, glorotUniform, maxPool2d, ones, reshape, zeros,
 } from '@squeeze/core';
 
 /**
@@ -30,7 +30,8 @@ export class ShiftBatchNorm extends Module {
     this.runningMean = this.registerBuffer('running_mean', zeros([channels]));
     this.runningVar = this.registerBuffer('running_var', ones([channels]));
   }
-  private options() {
+  /** The batch-norm options of this layer in its current mode (for the fused ops). */
+  options() {
     return {
       bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar, training: this.training,
       momentum: BN_MOMENTUM, eps: BN_EPS, dataFormat: this.dataFormat,
@@ -51,8 +52,11 @@ export class ConvBnRelu extends Module {
     this.bn = this.registerModule('bn', new ShiftBatchNorm(outC, dataFormat));
   }
   forward(x: Tensor): Tensor {
-    const y = conv2d(x, this.weight, { padding: 'SAME', dataFormat: this.dataFormat });
-    return this.bn.forwardRelu(y);
+    return this.bn.forwardRelu(this.conv(x));
+  }
+  /** The convolution alone (before batch norm and ReLU). */
+  conv(x: Tensor): Tensor {
+    return conv2d(x, this.weight, { padding: 'SAME', dataFormat: this.dataFormat });
   }
 }
 
@@ -71,9 +75,10 @@ export class Fire extends Module {
   forward(x: Tensor): Tensor {
     const rt = x.runtime;
     const s = rt.scope('squeeze', () => this.squeeze.forward(x));
-    const e1 = rt.scope('expand1x1', () => this.expand1x1.forward(s));
-    const e3 = rt.scope('expand3x3', () => this.expand3x3.forward(s));
-    return rt.scope('concat', () => concat([e1, e3], this.dataFormat === 'NCHW' ? 1 : 3));
+    const e1 = rt.scope('expand1x1', () => this.expand1x1.conv(s));
+    const e3 = rt.scope('expand3x3', () => this.expand3x3.conv(s));
+    // Both branches' batch norm + ReLU write their channel slices of the output: no concat copies.
+    return batchNormReluConcat([e1, e3], [this.expand1x1.bn.options(), this.expand3x3.bn.options()], ['expand1x1', 'expand3x3']);
   }
 }
 

@@ -1,8 +1,10 @@
-import { batchNorm, batchNormRelu, type BatchNormOptions } from './batchnorm.js';
+import { batchNorm, batchNormRelu, batchNormReluConcat, type BatchNormOptions } from './batchnorm.js';
 import { batchNormRef, type BatchNormRefOptions } from './reference.js';
 import { nchwToNhwc, nhwcToNchw } from '../pool/reference.js';
 import { relu } from '../elementwise/elementwise.js';
 import { tensor } from '../creation/creation.js';
+import { concat } from '../shape-ops/shape-ops.js';
+import { concatRef } from '../shape-ops/reference.js';
 import { expectClose, gradCheck, randomValues } from '../../testing/check.js';
 import type { Tensor } from '../../tensor.js';
 
@@ -166,6 +168,75 @@ describe('batch norm', () => {
       ['y', 'dx', 'dweight', 'dbias', 'running mean', 'running var'].forEach((name, i) => {
         expectClose(fused[i]!, composed[i]!, { atol: 1e-5, rtol: 1e-5 }, `fused vs composed [${shape}] ${dataFormat} ${name}`);
       });
+    }
+  });
+
+  it('batchNormReluConcat equals concat of batchNormRelu branches (output, running stats, every gradient)', async () => {
+    // [N, C1 + C2, H, W] in NCHW terms: vec4 and scalar paths, channel offsets not divisible by 4.
+    const cases: Array<[number[], number[], Format]> = [
+      [[2, 0, 4, 4], [4, 8], 'NHWC'], [[2, 0, 3, 3], [3, 5], 'NHWC'], [[2, 0, 4, 4], [8, 4], 'NCHW'], [[3, 0, 3, 5], [2, 3], 'NCHW'], [[6, 0], [3, 4], 'NCHW'],
+    ];
+    for (const [k, [nchw, split, dataFormat]] of cases.entries()) {
+      const branchShape = (c: number) => toLayout(nchw.map((d, i) => (i === 1 ? c : d)), dataFormat);
+      const axis = dataFormat === 'NHWC' && nchw.length === 4 ? 3 : 1;
+      const css = split.map((c, i) => makeCase(c, size(branchShape(c)), 800 + 10 * k + i, { weight: i === 0, bias: true }));
+      const total = split.reduce((a, b) => a + b, 0);
+      const outShape = branchShape(total);
+      const up = randomValues(size(outShape), 900 + k);
+      const run = async (fusedConcat: boolean) => {
+        const made = css.map((cs, i) => ({
+          x: tensor(f32(cs.x), branchShape(split[i]!)).requireGrad(),
+          w: cs.weight ? tensor(f32(cs.weight)).requireGrad() : null,
+          b: tensor(f32(cs.bias!)).requireGrad(),
+          rm: tensor(f32(cs.runningMean)), rv: tensor(f32(cs.runningVar)),
+        }));
+        const opts = made.map((m) => ({ weight: m.w, bias: m.b, runningMean: m.rm, runningVar: m.rv, training: true, dataFormat }));
+        const parts = fusedConcat ? [] : made.map((m, i) => batchNormRelu(m.x, opts[i]!));
+        const y = fusedConcat ? batchNormReluConcat(made.map((m) => m.x), opts, ['a', 'b']) : concat(parts, axis);
+        y.backward(tensor(f32(up), outShape));
+        const out: Array<Float32Array | Int32Array> = [await y.data()];
+        for (const m of made) out.push(await m.x.grad!.data(), await m.b.grad!.data(), await m.rm.data(), await m.rv.data(), ...(m.w ? [await m.w.grad!.data()] : []));
+        for (const t of [y, ...parts, ...made.flatMap((m) => [m.x, m.w, m.b, m.rm, m.rv])]) t?.dispose();
+        return out;
+      };
+      const fused = await run(true);
+      const composed = await run(false);
+      if (fused.length !== composed.length) throw new Error('different numbers of results');
+      fused.forEach((v, i) => expectClose(v, composed[i]!, { atol: 1e-5, rtol: 1e-5 }, `batchNormReluConcat [${outShape}] ${dataFormat} split ${split}: result ${i}`));
+    }
+  });
+
+  it('batchNormReluConcat gradients match finite differences', async () => {
+    for (const [shapes, dataFormat, seed] of [[[[2, 3, 3, 3], [2, 3, 3, 5]], 'NHWC', 1000], [[[2, 2, 3, 3], [2, 4, 3, 3]], 'NCHW', 1100]] as Array<[number[][], Format, number]>) {
+      const axis = dataFormat === 'NHWC' ? 3 : 1;
+      const channels = shapes.map((s) => s[axis]!);
+      const o = { training: true, momentum: 0.1, eps: 1e-5, dataFormat };
+      // Values clear of the ReLU kink, as in checkGradients.
+      let s0 = seed;
+      const pick = (c: number, n: number, shape: number[]) => {
+        let cs = makeCase(c, n, s0, { weight: false, bias: true });
+        while (Math.min(...batchNormRef(cs.x, shape, refOptions(cs, o)).y.map(Math.abs)) < 0.02) cs = makeCase(c, n, ++s0, { weight: false, bias: true });
+        s0 += 7;
+        return cs;
+      };
+      const css = shapes.map((s, i) => pick(channels[i]!, size(s), s));
+      const stats: Tensor[] = [];
+      await gradCheck({
+        inputs: shapes.flatMap((s, i) => [{ shape: s, values: css[i]!.x }, { shape: [channels[i]!], values: css[i]!.bias! }]),
+        gpu: (ts) => {
+          const opts = shapes.map((_, i) => {
+            const rm = tensor(f32(css[i]!.runningMean));
+            const rv = tensor(f32(css[i]!.runningVar));
+            stats.push(rm, rv);
+            return { bias: ts[2 * i + 1]!, runningMean: rm, runningVar: rv, training: true, dataFormat };
+          });
+          return batchNormReluConcat(shapes.map((_, i) => ts[2 * i]!), opts);
+        },
+        ref: (vs) => concatRef(shapes.map((s, i) => batchNormRef(vs[2 * i]!, s, { ...refOptions({ ...css[i]!, bias: vs[2 * i + 1]! }, o), relu: true }).y), shapes, axis),
+        tol: { atol: 2e-3, rtol: 2e-2 },
+        label: `batchNormReluConcat ${dataFormat}`,
+      });
+      for (const t of stats) t.dispose();
     }
   });
 

@@ -65,30 +65,61 @@ function reduceGeometry(v: ChannelView): { parts: number; invocations: number; u
   return { parts, invocations: cv * parts, uniforms: { c: v.c, cv, parts, rows: v.count } };
 }
 
-/** One pass over x (and g): per-channel partial sums [2, parts, C]. */
-function partialSums(v: ChannelView, mode: BnReduceMode, x: Tensor, g?: Tensor, params?: Tensor): { partials: Tensor; parts: number } {
+/** One pass over x (and g, laid out as `wide` says): per-channel partial sums [2, parts, C]. */
+function partialSums(v: ChannelView, mode: BnReduceMode, x: Tensor, g?: Tensor, params?: Tensor, wide?: WideView): { partials: Tensor; parts: number } {
   const geo = reduceGeometry(v);
   const partials = allocTensor([2, geo.parts, v.c]);
   const bindings = mode === 'stats' ? [x, partials] : [x, g!, params!, partials];
-  x.runtime.run(bnPartialSumsKernel, { layout: v.layout, vec: v.vec, mode }, bindings, geo.uniforms, linearWorkgroups(geo.invocations, BN_WG));
+  const uniforms = mode === 'stats' ? geo.uniforms : { ...geo.uniforms, ...wideUniforms(v, wide!) };
+  x.runtime.run(bnPartialSumsKernel, { layout: v.layout, vec: v.vec, mode }, bindings, uniforms, linearWorkgroups(geo.invocations, BN_WG));
   return { partials, parts: geo.parts };
 }
 
+/** Where y (or g) sits: `channels` channels in all along the channel axis, this one's from `offset`. */
+interface WideView { channels: number; offset: number }
+
+/** The wide-tensor uniforms of the kernels (see kernels-wgsl batchnorm.ts) for a view. */
+function wideUniforms(v: ChannelView, wide: WideView): Record<string, number> {
+  if (v.layout === 'channelsFirst') {
+    const sv = v.vec ? v.s / 4 : v.s;
+    return { widePlane: wide.channels * sv, wideOffset: wide.offset * sv };
+  }
+  const q = v.vec ? 4 : 1;
+  return { wideRow: wide.channels / q, wideCol: wide.offset / q };
+}
+
 /** Uniforms and invocations of the apply and dx passes. */
-function elementwiseGeometry(v: ChannelView, size: number): { invocations: number; uniforms: Record<string, number> } {
+function elementwiseGeometry(v: ChannelView, size: number, wide: WideView): { invocations: number; uniforms: Record<string, number> } {
   const vectors = v.vec ? size / 4 : size;
   if (v.layout === 'channelsFirst') {
-    return { invocations: bnApplyInvocations(v.layout, vectors, 1), uniforms: { n: vectors, c: v.c, sv: v.vec ? v.s / 4 : v.s } };
+    return {
+      invocations: bnApplyInvocations(v.layout, vectors, 1),
+      uniforms: { n: vectors, c: v.c, sv: v.vec ? v.s / 4 : v.s, ...wideUniforms(v, wide) },
+    };
   }
   const cv = v.vec ? v.c / 4 : v.c;
   return {
     invocations: bnApplyInvocations(v.layout, vectors, cv),
-    uniforms: { rows: v.count, rowBlocks: Math.ceil(v.count / BN_APPLY_CHUNK), c: v.c, cv },
+    uniforms: { rows: v.count, rowBlocks: Math.ceil(v.count / BN_APPLY_CHUNK), c: v.c, cv, ...wideUniforms(v, wide) },
   };
 }
 
-function batchNormImpl(x: Tensor, opts: BatchNormOptions, relu: boolean): Tensor {
-  const v = channelView(x.shape, opts.dataFormat ?? 'NCHW');
+/** One batch norm's forward, writing y into `y` (all of it, or its channel slice `wide`). */
+interface BnForward {
+  /** [4, C] per-channel mean, 1/std, scale, shift: saved for the backward. */
+  params: Tensor;
+  /** the inputs that get gradients: x, then weight and bias when given. */
+  inputs: Tensor[];
+  /** computes the gradients of `inputs` from g (laid out as y) with x and params as saved. */
+  backward: (g: Tensor, xs: Tensor, ps: Tensor, needs: boolean[]) => Array<Tensor | null>;
+}
+
+function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: Tensor, wideChannels: number, offset: number): BnForward {
+  const dataFormat = opts.dataFormat ?? 'NCHW';
+  const compact = channelView(x.shape, dataFormat);
+  // vec4 access must line up in the wide tensor too (channels-last: its rows and our offset).
+  const v = compact.layout === 'channelsLast' && (wideChannels % 4 !== 0 || offset % 4 !== 0) ? { ...compact, vec: false } : compact;
+  const wide = { channels: wideChannels, offset };
   const weight = opts.weight ?? null;
   const bias = opts.bias ?? null;
   const { runningMean, runningVar, training } = opts;
@@ -117,14 +148,13 @@ function batchNormImpl(x: Tensor, opts: BatchNormOptions, relu: boolean): Tensor
     rt.run(bnChannelParamsKernel, paramsKernel, [runningMean, runningVar, ...affine, params], { c: v.c, eps }, channelWorkgroups);
   }
 
-  const y = allocTensor(x.shape);
-  const ew = elementwiseGeometry(v, x.size);
+  const ew = elementwiseGeometry(v, x.size, wide);
   rt.run(bnApplyKernel, { layout: v.layout, vec: v.vec, relu }, [x, params, y], ew.uniforms, linearWorkgroups(ew.invocations, BN_WG));
 
   const inputs = [x, ...affine];
   const weightIndex = weight ? 1 : -1;
   const biasIndex = bias ? 1 + (weight ? 1 : 0) : -1;
-  record(y, relu ? 'batchNormRelu' : 'batchNorm', inputs, [x, params], (g, [xs, ps], needs) => {
+  const backward = (g: Tensor, xs: Tensor, ps: Tensor, needs: boolean[]): Array<Tensor | null> => {
     const needX = needs[0]!;
     const weightGrad = weightIndex >= 0 && needs[weightIndex]!;
     const biasGrad = biasIndex >= 0 && needs[biasIndex]!;
@@ -133,28 +163,80 @@ function batchNormImpl(x: Tensor, opts: BatchNormOptions, relu: boolean): Tensor
     const coefs = training && needX;
     let coefTensor: Tensor | null = null;
     if (coefs || weightGrad || biasGrad) {
-      const { partials, parts } = partialSums(v, relu ? 'gradRelu' : 'grad', xs!, g, ps!);
+      const { partials, parts } = partialSums(v, relu ? 'gradRelu' : 'grad', xs, g, ps, wide);
       coefTensor = coefs ? allocTensor([3, v.c]) : null;
       const dweight = weightGrad ? allocTensor([v.c]) : null;
       const dbias = biasGrad ? allocTensor([v.c]) : null;
       const outs = [coefTensor, dweight, dbias].filter((t): t is Tensor => t !== null);
-      rt.run(bnChannelGradsKernel, { training, coefs, weightGrad, biasGrad }, [partials, ps!, ...outs],
+      rt.run(bnChannelGradsKernel, { training, coefs, weightGrad, biasGrad }, [partials, ps, ...outs],
         { c: v.c, parts, count: v.count }, channelWorkgroups);
       partials.dispose();
       if (dweight) grads[weightIndex] = dweight;
       if (dbias) grads[biasIndex] = dbias;
     }
     if (needX) {
-      const dx = allocTensor(xs!.shape);
+      const dx = allocTensor(xs.shape);
       const p = { layout: v.layout, vec: v.vec, relu, training };
-      const bindings = [g, ...(dxReadsX(p) ? [xs!] : []), ps!, ...(coefTensor ? [coefTensor] : []), dx];
+      const bindings = [g, ...(dxReadsX(p) ? [xs] : []), ps, ...(coefTensor ? [coefTensor] : []), dx];
       rt.run(bnDxKernel, p, bindings, ew.uniforms, linearWorkgroups(ew.invocations, BN_WG));
       grads[0] = dx;
     }
     coefTensor?.dispose();
     return grads;
+  };
+  return { params, inputs, backward };
+}
+
+function batchNormImpl(x: Tensor, opts: BatchNormOptions, relu: boolean): Tensor {
+  const y = allocTensor(x.shape);
+  const channels = channelView(x.shape, opts.dataFormat ?? 'NCHW').c;
+  const bn = batchNormForward(x, opts, relu, y, channels, 0);
+  record(y, relu ? 'batchNormRelu' : 'batchNorm', bn.inputs, [x, bn.params], (g, [xs, ps], needs) => bn.backward(g, xs!, ps!, needs));
+  bn.params.dispose();
+  return y;
+}
+
+/**
+ * concat([relu(batchNorm(x_i, opts_i)) …]) along the channel axis, each branch's normalisation
+ * writing its channel slice of the output directly (no separate branch outputs, no copies), and
+ * each branch's backward reading its slice of the gradient. `scopes` name the branches in traces.
+ * This is a fire module's expand1x1 ‖ expand3x3 join.
+ */
+export function batchNormReluConcat(xs: readonly Tensor[], opts: readonly BatchNormOptions[], scopes: readonly string[] = []): Tensor {
+  if (xs.length === 0 || xs.length !== opts.length) throw new Error(`batchNormReluConcat: needs one options object per input, got ${xs.length} inputs and ${opts.length} options`);
+  const dataFormat = opts[0]!.dataFormat ?? 'NCHW';
+  if (opts.some((o) => (o.dataFormat ?? 'NCHW') !== dataFormat)) throw new Error('batchNormReluConcat: every branch must use the same dataFormat');
+  const first = xs[0]!;
+  const axis = dataFormat === 'NHWC' || first.rank === 2 ? first.rank - 1 : 1;
+  for (const x of xs) {
+    if (x.rank !== first.rank || x.shape.some((d, i) => i !== axis && d !== first.shape[i])) {
+      throw new Error(`batchNormReluConcat: shapes ${xs.map((t) => `[${t.shape}]`).join(', ')} differ off the channel axis ${axis}`);
+    }
+  }
+  const channels = xs.map((x) => x.shape[axis]!);
+  const total = channels.reduce((a, b) => a + b, 0);
+  const outShape = [...first.shape];
+  outShape[axis] = total;
+  const y = allocTensor(outShape);
+  const rt = first.runtime;
+  const inScope = <T>(i: number, fn: () => T): T => (scopes[i] ? rt.scope(scopes[i]!, fn) : fn());
+  let offset = 0;
+  const branches = xs.map((x, i) => {
+    const bn = inScope(i, () => batchNormForward(x, opts[i]!, true, y, total, offset));
+    offset += channels[i]!;
+    return bn;
   });
-  params.dispose();
+  const inputs = branches.flatMap((b) => b.inputs);
+  const saved = branches.flatMap((b, i) => [xs[i]!, b.params]);
+  record(y, 'batchNormReluConcat', inputs, saved, (g, s, needs) => {
+    let at = 0;
+    return branches.flatMap((b, i) => {
+      const branchNeeds = needs.slice(at, at + b.inputs.length);
+      at += b.inputs.length;
+      return inScope(i, () => b.backward(g, s[2 * i]!, s[2 * i + 1]!, branchNeeds));
+    });
+  });
+  for (const b of branches) b.params.dispose();
   return y;
 }
 
