@@ -195,6 +195,43 @@ export const poolBackwardKernel = defineKernel<PoolBackwardParams>({
   },
 });
 
+/**
+ * Max-pool backward when the windows tile the input exactly (kernel == stride, no padding, every
+ * input element in one window: SqueezeNet's 2×2/2 pools). One invocation per output row, like the
+ * forward: each window's g and saved position are read once and its kh·kw inputs written directly
+ * (g at the first maximum, 0 elsewhere) — two loads per window where the general gather makes two
+ * per input element. Measured on lavapipe over 10 SqueezeNet training steps (GPU timestamps): the
+ * three max-pool backwards 218 → 137 ms in NHWC, 296 → 191 ms in NCHW.
+ */
+export const maxPoolBackwardTilesKernel = defineKernel<{ channelsLast: boolean; vec: boolean }>({
+  name: 'max_pool_backward_tiles',
+  bindings: (p) => [
+    { name: 'gs', type: vecType(p.vec), access: 'read' },
+    { name: 'positions', type: vecType(p.vec), access: 'read' },
+    { name: 'dxs', type: vecType(p.vec), access: 'read_write' },
+  ],
+  uniforms: poolUniforms,
+  workgroupSize: () => [POOL_WG, 1, 1],
+  body: (p) => {
+    const T = vecType(p.vec);
+    return `
+  let idx = ${linearIndex(POOL_WG)};
+  if (idx >= u.count) { return; }
+  ${decomposeRow(p.channelsLast, 'u.oh')}
+  for (var ox = 0u; ox < u.ow; ox++) {
+    let o = (rowLinear * u.ow + ox) * pix + cvi;
+    let g = gs[o];
+    let pos = positions[o];
+    for (var ky = 0u; ky < u.kh; ky++) {
+      let inRow = inBase + ((row * u.kh + ky) * u.w + ox * u.kw) * pix;
+      for (var kx = 0u; kx < u.kw; kx++) {
+        dxs[inRow + kx * pix] = select(${T}(0.0), g, pos == ${T}(f32(ky * u.kw + kx)));
+      }
+    }
+  }`;
+  },
+});
+
 export interface GlobalPoolParams { channelsLast: boolean; vec: boolean }
 
 /**

@@ -19,6 +19,9 @@ const cases: Array<[number[], Omit<Pool2dOptions, 'dataFormat'>]> = [
   [[2, 8, 9, 7], { kernelSize: [3, 2], stride: [2, 1] }],
   [[1, 2, 4, 4], { kernelSize: 1 }],
   [[2, 12, 7, 6], { kernelSize: 2, stride: 3, padding: 'VALID' }], // inputs no window reads
+  // windows tiling the input exactly (the max backward writes each window's inputs): vec4 and rectangular
+  [[2, 8, 4, 6], { kernelSize: 2, stride: 2, padding: 'VALID' }],
+  [[2, 3, 6, 4], { kernelSize: [3, 2] }],
 ];
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -74,7 +77,7 @@ describe('pooling', () => {
   }
 
   it('maxPool2d sends the gradient to the first maximum on ties, as PyTorch', async () => {
-    for (const [nchw, base] of [cases[0]!, cases[3]!, cases[5]!]) {
+    for (const [nchw, base] of [cases[0]!, cases[3]!, cases[5]!, cases[8]!, cases[9]!]) {
       for (const dataFormat of formats) {
         const shape = toLayout(nchw, dataFormat);
         const opts = { ...base, dataFormat };
