@@ -20,21 +20,24 @@ export const convWeightMatrixKernel = defineKernel<{ workgroup: number }>({
   name: 'conv2d_weight_matrix',
   bindings: () => [
     { name: 'w', type: 'f32', access: 'read' },
-    { name: 'wmat', type: 'f32', access: 'read_write' },
+    { name: 'wmat', type: 'vec4<f32>', access: 'read_write' },
   ],
   uniforms: () => [
     { name: 'A', type: 'u32' }, { name: 'B', type: 'u32' }, { name: 'BPad', type: 'u32' },
     { name: 'strideA', type: 'u32' }, { name: 'strideB', type: 'u32' }, { name: 'total', type: 'u32' },
   ],
   workgroupSize: (p) => [p.workgroup, 1, 1],
+  // One vec4 of a row per invocation (BPad % 4 == 0): a quarter of the index divisions, which
+  // lavapipe scalarises, and one store instead of four. \`total\` counts vec4s.
   body: (p) => `
   let i = ${linearIndex(p.workgroup)};
   if (i >= u.total) { return; }
-  let b = i % u.BPad;
-  let a = (i / u.BPad) % u.A;
-  let tap = i / (u.BPad * u.A);
-  let value = w[a * u.strideA + min(b, u.B - 1u) * u.strideB + tap];
-  wmat[i] = select(0.0, value, b < u.B);`,
+  let b4 = i % (u.BPad / 4u);
+  let a = (i / (u.BPad / 4u)) % u.A;
+  let tap = i / ((u.BPad / 4u) * u.A);
+  let at = a * u.strideA + tap;
+${range(4).map((k) => `  let v${k} = select(0.0, w[at + min(b4 * 4u + ${k}u, u.B - 1u) * u.strideB], b4 * 4u + ${k}u < u.B);`).join('\n')}
+  wmat[i] = vec4<f32>(v0, v1, v2, v3);`,
 });
 
 export interface ConvGemmParams {

@@ -138,8 +138,8 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
   rt.run(convWeightMatrixKernel, { workgroup: tuning.helperWorkgroup }, [w, wmat], {
     A: Cs, B: Cd, BPad: CdPad,
     // w[o][c][kh][kw]: the in-channel stride is taps, the out-channel stride C·taps.
-    strideA: fwd ? taps : g.C * taps, strideB: fwd ? g.C * taps : taps, total: wmat.size,
-  }, linearWorkgroups(wmat.size, tuning.helperWorkgroup));
+    strideA: fwd ? taps : g.C * taps, strideB: fwd ? g.C * taps : taps, total: wmat.size / 4,
+  }, linearWorkgroups(wmat.size / 4, tuning.helperWorkgroup));
   const pointwise = isPointwise(g);
   const nchw = g.dataFormat === 'NCHW';
   const dst = allocTensor(fwd ? conv2dOutputShape(g) : inputShape(g));
