@@ -62,7 +62,13 @@ export class BenchFilterError extends Error {
 const RELEVANT_ENV = ['SQUEEZE_ADAPTER', 'MESA_SHADER_CACHE_DISABLE', 'MESA_SHADER_CACHE_DIR', 'LP_NUM_THREADS'];
 
 const DEFAULT_KERNEL_WARMUPS = 2;
-const DEFAULT_STEP_WARMUPS = 2;
+/**
+ * Warm-up steps per layout before the timed ones. On llvmpipe the first steps of a process run
+ * slower even with every pipeline compiled: a step's GPU time fell 1001 → 882 → 734 → 675 → ~620 ms
+ * over steps 1–5 of a fresh process (2026-11-25, NHWC batch 32, page faults still 5–30k per step);
+ * a long training run lives in the steady state, so that is what the warm figures report.
+ */
+const DEFAULT_STEP_WARMUPS = 5;
 
 interface Plan {
   shapes: Array<{ shape: ConvShape; convs: Array<{ layout: Layout; passes: ConvPass[] }> }>;
