@@ -35,6 +35,14 @@ export interface ConvTuning {
   backwardFilter: { NCHW: ConvFilterTile; NHWC: ConvFilterTile };
   /** invocations per workgroup of the small helper kernels (weight reorder, partial sums, bias). */
   helperWorkgroup: number;
+  /**
+   * NCHW filter gradients of kernels larger than 1×1 (C and O multiples of 4): transpose x and dy to
+   * NHWC and run the NHWC kernel, whose vec4 loads along channels beat NCHW's per-pixel loads by
+   * more than the two transposes cost. On lavapipe (GPU timestamps, 2026-11-25) the 3×3 filter
+   * gradients of SqueezeNet took 0.53–0.88× the time, transposes included (fire4 50 → 27 ms, fire8
+   * 45 → 28 ms); for 1×1 convolutions it did not pay (0.8–1.8×), so they stay in NCHW.
+   */
+  nchwFilterViaNHWC: boolean;
 }
 
 /**
@@ -58,6 +66,7 @@ export const SOFTWARE_CONV_TUNING: ConvTuning = {
     NHWC: { inChannels: 16, outChannels: 16, workgroup: 16, chunkPixels: 512 },
   },
   helperWorkgroup: 64,
+  nchwFilterViaNHWC: true,
 };
 
 /**
@@ -71,6 +80,7 @@ export const HARDWARE_CONV_TUNING: ConvTuning = {
     NHWC: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 512 },
   },
   helperWorkgroup: 64,
+  nchwFilterViaNHWC: false,
 };
 
 /** The tuning for an adapter, from its description (`software`: lavapipe, SwiftShader, WARP). */

@@ -48,6 +48,7 @@ const TEST_TUNING: ConvTuning = {
     NHWC: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 32 },
   },
   helperWorkgroup: 64,
+  nchwFilterViaNHWC: false,
 };
 
 function label(c: Case, format: Conv2dDataFormat): string {
@@ -103,6 +104,8 @@ describe('conv2d', () => {
           await check(`dx (unroll ${unroll})`, () => conv2dBackwardData(tdy(), tw(), g, tw8), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
         }
         await check('dw', () => conv2dBackwardFilter(tx(), tdy(), g, tu), () => conv2dBackwardFilterSimple(tx(), tdy(), g), conv2dBackwardFilterRef(xv, dyv, g));
+        // NCHW through the NHWC kernel (taken where C and O are multiples of 4 and the kernel is not 1×1).
+        await check('dw via NHWC', () => conv2dBackwardFilter(tx(), tdy(), g, { ...tu, nchwFilterViaNHWC: true }), () => conv2dBackwardFilterSimple(tx(), tdy(), g), conv2dBackwardFilterRef(xv, dyv, g));
         await check('bias gradient', () => conv2dBiasGrad(tdy(), g, tu), () => conv2dBiasGradSimple(tdy(), g), conv2dBiasGradRef(dyv, g));
       }
     }

@@ -4,7 +4,8 @@ import {
   convTuningFor, linearWorkgroups, SIMPLE_CONV_WG, type ConvTuning,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Shape, type Tensor } from '../../tensor.js';
-import { record } from '../../autograd.js';
+import { noGrad, record } from '../../autograd.js';
+import { permute } from '../shape-ops/shape-ops.js';
 
 export type Conv2dDataFormat = 'NCHW' | 'NHWC';
 export type Conv2dPadding = 'SAME' | 'VALID' | number | [[number, number], [number, number]];
@@ -174,6 +175,16 @@ export function conv2dBackwardData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tun
 }
 
 export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning = convTuningFor(x.runtime.description)): Tensor {
+  if (g.dataFormat === 'NCHW' && tuning.nchwFilterViaNHWC && !isPointwise(g) && g.C % 4 === 0 && g.O % 4 === 0) {
+    return noGrad(() => {
+      const toNhwc = [0, 2, 3, 1];
+      const [xT, dyT] = [permute(x, toNhwc), permute(dy, toNhwc)];
+      const dw = conv2dBackwardFilter(xT, dyT, { ...g, dataFormat: 'NHWC' }, tuning);
+      xT.dispose();
+      dyT.dispose();
+      return dw;
+    });
+  }
   const rt = x.runtime;
   const tuned = tuning.backwardFilter[g.dataFormat];
   // A narrow input (conv1's 3 channels) would leave most of a wide tile idle.
