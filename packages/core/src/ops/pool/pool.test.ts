@@ -22,6 +22,9 @@ const cases: Array<[number[], Omit<Pool2dOptions, 'dataFormat'>]> = [
   // windows tiling the input exactly (the max backward writes each window's inputs): vec4 and rectangular
   [[2, 8, 4, 6], { kernelSize: 2, stride: 2, padding: 'VALID' }],
   [[2, 3, 6, 4], { kernelSize: [3, 2] }],
+  // NCHW windows two wide tiling rows of whole vec4s (the pairs kernels): square and 3 tall
+  [[2, 3, 4, 16], { kernelSize: 2, stride: 2 }],
+  [[1, 2, 6, 8], { kernelSize: [3, 2] }],
 ];
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -77,7 +80,7 @@ describe('pooling', () => {
   }
 
   it('maxPool2d sends the gradient to the first maximum on ties, as PyTorch', async () => {
-    for (const [nchw, base] of [cases[0]!, cases[3]!, cases[5]!, cases[8]!, cases[9]!]) {
+    for (const [nchw, base] of [cases[0]!, cases[3]!, cases[5]!, cases[8]!, cases[9]!, cases[10]!, cases[11]!]) {
       for (const dataFormat of formats) {
         const shape = toLayout(nchw, dataFormat);
         const opts = { ...base, dataFormat };

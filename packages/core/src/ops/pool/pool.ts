@@ -1,5 +1,5 @@
 import {
-  poolForwardKernel, poolBackwardKernel, maxPoolBackwardTilesKernel, globalAvgPoolKernel, globalAvgPoolBackwardKernel,
+  poolForwardKernel, poolBackwardKernel, maxPoolBackwardTilesKernel, maxPoolPairsForwardKernel, maxPoolPairsBackwardKernel, globalAvgPoolKernel, globalAvgPoolBackwardKernel,
   linearWorkgroups, poolRows, POOL_WG, type PoolOp,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
@@ -82,8 +82,16 @@ function rowPass(g: Pool2dGeometry, pass: 'forward' | 'backward') {
 const windowsTile = (g: Pool2dGeometry): boolean =>
   g.kh === g.sh && g.kw === g.sw && g.padTop === 0 && g.padLeft === 0 && g.oh * g.sh === g.h && g.ow * g.sw === g.w;
 
+/** NCHW windows two wide that tile the input with whole vec4s per output row (`maxPoolPairs*` kernels). */
+const pairsTile = (g: Pool2dGeometry): boolean => !g.channelsLast && windowsTile(g) && g.kw === 2 && g.ow % 4 === 0;
+
 function poolBackward(op: PoolOp, g: Pool2dGeometry, inShape: readonly number[], grad: Tensor, positions?: Tensor): Tensor {
   const dx = allocTensor(inShape);
+  if (op === 'max' && pairsTile(g)) {
+    const pass = rowPass(g, 'forward');
+    grad.runtime.run(maxPoolPairsBackwardKernel, {}, [grad, positions!, dx], pass.uniforms, pass.workgroups);
+    return dx;
+  }
   if (op === 'max' && windowsTile(g)) {
     // Each window writes its own inputs (measured 2–3× faster than gathering per input element).
     const pass = rowPass(g, 'forward');
@@ -108,8 +116,9 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   // Window positions (ky·kw + kx) stored as f32, exact for any window under 2^24 elements, so
   // the NHWC path can compare four channels at once.
   const positions = savePositions ? allocTensor(y.shape) : null;
-  x.runtime.run(poolForwardKernel, { op: 'max', channelsLast: g.channelsLast, vec: vectorised(g), savePositions },
-    positions ? [x, y, positions] : [x, y], pass.uniforms, pass.workgroups);
+  const bindings = positions ? [x, y, positions] : [x, y];
+  if (pairsTile(g)) x.runtime.run(maxPoolPairsForwardKernel, { savePositions }, bindings, pass.uniforms, pass.workgroups);
+  else x.runtime.run(poolForwardKernel, { op: 'max', channelsLast: g.channelsLast, vec: vectorised(g), savePositions }, bindings, pass.uniforms, pass.workgroups);
   if (!positions) return y;
   const inShape = [...x.shape];
   record(y, 'maxPool2d', [x], [positions], (grad, [pos]) => [poolBackward('max', g, inShape, grad, pos!)]);
