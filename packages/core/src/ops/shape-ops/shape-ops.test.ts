@@ -37,6 +37,8 @@ describe('shape ops', () => {
 
   const perms: Array<[number[], number[]]> = [
     [[2, 3], [1, 0]], [[2, 3, 4, 5], [0, 2, 3, 1]], [[2, 3, 4, 5], [0, 3, 1, 2]], [[3, 1, 4], [2, 0, 1]], [[5], [0]], [[4, 2, 3], [0, 1, 2]], [[1, 7, 1, 3], [3, 2, 1, 0]],
+    // NCHW → NHWC with 72 channels: y written as vec4 over more than one run per pixel
+    [[2, 72, 3, 2], [0, 2, 3, 1]],
   ];
 
   it('permute matches the reference, inverts back, and routes gradients', async () => {

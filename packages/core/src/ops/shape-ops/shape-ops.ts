@@ -87,15 +87,22 @@ function stridedCopy(
   // vec4 path: only for f32 (i32 goes through u32 so that every bit pattern is copied exactly)
   const vec4 = x.dtype === 'f32' && plan.xStrides[rank - 1] === 1 && plan.yStrides[rank - 1] === 1 && plan.shape[rank - 1]! % 4 === 0
     && [...plan.xStrides.slice(0, -1), ...plan.yStrides.slice(0, -1), xOffset, yOffset].every((v) => v % 4 === 0);
-  const q = vec4 ? 4 : 1;
+  // Transposes of f32 (x strided, y contiguous along the innermost axis): y written as vec4.
+  const gatherVec4 = !vec4 && x.dtype === 'f32' && plan.yStrides[rank - 1] === 1 && plan.shape[rank - 1]! % 4 === 0
+    && [...plan.yStrides.slice(0, -1), yOffset].every((v) => v % 4 === 0);
+  const q = vec4 || gatherVec4 ? 4 : 1;
   const shapeQ = [...plan.shape.slice(0, -1), plan.shape[rank - 1]! / q];
   const count = n / q;
   const last = (s: number[]) => [...s.slice(0, -1).map((v) => v / q), s[rank - 1]!];
   const runsPerRow = Math.ceil(shapeQ[rank - 1]! / STRIDED_COPY_RUN);
   const runs = (count / shapeQ[rank - 1]!) * runsPerRow;
-  rt.run(stridedCopyKernel, { vec4, rank }, [x, y], {
-    shape: shapeQ, xStrides: last(plan.xStrides), yStrides: last(plan.yStrides), n: runs, runsPerRow,
-    xOffset: xOffset / q, yOffset: yOffset / q,
+  const xInner = plan.xStrides[rank - 1]!;
+  rt.run(stridedCopyKernel, { vec4, rank, gatherVec4 }, [x, y], {
+    shape: shapeQ,
+    // gatherVec4: x keeps element units, its innermost stride per vec4 of y
+    xStrides: gatherVec4 ? [...plan.xStrides.slice(0, -1), 4 * xInner] : last(plan.xStrides),
+    yStrides: last(plan.yStrides), n: runs, runsPerRow,
+    xOffset: gatherVec4 ? xOffset : xOffset / q, yOffset: yOffset / q,
   }, linearWorkgroups(runs, LAYOUT_WG));
 }
 
