@@ -233,6 +233,22 @@ export const maxPoolBackwardTilesKernel = defineKernel<{ channelsLast: boolean; 
 });
 
 /**
+ * The loop both pairs kernels run: one output row per invocation, `q` over its vec4s of outputs;
+ * `first` is the vec4 index of the window's top-left input, `o` that of the four outputs.
+ */
+const pairsRowLoop = (body: string): string => `
+  let idx = ${linearIndex(POOL_WG)};
+  if (idx >= u.count) { return; }
+  ${decomposeRow(false, 'u.oh')}
+  let w4 = u.w / 4u;
+  let ow4 = u.ow / 4u;
+  for (var q = 0u; q < ow4; q++) {
+    let first = (inBase / 4u) + row * u.kh * w4 + 2u * q;
+    let o = (outBase / 4u) + row * ow4 + q;
+    ${body}
+  }`;
+
+/**
  * Channels-first max pooling with windows two wide that tile the input (kw == sw == 2, kh == sh, no
  * padding, OW % 4 == 0): vec4 along a row instead of scalars. Each invocation takes one output row;
  * four outputs read two vec4 per window row, the even and odd columns being the two window
@@ -249,15 +265,7 @@ export const maxPoolPairsForwardKernel = defineKernel<{ savePositions: boolean }
   ],
   uniforms: poolUniforms,
   workgroupSize: () => [POOL_WG, 1, 1],
-  body: (p) => `
-  let idx = ${linearIndex(POOL_WG)};
-  if (idx >= u.count) { return; }
-  ${decomposeRow(false, 'u.oh')}
-  let w4 = u.w / 4u;
-  let ow4 = u.ow / 4u;
-  for (var q = 0u; q < ow4; q++) {
-    let first = (inBase / 4u) + row * u.kh * w4 + 2u * q;
-    let a0 = xs[first];
+  body: (p) => pairsRowLoop(`let a0 = xs[first];
     let b0 = xs[first + 1u];
     var best = vec4<f32>(a0.x, a0.z, b0.x, b0.z);
     var pos = vec4<f32>(0.0);
@@ -273,10 +281,8 @@ export const maxPoolPairsForwardKernel = defineKernel<{ savePositions: boolean }
       best = select(best, odd, betterOdd);
       pos = select(pos, vec4<f32>(f32(ky * 2u + 1u)), betterOdd);
     }
-    let o = (outBase / 4u) + row * ow4 + q;
     ys[o] = best;
-    ${p.savePositions ? 'positions[o] = pos;' : ''}
-  }`,
+    ${p.savePositions ? 'positions[o] = pos;' : ''}`),
 });
 
 /** The backward of maxPoolPairsForwardKernel: each window's g to its saved position, vec4 along rows. */
@@ -289,24 +295,14 @@ export const maxPoolPairsBackwardKernel = defineKernel<Record<string, never>>({
   ],
   uniforms: poolUniforms,
   workgroupSize: () => [POOL_WG, 1, 1],
-  body: () => `
-  let idx = ${linearIndex(POOL_WG)};
-  if (idx >= u.count) { return; }
-  ${decomposeRow(false, 'u.oh')}
-  let w4 = u.w / 4u;
-  let ow4 = u.ow / 4u;
-  for (var q = 0u; q < ow4; q++) {
-    let o = (outBase / 4u) + row * ow4 + q;
-    let g = gs[o];
+  body: () => pairsRowLoop(`let g = gs[o];
     let pos = positions[o];
-    let first = (inBase / 4u) + row * u.kh * w4 + 2u * q;
     for (var ky = 0u; ky < u.kh; ky++) {
       let even = select(vec4<f32>(0.0), g, pos == vec4<f32>(f32(ky * 2u)));
       let odd = select(vec4<f32>(0.0), g, pos == vec4<f32>(f32(ky * 2u + 1u)));
       dxs[first + ky * w4] = vec4<f32>(even.x, odd.x, even.y, odd.y);
       dxs[first + ky * w4 + 1u] = vec4<f32>(even.z, odd.z, even.w, odd.w);
-    }
-  }`,
+    }`),
 });
 
 export interface GlobalPoolParams { channelsLast: boolean; vec: boolean }
