@@ -215,8 +215,13 @@ describe('data/png', () => {
     const valid = encodePngRgb(32, 32, samplePixels(32, 32));
     const corrupt = Buffer.from(valid);
     corrupt[40] ^= 0xff; // inside IDAT: the chunk CRC no longer matches
+    // A flat image compresses so well that half its image data passes the size plausibility check.
+    const flat = encodePngRgb(64, 64, new Uint8Array(64 * 64 * 3).fill(90));
+    const idat = flat.indexOf('IDAT', 8, 'latin1') - 4;
+    const cutInsideImageData = flat.subarray(0, idat + 8 + Math.floor(flat.readUInt32BE(idat) / 2));
     const cases: [string, Uint8Array, RegExp][] = [
       ['truncated.png', valid.subarray(0, valid.length - 30), /damaged or truncated PNG/],
+      ['cut-in-image-data.png', cutInsideImageData, /damaged or truncated PNG \(the file ends inside its IDAT\)/],
       ['header-only.png', valid.subarray(0, 12), /damaged or truncated PNG/],
       ['corrupt.png', corrupt, /damaged or truncated PNG/],
       ['photo.jpg', Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 0x4a, 0x46, 0x49, 0x46]), /not a PNG file/],

@@ -168,10 +168,19 @@ function checkPngSize(path: string, bytes: Buffer): void {
   }
   if (samples === undefined) return; // an invalid colour type: pngjs reports it
   let imageDataBytes = 0;
-  for (let at = PNG_SIGNATURE.length; at + 8 <= bytes.length;) {
-    const length = bytes.readUInt32BE(at);
-    if (bytes.toString('latin1', at + 4, at + 8) === 'IDAT') imageDataBytes += Math.min(length, bytes.length - at - 8);
+  let at = PNG_SIGNATURE.length;
+  while (at < bytes.length) {
+    // Every chunk must be whole: pngjs would decode a file cut inside its image data with the
+    // missing rows filled in instead of failing.
+    const length = at + 8 <= bytes.length ? bytes.readUInt32BE(at) : Infinity;
+    if (at + 12 + length > bytes.length) {
+      const type = at + 8 <= bytes.length ? bytes.toString('latin1', at + 4, at + 8) : 'chunk header';
+      throw new DataError(`${path}: damaged or truncated PNG (the file ends inside its ${type}); re-export or re-download the image.`);
+    }
+    const type = bytes.toString('latin1', at + 4, at + 8);
+    if (type === 'IDAT') imageDataBytes += length;
     at += 12 + length;
+    if (type === 'IEND') break;
   }
   const minRawBytes = height * Math.ceil((width * samples * bitDepth) / 8);
   if (imageDataBytes * MAX_DEFLATE_EXPANSION < minRawBytes) {
