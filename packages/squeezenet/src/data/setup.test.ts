@@ -182,6 +182,24 @@ describe('data/setup: CIFAR-10', function () {
     }
   });
 
+  it('refuses an archive entry larger than a CIFAR-10 batch before writing it', async () => {
+    // A 40 MB "batch" stored uncompressed (tar itself refuses compression ratios over 1000, so a real
+    // bomb needs a large archive; the cap holds whatever the ratio).
+    const src = join(root, 'bomb-src');
+    mkdirSync(join(src, CIFAR10_FOLDER), { recursive: true });
+    writeFileSync(join(src, CIFAR10_FOLDER, CIFAR10_TRAIN_FILES[0]!), '');
+    truncateSync(join(src, CIFAR10_FOLDER, CIFAR10_TRAIN_FILES[0]!), 40_000_000);
+    const bomb = join(root, 'bomb', 'cifar-10-binary.tar.gz');
+    mkdirSync(join(root, 'bomb'));
+    tar.c({ gzip: { level: 0 }, file: bomb, cwd: src, sync: true }, [CIFAR10_FOLDER]);
+    const dataDir = join(root, 'bomb-data');
+    await assert.rejects(
+      setupData({ dataDir, from: bomb, progress: false, log: () => {} }),
+      isDataError(/: entry cifar-10-batches-bin\/data_batch_1\.bin \(40000000 bytes\) is larger than a CIFAR-10 batch \(30730000 bytes\); this is not the CIFAR-10 binary archive — re-download it\.$/),
+    );
+    assert.deepEqual(listFiles(dataDir), [], 'nothing left behind');
+  });
+
   it('rejects a truncated batch, naming it, and leaves no meta.json from the previous set', async () => {
     const dataDir = join(root, 'truncated-batch');
     await setupData({ dataDir, from: archive, progress: false, log: () => {}, limit: 3 });

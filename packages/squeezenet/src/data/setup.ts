@@ -1,5 +1,5 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import * as tar from 'tar';
 import {
   CIFAR10_ARCHIVE_MD5,
@@ -7,6 +7,7 @@ import {
   CIFAR10_ARCHIVE_SIZE,
   CIFAR10_CLASSES,
   CIFAR10_FOLDER,
+  CIFAR10_RECORD_BYTES,
   CIFAR10_TEST_FILE,
   CIFAR10_TRAIN_FILES,
   CIFAR10_URL,
@@ -225,23 +226,44 @@ async function readCifarArchive(archive: string, dataDir: string, progress: Prog
   }
 }
 
+/** Records in each CIFAR-10 batch file. */
+const CIFAR10_RECORDS_PER_FILE = 10_000;
+
 /**
  * Extracts synchronously: when this returns or throws, nothing is still being written. (tar's
  * streaming extraction goes on writing entries after reporting its first error, racing the removal
  * of the extraction folder, and some damaged entries — a path with a NUL byte — made it throw from
- * a callback, crashing the process.)
+ * a callback, crashing the process.) Only the batch files are written, and none larger than a
+ * CIFAR-10 batch: an archive with huge entries (a decompression bomb) cannot fill the disk.
  */
 function extractTarGz(archive: string, into: string, archiveBytes: number, progress: ProgressOptions): void {
   const bar = startProgress('Extract', archiveBytes, progress, formatBytes);
+  const wanted = new Set<string>([...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE]);
+  const maxEntryBytes = CIFAR10_RECORDS_PER_FILE * CIFAR10_RECORD_BYTES;
+  let oversized: string | null = null;
   try {
     // strict turns tar's warnings about damaged entries into errors instead of skipping them silently.
-    tar.x({ file: archive, cwd: into, strict: true, sync: true });
+    tar.x({
+      file: archive, cwd: into, strict: true, sync: true,
+      filter: (path, entry) => {
+        if (!wanted.has(basename(path))) return false;
+        const size = 'size' in entry ? entry.size : 0;
+        if (size > maxEntryBytes) {
+          oversized ??= `${path} (${size} bytes)`;
+          return false;
+        }
+        return true;
+      },
+    });
     bar.increment(archiveBytes);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new DataError(`${archive}: cannot be extracted (${reason}); the archive is damaged or not a .tar.gz — re-download it.`, { cause: error });
   } finally {
     bar.stop();
+  }
+  if (oversized !== null) {
+    throw new DataError(`${archive}: entry ${oversized} is larger than a CIFAR-10 batch (${maxEntryBytes} bytes); this is not the CIFAR-10 binary archive — re-download it.`);
   }
 }
 
