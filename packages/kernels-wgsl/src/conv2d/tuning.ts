@@ -54,7 +54,8 @@ export interface ConvTuning {
  * lavapipe blends every write of a loop-carried value with the loop's lane mask, so in NHWC the
  * GEMM's channel loop takes two channels per step (each accumulator written once per step): 10–25%
  * faster backward-data, 1–5% faster forward by GPU timestamps; four per step spills and is 40–80%
- * slower. In NCHW (strided channel loads) two per step is 3–19% slower, so it stays at one.
+ * slower (also with each pixel's four channels as one vec4 load: 30–45% slower). In NCHW (strided
+ * channel loads) two per step is 3–19% slower, so it stays at one.
  * (Also measured and dropped, 2026-11-25: reading the [O, C, KH, KW] weights directly instead of
  * the reordered vec4 rows, 5–45% slower even counting the reorder pass; NHWC filter gradients over
  * two pixels per step, ~5% slower.)
