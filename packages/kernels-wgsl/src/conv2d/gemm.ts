@@ -10,6 +10,9 @@ export type ConvLayout = 'NCHW' | 'NHWC';
 
 const range = (n: number): number[] => [...Array(n).keys()];
 const lanes = ['x', 'y', 'z', 'w'] as const;
+/** WGSL summing `terms` pairwise, ((a + b) + (c + d)), before the one accumulator write they feed. */
+const pairSum = (terms: string[]): string =>
+  (terms.length === 1 ? terms[0]! : `(${pairSum(terms.slice(0, terms.length / 2))} + ${pairSum(terms.slice(terms.length / 2))})`);
 
 /**
  * Weight reorder for the GEMMs: wmat[tap][a][b] (b padded with zeros to `BPad`) from w[o][c][kh][kw]
@@ -56,10 +59,7 @@ export interface ConvGemmParams {
   bias: boolean;
   /** source channels per step of the channel loop (1, 2 or 4); the remainder runs one at a time. */
   unroll: number;
-  /** stride 1 both ways: backward-data maps pixels without the (scalarised) division by the stride. */
-  unitStride: boolean;
 }
-
 
 /**
  * dst[p, d] = Σ_{tap, s} src[source pixel of p at tap, s] · wmat[tap, s, d] over a tile of
@@ -110,21 +110,10 @@ function gemmBody(p: ConvGemmParams): string {
   L.push('let HWd = u.Hd * u.Wd;');
   L.push('let HWs = u.Hs * u.Ws;');
   // Pixels past the end (in<i> false) read offset 0 instead and are not stored.
-  // Integer division by a uniform is scalarised on lavapipe: the first pixel's position is divided
-  // out, the others step from it (column, then row, then image wrap-around).
-  L.push('let n0 = pFirst / HWd;', 'let hw0 = pFirst % HWd;');
-  if (!p.pointwise) L.push('let hd0 = hw0 / u.Wd;', 'let wd0 = hw0 % u.Wd;');
   for (const i of pix) {
     L.push(`let p${i} = pFirst + ${i}u;`, `let in${i} = p${i} < u.pixels;`);
-    if (i === 0) continue;
-    const q = i - 1;
-    L.push(`let nextImage${i} = hw${q} + 1u == HWd;`);
-    L.push(`let n${i} = select(n${q}, n${q} + 1u, nextImage${i});`, `let hw${i} = select(hw${q} + 1u, 0u, nextImage${i});`);
-    if (!p.pointwise) {
-      L.push(`let nextRow${i} = wd${q} + 1u == u.Wd;`);
-      L.push(`let wd${i} = select(wd${q} + 1u, 0u, nextRow${i});`);
-      L.push(`let hd${i} = select(select(hd${q}, hd${q} + 1u, nextRow${i}), 0u, nextImage${i});`);
-    }
+    L.push(`let n${i} = p${i} / HWd;`, `let hw${i} = p${i} % HWd;`);
+    if (!p.pointwise) L.push(`let hd${i} = hw${i} / u.Wd;`, `let wd${i} = hw${i} % u.Wd;`);
   }
   for (const i of pix) for (const j of cols) L.push(`var acc${i}_${j} = vec4<f32>(0.0);`);
 
@@ -141,7 +130,6 @@ function gemmBody(p: ConvGemmParams): string {
     const qs = range(U);
     const xs = (i: number, q: number) => `src[base${i}${stride(q, channelStride)}]`;
     const product = (i: number, j: number, q: number) => `vec4<f32>(x${i}_${q}) * w${j}_${q}`;
-    const pairSum = (terms: string[]): string => (terms.length === 1 ? terms[0]! : `(${pairSum(terms.slice(0, terms.length / 2))} + ${pairSum(terms.slice(terms.length / 2))})`);
     return [
       ...qs.flatMap((q) => pix.map((i) => (masked ? `  let x${i}_${q} = select(0.0, ${xs(i, q)}, ok${i});` : `  let x${i}_${q} = ${xs(i, q)};`))),
       ...qs.flatMap((q) => cols.map((j) => `  let w${j}_${q} = wmat[wIdx${stride(q, 'u.wRow4')} + ${j}u];`)),
@@ -179,14 +167,9 @@ function gemmBody(p: ConvGemmParams): string {
         // dst pixel (hd) receives from source pixel sh where sh·stride + kh − pad = hd.
         L.push(`let th${i} = i32(hd${i} + u.padTop) - i32(kh);`);
         L.push(`let tw${i} = i32(wd${i} + u.padLeft) - i32(kw);`);
-        if (p.unitStride) {
-          L.push(`let sh${i} = th${i};`, `let sw${i} = tw${i};`);
-          L.push(`let ok${i} = in${i} && th${i} >= 0 && tw${i} >= 0 && sh${i} < i32(u.Hs) && sw${i} < i32(u.Ws);`);
-        } else {
-          L.push(`let sh${i} = th${i} / i32(u.strideH);`);
-          L.push(`let sw${i} = tw${i} / i32(u.strideW);`);
-          L.push(`let ok${i} = in${i} && th${i} >= 0 && tw${i} >= 0 && sh${i} * i32(u.strideH) == th${i} && sw${i} * i32(u.strideW) == tw${i} && sh${i} < i32(u.Hs) && sw${i} < i32(u.Ws);`);
-        }
+        L.push(`let sh${i} = th${i} / i32(u.strideH);`);
+        L.push(`let sw${i} = tw${i} / i32(u.strideW);`);
+        L.push(`let ok${i} = in${i} && th${i} >= 0 && tw${i} >= 0 && sh${i} * i32(u.strideH) == th${i} && sw${i} * i32(u.strideW) == tw${i} && sh${i} < i32(u.Hs) && sw${i} < i32(u.Ws);`);
       }
       const pixelOffset = nchw
         ? `n${i} * u.Cs * HWs + u32(sh${i}) * u.Ws + u32(sw${i})`
@@ -359,7 +342,7 @@ function filterBody(p: ConvFilterParams): string {
     }
     const product = (i: number, j: number, q: number) => `vec4<f32>(xv${i}.${lanes[q]}) * g${j}_${q}`;
     for (const i of ins) for (const j of cols) {
-      B.push(`acc${i}_${j} = acc${i}_${j} + ((${product(i, j, 0)} + ${product(i, j, 1)}) + (${product(i, j, 2)} + ${product(i, j, 3)}));`);
+      B.push(`acc${i}_${j} = acc${i}_${j} + ${pairSum(range(4).map((q) => product(i, j, q)))};`);
     }
     B.push('hw += 4u;');
     if (!p.pointwise) B.push('ow += 4u;', 'if (ow == u.OW) { ow = 0u; oh += 1u; }');
