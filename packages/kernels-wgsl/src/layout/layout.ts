@@ -14,15 +14,18 @@ export const STRIDED_COPY_RUN = 16;
  * run of up to STRIDED_COPY_RUN along the innermost axis, so the coordinate divisions (vector
  * integer division is scalarised on CPUs, so it cost more than the copy itself) happen once per run.
  * `n` = runs = (elements ÷ innermost extent) · `runsPerRow`. Specialised on the rank so that the index
- * arithmetic unrolls with constant uniform indices. With `gatherVec4` only ys is contiguous along the
- * innermost axis (a transpose): ys moves as vec4, xs as four strided scalars.
+ * arithmetic unrolls with constant uniform indices. `mode`: 'scalar' moves u32 elements (any dtype,
+ * bit-exact); 'vec4' moves f32 vec4s; 'gatherVec4' (a transpose: only ys is contiguous along the
+ * innermost axis) moves ys as vec4 built from four strided f32 loads of xs.
  */
-export const stridedCopyKernel = defineKernel<{ vec4: boolean; rank: number; gatherVec4?: boolean }>({
+export type StridedCopyMode = 'scalar' | 'vec4' | 'gatherVec4';
+
+export const stridedCopyKernel = defineKernel<{ mode: StridedCopyMode; rank: number }>({
   name: 'strided_copy',
   bindings: (p) => [
     // scalars move as u32 so that any dtype's bit patterns are copied exactly
-    { name: 'xs', type: p.vec4 ? 'vec4<f32>' : p.gatherVec4 ? 'f32' : 'u32', access: 'read' },
-    { name: 'ys', type: p.vec4 || p.gatherVec4 ? 'vec4<f32>' : 'u32', access: 'read_write' },
+    { name: 'xs', type: p.mode === 'vec4' ? 'vec4<f32>' : p.mode === 'gatherVec4' ? 'f32' : 'u32', access: 'read' },
+    { name: 'ys', type: p.mode === 'scalar' ? 'u32' : 'vec4<f32>', access: 'read_write' },
   ],
   uniforms: () => [
     { name: 'shape', type: 'u32array', length: MAX_RANK },
@@ -48,7 +51,7 @@ export const stridedCopyKernel = defineKernel<{ vec4: boolean; rank: number; gat
       lines.push(`  { let c = rest % shape(${d}u); rest = rest / shape(${d}u); ix += c * xStrides(${d}u); iy += c * yStrides(${d}u); }`);
     }
     lines.push(`  let count = min(${STRIDED_COPY_RUN}u, shape(${inner}u) - first);`);
-    if (p.gatherVec4) {
+    if (p.mode === 'gatherVec4') {
       // Innermost counts are vec4s of ys (contiguous there) and xStrides(inner) is x's distance per
       // vec4; xs is read a scalar at a time: a transpose's four loads and one store per vec4.
       lines.push(`  let xe = xStrides(${inner}u) / 4u;`);

@@ -1,7 +1,6 @@
-import { stridedCopyKernel, padKernel, linearWorkgroups, LAYOUT_WG, MAX_RANK, STRIDED_COPY_RUN } from '@squeeze/kernels-wgsl';
+import { stridedCopyKernel, padKernel, linearWorkgroups, LAYOUT_WG, MAX_RANK, STRIDED_COPY_RUN, type StridedCopyMode } from '@squeeze/kernels-wgsl';
 import { allocTensor, sizeOf, type Shape, type Tensor } from '../../tensor.js';
 import { record } from '../../autograd.js';
-import type { Runtime } from '../../runtime/runtime.js';
 import { normaliseAxes, stridesOf } from '../shape.js';
 
 // ── reshape family: views sharing storage ─────────────────────────────────────────────────────
@@ -64,9 +63,10 @@ const MIN_SLAB_FOR_BUFFER_COPIES = 1024;
 
 /** y[yOffset + c·yStrides] = x[xOffset + c·xStrides] over `shape` (element units). */
 function stridedCopy(
-  rt: Runtime, x: Tensor, y: Tensor, shape: readonly number[],
+  x: Tensor, y: Tensor, shape: readonly number[],
   xStrides: readonly number[], yStrides: readonly number[], xOffset = 0, yOffset = 0,
 ): void {
+  const rt = x.runtime;
   const plan = coalesce(shape, xStrides, yStrides);
   const n = sizeOf(plan.shape);
   if (n === 0) return;
@@ -84,25 +84,27 @@ function stridedCopy(
     return;
   }
   if (rank > MAX_RANK) throw new Error(`strided copy: rank ${rank} exceeds ${MAX_RANK}`);
-  // vec4 path: only for f32 (i32 goes through u32 so that every bit pattern is copied exactly)
-  const vec4 = x.dtype === 'f32' && plan.xStrides[rank - 1] === 1 && plan.yStrides[rank - 1] === 1 && plan.shape[rank - 1]! % 4 === 0
-    && [...plan.xStrides.slice(0, -1), ...plan.yStrides.slice(0, -1), xOffset, yOffset].every((v) => v % 4 === 0);
-  // Transposes of f32 (x strided, y contiguous along the innermost axis): y written as vec4.
-  const gatherVec4 = !vec4 && x.dtype === 'f32' && plan.yStrides[rank - 1] === 1 && plan.shape[rank - 1]! % 4 === 0
+  // vec4 paths only for f32 (i32 goes through u32 so that every bit pattern is copied exactly): y
+  // contiguous along the innermost axis in whole vec4s, and x too ('vec4') or strided ('gatherVec4',
+  // a transpose).
+  const yVec4 = x.dtype === 'f32' && plan.yStrides[rank - 1] === 1 && plan.shape[rank - 1]! % 4 === 0
     && [...plan.yStrides.slice(0, -1), yOffset].every((v) => v % 4 === 0);
-  const q = vec4 || gatherVec4 ? 4 : 1;
+  const xInner = plan.xStrides[rank - 1]!;
+  const xVec4 = xInner === 1 && [...plan.xStrides.slice(0, -1), xOffset].every((v) => v % 4 === 0);
+  const mode: StridedCopyMode = !yVec4 ? 'scalar' : xVec4 ? 'vec4' : 'gatherVec4';
+  const q = yVec4 ? 4 : 1;
   const shapeQ = [...plan.shape.slice(0, -1), plan.shape[rank - 1]! / q];
   const count = n / q;
   const last = (s: number[]) => [...s.slice(0, -1).map((v) => v / q), s[rank - 1]!];
   const runsPerRow = Math.ceil(shapeQ[rank - 1]! / STRIDED_COPY_RUN);
   const runs = (count / shapeQ[rank - 1]!) * runsPerRow;
-  const xInner = plan.xStrides[rank - 1]!;
-  rt.run(stridedCopyKernel, { vec4, rank, gatherVec4 }, [x, y], {
+  const gather = mode === 'gatherVec4';
+  rt.run(stridedCopyKernel, { mode, rank }, [x, y], {
     shape: shapeQ,
     // gatherVec4: x keeps element units, its innermost stride per vec4 of y
-    xStrides: gatherVec4 ? [...plan.xStrides.slice(0, -1), 4 * xInner] : last(plan.xStrides),
+    xStrides: gather ? [...plan.xStrides.slice(0, -1), 4 * xInner] : last(plan.xStrides),
     yStrides: last(plan.yStrides), n: runs, runsPerRow,
-    xOffset: gatherVec4 ? xOffset : xOffset / q, yOffset: yOffset / q,
+    xOffset: gather ? xOffset : xOffset / q, yOffset: yOffset / q,
   }, linearWorkgroups(runs, LAYOUT_WG));
 }
 
@@ -118,7 +120,7 @@ export function permute(x: Tensor, dims: readonly number[]): Tensor {
   const xStrides = stridesOf(x.shape);
   const outShape = normal.map((d) => x.shape[d]!);
   const y = allocTensor(outShape, x.dtype);
-  stridedCopy(x.runtime, x, y, outShape, normal.map((d) => xStrides[d]!), stridesOf(outShape));
+  stridedCopy(x, y, outShape, normal.map((d) => xStrides[d]!), stridesOf(outShape));
   const inverse = new Array<number>(rank);
   normal.forEach((d, i) => { inverse[d] = i; });
   return record(y, 'permute', [x], [], (g) => [permute(g, inverse)]);
@@ -148,7 +150,7 @@ export function slice(x: Tensor, begin: readonly number[], size: readonly number
   const xStrides = stridesOf(x.shape);
   const y = allocTensor(extent, x.dtype);
   const xOffset = begin.reduce((o, b, d) => o + b * xStrides[d]!, 0);
-  stridedCopy(x.runtime, x, y, extent, xStrides, stridesOf(extent), xOffset);
+  stridedCopy(x, y, extent, xStrides, stridesOf(extent), xOffset);
   const after = x.shape.map((d, i) => d - begin[i]! - extent[i]!);
   return record(y, 'slice', [x], [], (g) => [pad(g, begin.map((b, i) => [b, after[i]!] as [number, number]))]);
 }
@@ -207,7 +209,7 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
   let at = 0;
   for (const x of xs) {
     begins.push(at);
-    stridedCopy(x.runtime, x, y, x.shape, stridesOf(x.shape), yStrides, 0, at * yStrides[ax]!);
+    stridedCopy(x, y, x.shape, stridesOf(x.shape), yStrides, 0, at * yStrides[ax]!);
     at += x.shape[ax]!;
   }
   return record(y, 'concat', [...xs], [], (g, _saved, needs) => xs.map((x, i) => {
