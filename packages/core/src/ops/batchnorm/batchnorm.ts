@@ -104,7 +104,7 @@ function elementwiseGeometry(v: ChannelView, size: number, wide: WideView): { in
   };
 }
 
-/** One batch norm's forward, writing y into `y` (all of it, or its channel slice `wide`). */
+/** One batch norm's forward, writing y into `y` (all of it, or its channel slice `slice`). */
 interface BnForward {
   /** [4, C] per-channel mean, 1/std, scale, shift: saved for the backward. */
   params: Tensor;
@@ -114,12 +114,11 @@ interface BnForward {
   backward: (g: Tensor, xs: Tensor, ps: Tensor, needs: boolean[]) => Array<Tensor | null>;
 }
 
-function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: Tensor, wideChannels: number, offset: number): BnForward {
-  const dataFormat = opts.dataFormat ?? 'NCHW';
-  const compact = channelView(x.shape, dataFormat);
+function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: Tensor, slice?: WideView): BnForward {
+  const compact = channelView(x.shape, opts.dataFormat ?? 'NCHW');
+  const wide = slice ?? { channels: compact.c, offset: 0 };
   // vec4 access must line up in the wide tensor too (channels-last: its rows and our offset).
-  const v = compact.layout === 'channelsLast' && (wideChannels % 4 !== 0 || offset % 4 !== 0) ? { ...compact, vec: false } : compact;
-  const wide = { channels: wideChannels, offset };
+  const v = compact.layout === 'channelsLast' && (wide.channels % 4 !== 0 || wide.offset % 4 !== 0) ? { ...compact, vec: false } : compact;
   const weight = opts.weight ?? null;
   const bias = opts.bias ?? null;
   const { runningMean, runningVar, training } = opts;
@@ -189,8 +188,7 @@ function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: T
 
 function batchNormImpl(x: Tensor, opts: BatchNormOptions, relu: boolean): Tensor {
   const y = allocTensor(x.shape);
-  const channels = channelView(x.shape, opts.dataFormat ?? 'NCHW').c;
-  const bn = batchNormForward(x, opts, relu, y, channels, 0);
+  const bn = batchNormForward(x, opts, relu, y);
   record(y, relu ? 'batchNormRelu' : 'batchNorm', bn.inputs, [x, bn.params], (g, [xs, ps], needs) => bn.backward(g, xs!, ps!, needs));
   bn.params.dispose();
   return y;
@@ -222,7 +220,7 @@ export function batchNormReluConcat(xs: readonly Tensor[], opts: readonly BatchN
   const inScope = <T>(i: number, fn: () => T): T => (scopes[i] ? rt.scope(scopes[i]!, fn) : fn());
   let offset = 0;
   const branches = xs.map((x, i) => {
-    const bn = inScope(i, () => batchNormForward(x, opts[i]!, true, y, total, offset));
+    const bn = inScope(i, () => batchNormForward(x, opts[i]!, true, y, { channels: total, offset }));
     offset += channels[i]!;
     return bn;
   });

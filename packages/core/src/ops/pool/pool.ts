@@ -87,15 +87,12 @@ const pairsTile = (g: Pool2dGeometry): boolean => !g.channelsLast && windowsTile
 
 function poolBackward(op: PoolOp, g: Pool2dGeometry, inShape: readonly number[], grad: Tensor, positions?: Tensor): Tensor {
   const dx = allocTensor(inShape);
-  if (op === 'max' && pairsTile(g)) {
-    const pass = rowPass(g, 'forward');
-    grad.runtime.run(maxPoolPairsBackwardKernel, {}, [grad, positions!, dx], pass.uniforms, pass.workgroups);
-    return dx;
-  }
   if (op === 'max' && windowsTile(g)) {
     // Each window writes its own inputs (measured 2–3× faster than gathering per input element).
     const pass = rowPass(g, 'forward');
-    grad.runtime.run(maxPoolBackwardTilesKernel, { channelsLast: g.channelsLast, vec: vectorised(g) }, [grad, positions!, dx], pass.uniforms, pass.workgroups);
+    const bindings = [grad, positions!, dx];
+    if (pairsTile(g)) grad.runtime.run(maxPoolPairsBackwardKernel, {}, bindings, pass.uniforms, pass.workgroups);
+    else grad.runtime.run(maxPoolBackwardTilesKernel, { channelsLast: g.channelsLast, vec: vectorised(g) }, bindings, pass.uniforms, pass.workgroups);
     return dx;
   }
   const pass = rowPass(g, 'backward');
