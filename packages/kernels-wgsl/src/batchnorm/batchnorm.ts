@@ -56,6 +56,11 @@ export type BnReduceMode =
 export interface BnReduceParams { layout: BnLayout; vec: boolean; mode: BnReduceMode }
 
 const vecType = (vec: boolean): 'vec4<f32>' | 'f32' => (vec ? 'vec4<f32>' : 'f32');
+/** Channels-last vec4 reads per-channel tables ([rows, C]) as vec4; everything else as scalars. */
+const paramsType = (p: { layout: BnLayout; vec: boolean }) => (p.layout === 'channelsLast' && p.vec ? 'vec4<f32>' as const : 'f32' as const);
+/** WGSL length of one row of a per-channel table, in the units paramsType reads. */
+const tableRowLen = (p: { layout: BnLayout; vec: boolean }) => (paramsType(p) === 'vec4<f32>' ? 'u.cv' : 'u.c');
+const channelOf = (p: { layout: BnLayout }) => (p.layout === 'channelsFirst' ? 'c' : 'cv');
 const horizontalSum = (vec: boolean, e: string) => (vec ? `dot(${e}, vec4<f32>(1.0))` : e);
 
 /** WGSL that loads the per-channel constants the reduce/apply loops need into `mean`, `sc`, `sh`. */
@@ -63,7 +68,7 @@ function channelConstants(p: { layout: BnLayout; vec: boolean }, channel: string
   const T = vecType(p.vec);
   // Channels-last vec4 reads the table as vec4 (C % 4 == 0, so each row starts on a vec4);
   // every other case reads scalars and splats them.
-  const rowLen = p.layout === 'channelsLast' && p.vec ? 'u.cv' : 'u.c';
+  const rowLen = tableRowLen(p);
   const at = (row: number) => `${T}(params[${row}u * ${rowLen} + ${channel}])`;
   const lines: string[] = [];
   if (needMean) lines.push(`let mean = ${at(MEAN_ROW)};`);
@@ -93,9 +98,9 @@ export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
     { name: 'xs', type: vecType(p.vec), access: 'read' },
     ...(p.mode === 'stats' ? [] : [
       { name: 'gs', type: vecType(p.vec), access: 'read' as const },
-      { name: 'params', type: p.layout === 'channelsLast' && p.vec ? 'vec4<f32>' as const : 'f32' as const, access: 'read' as const },
+      { name: 'params', type: paramsType(p), access: 'read' as const },
     ]),
-    { name: 'partials', type: p.layout === 'channelsLast' && p.vec ? 'vec4<f32>' : 'f32', access: 'read_write' },
+    { name: 'partials', type: paramsType(p), access: 'read_write' },
   ],
   uniforms: (p) => [
     ...(p.layout === 'channelsFirst'
@@ -114,7 +119,7 @@ export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
       ? (p.layout === 'channelsFirst'
           ? `let shiftK = ${T}(xs[c * u.sv]${p.vec ? '.x' : ''});`
           : `let shiftK = xs[cv];`)
-      : channelConstants(p, p.layout === 'channelsFirst' ? 'c' : 'cv', true, p.mode === 'gradRelu');
+      : channelConstants(p, channelOf(p), true, p.mode === 'gradRelu');
     if (p.layout === 'channelsFirst') {
       return `
   let idx = ${linearIndex(BN_WG)};
@@ -277,8 +282,6 @@ export function bnApplyInvocations(layout: BnLayout, vectors: number, cv: number
   return layout === 'channelsFirst' ? Math.ceil(vectors / BN_APPLY_CHUNK) : cv * Math.ceil(vectors / cv / BN_APPLY_CHUNK);
 }
 
-const paramsType = (p: { layout: BnLayout; vec: boolean }) => (p.layout === 'channelsLast' && p.vec ? 'vec4<f32>' as const : 'f32' as const);
-const channelOf = (p: { layout: BnLayout }) => (p.layout === 'channelsFirst' ? 'c' : 'cv');
 
 /** y = x·scale + shift per channel, then max(·, 0) when the ReLU is fused. `n` counts vectors. */
 export const bnApplyKernel = defineKernel<BnApplyParams>({
@@ -358,7 +361,7 @@ export const bnDxKernel = defineKernel<BnDxParams>({
   body: (p) => {
     const T = vecType(p.vec);
     const ch = channelOf(p);
-    const rowLen = p.layout === 'channelsLast' && p.vec ? 'u.cv' : 'u.c';
+    const rowLen = tableRowLen(p);
     let load = channelConstants(p, ch, false, p.relu || !p.training);
     if (p.training) load += `\n    let k = ${T}(coefs[${ch}]);\n    let k2 = ${T}(coefs[${rowLen} + ${ch}]);\n    let k3 = ${T}(coefs[2u * ${rowLen} + ${ch}]);`;
     const g = p.relu ? `select(${T}(0.0), gs[jw], xv * sc + sh > ${T}(0.0))` : 'gs[jw]';
