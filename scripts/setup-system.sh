@@ -62,9 +62,17 @@ else
   say "not Debian 12: install a Vulkan driver (Mesa >= 23 'mesa-vulkan-drivers', or your GPU vendor's driver) and Node >= 20 yourself"
 fi
 
+# Node >= 20 (package.json engines) is a prerequisite: Debian 12's own nodejs is 18, so it cannot
+# come from apt here. Say so plainly instead of failing later at `npm` or in the build.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ] || ! command -v npm >/dev/null 2>&1; then
+  say "Node.js >= 20 with npm is required (found: $(node --version 2>/dev/null || echo none)); install it (https://nodejs.org) and rerun"
+  exit 1
+fi
+
 if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version 2>/dev/null)" != "$PNPM_VERSION" ]; then
   say "installing pnpm@$PNPM_VERSION"
-  npm i -g -E "pnpm@$PNPM_VERSION" >/dev/null
+  $SUDO npm i -g -E "pnpm@$PNPM_VERSION" >/dev/null
 else
   say "pnpm $PNPM_VERSION present"
 fi
