@@ -1,4 +1,4 @@
-import { train } from '@squeeze/squeezenet';
+import { DATASET_NAMES, train } from '@squeeze/squeezenet';
 import { defineCommand } from '../flags.js';
 import { progressLine } from '../progress.js';
 import { adapterFlag, batchSizeFlag, dataDirFlag, dataFormatFlag, modelDirFlag } from './common.js';
@@ -14,7 +14,7 @@ export default defineCommand({
     data_dir: dataDirFlag,
     dataset: {
       type: 'enum',
-      choices: ['cifar10', 'fashion-mnist'],
+      choices: DATASET_NAMES,
       defaultHelp: "the one 'squeeze setup' prepared in --data_dir",
       help: 'Dataset to train on',
     },

@@ -22,7 +22,6 @@ const UNIFORM_ARENA_BYTES = 64 * 1024;
 const UNIFORM_SLOT = 256;
 /** Submitting every so many dispatches lets released buffers be reused within a training step. */
 const DISPATCHES_PER_SUBMIT = 96;
-/** WebGPU allows at most 4096 queries per query set: two timestamps per traced kernel. */
 /**
  * Dawn's node binding busy-polls the main thread while a mapAsync is pending; on a software adapter
  * that poll takes CPU from the very threads doing the GPU work (~15% measured on llvmpipe). So a
@@ -33,6 +32,7 @@ const DISPATCHES_PER_SUBMIT = 96;
  */
 const EXPECTED_WAIT_SLEEP_FRACTION = 0.9;
 const WAIT_ESTIMATE_SMOOTHING = 0.3;
+/** WebGPU allows at most 4096 queries per query set: two timestamps per traced kernel. */
 const MAX_TRACED_PASSES = 2048;
 
 export class GpuError extends Error { override name = 'GpuError'; }
