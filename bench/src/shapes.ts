@@ -1,4 +1,4 @@
-import { FIRE_SIZES } from '@squeeze/squeezenet';
+import { FIRE_SIZES, POOL_AFTER_FIRE } from '@squeeze/squeezenet';
 
 /** One distinct convolution of SqueezeNet on 32×32 CIFAR images; `layers` lists every layer of that shape. */
 export interface ConvShape {
@@ -17,8 +17,6 @@ export interface ConvShape {
 const IMAGE_SIZE = 32;
 /** conv1 of the sample: 96 filters of 2×2. */
 const CONV1 = { cout: 96, k: 2 };
-/** Fire modules after which a 2×2 / 2 max pool halves the maps (as SqueezeNetCifar.forward: pool4, pool8). */
-const POOL_AFTER_FIRE = new Set([4, 8]);
 /** The classifier: conv10 (1×1 → 10 classes) on the 1×1 map left by the 4×4 average pool. */
 const CONV10 = { cout: 10, size: 1 };
 

@@ -1,5 +1,5 @@
 import type { OnnxGraphInput, OnnxInitializer, OnnxNode } from '../formats/index.js';
-import { BN_EPS, FIRE_SIZES } from '../model/squeezenet.js';
+import { BN_EPS, FIRE_SIZES, POOL_AFTER_FIRE } from '../model/squeezenet.js';
 
 type HostTensors = Record<string, { shape: number[]; data: Float32Array }>;
 
@@ -55,8 +55,7 @@ export function squeezeNetOnnxGraph(weights: HostTensors, classes: number, metad
     const cat = `fire${k}/concat`;
     nodes.push({ op: 'Concat', name: cat, inputs: [e1, e3], outputs: [cat], attrs: { axis: 1 } });
     h = cat;
-    if (k === 4) h = maxPool(h, 'pool4');
-    if (k === 8) h = maxPool(h, 'pool8');
+    if (POOL_AFTER_FIRE.has(k)) h = maxPool(h, `pool${k}`);
   });
   nodes.push({ op: 'AveragePool', name: 'pool10', inputs: [h], outputs: ['pool10'], attrs: { kernel_shape: [4, 4], strides: [4, 4] } });
   nodes.push({ op: 'Conv', name: 'conv10', inputs: ['pool10', init('conv10.weight'), init('conv10.bias')], outputs: ['conv10'], attrs: { kernel_shape: [1, 1] } });

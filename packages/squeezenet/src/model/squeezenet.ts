@@ -18,6 +18,8 @@ export const BN_MOMENTUM = 0.1;
 export const FIRE_SIZES: ReadonlyArray<readonly [number, number]> = [
   [16, 64], [16, 64], [32, 128], [32, 128], [48, 192], [48, 192], [64, 256], [64, 256],
 ];
+/** Fire modules followed by a 2×2 / 2 max pool (pool4, pool8), as the sample. */
+export const POOL_AFTER_FIRE: ReadonlySet<number> = new Set([4, 8]);
 
 /** Batch norm with a learned shift only (no scale), as the sample's `scale=False`. */
 export class ShiftBatchNorm extends Module {
@@ -114,7 +116,7 @@ export class SqueezeNetCifar extends Module {
     this.fires.forEach((fire, i) => {
       const k = i + 2;
       h = layer(`fire${k}`, () => fire.forward(h));
-      if (k === 4 || k === 8) h = pool(`pool${k}`, h);
+      if (POOL_AFTER_FIRE.has(k)) h = pool(`pool${k}`, h);
     });
     h = layer('pool10', () => avgPool2d(h, { kernelSize: 4, stride: 4, padding: 'VALID', dataFormat: df }));
     const logits = layer('conv10', () => this.conv10.forward(h));
