@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getRuntime } from '@squeeze/core';
+import { HARDWARE_CONV_TUNING } from '@squeeze/kernels-wgsl';
 import { readBenchSteps } from '@squeeze/squeezenet';
 import { BenchFilterError, runBench, type BenchResult } from './bench.js';
 import type { ConvRow } from './kernels.js';
@@ -9,6 +11,7 @@ import { formatBench, writeBenchJson } from './report.js';
 import { distinctConvShapes, squeezeNetConvLayers } from './shapes.js';
 import { KERNEL_KINDS, kernelKind } from './step.js';
 import { timingOf } from './measure.js';
+import { sweepConvTunings, withFilter, withGemm } from './tuning-sweep.js';
 
 /** Relative closeness, for ratios recomputed from the rounded-free numbers of the same result. */
 function assertClose(actual: number, expected: number, what: string): void {
@@ -120,6 +123,23 @@ describe('bench', () => {
       assert.deepEqual(readBenchSteps(join(dir, 'bench.json')), result.steps.map((s) => ({ series: s.layout, batchSize: 2, medianMs: s.medianMs })));
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('conv tuning sweep', () => {
+  it('times each candidate on each shape, pass and layout, and totals them per training step', async () => {
+    // Small tiles that compile quickly on lavapipe; the shape is fire9/expand1x1 at batch 2.
+    const base = withFilter(withGemm(HARDWARE_CONV_TUNING, 4, 4, 16, 1), 4, 4, 16, 32);
+    const other = withGemm(withFilter(base, 4, 8, 16, 64), 8, 4, 16, 2);
+    const shape = distinctConvShapes().find((s) => s.name === 'fire9/expand1x1')!;
+    const { rows, totals } = await sweepConvTunings(getRuntime(), { gemm: { current: base, other }, filter: { current: base, other } }, { reps: 2, batchSize: 2, shapes: [shape] });
+    assert.deepEqual(rows.map((r) => `${r.layout} ${r.pass}`), ['NCHW forward', 'NCHW backwardData', 'NCHW backwardFilter', 'NHWC forward', 'NHWC backwardData', 'NHWC backwardFilter']);
+    for (const row of rows) {
+      assert.equal(row.layers, 1);
+      assert.deepEqual(Object.keys(row.medianMs), ['current', 'other']);
+      for (const ms of Object.values(row.medianMs)) assert.ok(ms > 0 && Number.isFinite(ms));
+      assertClose(totals[`${row.layout} ${row.pass} other`]!, row.medianMs['other']!, 'total of one shape');
     }
   });
 });

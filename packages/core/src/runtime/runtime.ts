@@ -105,7 +105,7 @@ export class Runtime {
     if (workgroups[0] === 0 || workgroups[1] === 0 || workgroups[2] === 0) return;
     const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
     if (workgroups.some((w) => w > maxWg)) {
-      throw new GpuError(`kernel ${kernel.name}: ${workgroups.join('×')} workgroups exceed the device limit of ${maxWg} per dimension; use a smaller batch size`);
+      throw new GpuError(`kernel ${kernel.name}: ${workgroups.join('×')} workgroups exceed maxComputeWorkgroupsPerDimension (${maxWg}) on this device; use a smaller --batch_size`);
     }
     const maxBinding = this.device.limits.maxStorageBufferBindingSize;
     for (const b of bindings) {

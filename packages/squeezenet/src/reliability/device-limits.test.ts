@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { GpuError, add, conv2d, getRuntime, memory, tensor, tidy, zeros } from '@squeeze/core';
+import { convTuningFor } from '@squeeze/kernels-wgsl';
 
 /**
  * Work larger than the device allows must fail with a GpuError that names the limit and what to
@@ -21,6 +22,22 @@ describe('reliability: requests beyond the device limits', () => {
     assert.throws(
       () => tidy(() => conv2d(zeros([batch, 3, 32, 32]), zeros([96, 3, 2, 2]), { padding: 'SAME' })),
       (e: unknown) => e instanceof GpuError && e.message.includes(`maxStorageBufferBindingSize (${limit} bytes)`) && e.message.includes('--batch_size'),
+    );
+    assert.equal(memory().liveTensors, live, 'tidy released what the failed op allocated');
+    await assertRuntimeStillWorks();
+  });
+
+  it('more workgroups than maxComputeWorkgroupsPerDimension', async () => {
+    const rt = getRuntime();
+    const limit = rt.device.limits.maxComputeWorkgroupsPerDimension;
+    // A 1×1 convolution of one channel: the GEMM covers tile.pixels × workgroup pixels per
+    // workgroup along x, so this image needs limit + 1 workgroups with a small buffer.
+    const tile = convTuningFor(rt.description).gemm;
+    const width = tile.pixels * tile.workgroup;
+    const live = memory().liveTensors;
+    assert.throws(
+      () => tidy(() => conv2d(zeros([1, 1, limit + 1, width]), zeros([1, 1, 1, 1]))),
+      (e: unknown) => e instanceof GpuError && e.message.includes(`maxComputeWorkgroupsPerDimension (${limit})`) && e.message.includes('--batch_size'),
     );
     assert.equal(memory().liveTensors, live, 'tidy released what the failed op allocated');
     await assertRuntimeStillWorks();

@@ -8,7 +8,7 @@ import { tensor } from '../creation/creation.js';
 import { expectClose, gradCheck, gpuValues, randomValues } from '../../testing/check.js';
 import { getRuntime } from '../../runtime/global.js';
 import type { Tensor } from '../../tensor.js';
-import { SOFTWARE_CONV_TUNING, type ConvTuning } from '@squeeze/kernels-wgsl';
+import { HARDWARE_CONV_TUNING, SOFTWARE_CONV_TUNING, type ConvTuning } from '@squeeze/kernels-wgsl';
 
 interface Case { x: [number, number, number, number]; out: number; k: [number, number]; opts: Omit<Conv2dOptions, 'bias' | 'dataFormat'> }
 
@@ -120,8 +120,8 @@ describe('conv2d', () => {
     expectClose(got, conv2dForwardRef(xv, wv, null, g), TOL, 'conv2d NHWC without bias');
   });
 
-  it('the tuned tiles (what the op dispatches on lavapipe) match the reference', async () => {
-    for (const format of ['NCHW', 'NHWC'] as const) {
+  it('both shipped tunings (software and hardware adapters) match the reference', async () => {
+    for (const [tuningName, tu] of [['software', SOFTWARE_CONV_TUNING], ['hardware', HARDWARE_CONV_TUNING]] as const) for (const format of ['NCHW', 'NHWC'] as const) {
       const xShape = layoutShape(format, [3, 12, 6, 7]);
       const g = conv2dGeometry(xShape, [20, 12, 3, 3], { padding: 'SAME', dataFormat: format });
       const xv = randomValues(3 * 12 * 6 * 7, 21);
@@ -131,10 +131,11 @@ describe('conv2d', () => {
       const tx = () => tensor(Float32Array.from(xv), xShape);
       const tw = () => tensor(Float32Array.from(wv), [20, 12, 3, 3]);
       const tdy = () => tensor(Float32Array.from(dyv), conv2dOutputShape(g));
-      const tu = SOFTWARE_CONV_TUNING;
-      expectClose(await gpuValues(() => conv2dForward(tx(), tw(), tensor(Float32Array.from(bv), [20]), g, tu)), conv2dForwardRef(xv, wv, bv, g), TOL, `${format} tuned forward`);
-      expectClose(await gpuValues(() => conv2dBackwardData(tdy(), tw(), g, tu)), conv2dBackwardDataRef(dyv, wv, g), TOL, `${format} tuned dx`);
-      expectClose(await gpuValues(() => conv2dBackwardFilter(tx(), tdy(), g, tu)), conv2dBackwardFilterRef(xv, dyv, g), TOL, `${format} tuned dw`);
+      const name = `${tuningName} tuning ${format}`;
+      expectClose(await gpuValues(() => conv2dForward(tx(), tw(), tensor(Float32Array.from(bv), [20]), g, tu)), conv2dForwardRef(xv, wv, bv, g), TOL, `${name} forward`);
+      expectClose(await gpuValues(() => conv2dBackwardData(tdy(), tw(), g, tu)), conv2dBackwardDataRef(dyv, wv, g), TOL, `${name} dx`);
+      expectClose(await gpuValues(() => conv2dBackwardFilter(tx(), tdy(), g, tu)), conv2dBackwardFilterRef(xv, dyv, g), TOL, `${name} dw`);
+      expectClose(await gpuValues(() => conv2dBackwardFilter(tx(), tdy(), g, { ...tu, nchwFilterViaNHWC: !tu.nchwFilterViaNHWC })), conv2dBackwardFilterRef(xv, dyv, g), TOL, `${name} dw (other NCHW filter path)`);
     }
   });
 
