@@ -5,7 +5,9 @@
  * (wall-clock A/B runs misled on lavapipe), so slow drift hits them all alike. This is how the
  * figures in kernels-wgsl's conv2d/tuning.ts were taken.
  *
- *   node bench/dist/tuning-sweep.js [--reps 9] [--json FILE] [--candidates NAME,NAME…]
+ *   node bench/dist/tuning-sweep.js [--reps 9] [--json FILE] [--shapes fire4/expand3x3,…] [--base software|hardware]
+ *
+ * On lavapipe the full candidate list takes hours of shader compiles; pass --shapes there.
  */
 import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -50,6 +52,11 @@ export function defaultCandidates(base: ConvTuning): { gemm: Record<string, Conv
       gemm[`${p}x${c} wg${wg} unroll${u}`] = withGemm(base, p, c, wg, u);
     }
   }
+  // Winograd replaces forward and backward-data of the 3×3 stride-1 convolutions (others: as current).
+  for (const [c, wg, u] of [[4, 64, 1], [8, 64, 1], [16, 64, 1], [4, 32, 2], [8, 32, 2], [16, 16, 1]] as const) {
+    gemm[`winograd ${c} wg${wg} unroll${u}`] = { ...base, winograd: { channels: c, workgroup: wg, unroll: u } };
+  }
+  if (base.winograd) gemm['no winograd'] = { ...base, winograd: null };
   const filter: Record<string, ConvTuning> = { current: base, 'NCHW via NHWC': { ...base, nchwFilterViaNHWC: !base.nchwFilterViaNHWC } };
   for (const [i, o, wg, chunk] of [[4, 8, 64, 64], [4, 8, 64, 128], [4, 8, 64, 512], [4, 4, 64, 128], [8, 8, 64, 128], [8, 8, 16, 512], [16, 16, 16, 512]] as const) {
     if (i === f.inChannels && o === f.outChannels && wg === f.workgroup && chunk === f.chunkPixels) continue;
@@ -99,11 +106,21 @@ export async function sweepConvTunings(
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { reps: { type: 'string', default: '9' }, json: { type: 'string' }, base: { type: 'string', default: 'adapter' } } });
+  const { values } = parseArgs({ options: {
+    reps: { type: 'string', default: '9' }, json: { type: 'string' }, base: { type: 'string', default: 'adapter' },
+    shapes: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+  } });
+  if (values.help) {
+    console.log('Usage: node bench/dist/tuning-sweep.js [--reps 9] [--json FILE] [--shapes NAME,NAME…] [--base adapter|software|hardware]\n' +
+      'Times candidate conv tunings (GEMM, Winograd and filter-gradient tiles) around the adapter\'s own on every distinct\n' +
+      'SqueezeNet convolution at batch 32, both layouts, by GPU timestamps with the candidates taking turns.');
+    return;
+  }
+  const shapes = values.shapes ? distinctConvShapes().filter((s) => values.shapes!.split(',').includes(s.name)) : undefined;
   const rt = await init();
   const base = values.base === 'software' ? SOFTWARE_CONV_TUNING : values.base === 'hardware' ? HARDWARE_CONV_TUNING : convTuningFor(rt.description);
   console.log(`tuning sweep on ${rt.description.description || rt.description.device}, ${new Date().toISOString()}`);
-  const result = await sweepConvTunings(rt, defaultCandidates(base), { reps: Number(values.reps), batchSize: 32 }, (row) => {
+  const result = await sweepConvTunings(rt, defaultCandidates(base), { reps: Number(values.reps), batchSize: 32, ...(shapes ? { shapes } : {}) }, (row) => {
     const best = Object.entries(row.medianMs).reduce((a, b) => (a[1] <= b[1] ? a : b));
     console.log(`${row.layout} ${row.shape.padEnd(18)} ${row.pass.padEnd(14)} current ${row.medianMs['current']!.toFixed(3)} ms, best ${best[0]} ${best[1].toFixed(3)} ms`);
   });

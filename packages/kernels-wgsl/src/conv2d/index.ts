@@ -1,3 +1,4 @@
 export * from './tuning.js';
 export * from './simple.js';
 export * from './gemm.js';
+export * from './winograd.js';

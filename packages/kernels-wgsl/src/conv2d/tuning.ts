@@ -28,9 +28,20 @@ export interface ConvFilterTile {
   chunkPixels: number;
 }
 
+/** Winograd F(2×2, 3×3) for 3×3 stride-1 forward and backward-data (winograd.ts). */
+export interface ConvWinogradTile {
+  /** destination channels per invocation (a multiple of 4); each invocation does one 2×2 tile. */
+  channels: number;
+  workgroup: number;
+  /** source channels per step of the channel loop (1 or 2). */
+  unroll: number;
+}
+
 export interface ConvTuning {
   /** forward and backward-data (both are an implicit GEMM over taps × source channels). */
   gemm: ConvGemmTile;
+  /** 3×3 stride-1 forward and backward-data through Winograd instead of the GEMM; null: GEMM. */
+  winograd: ConvWinogradTile | null;
   /** per data format: NHWC loads x and dy as vec4 along channels, NCHW along pixels. */
   backwardFilter: { NCHW: ConvFilterTile; NHWC: ConvFilterTile };
   /** invocations per workgroup of the small helper kernels (weight reorder, partial sums, bias). */
@@ -59,9 +70,16 @@ export interface ConvTuning {
  * (Also measured and dropped, 2026-11-25: reading the [O, C, KH, KW] weights directly instead of
  * the reordered vec4 rows, 5–45% slower even counting the reorder pass; NHWC filter gradients over
  * two pixels per step, ~5% slower.)
+ * No Winograd here: fire4/expand3x3 forward took 106–128 ms with it against 29 ms with the GEMM
+ * (GPU timestamps, 2026-11-26). A 2×2 tile needs 16 transformed-filter vec4 loads per source channel
+ * and 4 destination channels, and lavapipe runs every such load per lane even when its address is
+ * the same for the whole workgroup (also from a uniform buffer: a vec4 load per FMA ran at
+ * 3.3 GFLOP/s from storage, 4.4–4.9 from a uniform buffer); without those loads the same kernel took
+ * 9 ms. Loads, not multiplies, are what lavapipe pays for.
  */
 export const SOFTWARE_CONV_TUNING: ConvTuning = {
   gemm: { pixels: 16, channels: 16, workgroup: 16, unroll: { NCHW: 1, NHWC: 2 } },
+  winograd: null,
   backwardFilter: {
     NCHW: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 512 },
     NHWC: { inChannels: 16, outChannels: 16, workgroup: 16, chunkPixels: 512 },
@@ -82,9 +100,13 @@ export const SOFTWARE_CONV_TUNING: ConvTuning = {
  * Filter gradients want many invocations more than long sums: chunks of 128 pixels instead of 512
  * took them from 3.75 to 2.23 ms (NCHW) and 6.93 to 2.97 ms (NHWC); 2048 was 3× slower.
  * NCHW filter gradients through NHWC transposes were slower here (4.59 ms), so they stay in NCHW.
+ * Winograd F(2×2, 3×3) for the 3×3 layers (fourth sweep, 8 channels per invocation, 32-wide
+ * workgroups, 2 channels per step; 4 and 16 channels were slower): all convolutions' forward
+ * 2.07 → 1.87 ms (NCHW) and 3.13 → 2.64 ms (NHWC), backward-data 3.54 → 2.23 and 4.39 → 3.15 ms.
  */
 export const HARDWARE_CONV_TUNING: ConvTuning = {
   gemm: { pixels: 4, channels: 8, workgroup: 64, unroll: { NCHW: 4, NHWC: 4 } },
+  winograd: { channels: 8, workgroup: 32, unroll: 2 },
   backwardFilter: {
     NCHW: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 128 },
     NHWC: { inChannels: 4, outChannels: 8, workgroup: 64, chunkPixels: 128 },

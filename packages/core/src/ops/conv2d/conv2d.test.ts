@@ -32,6 +32,9 @@ const cases: Case[] = [
   { x: [5, 20, 8, 8], out: 20, k: [3, 3], opts: { padding: 'SAME' } },
   { x: [4, 8, 10, 10], out: 8, k: [3, 3], opts: { padding: 'SAME' } },
   { x: [3, 16, 12, 12], out: 24, k: [1, 1], opts: {} },
+  // Winograd tiles cut by the edges, padding that is not SAME (backward-data pads by 2 − pad)
+  { x: [2, 6, 7, 9], out: 8, k: [3, 3], opts: { padding: [[0, 2], [2, 1]] } },
+  { x: [1, 5, 6, 7], out: 4, k: [3, 3], opts: { padding: 'VALID' } },
 ];
 
 const TOL = { atol: 2e-4, rtol: 2e-4 };
@@ -47,9 +50,13 @@ const TEST_TUNING: ConvTuning = {
     NCHW: { inChannels: 4, outChannels: 8, workgroup: 16, chunkPixels: 32 },
     NHWC: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 32 },
   },
+  winograd: null,
   helperWorkgroup: 64,
   nchwFilterViaNHWC: false,
 };
+
+/** Winograd tiles for the 3×3 stride-1 cases: 4 and 8 channels per invocation, 1 and 2 per step. */
+const WINOGRAD_TILES = [{ channels: 4, workgroup: 16, unroll: 1 }, { channels: 8, workgroup: 8, unroll: 2 }];
 
 function label(c: Case, format: Conv2dDataFormat): string {
   return `x [${c.x}] w ${c.out}×${c.k.join('×')} ${JSON.stringify(c.opts)} ${format}`;
@@ -102,6 +109,14 @@ describe('conv2d', () => {
           const tw8 = { ...tu, gemm: { ...tu.gemm, unroll: { NCHW: unroll, NHWC: unroll } } };
           await check(`forward (unroll ${unroll})`, () => conv2dForward(tx(), tw(), tb(), g, tw8), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
           await check(`dx (unroll ${unroll})`, () => conv2dBackwardData(tdy(), tw(), g, tw8), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
+        }
+        if (c.k[0] === 3 && c.k[1] === 3 && g.strideH === 1 && g.strideW === 1) {
+          for (const winograd of WINOGRAD_TILES) {
+            const tWin = { ...tu, winograd };
+            const what = `(Winograd ${winograd.channels} channels, unroll ${winograd.unroll})`;
+            await check(`forward ${what}`, () => conv2dForward(tx(), tw(), tb(), g, tWin), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
+            await check(`dx ${what}`, () => conv2dBackwardData(tdy(), tw(), g, tWin), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
+          }
         }
         await check('dw', () => conv2dBackwardFilter(tx(), tdy(), g, tu), () => conv2dBackwardFilterSimple(tx(), tdy(), g), conv2dBackwardFilterRef(xv, dyv, g));
         // NCHW through the NHWC kernel (taken where C and O are multiples of 4 and the kernel is not 1×1).

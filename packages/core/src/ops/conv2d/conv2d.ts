@@ -1,6 +1,7 @@
 import {
   conv2dForwardSimpleKernel, conv2dBackwardDataSimpleKernel, conv2dBackwardFilterSimpleKernel, conv2dBiasGradSimpleKernel,
   convWeightMatrixKernel, convGemmKernel, convFilterPartialKernel, convBiasPartialKernel, convPartialSumKernel,
+  convWinogradFilterKernel, convWinogradKernel,
   convTuningFor, linearWorkgroups, SIMPLE_CONV_WG, type ConvTuning,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Shape, type Tensor } from '../../tensor.js';
@@ -79,6 +80,11 @@ function isPointwise(g: Conv2dGeometry): boolean {
   return g.KH === 1 && g.KW === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop + g.padBottom + g.padLeft + g.padRight === 0;
 }
 
+/** 3×3, stride 1: Winograd F(2×2, 3×3) applies to forward and backward-data (any padding). */
+function isWinogradShape(g: Conv2dGeometry): boolean {
+  return g.KH === 3 && g.KW === 3 && g.strideH === 1 && g.strideW === 1;
+}
+
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
 // ── the straightforward kernels: the oracle for tests and the benchmark ────────────────────────
@@ -128,6 +134,7 @@ export function conv2dBiasGradSimple(dy: Tensor, g: Conv2dGeometry): Tensor {
  * backward-data (src = dy, d = in channel). The weights are first reordered into wmat [taps][s][d].
  */
 function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning: ConvTuning): Tensor {
+  if (tuning.winograd && isWinogradShape(g)) return winogradConv(mode, src, w, bias, g, tuning);
   const rt = src.runtime;
   const fwd = mode === 'forward';
   const [Hs, Ws, Cs] = fwd ? [g.H, g.W, g.C] : [g.OH, g.OW, g.O];
@@ -159,6 +166,39 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
 }
 
 /** Sums [chunks][rows][rowVec4s·4] partials into out (see convPartialSumKernel). */
+/**
+ * Winograd F(2×2, 3×3) (kernels-wgsl conv2d/winograd.ts): the filter transformed once per call,
+ * then one kernel per 2×2 destination tile. Backward-data is the forward convolution of dy with
+ * the filter flipped and its channels swapped, padded by 2 − pad (a 3×3 kernel's "full" padding).
+ */
+function winogradConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning: ConvTuning): Tensor {
+  const rt = src.runtime;
+  const tile = tuning.winograd!;
+  const fwd = mode === 'forward';
+  const [Hs, Ws, Cs] = fwd ? [g.H, g.W, g.C] : [g.OH, g.OW, g.O];
+  const [Hd, Wd, Cd] = fwd ? [g.OH, g.OW, g.O] : [g.H, g.W, g.C];
+  const CdPad = roundUp(Cd, tile.channels);
+  const rowVec4s = Cs * CdPad / 4;
+  const wino = allocTensor([16 * Cs * CdPad]);
+  rt.run(convWinogradFilterKernel, { workgroup: tuning.helperWorkgroup, flip: !fwd }, [w, wino], {
+    A: Cs, B: Cd, BPad: CdPad, strideA: fwd ? 9 : g.C * 9, strideB: fwd ? g.C * 9 : 9, total: rowVec4s,
+  }, linearWorkgroups(rowVec4s, tuning.helperWorkgroup));
+  const nchw = g.dataFormat === 'NCHW';
+  const dst = allocTensor(fwd ? conv2dOutputShape(g) : inputShape(g));
+  const TH = Math.ceil(Hd / 2);
+  const TW = Math.ceil(Wd / 2);
+  const tiles = g.N * TH * TW;
+  rt.run(convWinogradKernel, {
+    layout: g.dataFormat, tileChannels: tile.channels, workgroup: tile.workgroup, unroll: tile.unroll,
+    dstVec4: !nchw && Cd % 4 === 0, bias: bias !== null,
+  }, bias ? [src, wino, bias, dst] : [src, wino, dst], {
+    Hs, Ws, Cs, Hd, Wd, Cd, padTop: fwd ? g.padTop : 2 - g.padTop, padLeft: fwd ? g.padLeft : 2 - g.padLeft,
+    TH, TW, tiles, row4: CdPad / 4, plane4: rowVec4s,
+  }, [Math.ceil(tiles / tile.workgroup), CdPad / tile.channels, 1], { mode, dataFormat: g.dataFormat, winograd: true });
+  wino.dispose();
+  return dst;
+}
+
 function sumPartials(partial: Tensor, out: Tensor, d: { rows: number; C: number; taps: number; O: number; rowVec4s: number; chunks: number }, tuning: ConvTuning): void {
   const groups = Math.ceil(d.O / 4);
   const total = d.rows * groups;
