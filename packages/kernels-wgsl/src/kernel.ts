@@ -25,7 +25,8 @@ export interface KernelDef<P> {
   prelude?(p: P): string;
   /**
    * The body of `main`. In scope: `gid`, `lid`, `wid` (vec3<u32> global/local/workgroup id),
-   * `nwg` (number of workgroups), `lindex` (local_invocation_index), every binding by name and
+   * `nwg` (number of workgroups), `lindex` (local_invocation_index), `sgid` (subgroup_invocation_id,
+   * when `enables` has 'subgroups'), every binding by name and
    * the uniforms as `u.<field>` (arrays via the generated accessor `<field>(i)`).
    */
   body(p: P): string;
@@ -113,10 +114,13 @@ function renderWgsl<P>(def: KernelDef<P>, p: P): string {
   if (def.prelude) lines.push(def.prelude(p));
   const [x, y, z] = def.workgroupSize(p);
   lines.push(`@compute @workgroup_size(${x}, ${y}, ${z})`);
+  const subgroups = (def.enables?.(p) ?? []).includes('subgroups');
   lines.push(
     'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,',
     '        @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>,',
-    '        @builtin(local_invocation_index) lindex: u32) {',
+    subgroups
+      ? '        @builtin(local_invocation_index) lindex: u32, @builtin(subgroup_invocation_id) sgid: u32) {'
+      : '        @builtin(local_invocation_index) lindex: u32) {',
   );
   lines.push(def.body(p));
   lines.push('}');

@@ -59,6 +59,11 @@ export interface ConvGemmParams {
   bias: boolean;
   /** source channels per step of the channel loop (1, 2 or 4); the remainder runs one at a time. */
   unroll: number;
+  /**
+   * Subgroup size (0: off). Each lane loads tileChannels / size of a weight row's floats and the
+   * row is assembled with subgroupBroadcast, instead of every lane loading the whole row.
+   */
+  subgroupWeights: number;
 }
 
 /**
@@ -74,10 +79,11 @@ export const convGemmKernel = defineKernel<ConvGemmParams>({
   name: 'conv2d_gemm',
   bindings: (p) => [
     { name: 'src', type: 'f32', access: 'read' },
-    { name: 'wmat', type: 'vec4<f32>', access: 'read' },
+    { name: 'wmat', type: p.subgroupWeights ? 'f32' : 'vec4<f32>', access: 'read' },
     ...(p.bias ? [{ name: 'bias', type: 'f32' as const, access: 'read' as const }] : []),
     { name: 'dst', type: p.dstVec4 ? 'vec4<f32>' : 'f32', access: 'read_write' },
   ],
+  enables: (p) => (p.subgroupWeights ? ['subgroups'] : []),
   uniforms: () => [
     { name: 'Hs', type: 'u32' }, { name: 'Ws', type: 'u32' }, { name: 'Cs', type: 'u32' },
     { name: 'Hd', type: 'u32' }, { name: 'Wd', type: 'u32' }, { name: 'Cd', type: 'u32' },
@@ -103,15 +109,22 @@ function gemmBody(p: ConvGemmParams): string {
   const L: string[] = [];
   // Lanes spread over pixel tiles; the channel tile is the workgroup's (wid.y), so all lanes of a
   // workgroup read the same weight rows.
-  L.push(`let pt = wid.x * ${p.workgroup}u + lid.x;`);
-  L.push('if (pt >= u.tilesP) { return; }');
+  const S = p.subgroupWeights;
+  if (S) {
+    if ((4 * TO4) % S !== 0) throw new Error(`conv2d_gemm: ${4 * TO4} weights per row do not split over subgroups of ${S}`);
+    // Subgroup operations need every lane: lanes past the last tile compute a copy of it and store nothing.
+    L.push(`let ptRaw = wid.x * ${p.workgroup}u + lid.x;`, 'let live = ptRaw < u.tilesP;', 'let pt = min(ptRaw, u.tilesP - 1u);');
+  } else {
+    L.push(`let pt = wid.x * ${p.workgroup}u + lid.x;`);
+    L.push('if (pt >= u.tilesP) { return; }', 'let live = true;');
+  }
   L.push(`let pFirst = pt * ${TP}u;`);
   L.push(`let og0 = wid.y * ${TO4}u;`);
   L.push('let HWd = u.Hd * u.Wd;');
   L.push('let HWs = u.Hs * u.Ws;');
   // Pixels past the end (in<i> false) read offset 0 instead and are not stored.
   for (const i of pix) {
-    L.push(`let p${i} = pFirst + ${i}u;`, `let in${i} = p${i} < u.pixels;`);
+    L.push(`let p${i} = pFirst + ${i}u;`, `let in${i} = live && p${i} < u.pixels;`);
     L.push(`let n${i} = p${i} / HWd;`, `let hw${i} = p${i} % HWd;`);
     if (!p.pointwise) L.push(`let hd${i} = hw${i} / u.Wd;`, `let wd${i} = hw${i} % u.Wd;`);
   }
@@ -132,7 +145,12 @@ function gemmBody(p: ConvGemmParams): string {
     const product = (i: number, j: number, q: number) => `vec4<f32>(x${i}_${q}) * w${j}_${q}`;
     return [
       ...qs.flatMap((q) => pix.map((i) => (masked ? `  let x${i}_${q} = select(0.0, ${xs(i, q)}, ok${i});` : `  let x${i}_${q} = ${xs(i, q)};`))),
-      ...qs.flatMap((q) => cols.map((j) => `  let w${j}_${q} = wmat[wIdx${stride(q, 'u.wRow4')} + ${j}u];`)),
+      ...qs.flatMap((q) => (S
+        ? [
+            ...range((4 * TO4) / S).map((r) => `  let wl${q}_${r} = wmat[(wIdx${stride(q, 'u.wRow4')}) * 4u + ${r * S}u + sgid];`),
+            ...cols.map((j) => `  let w${j}_${q} = vec4<f32>(${range(4).map((k) => `subgroupBroadcast(wl${q}_${Math.floor((4 * j + k) / S)}, ${(4 * j + k) % S}u)`).join(', ')});`),
+          ]
+        : cols.map((j) => `  let w${j}_${q} = wmat[wIdx${stride(q, 'u.wRow4')} + ${j}u];`))),
       `  wIdx += ${U === 1 ? '' : `${U}u * `}u.wRow4;`,
       ...pix.flatMap((i) => cols.map((j) => (U === 1
         ? `  acc${i}_${j} = fma(vec4<f32>(x${i}_0), w${j}_0, acc${i}_${j});`

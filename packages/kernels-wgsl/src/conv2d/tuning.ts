@@ -13,6 +13,12 @@ export interface ConvGemmTile {
   channels: number;
   /** invocations per workgroup. */
   workgroup: number;
+  /**
+   * Assemble each step's weight row (`channels` floats, the same for every lane of a workgroup) from
+   * channels / subgroup-size loads per lane and subgroupBroadcast, instead of every lane loading the
+   * whole row. Used where the adapter has 'subgroups' with one fixed size that divides `channels`.
+   */
+  subgroupWeights?: boolean;
 }
 
 export interface ConvFilterTile {
@@ -75,10 +81,13 @@ export interface ConvTuning {
  * and 4 destination channels, and lavapipe runs every such load per lane even when its address is
  * the same for the whole workgroup (also from a uniform buffer: a vec4 load per FMA ran at
  * 3.3 GFLOP/s from storage, 4.4–4.9 from a uniform buffer); without those loads the same kernel took
- * 9 ms. Loads, not multiplies, are what lavapipe pays for.
+ * 9 ms. Loads, not multiplies, are what lavapipe pays for. Hence `subgroupWeights`: each lane
+ * loads 2 of a step's 16 weights and subgroupBroadcast (a register shuffle on lavapipe, subgroups of
+ * 8) hands them round: forward and backward-data 4–20 % faster on fire4's 1×1 and 3×3 shapes in both
+ * layouts (GPU timestamps, 2026-11-26).
  */
 export const SOFTWARE_CONV_TUNING: ConvTuning = {
-  gemm: { pixels: 16, channels: 16, workgroup: 16, unroll: { NCHW: 1, NHWC: 2 } },
+  gemm: { pixels: 16, channels: 16, workgroup: 16, unroll: { NCHW: 1, NHWC: 2 }, subgroupWeights: true },
   winograd: null,
   backwardFilter: {
     NCHW: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 512 },

@@ -80,6 +80,13 @@ function isPointwise(g: Conv2dGeometry): boolean {
   return g.KH === 1 && g.KW === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop + g.padBottom + g.padLeft + g.padRight === 0;
 }
 
+/** The adapter's subgroup size when it has the 'subgroups' feature and one fixed size, else NaN. */
+function subgroupSize(rt: Tensor['runtime']): number {
+  const info = rt.device.adapterInfo as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  if (!rt.device.features.has('subgroups') || !info.subgroupMinSize || info.subgroupMinSize !== info.subgroupMaxSize) return NaN;
+  return info.subgroupMinSize;
+}
+
 /** 3×3, stride 1: Winograd F(2×2, 3×3) applies to forward and backward-data (any padding). */
 function isWinogradShape(g: Conv2dGeometry): boolean {
   return g.KH === 3 && g.KW === 3 && g.strideH === 1 && g.strideW === 1;
@@ -157,6 +164,7 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
     mode, layout: g.dataFormat, tilePixels: tile.pixels, tileChannels: tile.channels, workgroup: tile.workgroup, pointwise,
     dstVec4: nchw ? (Hd * Wd) % 4 === 0 : Cd % 4 === 0,
     bias: bias !== null, unroll: tile.unroll[g.dataFormat],
+    subgroupWeights: tile.subgroupWeights && tile.channels % subgroupSize(rt) === 0 ? subgroupSize(rt) : 0,
   }, bias ? [src, wmat, bias, dst] : [src, wmat, dst], {
     Hs, Ws, Cs, Hd, Wd, Cd, KH: g.KH, KW: g.KW, strideH: g.strideH, strideW: g.strideW,
     padTop: g.padTop, padLeft: g.padLeft, pixels, tilesP, wRow4: CdPad / 4,
