@@ -9,7 +9,7 @@ export type ScalarType = 'f32' | 'i32' | 'u32';
 export interface BufferBinding {
   name: string;
   /** element type of the WGSL array (`vec4<f32>` for vectorised access). */
-  type: ScalarType | 'vec4<f32>';
+  type: ScalarType | 'vec2<f32>' | 'vec4<f32>';
   access: 'read' | 'read_write';
 }
 

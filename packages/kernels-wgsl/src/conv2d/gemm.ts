@@ -64,6 +64,8 @@ export interface ConvGemmParams {
    * row is assembled with subgroupBroadcast, instead of every lane loading the whole row.
    */
   subgroupWeights: number;
+  /** NHWC, unroll 2, source channels even: each pixel's two channels of a step as one vec2 load. */
+  srcVec2: boolean;
 }
 
 /**
@@ -78,7 +80,7 @@ export interface ConvGemmParams {
 export const convGemmKernel = defineKernel<ConvGemmParams>({
   name: 'conv2d_gemm',
   bindings: (p) => [
-    { name: 'src', type: 'f32', access: 'read' },
+    { name: 'src', type: p.srcVec2 ? 'vec2<f32>' : 'f32', access: 'read' },
     { name: 'wmat', type: p.subgroupWeights ? 'f32' : 'vec4<f32>', access: 'read' },
     ...(p.bias ? [{ name: 'bias', type: 'f32' as const, access: 'read' as const }] : []),
     { name: 'dst', type: p.dstVec4 ? 'vec4<f32>' : 'f32', access: 'read_write' },
@@ -141,10 +143,16 @@ function gemmBody(p: ConvGemmParams): string {
   // written once per step: its U products are summed first.
   const channelStep = (U: number, masked: boolean): string[] => {
     const qs = range(U);
+    const pairLoads = p.srcVec2 && U === 2;
     const xs = (i: number, q: number) => `src[base${i}${stride(q, channelStride)}]`;
     const product = (i: number, j: number, q: number) => `vec4<f32>(x${i}_${q}) * w${j}_${q}`;
     return [
-      ...qs.flatMap((q) => pix.map((i) => (masked ? `  let x${i}_${q} = select(0.0, ${xs(i, q)}, ok${i});` : `  let x${i}_${q} = ${xs(i, q)};`))),
+      ...(pairLoads
+        ? pix.flatMap((i) => [
+            masked ? `  let xp${i} = select(vec2<f32>(0.0), src[base${i} / 2u], ok${i});` : `  let xp${i} = src[base${i} / 2u];`,
+            `  let x${i}_0 = xp${i}.x;`, `  let x${i}_1 = xp${i}.y;`,
+          ])
+        : qs.flatMap((q) => pix.map((i) => (masked ? `  let x${i}_${q} = select(0.0, ${xs(i, q)}, ok${i});` : `  let x${i}_${q} = ${xs(i, q)};`)))),
       ...qs.flatMap((q) => (S
         ? [
             ...range((4 * TO4) / S).map((r) => `  let wl${q}_${r} = wmat[(wIdx${stride(q, 'u.wRow4')}) * 4u + ${r * S}u + sgid];`),
@@ -160,12 +168,14 @@ function gemmBody(p: ConvGemmParams): string {
   };
   const U = p.unroll;
   if (![1, 2, 4].includes(U)) throw new Error(`conv2d_gemm: unroll ${U} must be 1, 2 or 4`);
+  // With vec2 loads there is no odd remainder channel (Cs is even), so no scalar access is needed.
+  if (p.srcVec2 && (nchw || U !== 2)) throw new Error('conv2d_gemm: vec2 source loads need NHWC and unroll 2');
   const channelLoop = (masked: boolean): string[] => (U === 1
     ? ['for (var c = 0u; c < u.Cs; c++) {', ...channelStep(1, masked), '}']
     : [
         'var c = 0u;',
         `for (; c + ${U}u <= u.Cs; c += ${U}u) {`, ...channelStep(U, masked), '}',
-        'for (; c < u.Cs; c++) {', ...channelStep(1, masked), '}',
+        ...(p.srcVec2 ? [] : ['for (; c < u.Cs; c++) {', ...channelStep(1, masked), '}']),
       ]);
 
   if (p.pointwise) {
