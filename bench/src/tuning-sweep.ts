@@ -30,9 +30,9 @@ const RECORD: Record<Pass, (t: Operands, g: Conv2dGeometry, tu: ConvTuning) => T
   backwardFilter: (t, g, tu) => conv2dBackwardFilter(t.x, t.dy, g, tu),
 };
 
-/** The adapter's tuning with the GEMM tile changed (pixels × channels, workgroup, channels per step). */
+/** The adapter's tuning with the GEMM tile changed (pixels × channels, workgroup, channels per step; other GEMM options kept). */
 export function withGemm(base: ConvTuning, pixels: number, channels: number, workgroup: number, unroll: number): ConvTuning {
-  return { ...base, gemm: { pixels, channels, workgroup, unroll: { NCHW: unroll, NHWC: unroll } } };
+  return { ...base, gemm: { ...base.gemm, pixels, channels, workgroup, unroll: { NCHW: unroll, NHWC: unroll } } };
 }
 
 /** The adapter's tuning with the filter-gradient tile changed, the same for both layouts. */

@@ -15,7 +15,46 @@ const addOne = defineKernel<{ amount: number }>({
   if (i < u.n) { xs[i] = xs[i] + ${p.amount.toFixed(1)}; }`,
 });
 
+/** Busy work: `iters` dependent multiply-adds per invocation, one dispatch however long it takes. */
+const spin = defineKernel<Record<string, never>>({
+  name: 'test_spin',
+  bindings: () => [{ name: 'xs', type: 'f32', access: 'read_write' }],
+  uniforms: () => [{ name: 'n', type: 'u32' }, { name: 'iters', type: 'u32' }],
+  workgroupSize: () => [64, 1, 1],
+  body: () => `
+  let i = ${linearIndex(64)};
+  if (i >= u.n) { return; }
+  var acc = xs[i];
+  for (var k = 0u; k < u.iters; k++) { acc = fma(acc, 0.999, 0.001); }
+  xs[i] = acc;`,
+});
+
 describe('device and runtime', () => {
+  it('a read after many cheap dispatches does not sleep for what expensive dispatches cost before', async () => {
+    const rt = getRuntime();
+    const n = 1 << 16;
+    const buf = { buffer: rt.pool.acquire(4 * n), byteLength: 4 * n };
+    rt.write(buf, new Float32Array(n));
+    // Teach the read-back wait estimate that one dispatch costs a lot ...
+    let heavyMs = 0;
+    let before = 0;
+    for (let r = 0; r < 3; r++) {
+      const t0 = performance.now();
+      rt.run(spin, {}, [buf], { n, iters: 4000 }, linearWorkgroups(n, 64));
+      before = new Float32Array(await rt.read(buf, 4))[0]!;
+      heavyMs = Math.max(heavyMs, performance.now() - t0);
+    }
+    // ... then read after 2000 cheap ones: a per-dispatch estimate alone would sleep 2000× too long.
+    for (let k = 0; k < 2000; k++) rt.run(addOne, { amount: 1 }, [buf], { n: 64 }, [1, 1, 1]);
+    const t0 = performance.now();
+    const first = new Float32Array(await rt.read(buf, 4))[0]!;
+    const cheapMs = performance.now() - t0;
+    assert.ok(cheapMs < 2 * heavyMs + 1000, `the read took ${cheapMs.toFixed(0)} ms; one heavy dispatch took ${heavyMs.toFixed(0)} ms`);
+    assert.ok(Math.abs(first - (before + 2000)) < 0.5, `${first} after 2000 additions of 1 to ${before}`);
+    rt.pool.release(buf.buffer);
+  });
+
+
   it('opens the software adapter with a description and runs a compute shader', async () => {
     const rt = getRuntime();
     assert.match(`${rt.description.vendor} ${rt.description.description}`, /llvmpipe|mesa|nvidia|amd|intel|apple/i);

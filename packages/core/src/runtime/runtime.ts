@@ -32,6 +32,15 @@ const DISPATCHES_PER_SUBMIT = 96;
  */
 const EXPECTED_WAIT_SLEEP_FRACTION = 0.9;
 const WAIT_ESTIMATE_SMOOTHING = 0.3;
+/**
+ * Guards on that sleep, which otherwise ran away when the cost per dispatch changed by orders of
+ * magnitude (a sweep of big convolutions, whose waits also held pipeline compiles, then a small
+ * model's 1500 cheap dispatches: minutes of sleep for well under a second of work): the sleep is
+ * at most the longest of the last few actual waits, and a wait that was over as the sleep ended
+ * (the map resolved at once: the estimate was too high by an unknown amount) halves the estimate.
+ */
+const RECENT_WAITS = 8;
+const OVERSLEPT_MS = 1;
 /** WebGPU allows at most 4096 queries per query set: two timestamps per traced kernel. */
 const MAX_TRACED_PASSES = 2048;
 
@@ -59,6 +68,7 @@ export class Runtime {
   /** while set, `run` only collects the pipelines a piece of work needs (see `warmPipelines`). */
   private collecting: Array<() => Promise<void>> | null = null;
   private waitMsPerDispatch = 0;
+  private readonly recentWaitsMs: number[] = [];
   readonly counters = { dispatches: 0, submits: 0, reads: 0 };
 
   constructor(readonly device: GPUDevice, readonly description: DeviceDescription) {
@@ -205,17 +215,23 @@ export class Runtime {
     this.counters.reads++;
     const pending = this.dispatchesSinceRead;
     const t0 = performance.now();
-    const expectedMs = pending * this.waitMsPerDispatch;
-    if (expectedMs > 2) await new Promise((r) => setTimeout(r, expectedMs * EXPECTED_WAIT_SLEEP_FRACTION));
+    const expectedMs = Math.min(pending * this.waitMsPerDispatch, Math.max(0, ...this.recentWaitsMs));
+    const sleepMs = expectedMs > 2 ? expectedMs * EXPECTED_WAIT_SLEEP_FRACTION : 0;
+    if (sleepMs > 0) await new Promise((r) => setTimeout(r, sleepMs));
+    const tMap = performance.now();
     try {
       await staging.mapAsync(GPUMapMode.READ, 0, size);
     } catch (e) {
       this.checkAlive();
       throw e;
     }
+    const waitMs = performance.now() - t0;
     if (pending > 0) {
-      const sample = (performance.now() - t0) / pending;
-      this.waitMsPerDispatch = this.waitMsPerDispatch === 0 ? sample : (1 - WAIT_ESTIMATE_SMOOTHING) * this.waitMsPerDispatch + WAIT_ESTIMATE_SMOOTHING * sample;
+      const overslept = sleepMs > 0 && performance.now() - tMap < OVERSLEPT_MS;
+      const sample = overslept ? this.waitMsPerDispatch / 2 : waitMs / pending;
+      this.waitMsPerDispatch = this.waitMsPerDispatch === 0 || overslept ? sample : (1 - WAIT_ESTIMATE_SMOOTHING) * this.waitMsPerDispatch + WAIT_ESTIMATE_SMOOTHING * sample;
+      this.recentWaitsMs.push(waitMs);
+      if (this.recentWaitsMs.length > RECENT_WAITS) this.recentWaitsMs.shift();
     }
     this.dispatchesSinceRead = 0;
     const out = staging.getMappedRange(0, size).slice(0, bytes);
