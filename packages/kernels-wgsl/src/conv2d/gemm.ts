@@ -66,6 +66,11 @@ export interface ConvGemmParams {
   subgroupWeights: number;
   /** NHWC, unroll 2, source channels even: each pixel's two channels of a step as one vec2 load. */
   srcVec2: boolean;
+  /**
+   * NCHW pointwise with H·W a multiple of `tilePixels`: a tile's pixels are consecutive in one
+   * image, so each channel's values load as tilePixels / 4 vec4s instead of one by one.
+   */
+  srcVec4Pixels: boolean;
 }
 
 /**
@@ -80,7 +85,7 @@ export interface ConvGemmParams {
 export const convGemmKernel = defineKernel<ConvGemmParams>({
   name: 'conv2d_gemm',
   bindings: (p) => [
-    { name: 'src', type: p.srcVec2 ? 'vec2<f32>' : 'f32', access: 'read' },
+    { name: 'src', type: p.srcVec2 ? 'vec2<f32>' : p.srcVec4Pixels ? 'vec4<f32>' : 'f32', access: 'read' },
     { name: 'wmat', type: p.subgroupWeights ? 'f32' : 'vec4<f32>', access: 'read' },
     ...(p.bias ? [{ name: 'bias', type: 'f32' as const, access: 'read' as const }] : []),
     { name: 'dst', type: p.dstVec4 ? 'vec4<f32>' : 'f32', access: 'read_write' },
@@ -147,7 +152,12 @@ function gemmBody(p: ConvGemmParams): string {
     const xs = (i: number, q: number) => `src[base${i}${stride(q, channelStride)}]`;
     const product = (i: number, j: number, q: number) => `vec4<f32>(x${i}_${q}) * w${j}_${q}`;
     return [
-      ...(pairLoads
+      ...(p.srcVec4Pixels
+        ? qs.flatMap((q) => range(TP / 4).flatMap((g) => [
+            `  let xq${g}_${q} = src[(base0${stride(q, channelStride)}) / 4u + ${g}u];`,
+            ...range(4).map((k) => `  let x${4 * g + k}_${q} = xq${g}_${q}.${lanes[k]};`),
+          ]))
+        : pairLoads
         ? pix.flatMap((i) => [
             masked ? `  let xp${i} = select(vec2<f32>(0.0), src[base${i} / 2u], ok${i});` : `  let xp${i} = src[base${i} / 2u];`,
             `  let x${i}_0 = xp${i}.x;`, `  let x${i}_1 = xp${i}.y;`,
@@ -170,6 +180,7 @@ function gemmBody(p: ConvGemmParams): string {
   if (![1, 2, 4].includes(U)) throw new Error(`conv2d_gemm: unroll ${U} must be 1, 2 or 4`);
   // With vec2 loads there is no odd remainder channel (Cs is even), so no scalar access is needed.
   if (p.srcVec2 && (nchw || U !== 2)) throw new Error('conv2d_gemm: vec2 source loads need NHWC and unroll 2');
+  if (p.srcVec4Pixels && !(nchw && p.pointwise)) throw new Error('conv2d_gemm: vec4 pixel loads need NCHW and a pointwise kernel');
   const channelLoop = (masked: boolean): string[] => (U === 1
     ? ['for (var c = 0u; c < u.Cs; c++) {', ...channelStep(1, masked), '}']
     : [

@@ -19,7 +19,11 @@ export interface ConvGemmTile {
    * whole row. Used where the adapter has 'subgroups' with one fixed size that divides `channels`.
    */
   subgroupWeights?: boolean;
-  /** NHWC with two channels per step and an even source channel count: load both as one vec2. */
+  /**
+   * Wider source loads where the layout keeps values together: NHWC with two channels per step and
+   * an even source channel count loads both as one vec2; NCHW 1×1 (stride 1, no padding) with H·W a
+   * multiple of `pixels` loads a tile's pixels as vec4s.
+   */
   pairLoads?: boolean;
 }
 
@@ -88,7 +92,9 @@ export interface ConvTuning {
  * 8) hands them round: forward and backward-data 4–20 % faster on fire4's 1×1 and 3×3 shapes in both
  * layouts (GPU timestamps, 2026-11-26). Likewise `pairLoads`: NHWC's two source channels per step
  * as one vec2 load per pixel instead of two scalar loads, 5–22 % faster on the squeeze and 3×3
- * shapes (fire2/6/8 squeeze, fire8 expand3x3 forward 23.4 → 18.1 ms; medians of 9).
+ * shapes (fire2/6/8 squeeze, fire8 expand3x3 forward 23.4 → 18.1 ms; medians of 9); and NCHW 1×1
+ * convolutions load a tile's 16 consecutive pixels as 4 vec4s: 11–52 % faster (fire6/squeeze
+ * forward 3.68 → 1.85 ms, fire4/expand1x1 backward-data 4.91 → 2.36 ms).
  */
 export const SOFTWARE_CONV_TUNING: ConvTuning = {
   gemm: { pixels: 16, channels: 16, workgroup: 16, unroll: { NCHW: 1, NHWC: 2 }, subgroupWeights: true, pairLoads: true },

@@ -105,12 +105,13 @@ describe('conv2d', () => {
         };
         const tu = TEST_TUNING;
         // Channel loops of 1, 2 and 4 per step (with remainders: the cases have odd channel counts).
-        // The last: weight rows assembled with subgroupBroadcast (where the adapter has subgroups) and,
-        // in NHWC with an even channel count, each step's two source channels loaded as one vec2.
+        // The last: weight rows assembled with subgroupBroadcast (where the adapter has subgroups) and
+        // wider source loads (NHWC, even channels: a step's two channels as one vec2; NCHW 1×1 with
+        // H·W a multiple of the tile: a tile's pixels as vec4s).
         for (const [unroll, subgroupWeights] of [[1, false], [2, false], [4, false], [2, true]] as const) {
           const tw8 = { ...tu, gemm: { ...tu.gemm, unroll: { NCHW: unroll, NHWC: unroll }, subgroupWeights, pairLoads: subgroupWeights } };
-          await check(`forward (unroll ${unroll}${subgroupWeights ? ', subgroup weights, vec2 loads' : ''})`, () => conv2dForward(tx(), tw(), tb(), g, tw8), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
-          await check(`dx (unroll ${unroll}${subgroupWeights ? ', subgroup weights, vec2 loads' : ''})`, () => conv2dBackwardData(tdy(), tw(), g, tw8), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
+          await check(`forward (unroll ${unroll}${subgroupWeights ? ', subgroup weights, wider loads' : ''})`, () => conv2dForward(tx(), tw(), tb(), g, tw8), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
+          await check(`dx (unroll ${unroll}${subgroupWeights ? ', subgroup weights, wider loads' : ''})`, () => conv2dBackwardData(tdy(), tw(), g, tw8), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
         }
         if (c.k[0] === 3 && c.k[1] === 3 && g.strideH === 1 && g.strideW === 1) {
           for (const winograd of WINOGRAD_TILES) {

@@ -166,6 +166,7 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
     bias: bias !== null, unroll: tile.unroll[g.dataFormat],
     subgroupWeights: tile.subgroupWeights && tile.channels % subgroupSize(rt) === 0 ? subgroupSize(rt) : 0,
     srcVec2: (tile.pairLoads ?? false) && !nchw && tile.unroll.NHWC === 2 && Cs % 2 === 0,
+    srcVec4Pixels: (tile.pairLoads ?? false) && nchw && pointwise && (Hd * Wd) % tile.pixels === 0,
   }, bias ? [src, wmat, bias, dst] : [src, wmat, dst], {
     Hs, Ws, Cs, Hd, Wd, Cd, KH: g.KH, KW: g.KW, strideH: g.strideH, strideW: g.strideW,
     padTop: g.padTop, padLeft: g.padLeft, pixels, tilesP, wRow4: CdPad / 4,
