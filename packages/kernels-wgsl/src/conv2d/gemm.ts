@@ -26,18 +26,20 @@ export const convWeightMatrixKernel = defineKernel<{ workgroup: number }>({
     { name: 'wmat', type: 'vec4<f32>', access: 'read_write' },
   ],
   uniforms: () => [
-    { name: 'A', type: 'u32' }, { name: 'B', type: 'u32' }, { name: 'BPad', type: 'u32' },
-    { name: 'strideA', type: 'u32' }, { name: 'strideB', type: 'u32' }, { name: 'total', type: 'u32' },
+    { name: 'A', type: 'u32' }, { name: 'B', type: 'u32' }, { name: 'row4', type: 'u32' },
+    { name: 'strideA', type: 'u32' }, { name: 'strideB', type: 'u32' },
   ],
-  workgroupSize: (p) => [p.workgroup, 1, 1],
-  // One vec4 of a row per invocation (BPad % 4 == 0): a quarter of the index divisions, which
-  // lavapipe scalarises, and one store instead of four. \`total\` counts vec4s.
-  body: (p) => `
-  let i = ${linearIndex(p.workgroup)};
-  if (i >= u.total) { return; }
-  let b4 = i % (u.BPad / 4u);
-  let a = (i / (u.BPad / 4u)) % u.A;
-  let tap = i / ((u.BPad / 4u) * u.A);
+  // One vec4 of a row per invocation (BPad % 4 == 0), on a 3-D grid (x: vec4 of the row, y: a,
+  // z: tap) so that no lane divides by a uniform: lavapipe scalarises such divisions, and three of
+  // them made this small pass cost 11–13 ms of a training step. Dispatch
+  // [ceil(row4 / 4), ceil(A / (workgroup / 4)), taps].
+  workgroupSize: (p) => [4, p.workgroup / 4, 1],
+  body: () => `
+  let b4 = gid.x;
+  let a = gid.y;
+  let tap = gid.z;
+  if (b4 >= u.row4 || a >= u.A) { return; }
+  let i = (tap * u.A + a) * u.row4 + b4;
   let at = a * u.strideA + tap;
 ${range(4).map((k) => `  let v${k} = select(0.0, w[at + min(b4 * 4u + ${k}u, u.B - 1u) * u.strideB], b4 * 4u + ${k}u < u.B);`).join('\n')}
   wmat[i] = vec4<f32>(v0, v1, v2, v3);`,
@@ -468,17 +470,19 @@ export const convPartialSumKernel = defineKernel<{ workgroup: number }>({
   ],
   uniforms: () => [
     { name: 'rows', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'taps', type: 'u32' }, { name: 'O', type: 'u32' },
-    { name: 'rowVec4s', type: 'u32' }, { name: 'groups', type: 'u32' }, { name: 'chunks', type: 'u32' }, { name: 'total', type: 'u32' },
+    { name: 'rowVec4s', type: 'u32' }, { name: 'groups', type: 'u32' }, { name: 'chunks', type: 'u32' },
   ],
-  workgroupSize: (p) => [p.workgroup, 1, 1],
-  body: (p) => `
-  let i = ${linearIndex(p.workgroup)};
-  if (i >= u.total) { return; }
-  let og = i % u.groups;
-  let row = i / u.groups;
+  // A 3-D grid (x: vec4 group of output channels, y: input channel, z: tap) instead of dividing a
+  // linear index by uniforms, which lavapipe scalarises (see convWeightMatrixKernel).
+  // Dispatch [ceil(groups / 4), ceil(C / (workgroup / 4)), taps].
+  workgroupSize: (p) => [4, p.workgroup / 4, 1],
+  body: () => `
+  let og = gid.x;
+  let c = gid.y;
+  let tap = gid.z;
+  if (og >= u.groups || c >= u.C) { return; }
+  let row = tap * u.C + c;
   var acc = vec4<f32>(0.0);
   for (var s = 0u; s < u.chunks; s++) { acc += partial[(s * u.rows + row) * u.rowVec4s + og]; }
-  let c = row % u.C;
-  let tap = row / u.C;
 ${range(4).map((k) => `  if (og * 4u + ${k}u < u.O) { out[((og * 4u + ${k}u) * u.C + c) * u.taps + tap] = acc.${lanes[k]}; }`).join('\n')}`,
 });

@@ -151,10 +151,10 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
   const CdPad = roundUp(Cd, tile.channels);
   const wmat = allocTensor([taps * Cs * CdPad]);
   rt.run(convWeightMatrixKernel, { workgroup: tuning.helperWorkgroup }, [w, wmat], {
-    A: Cs, B: Cd, BPad: CdPad,
+    A: Cs, B: Cd, row4: CdPad / 4,
     // w[o][c][kh][kw]: the in-channel stride is taps, the out-channel stride C·taps.
-    strideA: fwd ? taps : g.C * taps, strideB: fwd ? g.C * taps : taps, total: wmat.size / 4,
-  }, linearWorkgroups(wmat.size / 4, tuning.helperWorkgroup));
+    strideA: fwd ? taps : g.C * taps, strideB: fwd ? g.C * taps : taps,
+  }, [Math.ceil(CdPad / 16), Math.ceil(Cs / (tuning.helperWorkgroup / 4)), taps]);
   const pointwise = isPointwise(g);
   const nchw = g.dataFormat === 'NCHW';
   const dst = allocTensor(fwd ? conv2dOutputShape(g) : inputShape(g));
@@ -211,9 +211,8 @@ function winogradConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, 
 
 function sumPartials(partial: Tensor, out: Tensor, d: { rows: number; C: number; taps: number; O: number; rowVec4s: number; chunks: number }, tuning: ConvTuning): void {
   const groups = Math.ceil(d.O / 4);
-  const total = d.rows * groups;
   partial.runtime.run(convPartialSumKernel, { workgroup: tuning.helperWorkgroup }, [partial, out],
-    { ...d, groups, total }, linearWorkgroups(total, tuning.helperWorkgroup));
+    { ...d, groups }, [Math.ceil(groups / 4), Math.ceil(d.C / (tuning.helperWorkgroup / 4)), d.taps]);
 }
 
 export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning = convTuningFor(x.runtime.description)): Tensor {
