@@ -157,6 +157,7 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
   }, [Math.ceil(CdPad / 16), Math.ceil(Cs / (tuning.helperWorkgroup / 4)), taps]);
   const pointwise = isPointwise(g);
   const nchw = g.dataFormat === 'NCHW';
+  const subgroup = tile.subgroupWeights ? subgroupSize(rt) : NaN;
   const dst = allocTensor(fwd ? conv2dOutputShape(g) : inputShape(g));
   const pixels = g.N * Hd * Wd;
   const tilesP = Math.ceil(pixels / tile.pixels);
@@ -164,7 +165,7 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
     mode, layout: g.dataFormat, tilePixels: tile.pixels, tileChannels: tile.channels, workgroup: tile.workgroup, pointwise,
     dstVec4: nchw ? (Hd * Wd) % 4 === 0 : Cd % 4 === 0,
     bias: bias !== null, unroll: tile.unroll[g.dataFormat],
-    subgroupWeights: tile.subgroupWeights && tile.channels % subgroupSize(rt) === 0 ? subgroupSize(rt) : 0,
+    subgroupWeights: tile.channels % subgroup === 0 ? subgroup : 0,
     srcVec2: (tile.pairLoads ?? false) && !nchw && tile.unroll.NHWC === 2 && Cs % 2 === 0,
     srcVec4Pixels: (tile.pairLoads ?? false) && nchw && pointwise && (Hd * Wd) % tile.pixels === 0,
   }, bias ? [src, wmat, bias, dst] : [src, wmat, dst], {
