@@ -3,7 +3,7 @@ import { Random } from '../random.js';
 import { ones, zeros } from '../ops/creation/creation.js';
 import { add, relu } from '../ops/elementwise/elementwise.js';
 import {
-  avgPool2d, batchNorm, conv2d, dropout, flatten, matmul, maxPool2d, transpose,
+  avgPool2d, batchNorm, conv2d, dropout, flatten, matmul, maxPool2d,
   type BatchNormOptions, type Conv2dOptions, type Pool2dOptions,
 } from '../ops/index.js';
 import { Module } from './module.js';
@@ -44,7 +44,7 @@ export class Linear extends Module {
   }
 
   forward(x: Tensor): Tensor {
-    const y = matmul(x, transpose(this.weight));
+    const y = matmul(x, this.weight, { transB: true });
     return this.bias ? add(y, this.bias) : y;
   }
 }

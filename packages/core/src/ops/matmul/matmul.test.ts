@@ -81,6 +81,28 @@ describe('matmul', () => {
     }
   });
 
+  it('matmul with transB computes a·bᵀ from b as stored, with gradients for both operands', async () => {
+    const transpose2 = (v: Float64Array, [rows, cols]: number[]): Float64Array => Float64Array.from({ length: v.length }, (_, i) => v[(i % rows) * cols + Math.floor(i / rows)]!);
+    const cases: Array<[number[], number[]]> = [[[1, 1], [1, 1]], [[3, 5], [7, 5]], [[8, 12], [4, 12]], [[5, 16], [10, 16]]];
+    for (const [k, [sa, sb]] of cases.entries()) {
+      const a = randomValues(sa.reduce((x, y) => x * y), 50 + k);
+      const b = randomValues(sb.reduce((x, y) => x * y), 60 + k);
+      const sbT = [sb[1]!, sb[0]!];
+      const got = await gpuValues(() => matmul(tensor(Float32Array.from(a), sa), tensor(Float32Array.from(b), sb), { transB: true }));
+      expectClose(got, matmulRef(a, sa, transpose2(b, sb), sbT), TOL, `matmul [${sa}]×[${sb}]ᵀ`);
+      await gradCheck({
+        inputs: [{ shape: sa, values: a }, { shape: sb, values: b }],
+        gpu: ([x, y]) => matmul(x!, y!, { transB: true }),
+        ref: ([x, y]) => matmulRef(x!, sa, transpose2(y!, sb), sbT),
+        tol: { atol: 2e-3, rtol: 2e-3 },
+        label: `matmul [${sa}]×[${sb}]ᵀ`,
+      });
+    }
+    let msg = '';
+    try { matmul(tensor(new Float32Array(6), [2, 3]), tensor(new Float32Array(8), [4, 2]), { transB: true }); } catch (e) { msg = (e as Error).message; }
+    if (!msg.includes('[2,3]') || !msg.includes('[4,2]') || !msg.includes('transB')) throw new Error(`unexpected error: '${msg}'`);
+  });
+
   it('matmul rejects mismatched inner or batch dimensions, naming the shapes', () => {
     const bad: Array<[number[], number[]]> = [[[2, 3], [4, 5]], [[2, 2, 3], [3, 3, 5]], [[2, 3], [2, 3, 4]]];
     for (const [sa, sb] of bad) {
