@@ -32,6 +32,8 @@ export interface KernelDef<P> {
   body(p: P): string;
   /** WGSL extensions to enable (e.g. 'f16', 'subgroups'); part of the source, so part of the key via P. */
   enables?(p: P): string[];
+  /** Other global directives, e.g. 'diagnostic(off, subgroup_uniformity)' (the kernel says why). */
+  directives?(p: P): string[];
 }
 
 export interface Kernel<P> extends KernelDef<P> {
@@ -93,6 +95,7 @@ function packUniforms(fields: UniformField[], values: Record<string, number | Ar
 function renderWgsl<P>(def: KernelDef<P>, p: P): string {
   const lines: string[] = [];
   for (const e of def.enables?.(p) ?? []) lines.push(`enable ${e};`);
+  for (const d of def.directives?.(p) ?? []) lines.push(`${d};`);
   const bindings = def.bindings(p);
   bindings.forEach((b, i) => {
     const access = b.access === 'read' ? 'read' : 'read_write';

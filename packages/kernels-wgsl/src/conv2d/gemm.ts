@@ -275,6 +275,12 @@ export interface ConvFilterParams {
   xVec4: boolean;
   /** NHWC only: O % 4 == 0, dy loaded as vec4 along channels. */
   dyVec4: boolean;
+  /**
+   * Subgroup size (0: off). NHWC with xVec4, outTiles and workgroup multiples of it: the lanes of a
+   * subgroup then share one x row (same input-channel tile, tap and chunk; lanes differ in output
+   * tile), so each lane loads tileIn / size of its floats and subgroupBroadcast hands them round.
+   */
+  subgroupX: number;
 }
 
 /**
@@ -287,10 +293,15 @@ export interface ConvFilterParams {
 export const convFilterPartialKernel = defineKernel<ConvFilterParams>({
   name: 'conv2d_filter_partial',
   bindings: (p) => [
-    { name: 'x', type: p.xVec4 || (p.fourPixels && p.pointwise) ? 'vec4<f32>' : 'f32', access: 'read' },
+    { name: 'x', type: !p.subgroupX && (p.xVec4 || (p.fourPixels && p.pointwise)) ? 'vec4<f32>' : 'f32', access: 'read' },
     { name: 'dy', type: p.dyVec4 || p.fourPixels ? 'vec4<f32>' : 'f32', access: 'read' },
     { name: 'partial', type: 'vec4<f32>', access: 'read_write' },
   ],
+  enables: (p) => (p.subgroupX ? ['subgroups'] : []),
+  // WGSL's analysis cannot see that the lanes of a subgroup share their chunk (hence the pixel
+  // loop's bounds) and leave together at the end: outTiles and the workgroup are multiples of the
+  // subgroup size, so t / outTiles — and with it the chunk — is the same across a subgroup.
+  directives: (p) => (p.subgroupX ? ['diagnostic(off, subgroup_uniformity)'] : []),
   uniforms: () => [
     { name: 'C', type: 'u32' }, { name: 'H', type: 'u32' }, { name: 'W', type: 'u32' }, { name: 'O', type: 'u32' },
     { name: 'KW', type: 'u32' }, { name: 'OH', type: 'u32' }, { name: 'OW', type: 'u32' },
@@ -348,7 +359,14 @@ function filterBody(p: ConvFilterParams): string {
     // NHWC: one pixel per step; x row at the tap's source pixel, dy row at pix.
     if (p.pointwise) B.push('let ok = true;', 'let xPix = pix;');
     else B.push(...sourcePixel('', 'oh', 'ow'), 'let xPix = select(0u, (n * u.H + u32(sh)) * u.W + u32(sw), ok);');
-    if (p.xVec4) {
+    const S = p.subgroupX;
+    if (S) {
+      if (!p.xVec4 || TC % S !== 0) throw new Error(`conv2d_filter_partial: subgroup x rows need xVec4 and tileIn a multiple of ${S}`);
+      for (const r of range(TC / S)) B.push(`let xl${r} = select(0.0, x[xPix * u.C + min(cFirst + ${r * S}u + sgid, u.C - 1u)], ok);`);
+      for (const q of range(TC / 4)) {
+        B.push(`let xv${q} = vec4<f32>(${range(4).map((k) => `subgroupBroadcast(xl${Math.floor((4 * q + k) / S)}, ${(4 * q + k) % S}u)`).join(', ')});`);
+      }
+    } else if (p.xVec4) {
       for (const q of range(TC / 4)) {
         B.push(`let xv${q} = select(vec4<f32>(0.0), x[xPix * (u.C / 4u) + c${4 * q} / 4u], ok);`);
       }

@@ -38,6 +38,12 @@ export interface ConvFilterTile {
    * result; the partials are summed by a second kernel. A multiple of 4.
    */
   chunkPixels: number;
+  /**
+   * NHWC: where the output tiles per (input tile, tap, chunk) are a multiple of the subgroup size,
+   * share each x row across the subgroup (one load per lane, subgroupBroadcast) instead of every
+   * lane loading it.
+   */
+  subgroupX?: boolean;
 }
 
 /** Winograd F(2×2, 3×3) for 3×3 stride-1 forward and backward-data (winograd.ts). */
@@ -94,14 +100,17 @@ export interface ConvTuning {
  * as one vec2 load per pixel instead of two scalar loads, 5–22 % faster on the squeeze and 3×3
  * shapes (fire2/6/8 squeeze, fire8 expand3x3 forward 23.4 → 18.1 ms; medians of 9); and NCHW 1×1
  * convolutions load a tile's 16 consecutive pixels as 4 vec4s: 11–52 % faster (fire6/squeeze
- * forward 3.68 → 1.85 ms, fire4/expand1x1 backward-data 4.91 → 2.36 ms).
+ * forward 3.68 → 1.85 ms, fire4/expand1x1 backward-data 4.91 → 2.36 ms). The NHWC filter gradient
+ * shares x rows the same way where a subgroup's lanes have the same input tile (`subgroupX`: 128 and
+ * 256 output channels, i.e. 8 or 16 output tiles): 16–39 % faster (fire4/expand3x3 30.4 → 22.1 ms,
+ * fire8/expand3x3 28.5 → 18.7 ms; medians of 7).
  */
 export const SOFTWARE_CONV_TUNING: ConvTuning = {
   gemm: { pixels: 16, channels: 16, workgroup: 16, unroll: { NCHW: 1, NHWC: 2 }, subgroupWeights: true, pairLoads: true },
   winograd: null,
   backwardFilter: {
     NCHW: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 512 },
-    NHWC: { inChannels: 16, outChannels: 16, workgroup: 16, chunkPixels: 512 },
+    NHWC: { inChannels: 16, outChannels: 16, workgroup: 16, chunkPixels: 512, subgroupX: true },
   },
   helperWorkgroup: 64,
   nchwFilterViaNHWC: true,

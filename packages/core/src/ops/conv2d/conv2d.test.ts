@@ -129,6 +129,20 @@ describe('conv2d', () => {
     }
   });
 
+  it('NHWC filter gradients with x rows shared across a subgroup match the reference', async () => {
+    // 64 output channels in tiles of 8: 8 output tiles per (input tile, tap, chunk), a multiple of
+    // lavapipe's subgroup size, so the shared-row path runs; 12 input channels leave a ragged tile.
+    const tu: ConvTuning = { ...TEST_TUNING, backwardFilter: { ...TEST_TUNING.backwardFilter, NHWC: { ...TEST_TUNING.backwardFilter.NHWC, subgroupX: true } } };
+    for (const [k, [x, kernel, padding]] of ([[[2, 16, 6, 5], 3, 'SAME'], [[3, 12, 4, 4], 1, 'VALID'], [[1, 8, 7, 7], 3, 'VALID']] as const).entries()) {
+      const [n, c, h, w] = x;
+      const g = conv2dGeometry([n, h, w, c], [64, c, kernel, kernel], { padding, dataFormat: 'NHWC' });
+      const xv = randomValues(n * c * h * w, 500 + k);
+      const dyv = randomValues(n * g.OH * g.OW * 64, 600 + k);
+      const got = await gpuValues(() => conv2dBackwardFilter(tensor(Float32Array.from(xv), [n, h, w, c]), tensor(Float32Array.from(dyv), conv2dOutputShape(g)), g, tu));
+      expectClose(got, conv2dBackwardFilterRef(xv, dyv, g), TOL, `dw x [${x}] ${kernel}×${kernel} ${padding} NHWC, shared x rows`);
+    }
+  });
+
   it('forward without bias matches the reference', async () => {
     const g = conv2dGeometry([2, 5, 5, 6], [7, 6, 3, 3], { padding: 'SAME', dataFormat: 'NHWC' });
     const xv = randomValues(2 * 5 * 5 * 6, 1);

@@ -250,11 +250,15 @@ export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, t
   const rowVec4s = outTiles * tile.outChannels / 4;
   const partial = allocTensor([chunks * taps * g.C * rowVec4s * 4]);
   const total = outTiles * inTiles * taps * chunks;
+  const xVec4 = !nchw && g.C % 4 === 0 && tile.inChannels % 4 === 0;
+  const subgroup = tile.subgroupX ? subgroupSize(rt) : NaN;
+  const subgroupX = xVec4 && outTiles % subgroup === 0 && tile.inChannels % subgroup === 0 && tile.workgroup % subgroup === 0;
   rt.run(convFilterPartialKernel, {
     layout: g.dataFormat, tileIn: tile.inChannels, tileOut: tile.outChannels, workgroup: tile.workgroup, pointwise,
     fourPixels: nchw && (g.OH * g.OW) % 4 === 0 && (pointwise || g.OW % 4 === 0),
-    xVec4: !nchw && g.C % 4 === 0 && tile.inChannels % 4 === 0,
+    xVec4,
     dyVec4: !nchw && g.O % 4 === 0,
+    subgroupX: subgroupX ? subgroup : 0,
   }, [x, dy, partial], {
     C: g.C, H: g.H, W: g.W, O: g.O, KW: g.KW, OH: g.OH, OW: g.OW, strideH: g.strideH, strideW: g.strideW,
     padTop: g.padTop, padLeft: g.padLeft, pixels, chunk: tile.chunkPixels, taps, inTiles, outTiles, total,
