@@ -130,6 +130,26 @@ function renderWgsl<P>(def: KernelDef<P>, p: P): string {
   return lines.join('\n');
 }
 
+// ── codegen helpers shared by the kernel files ─────────────────────────────────────────────────
+
+/** 0, 1, …, n − 1: kernels unroll their register tiles over it. */
+export const range = (n: number): number[] => [...Array(n).keys()];
+/** Components of a vec4, by index. */
+export const LANES = ['x', 'y', 'z', 'w'] as const;
+
+/**
+ * Small helper kernels that would otherwise split a linear index into coordinates by dividing it
+ * by uniforms (which lavapipe scalarises: one lane at a time) run on a 3-D grid instead: x the
+ * fastest coordinate in GRID_X-wide rows, y the next, z the slowest (a handful). Such a kernel
+ * declares `gridWorkgroupSize(workgroup)` and reads its coordinates straight from `gid`.
+ */
+const GRID_X = 4;
+export const gridWorkgroupSize = (workgroup: number): [number, number, number] => [GRID_X, workgroup / GRID_X, 1];
+/** The dispatch of a grid kernel (see `gridWorkgroupSize`) over x × y × z items. */
+export function gridWorkgroups(x: number, y: number, z: number, workgroup: number): [number, number, number] {
+  return [Math.ceil(x / GRID_X), Math.ceil(y / (workgroup / GRID_X)), z];
+}
+
 /** Largest workgroup count per dimension WebGPU guarantees. */
 export const MAX_WORKGROUPS_PER_DIM = 65535;
 

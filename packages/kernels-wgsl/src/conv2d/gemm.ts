@@ -1,4 +1,4 @@
-import { defineKernel, linearIndex } from '../kernel.js';
+import { defineKernel, gridWorkgroupSize, LANES as lanes, linearIndex, range } from '../kernel.js';
 
 /**
  * The fast convolution kernels: implicit GEMMs (im2col is never materialised) where each invocation
@@ -8,8 +8,6 @@ import { defineKernel, linearIndex } from '../kernel.js';
  */
 export type ConvLayout = 'NCHW' | 'NHWC';
 
-const range = (n: number): number[] => [...Array(n).keys()];
-const lanes = ['x', 'y', 'z', 'w'] as const;
 /** WGSL summing `terms` pairwise, ((a + b) + (c + d)), before the one accumulator write they feed. */
 const pairSum = (terms: string[]): string =>
   (terms.length === 1 ? terms[0]! : `(${pairSum(terms.slice(0, terms.length / 2))} + ${pairSum(terms.slice(terms.length / 2))})`);
@@ -29,11 +27,10 @@ export const convWeightMatrixKernel = defineKernel<{ workgroup: number }>({
     { name: 'A', type: 'u32' }, { name: 'B', type: 'u32' }, { name: 'row4', type: 'u32' },
     { name: 'strideA', type: 'u32' }, { name: 'strideB', type: 'u32' },
   ],
-  // One vec4 of a row per invocation (BPad % 4 == 0), on a 3-D grid (x: vec4 of the row, y: a,
-  // z: tap) so that no lane divides by a uniform: lavapipe scalarises such divisions, and three of
-  // them made this small pass cost 11–13 ms of a training step. Dispatch
-  // [ceil(row4 / 4), ceil(A / (workgroup / 4)), taps].
-  workgroupSize: (p) => [4, p.workgroup / 4, 1],
+  // One vec4 of a row per invocation (BPad % 4 == 0) on a grid (kernel.ts; x: vec4 of the row,
+  // y: a, z: tap): dividing a linear index made this small pass cost 11–13 ms of a training step.
+  // Dispatch gridWorkgroups(row4, A, taps, workgroup).
+  workgroupSize: (p) => gridWorkgroupSize(p.workgroup),
   body: () => `
   let b4 = gid.x;
   let a = gid.y;
@@ -44,6 +41,9 @@ export const convWeightMatrixKernel = defineKernel<{ workgroup: number }>({
 ${range(4).map((k) => `  let v${k} = select(0.0, w[at + min(b4 * 4u + ${k}u, u.B - 1u) * u.strideB], b4 * 4u + ${k}u < u.B);`).join('\n')}
   wmat[i] = vec4<f32>(v0, v1, v2, v3);`,
 });
+
+/** `biasAt(o)`: the bias of destination channel o, 0 past Cd (conv kernels with a `bias` binding). */
+export const BIAS_AT = 'fn biasAt(o: u32) -> f32 { return select(0.0, bias[min(o, u.Cd - 1u)], o < u.Cd); }';
 
 export interface ConvGemmParams {
   /** forward: src = x, dst = y. backwardData: src = dy, dst = dx, each tap mapped backwards. */
@@ -102,9 +102,7 @@ export const convGemmKernel = defineKernel<ConvGemmParams>({
     { name: 'pixels', type: 'u32' }, { name: 'tilesP', type: 'u32' }, { name: 'wRow4', type: 'u32' },
   ],
   workgroupSize: (p) => [p.workgroup, 1, 1],
-  prelude: (p) => p.bias
-    ? 'fn biasAt(o: u32) -> f32 { return select(0.0, bias[min(o, u.Cd - 1u)], o < u.Cd); }'
-    : '',
+  prelude: (p) => (p.bias ? BIAS_AT : ''),
   body: (p) => gemmBody(p),
 });
 
@@ -490,10 +488,9 @@ export const convPartialSumKernel = defineKernel<{ workgroup: number }>({
     { name: 'rows', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'taps', type: 'u32' }, { name: 'O', type: 'u32' },
     { name: 'rowVec4s', type: 'u32' }, { name: 'groups', type: 'u32' }, { name: 'chunks', type: 'u32' },
   ],
-  // A 3-D grid (x: vec4 group of output channels, y: input channel, z: tap) instead of dividing a
-  // linear index by uniforms, which lavapipe scalarises (see convWeightMatrixKernel).
-  // Dispatch [ceil(groups / 4), ceil(C / (workgroup / 4)), taps].
-  workgroupSize: (p) => [4, p.workgroup / 4, 1],
+  // A grid (kernel.ts; x: vec4 group of output channels, y: input channel, z: tap) instead of
+  // dividing a linear index. Dispatch gridWorkgroups(groups, C, taps, workgroup).
+  workgroupSize: (p) => gridWorkgroupSize(p.workgroup),
   body: () => `
   let og = gid.x;
   let c = gid.y;

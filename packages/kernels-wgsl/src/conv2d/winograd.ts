@@ -1,5 +1,5 @@
-import { defineKernel, linearIndex } from '../kernel.js';
-import type { ConvLayout } from './gemm.js';
+import { defineKernel, LANES as lanes, linearIndex, range } from '../kernel.js';
+import { BIAS_AT, type ConvLayout } from './gemm.js';
 
 /**
  * Winograd F(2×2, 3×3) for 3×3 convolutions with stride 1 (forward, and backward-data as the
@@ -12,8 +12,6 @@ import type { ConvLayout } from './gemm.js';
  *   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
  *   Aᵀ = [1 1 1 0; 0 1 −1 −1]
  */
-const range = (n: number): number[] => [...Array(n).keys()];
-const lanes = ['x', 'y', 'z', 'w'] as const;
 
 /**
  * The transformed filter U[pos][a][b] = (G g Gᵀ)[pos] for pos in the 4×4 grid, with b padded to
@@ -94,9 +92,7 @@ export const convWinogradKernel = defineKernel<ConvWinogradParams>({
     { name: 'row4', type: 'u32' }, { name: 'plane4', type: 'u32' },
   ],
   workgroupSize: (p) => [p.workgroup, 1, 1],
-  prelude: (p) => p.bias
-    ? 'fn biasAt(o: u32) -> f32 { return select(0.0, bias[min(o, u.Cd - 1u)], o < u.Cd); }'
-    : '',
+  prelude: (p) => (p.bias ? BIAS_AT : ''),
   body: (p) => winogradBody(p),
 });
 

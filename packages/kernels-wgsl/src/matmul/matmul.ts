@@ -1,4 +1,4 @@
-import { defineKernel, type BufferBinding, type UniformField } from '../kernel.js';
+import { defineKernel, LANES, range, type BufferBinding, type UniformField } from '../kernel.js';
 
 /**
  * GEMM kernels: C[b] (+)= op(A[b]) · op(B[b]) for b < batch, where op(A) is [M, K] and op(B) is
@@ -95,9 +95,6 @@ export interface FastGemmParams extends GemmLayout {
  */
 export const FAST_GEMM_TILE: Omit<GemmTile, 'lanes'> = { rows: 8, cols: 8, wg: 16 };
 
-/** Components of a vec4, by index. */
-const LANE = ['x', 'y', 'z', 'w'] as const;
-const range = (n: number) => [...Array(n).keys()];
 
 /**
  * The fast kernel: each invocation accumulates a `rows × cols` tile of C in registers (cols/4 vec4
@@ -164,7 +161,7 @@ function fastGemmBody(p: FastGemmParams): string {
     for (const kk of KK) for (const q of range(rows / 4)) {
       emit(`  let at${kk}_${q} = A[aIndex(aBase, min(m0 + ${4 * q}u, u.M - 4u), k + ${kk}u) >> 2u];`);
     }
-    for (const i of R) emit(`  let a${i} = vec4<f32>(${KK.map((kk) => `at${kk}_${i >> 2}.${LANE[i % 4]}`).join(', ')});`);
+    for (const i of R) emit(`  let a${i} = vec4<f32>(${KK.map((kk) => `at${kk}_${i >> 2}.${LANES[i % 4]}`).join(', ')});`);
   } else {
     for (const i of R) emit(`  let a${i} = vec4<f32>(${KK.map((kk) => `loadA(aIndex(aBase, mc${i}, k + ${kk}u))`).join(', ')});`);
   }
@@ -179,11 +176,11 @@ function fastGemmBody(p: FastGemmParams): string {
     // B stored [N, K]: each column n is contiguous along k; transpose 4×4 blocks in registers
     for (const c of range(cols)) emit(`  let bt${c} = loadB4(bIndex(bBase, k, nc${c}));`);
     for (const kk of KK) for (const j of J) {
-      emit(`  let b${kk}_${j} = vec4<f32>(${KK.map((q) => `bt${4 * j + q}.${LANE[kk]}`).join(', ')});`);
+      emit(`  let b${kk}_${j} = vec4<f32>(${KK.map((q) => `bt${4 * j + q}.${LANES[kk]}`).join(', ')});`);
     }
   }
   for (const i of R) for (const kk of KK) for (const j of J) {
-    emit(`  acc${i}_${j} = fma(vec4<f32>(a${i}.${LANE[kk]}), b${kk}_${j}, acc${i}_${j});`);
+    emit(`  acc${i}_${j} = fma(vec4<f32>(a${i}.${LANES[kk]}), b${kk}_${j}, acc${i}_${j});`);
   }
   emit('}');
 
@@ -207,7 +204,7 @@ function fastGemmBody(p: FastGemmParams): string {
       } else {
         for (const q of KK) {
           const col = 4 * j + q;
-          const v = p.accumulate ? `C[row + ${col}u] + acc${i}_${j}.${LANE[q]}` : `acc${i}_${j}.${LANE[q]}`;
+          const v = p.accumulate ? `C[row + ${col}u] + acc${i}_${j}.${LANES[q]}` : `acc${i}_${j}.${LANES[q]}`;
           emit(`  if (n0 + ${col}u < u.N) { C[row + ${col}u] = ${v}; }`);
         }
       }

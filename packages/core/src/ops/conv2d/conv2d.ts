@@ -2,7 +2,7 @@ import {
   conv2dForwardSimpleKernel, conv2dBackwardDataSimpleKernel, conv2dBackwardFilterSimpleKernel, conv2dBiasGradSimpleKernel,
   convWeightMatrixKernel, convGemmKernel, convFilterPartialKernel, convBiasPartialKernel, convPartialSumKernel,
   convWinogradFilterKernel, convWinogradKernel,
-  convTuningFor, linearWorkgroups, SIMPLE_CONV_WG, type ConvTuning,
+  convTuningFor, gridWorkgroups, linearWorkgroups, SIMPLE_CONV_WG, type ConvTuning,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Shape, type Tensor } from '../../tensor.js';
 import { noGrad, record } from '../../autograd.js';
@@ -154,7 +154,7 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
     A: Cs, B: Cd, row4: CdPad / 4,
     // w[o][c][kh][kw]: the in-channel stride is taps, the out-channel stride C·taps.
     strideA: fwd ? taps : g.C * taps, strideB: fwd ? g.C * taps : taps,
-  }, [Math.ceil(CdPad / 16), Math.ceil(Cs / (tuning.helperWorkgroup / 4)), taps]);
+  }, gridWorkgroups(CdPad / 4, Cs, taps, tuning.helperWorkgroup));
   const pointwise = isPointwise(g);
   const nchw = g.dataFormat === 'NCHW';
   const subgroup = tile.subgroupWeights ? subgroupSize(rt) : NaN;
@@ -213,7 +213,7 @@ function winogradConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, 
 function sumPartials(partial: Tensor, out: Tensor, d: { rows: number; C: number; taps: number; O: number; rowVec4s: number; chunks: number }, tuning: ConvTuning): void {
   const groups = Math.ceil(d.O / 4);
   partial.runtime.run(convPartialSumKernel, { workgroup: tuning.helperWorkgroup }, [partial, out],
-    { ...d, groups }, [Math.ceil(groups / 4), Math.ceil(d.C / (tuning.helperWorkgroup / 4)), d.taps]);
+    { ...d, groups }, gridWorkgroups(groups, d.C, d.taps, tuning.helperWorkgroup));
 }
 
 export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning = convTuningFor(x.runtime.description)): Tensor {
