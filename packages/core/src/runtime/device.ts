@@ -19,6 +19,8 @@ export interface DeviceDescription {
   software: boolean;
   features: string[];
   limits: Record<string, number>;
+  /** lanes per subgroup when the device has 'subgroups' with one fixed size (lavapipe: 8), else 0. */
+  subgroupSize: number;
 }
 
 export interface OpenedDevice { device: GPUDevice; adapter: GPUAdapter; description: DeviceDescription }
@@ -40,6 +42,12 @@ const KEY_LIMITS = [
 
 const SOFTWARE_ADAPTERS = /llvmpipe|lavapipe|swiftshader|software|warp/i;
 
+function fixedSubgroupSize(info: GPUAdapterInfo, device: GPUDevice): number {
+  const sizes = info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
+  if (!device.features.has('subgroups') || !sizes.subgroupMinSize || sizes.subgroupMinSize !== sizes.subgroupMaxSize) return 0;
+  return sizes.subgroupMinSize;
+}
+
 function describe(adapter: GPUAdapter, device: GPUDevice): DeviceDescription {
   const info = adapter.info;
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
@@ -55,6 +63,7 @@ function describe(adapter: GPUAdapter, device: GPUDevice): DeviceDescription {
     software: SOFTWARE_ADAPTERS.test(text) || (info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true,
     features: [...device.features].sort(),
     limits,
+    subgroupSize: fixedSubgroupSize(info, device),
   };
 }
 

@@ -80,11 +80,20 @@ function isPointwise(g: Conv2dGeometry): boolean {
   return g.KH === 1 && g.KW === 1 && g.strideH === 1 && g.strideW === 1 && g.padTop + g.padBottom + g.padLeft + g.padRight === 0;
 }
 
-/** The adapter's subgroup size when it has the 'subgroups' feature and one fixed size, else NaN. */
-function subgroupSize(rt: Tensor['runtime']): number {
-  const info = rt.device.adapterInfo as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
-  if (!rt.device.features.has('subgroups') || !info.subgroupMinSize || info.subgroupMinSize !== info.subgroupMaxSize) return NaN;
-  return info.subgroupMinSize;
+/**
+ * The subgroup size for a kernel that shares loads across subgroups (`wanted` by the tuning), when
+ * the device has a fixed one that divides every count given (tile widths, tiles, workgroup); else 0.
+ */
+function sharingSubgroup(rt: Tensor['runtime'], wanted: boolean | undefined, ...counts: number[]): number {
+  const size = rt.description.subgroupSize;
+  return wanted && size > 0 && counts.every((n) => n % size === 0) ? size : 0;
+}
+
+/** The source and destination sizes of forward (x → y) or backward-data (dy → dx), and dst's shape. */
+function convSides(fwd: boolean, g: Conv2dGeometry) {
+  const [Hs, Ws, Cs] = fwd ? [g.H, g.W, g.C] : [g.OH, g.OW, g.O];
+  const [Hd, Wd, Cd] = fwd ? [g.OH, g.OW, g.O] : [g.H, g.W, g.C];
+  return { Hs, Ws, Cs, Hd, Wd, Cd, dstShape: fwd ? conv2dOutputShape(g) : inputShape(g) };
 }
 
 /** 3×3, stride 1: Winograd F(2×2, 3×3) applies to forward and backward-data (any padding). */
@@ -144,8 +153,7 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
   if (tuning.winograd && isWinogradShape(g)) return winogradConv(mode, src, w, bias, g, tuning);
   const rt = src.runtime;
   const fwd = mode === 'forward';
-  const [Hs, Ws, Cs] = fwd ? [g.H, g.W, g.C] : [g.OH, g.OW, g.O];
-  const [Hd, Wd, Cd] = fwd ? [g.OH, g.OW, g.O] : [g.H, g.W, g.C];
+  const { Hs, Ws, Cs, Hd, Wd, Cd, dstShape } = convSides(fwd, g);
   const taps = g.KH * g.KW;
   const tile = tuning.gemm;
   const CdPad = roundUp(Cd, tile.channels);
@@ -157,15 +165,14 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
   }, gridWorkgroups(CdPad / 4, Cs, taps, tuning.helperWorkgroup));
   const pointwise = isPointwise(g);
   const nchw = g.dataFormat === 'NCHW';
-  const subgroup = tile.subgroupWeights ? subgroupSize(rt) : NaN;
-  const dst = allocTensor(fwd ? conv2dOutputShape(g) : inputShape(g));
+  const dst = allocTensor(dstShape);
   const pixels = g.N * Hd * Wd;
   const tilesP = Math.ceil(pixels / tile.pixels);
   rt.run(convGemmKernel, {
     mode, layout: g.dataFormat, tilePixels: tile.pixels, tileChannels: tile.channels, workgroup: tile.workgroup, pointwise,
     dstVec4: nchw ? (Hd * Wd) % 4 === 0 : Cd % 4 === 0,
     bias: bias !== null, unroll: tile.unroll[g.dataFormat],
-    subgroupWeights: tile.channels % subgroup === 0 ? subgroup : 0,
+    subgroupWeights: sharingSubgroup(rt, tile.subgroupWeights, tile.channels),
     srcVec2: (tile.pairLoads ?? false) && !nchw && tile.unroll.NHWC === 2 && Cs % 2 === 0,
     srcVec4Pixels: (tile.pairLoads ?? false) && nchw && pointwise && (Hd * Wd) % tile.pixels === 0,
   }, bias ? [src, wmat, bias, dst] : [src, wmat, dst], {
@@ -176,7 +183,6 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
   return dst;
 }
 
-/** Sums [chunks][rows][rowVec4s·4] partials into out (see convPartialSumKernel). */
 /**
  * Winograd F(2×2, 3×3) (kernels-wgsl conv2d/winograd.ts): the filter transformed once per call,
  * then one kernel per 2×2 destination tile. Backward-data is the forward convolution of dy with
@@ -186,8 +192,7 @@ function winogradConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, 
   const rt = src.runtime;
   const tile = tuning.winograd!;
   const fwd = mode === 'forward';
-  const [Hs, Ws, Cs] = fwd ? [g.H, g.W, g.C] : [g.OH, g.OW, g.O];
-  const [Hd, Wd, Cd] = fwd ? [g.OH, g.OW, g.O] : [g.H, g.W, g.C];
+  const { Hs, Ws, Cs, Hd, Wd, Cd, dstShape } = convSides(fwd, g);
   const CdPad = roundUp(Cd, tile.channels);
   const rowVec4s = Cs * CdPad / 4;
   const wino = allocTensor([16 * Cs * CdPad]);
@@ -195,7 +200,7 @@ function winogradConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, 
     A: Cs, B: Cd, BPad: CdPad, strideA: fwd ? 9 : g.C * 9, strideB: fwd ? g.C * 9 : 9, total: rowVec4s,
   }, linearWorkgroups(rowVec4s, tuning.helperWorkgroup));
   const nchw = g.dataFormat === 'NCHW';
-  const dst = allocTensor(fwd ? conv2dOutputShape(g) : inputShape(g));
+  const dst = allocTensor(dstShape);
   const TH = Math.ceil(Hd / 2);
   const TW = Math.ceil(Wd / 2);
   const tiles = g.N * TH * TW;
@@ -210,6 +215,7 @@ function winogradConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, 
   return dst;
 }
 
+/** Sums [chunks][rows][rowVec4s·4] partials into out (see convPartialSumKernel). */
 function sumPartials(partial: Tensor, out: Tensor, d: { rows: number; C: number; taps: number; O: number; rowVec4s: number; chunks: number }, tuning: ConvTuning): void {
   const groups = Math.ceil(d.O / 4);
   partial.runtime.run(convPartialSumKernel, { workgroup: tuning.helperWorkgroup }, [partial, out],
@@ -251,14 +257,13 @@ export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, t
   const partial = allocTensor([chunks * taps * g.C * rowVec4s * 4]);
   const total = outTiles * inTiles * taps * chunks;
   const xVec4 = !nchw && g.C % 4 === 0 && tile.inChannels % 4 === 0;
-  const subgroup = tile.subgroupX ? subgroupSize(rt) : NaN;
-  const subgroupX = xVec4 && outTiles % subgroup === 0 && tile.inChannels % subgroup === 0 && tile.workgroup % subgroup === 0;
+  const subgroupX = xVec4 ? sharingSubgroup(rt, tile.subgroupX, outTiles, tile.inChannels, tile.workgroup) : 0;
   rt.run(convFilterPartialKernel, {
     layout: g.dataFormat, tileIn: tile.inChannels, tileOut: tile.outChannels, workgroup: tile.workgroup, pointwise,
     fourPixels: nchw && (g.OH * g.OW) % 4 === 0 && (pointwise || g.OW % 4 === 0),
     xVec4,
     dyVec4: !nchw && g.O % 4 === 0,
-    subgroupX: subgroupX ? subgroup : 0,
+    subgroupX,
   }, [x, dy, partial], {
     C: g.C, H: g.H, W: g.W, O: g.O, KW: g.KW, OH: g.OH, OW: g.OW, strideH: g.strideH, strideW: g.strideW,
     padTop: g.padTop, padLeft: g.padLeft, pixels, chunk: tile.chunkPixels, taps, inTiles, outTiles, total,
