@@ -17,7 +17,7 @@ import {
   type Conv2dGeometry, type Runtime, type Tensor,
 } from '@squeeze/core';
 import { HARDWARE_CONV_TUNING, SOFTWARE_CONV_TUNING, convTuningFor, type ConvTuning } from '@squeeze/kernels-wgsl';
-import { timeGpuWork } from './measure.js';
+import { timeGpuWork, timingOf } from './measure.js';
 import { distinctConvShapes, type ConvShape } from './shapes.js';
 import type { Layout } from './kernels.js';
 
@@ -67,7 +67,6 @@ export function defaultCandidates(base: ConvTuning): { gemm: Record<string, Conv
 
 export interface SweepRow { layout: Layout; shape: string; pass: Pass; layers: number; medianMs: Record<string, number> }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 
 /** Medians per candidate for every distinct shape, pass and layout; `totals` weights them by layers. */
 export async function sweepConvTunings(
@@ -92,7 +91,7 @@ export async function sweepConvTunings(
           const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
           for (let r = 0; r < opts.reps; r++) for (const name of names) samples[name]!.push(await time(name));
           const layers = pass === 'backwardData' ? shape.layers.filter((l) => l !== 'conv1').length : shape.layers.length;
-          const row: SweepRow = { layout, shape: shape.name, pass, layers, medianMs: Object.fromEntries(names.map((n) => [n, median(samples[n]!)])) };
+          const row: SweepRow = { layout, shape: shape.name, pass, layers, medianMs: Object.fromEntries(names.map((n) => [n, timingOf(samples[n]!).medianMs])) };
           for (const name of names) totals[`${layout} ${pass} ${name}`] = (totals[`${layout} ${pass} ${name}`] ?? 0) + layers * row.medianMs[name]!;
           rows.push(row);
           onRow(row);
