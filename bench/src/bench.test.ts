@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getRuntime } from '@squeeze/core';
-import { HARDWARE_CONV_TUNING } from '@squeeze/kernels-wgsl';
+import { HARDWARE_CONV_TUNING, SOFTWARE_CONV_TUNING } from '@squeeze/kernels-wgsl';
 import { readBenchSteps } from '@squeeze/squeezenet';
 import { BenchFilterError, runBench, type BenchResult } from './bench.js';
 import type { ConvRow } from './kernels.js';
@@ -11,7 +11,7 @@ import { formatBench, writeBenchJson } from './report.js';
 import { distinctConvShapes, squeezeNetConvLayers } from './shapes.js';
 import { KERNEL_KINDS, kernelKind } from './step.js';
 import { timingOf } from './measure.js';
-import { sweepConvTunings, withFilter, withGemm } from './tuning-sweep.js';
+import { defaultCandidates, sweepConvTunings, withFilter, withGemm } from './tuning-sweep.js';
 
 /** Relative closeness, for ratios recomputed from the rounded-free numbers of the same result. */
 function assertClose(actual: number, expected: number, what: string): void {
@@ -128,6 +128,19 @@ describe('bench', () => {
 });
 
 describe('conv tuning sweep', () => {
+  it('candidates keep the base tuning\'s options, and each load-sharing option runs against off', () => {
+    const { gemm, filter } = defaultCandidates(SOFTWARE_CONV_TUNING);
+    for (const [name, t] of Object.entries(gemm)) {
+      if (name === 'no subgroup weights') assert.equal(t.gemm.subgroupWeights, false);
+      else if (name === 'no wider loads') assert.equal(t.gemm.pairLoads, false);
+      else assert.ok(t.gemm.subgroupWeights && t.gemm.pairLoads, `${name} dropped an option of the base`);
+    }
+    for (const [name, t] of Object.entries(filter)) {
+      assert.equal(t.backwardFilter.NHWC.subgroupX, name !== 'no shared x rows', name);
+    }
+    assert.ok('no subgroup weights' in gemm && 'no wider loads' in gemm && 'no shared x rows' in filter);
+  });
+
   it('times each candidate on each shape, pass and layout, and totals them per training step', async () => {
     // Small tiles that compile quickly on lavapipe; the shape is fire9/expand1x1 at batch 2.
     const base = withFilter(withGemm(HARDWARE_CONV_TUNING, 4, 4, 16, 1), 4, 4, 16, 32);

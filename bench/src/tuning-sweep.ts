@@ -35,10 +35,10 @@ export function withGemm(base: ConvTuning, pixels: number, channels: number, wor
   return { ...base, gemm: { ...base.gemm, pixels, channels, workgroup, unroll: { NCHW: unroll, NHWC: unroll } } };
 }
 
-/** The adapter's tuning with the filter-gradient tile changed, the same for both layouts. */
+/** The adapter's tuning with the filter-gradient tile changed, the same for both layouts (other filter options kept). */
 export function withFilter(base: ConvTuning, inChannels: number, outChannels: number, workgroup: number, chunkPixels: number): ConvTuning {
   const tile = { inChannels, outChannels, workgroup, chunkPixels };
-  return { ...base, backwardFilter: { NCHW: tile, NHWC: tile } };
+  return { ...base, backwardFilter: { NCHW: { ...base.backwardFilter.NCHW, ...tile }, NHWC: { ...base.backwardFilter.NHWC, ...tile } } };
 }
 
 /** Candidates around a tuning: GEMM tiles for forward/backward-data, filter tiles for backward-filter. */
@@ -57,10 +57,16 @@ export function defaultCandidates(base: ConvTuning): { gemm: Record<string, Conv
     gemm[`winograd ${c} wg${wg} unroll${u}`] = { ...base, winograd: { channels: c, workgroup: wg, unroll: u } };
   }
   if (base.winograd) gemm['no winograd'] = { ...base, winograd: null };
+  // The load-sharing options on, as the adapter's tuning has them, against off.
+  if (base.gemm.subgroupWeights) gemm['no subgroup weights'] = { ...base, gemm: { ...base.gemm, subgroupWeights: false } };
+  if (base.gemm.pairLoads) gemm['no wider loads'] = { ...base, gemm: { ...base.gemm, pairLoads: false } };
   const filter: Record<string, ConvTuning> = { current: base, 'NCHW via NHWC': { ...base, nchwFilterViaNHWC: !base.nchwFilterViaNHWC } };
   for (const [i, o, wg, chunk] of [[4, 8, 64, 64], [4, 8, 64, 128], [4, 8, 64, 512], [4, 4, 64, 128], [8, 8, 64, 128], [8, 8, 16, 512], [16, 16, 16, 512]] as const) {
     if (i === f.inChannels && o === f.outChannels && wg === f.workgroup && chunk === f.chunkPixels) continue;
     filter[`${i}x${o} wg${wg} chunk${chunk}`] = withFilter(base, i, o, wg, chunk);
+  }
+  if (base.backwardFilter.NHWC.subgroupX) {
+    filter['no shared x rows'] = { ...base, backwardFilter: { ...base.backwardFilter, NHWC: { ...base.backwardFilter.NHWC, subgroupX: false } } };
   }
   return { gemm, filter };
 }
