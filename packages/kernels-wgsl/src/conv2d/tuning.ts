@@ -25,6 +25,19 @@ export interface ConvGemmTile {
    * multiple of `pixels` loads a tile's pixels as vec4s.
    */
   pairLoads?: boolean;
+  /**
+   * Tiles for convolutions with more destination channels: the first entry (widest first) whose
+   * `minChannels` the destination channel count reaches replaces `pixels` × `channels` (see
+   * `gemmTileFor`). With subgroupWeights a wider channel tile costs each lane few extra loads, while
+   * fewer pixels per lane save one per-lane source load each.
+   */
+  wide?: ReadonlyArray<{ minChannels: number; pixels: number; channels: number }>;
+}
+
+/** The GEMM tile for a convolution writing `destChannels` channels (`wide` applied). */
+export function gemmTileFor(tile: ConvGemmTile, destChannels: number): ConvGemmTile {
+  const wide = tile.wide?.find((w) => destChannels >= w.minChannels);
+  return wide ? { ...tile, pixels: wide.pixels, channels: wide.channels } : tile;
 }
 
 export interface ConvFilterTile {
@@ -104,9 +117,21 @@ export interface ConvTuning {
  * shares x rows the same way where a subgroup's lanes have the same input tile (`subgroupX`: 128 and
  * 256 output channels, i.e. 8 or 16 output tiles): 16–39 % faster (fire4/expand3x3 30.4 → 22.1 ms,
  * fire8/expand3x3 28.5 → 18.7 ms; medians of 7).
+ * Once weights are shared that way, a lane's loads per source channel are its tile's pixels (one
+ * each) plus channels / 8 weights: 16 + 2 for the 16×16 tile, 8 + 4 for 8 pixels × 32 channels —
+ * the same 256 multiply-adds for a third fewer loads. (A micro-benchmark on this adapter: a per-lane
+ * load costs ~25 cycles per float whatever its width, a vec4 FMA ~6.) So convolutions writing at
+ * least 32 channels use 8 × 32 (`wide`): fire8/expand3x3 NHWC forward 26.6 → 18.5 ms and
+ * backward-data 30.6 → 15.4 ms, fire4/squeeze 13.8 → 9.0 / 10.5 → 8.0 ms (medians of 5, candidates
+ * taking turns); all GEMMs of a training step 268 → 206 ms (NHWC) and 277 → 239 ms (NCHW), GPU
+ * timestamps, runs taking turns, medians of 8 (2026-11-26). 8 × 64 for 128 channels and more was no
+ * better over a whole step (214 ms).
  */
 export const SOFTWARE_CONV_TUNING: ConvTuning = {
-  gemm: { pixels: 16, channels: 16, workgroup: 16, unroll: { NCHW: 1, NHWC: 2 }, subgroupWeights: true, pairLoads: true },
+  gemm: {
+    pixels: 16, channels: 16, workgroup: 16, unroll: { NCHW: 1, NHWC: 2 }, subgroupWeights: true, pairLoads: true,
+    wide: [{ minChannels: 32, pixels: 8, channels: 32 }],
+  },
   winograd: null,
   backwardFilter: {
     NCHW: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 512 },

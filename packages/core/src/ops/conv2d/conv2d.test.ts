@@ -8,7 +8,7 @@ import { tensor } from '../creation/creation.js';
 import { expectClose, gradCheck, gpuValues, randomValues } from '../../testing/check.js';
 import { getRuntime } from '../../runtime/global.js';
 import type { Tensor } from '../../tensor.js';
-import { HARDWARE_CONV_TUNING, SOFTWARE_CONV_TUNING, type ConvTuning } from '@squeeze/kernels-wgsl';
+import { gemmTileFor, HARDWARE_CONV_TUNING, SOFTWARE_CONV_TUNING, type ConvTuning } from '@squeeze/kernels-wgsl';
 
 interface Case { x: [number, number, number, number]; out: number; k: [number, number]; opts: Omit<Conv2dOptions, 'bias' | 'dataFormat'> }
 
@@ -125,6 +125,30 @@ describe('conv2d', () => {
         // NCHW through the NHWC kernel (taken where C and O are multiples of 4 and the kernel is not 1×1).
         await check('dw via NHWC', () => conv2dBackwardFilter(tx(), tdy(), g, { ...tu, nchwFilterViaNHWC: true }), () => conv2dBackwardFilterSimple(tx(), tdy(), g), conv2dBackwardFilterRef(xv, dyv, g));
         await check('bias gradient', () => conv2dBiasGrad(tdy(), g, tu), () => conv2dBiasGradSimple(tdy(), g), conv2dBiasGradRef(dyv, g));
+      }
+    }
+  });
+
+  it('picks the wide GEMM tile by destination channels, and the wide tile matches the reference', async () => {
+    const base = TEST_TUNING.gemm;
+    const wide: ConvTuning = { ...TEST_TUNING, gemm: { ...base, unroll: { NCHW: 2, NHWC: 2 }, subgroupWeights: true, pairLoads: true, wide: [{ minChannels: 12, pixels: 4, channels: 16 }] } };
+    const chosen = (cd: number) => { const t = gemmTileFor(wide.gemm, cd); return `${t.pixels}x${t.channels}`; };
+    if ([chosen(11), chosen(12), chosen(40)].join(' ') !== '8x8 4x16 4x16') throw new Error(`tiles for 11/12/40 channels: ${[chosen(11), chosen(12), chosen(40)]}`);
+    if (gemmTileFor(base, 64) !== base) throw new Error('a tile without wide entries must stay as it is');
+    // 20 → 14 channels: forward (14 destination channels, one ragged wide tile) and dx (20: two, the
+    // second ragged) take the wide tile; 6 → 9: both stay on the base tile; 14 → 20: both wide.
+    for (const [k, [n, c, h, w, out, kernel]] of ([[2, 20, 6, 5, 14, 3], [3, 6, 5, 4, 9, 1], [2, 14, 4, 4, 20, 1]] as const).entries()) {
+      for (const format of ['NCHW', 'NHWC'] as const) {
+        const xShape = layoutShape(format, [n, c, h, w]);
+        const g = conv2dGeometry(xShape, [out, c, kernel, kernel], { padding: 'SAME', dataFormat: format });
+        const xv = randomValues(n * c * h * w, 700 + k);
+        const wv = randomValues(out * c * kernel * kernel, 800 + k);
+        const dyv = randomValues(conv2dOutputShape(g).reduce((a, b) => a * b, 1), 900 + k);
+        const what = `x [${n},${c},${h},${w}] → ${out} ${kernel}×${kernel} ${format}, wide tiles`;
+        expectClose(await gpuValues(() => conv2dForward(tensor(Float32Array.from(xv), xShape), tensor(Float32Array.from(wv), [out, c, kernel, kernel]), null, g, wide)),
+          conv2dForwardRef(xv, wv, null, g), TOL, `${what}: forward`);
+        expectClose(await gpuValues(() => conv2dBackwardData(tensor(Float32Array.from(dyv), conv2dOutputShape(g)), tensor(Float32Array.from(wv), [out, c, kernel, kernel]), g, wide)),
+          conv2dBackwardDataRef(dyv, wv, g), TOL, `${what}: dx`);
       }
     }
   });

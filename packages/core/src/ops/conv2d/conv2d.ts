@@ -2,7 +2,7 @@ import {
   conv2dForwardSimpleKernel, conv2dBackwardDataSimpleKernel, conv2dBackwardFilterSimpleKernel, conv2dBiasGradSimpleKernel,
   convWeightMatrixKernel, convGemmKernel, convFilterPartialKernel, convBiasPartialKernel, convPartialSumKernel,
   convWinogradFilterKernel, convWinogradKernel,
-  convTuningFor, gridWorkgroups, linearWorkgroups, SIMPLE_CONV_WG, type ConvTuning,
+  convTuningFor, gemmTileFor, gridWorkgroups, linearWorkgroups, SIMPLE_CONV_WG, type ConvTuning,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Shape, type Tensor } from '../../tensor.js';
 import { noGrad, record } from '../../autograd.js';
@@ -155,7 +155,7 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
   const fwd = mode === 'forward';
   const { Hs, Ws, Cs, Hd, Wd, Cd, dstShape } = convSides(fwd, g);
   const taps = g.KH * g.KW;
-  const tile = tuning.gemm;
+  const tile = gemmTileFor(tuning.gemm, Cd);
   const CdPad = roundUp(Cd, tile.channels);
   const wmat = allocTensor([taps * Cs * CdPad]);
   rt.run(convWeightMatrixKernel, { workgroup: tuning.helperWorkgroup }, [w, wmat], {
