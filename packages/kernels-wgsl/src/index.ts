@@ -10,3 +10,4 @@ export * from './batchnorm/batchnorm.js';
 export * from './layout/layout.js';
 export * from './softmax/softmax.js';
 export * from './dropout/dropout.js';
+export * from './batchnorm/bn-relu-maxpool.js';

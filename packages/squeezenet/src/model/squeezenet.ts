@@ -1,5 +1,6 @@
 import {
-  Module, Random, Tensor, avgPool2d, batchNorm, batchNormRelu, batchNormReluConcat, conv2d, glorotUniform, maxPool2d, ones, reshape, zeros,
+  Module, Random, Tensor, avgPool2d, batchNorm, batchNormRelu, batchNormReluConcat, batchNormReluMaxPool, conv2d, glorotUniform, maxPool2d, ones, reshape, zeros,
+  type Pool2dOptions,
 } from '@squeeze/core';
 
 /**
@@ -42,6 +43,8 @@ export class ShiftBatchNorm extends Module {
   forward(x: Tensor): Tensor { return batchNorm(x, this.options()); }
   /** BN and ReLU in one fused kernel (forward and backward). */
   forwardRelu(x: Tensor): Tensor { return batchNormRelu(x, this.options()); }
+  /** BN, ReLU and a max-pool, fused where the layout allows (core's batchNormReluMaxPool). */
+  forwardReluMaxPool(x: Tensor, pool: Pool2dOptions): Tensor { return batchNormReluMaxPool(x, this.options(), pool); }
 }
 
 /** conv (no bias, weight [out, in, kh, kw]) → batch norm (shift) → ReLU. */
@@ -55,6 +58,10 @@ export class ConvBnRelu extends Module {
   }
   forward(x: Tensor): Tensor {
     return this.bn.forwardRelu(this.conv(x));
+  }
+  /** forward followed by a max-pool (the normalisation, ReLU and pool fused where they can be). */
+  forwardMaxPool(x: Tensor, pool: Pool2dOptions): Tensor {
+    return this.bn.forwardReluMaxPool(this.conv(x), pool);
   }
   /** The convolution alone (before batch norm and ReLU). */
   conv(x: Tensor): Tensor {
@@ -111,8 +118,10 @@ export class SqueezeNetCifar extends Module {
     const df = this.opts.dataFormat;
     // Scopes name the traced kernels by layer (`fire3/expand3x3/...`).
     const layer = <T>(name: string, fn: () => T): T => x.runtime.scope(name, fn);
-    const pool = (name: string, t: Tensor) => layer(name, () => maxPool2d(t, { kernelSize: 2, stride: 2, padding: 'VALID', dataFormat: df }));
-    let h = pool('pool1', layer('conv1', () => this.conv1.forward(x)));
+    const pool2x2: Pool2dOptions = { kernelSize: 2, stride: 2, padding: 'VALID', dataFormat: df };
+    const pool = (name: string, t: Tensor) => layer(name, () => maxPool2d(t, pool2x2));
+    // conv1's 32×32×96 output is the largest activation: its normalisation, ReLU and pool run fused.
+    let h = layer('conv1', () => this.conv1.forwardMaxPool(x, pool2x2));
     this.fires.forEach((fire, i) => {
       const k = i + 2;
       h = layer(`fire${k}`, () => fire.forward(h));

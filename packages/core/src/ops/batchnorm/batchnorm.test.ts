@@ -1,6 +1,7 @@
-import { batchNorm, batchNormRelu, batchNormReluConcat, type BatchNormOptions } from './batchnorm.js';
+import { batchNorm, batchNormRelu, batchNormReluConcat, batchNormReluMaxPool, type BatchNormOptions } from './batchnorm.js';
+import { maxPool2d, type Pool2dOptions } from '../pool/pool.js';
 import { batchNormRef, type BatchNormRefOptions } from './reference.js';
-import { nchwToNhwc, nhwcToNchw } from '../pool/reference.js';
+import { nchwToNhwc, nhwcToNchw, pool2dRef } from '../pool/reference.js';
 import { relu } from '../elementwise/elementwise.js';
 import { tensor } from '../creation/creation.js';
 import { concat } from '../shape-ops/shape-ops.js';
@@ -204,6 +205,70 @@ describe('batch norm', () => {
       if (fused.length !== composed.length) throw new Error('different numbers of results');
       fused.forEach((v, i) => expectClose(v, composed[i]!, { atol: 1e-5, rtol: 1e-5 }, `batchNormReluConcat [${outShape}] ${dataFormat} split ${split}: result ${i}`));
     }
+  });
+
+  it('batchNormReluMaxPool equals maxPool2d(batchNormRelu) (output, running stats, every gradient), ties included', async () => {
+    // Fused: NHWC, C % 4 == 0, training, windows that tile (2×2, 3×3, 2×3). The rest takes the
+    // two ops: NCHW, C % 4 != 0, overlapping windows, eval.
+    const cases: Array<[number[], Pool2dOptions, Format, boolean]> = [
+      [[2, 4, 4, 8], { kernelSize: 2 }, 'NHWC', true], [[2, 6, 6, 4], { kernelSize: 3 }, 'NHWC', true],
+      [[3, 4, 6, 8], { kernelSize: [2, 3] }, 'NHWC', true], [[2, 4, 4, 6], { kernelSize: 2 }, 'NHWC', true],
+      [[2, 4, 4, 4], { kernelSize: 2, stride: 1 }, 'NHWC', true], [[2, 8, 4, 4], { kernelSize: 2 }, 'NCHW', true],
+      [[2, 4, 4, 8], { kernelSize: 2 }, 'NHWC', false],
+    ];
+    for (const [k, [shape, poolOpts, dataFormat, training]] of cases.entries()) {
+      const c = dataFormat === 'NHWC' ? shape[3]! : shape[1]!;
+      const cs = makeCase(c, size(shape), 1200 + k, { weight: true, bias: true });
+      // Coarse values: exact ties inside windows before the ReLU as well as the zeros after it.
+      cs.x = cs.x.map((v) => Math.round(v * 2) / 2);
+      const pool = { ...poolOpts, dataFormat };
+      const run = async (fused: boolean) => {
+        const x = tensor(f32(cs.x), shape).requireGrad();
+        const w = tensor(f32(cs.weight!)).requireGrad();
+        const b = tensor(f32(cs.bias!)).requireGrad();
+        const rm = tensor(f32(cs.runningMean));
+        const rv = tensor(f32(cs.runningVar));
+        const o = { weight: w, bias: b, runningMean: rm, runningVar: rv, training, dataFormat };
+        const z = fused ? null : batchNormRelu(x, o);
+        const y = z ? maxPool2d(z, pool) : batchNormReluMaxPool(x, o, pool);
+        y.backward(tensor(f32(randomValues(y.size, 1300 + k)), y.shape));
+        const out = [await y.data(), await x.grad!.data(), await w.grad!.data(), await b.grad!.data(), await rm.data(), await rv.data()];
+        for (const t of [x, w, b, rm, rv, y, z]) t?.dispose();
+        return out;
+      };
+      const fused = await run(true);
+      const composed = await run(false);
+      const label = `batchNormReluMaxPool [${shape}] ${dataFormat} ${JSON.stringify(poolOpts)} ${training ? 'training' : 'eval'}`;
+      ['y', 'dx', 'dweight', 'dbias', 'running mean', 'running var'].forEach((name, i) => {
+        expectClose(fused[i]!, composed[i]!, { atol: 1e-5, rtol: 1e-5 }, `${label}: fused vs composed ${name}`);
+      });
+      const bn = batchNormRef(cs.x, shape, refOptions(cs, { training, momentum: 0.1, eps: 1e-5, dataFormat, relu: true })).y;
+      expectClose(fused[0]!, pool2dRef('max', bn, shape, pool), { atol: 1e-4, rtol: 1e-4 }, `${label}: y against the float64 reference`);
+    }
+  });
+
+  it('batchNormReluMaxPool gradients (x, weight, bias) match finite differences', async () => {
+    const shape = [2, 4, 4, 8];
+    const o = { training: true, momentum: 0.1, eps: 1e-5, dataFormat: 'NHWC' as const };
+    const pool = { kernelSize: 2, dataFormat: 'NHWC' as const };
+    // Values clear of the ReLU kink (as checkGradients), so the differences stay on one side of it.
+    let seed = 1400;
+    let cs = makeCase(8, size(shape), seed, { weight: true, bias: true });
+    while (Math.min(...batchNormRef(cs.x, shape, refOptions(cs, o)).y.map(Math.abs)) < 0.02) cs = makeCase(8, size(shape), ++seed, { weight: true, bias: true });
+    const stats: Tensor[] = [];
+    await gradCheck({
+      inputs: [{ shape, values: cs.x }, { shape: [8], values: cs.weight! }, { shape: [8], values: cs.bias! }],
+      gpu: ([x, w, b]) => {
+        const rm = tensor(f32(cs.runningMean));
+        const rv = tensor(f32(cs.runningVar));
+        stats.push(rm, rv);
+        return batchNormReluMaxPool(x!, { ...o, weight: w!, bias: b!, runningMean: rm, runningVar: rv }, pool);
+      },
+      ref: ([x, w, b]) => pool2dRef('max', batchNormRef(x!, shape, { ...refOptions(cs, o), weight: w!, bias: b!, relu: true }).y, shape, pool),
+      tol: { atol: 3e-3, rtol: 3e-3 },
+      label: 'batchNormReluMaxPool NHWC',
+    });
+    for (const t of stats) t.dispose();
   });
 
   it('batchNormReluConcat gradients match finite differences', async () => {

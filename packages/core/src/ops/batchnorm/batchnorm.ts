@@ -1,9 +1,11 @@
 import {
   bnPartialSumsKernel, bnChannelParamsKernel, bnApplyKernel, bnChannelGradsKernel, bnDxKernel, dxReadsX, bnApplyInvocations,
   linearWorkgroups, BN_WG, BN_REDUCE_CHUNK, BN_APPLY_CHUNK, type BnLayout, type BnReduceMode,
+  bnReluMaxPoolForwardKernel, bnReluMaxPoolGradSumsKernel, bnReluMaxPoolDxKernel,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
-import { record } from '../../autograd.js';
+import { isGradEnabled, record } from '../../autograd.js';
+import { maxPool2d, pool2dGeometry, windowsTile, type Pool2dOptions } from '../pool/pool.js';
 
 export interface BatchNormOptions {
   /** per-channel scale γ [C]; none = 1 */
@@ -114,11 +116,16 @@ interface BnForward {
   backward: (g: Tensor, xs: Tensor, ps: Tensor, needs: boolean[]) => Array<Tensor | null>;
 }
 
-function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: Tensor, slice?: WideView): BnForward {
-  const compact = channelView(x.shape, opts.dataFormat ?? 'NCHW');
-  const wide = slice ?? { channels: compact.c, offset: 0 };
-  // vec4 access must line up in the wide tensor too (channels-last: its rows and our offset).
-  const v = compact.layout === 'channelsLast' && (wide.channels % 4 !== 0 || wide.offset % 4 !== 0) ? { ...compact, vec: false } : compact;
+/** The [4, C] table of a batch norm (batch statistics in training, updating the running ones). */
+interface ChannelParams {
+  params: Tensor;
+  /** weight and bias, those given, in that order (inputs 1… of the op after x) */
+  affine: Tensor[];
+  weightIndex: number;
+  biasIndex: number;
+}
+
+function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions): ChannelParams {
   const weight = opts.weight ?? null;
   const bias = opts.bias ?? null;
   const { runningMean, runningVar, training } = opts;
@@ -146,13 +153,44 @@ function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: T
   } else {
     rt.run(bnChannelParamsKernel, paramsKernel, [runningMean, runningVar, ...affine, params], { c: v.c, eps }, channelWorkgroups);
   }
+  return { params, affine, weightIndex: weight ? 1 : -1, biasIndex: bias ? 1 + (weight ? 1 : 0) : -1 };
+}
+
+/**
+ * The dx coefficients (when `coefs`) and the weight and bias gradients (those `needs` asks for) from
+ * 'grad' partial sums; the gradients land in `grads` at their input indices.
+ */
+function channelGrads(
+  rt: Tensor['runtime'], cp: ChannelParams, ps: Tensor, partials: { partials: Tensor; parts: number }, c: number, count: number,
+  training: boolean, coefs: boolean, needs: boolean[], grads: Array<Tensor | null>,
+): Tensor | null {
+  const weightGrad = cp.weightIndex >= 0 && needs[cp.weightIndex]!;
+  const biasGrad = cp.biasIndex >= 0 && needs[cp.biasIndex]!;
+  const coefTensor = coefs ? allocTensor([3, c]) : null;
+  const dweight = weightGrad ? allocTensor([c]) : null;
+  const dbias = biasGrad ? allocTensor([c]) : null;
+  const outs = [coefTensor, dweight, dbias].filter((t): t is Tensor => t !== null);
+  rt.run(bnChannelGradsKernel, { training, coefs, weightGrad, biasGrad }, [partials.partials, ps, ...outs],
+    { c, parts: partials.parts, count }, linearWorkgroups(c, BN_WG));
+  if (dweight) grads[cp.weightIndex] = dweight;
+  if (dbias) grads[cp.biasIndex] = dbias;
+  return coefTensor;
+}
+
+function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: Tensor, slice?: WideView): BnForward {
+  const compact = channelView(x.shape, opts.dataFormat ?? 'NCHW');
+  const wide = slice ?? { channels: compact.c, offset: 0 };
+  // vec4 access must line up in the wide tensor too (channels-last: its rows and our offset).
+  const v = compact.layout === 'channelsLast' && (wide.channels % 4 !== 0 || wide.offset % 4 !== 0) ? { ...compact, vec: false } : compact;
+  const rt = x.runtime;
+  const training = opts.training;
+  const cp = channelParams(x, v, opts);
+  const { params, weightIndex, biasIndex } = cp;
 
   const ew = elementwiseGeometry(v, x.size, wide);
   rt.run(bnApplyKernel, { layout: v.layout, vec: v.vec, relu }, [x, params, y], ew.uniforms, linearWorkgroups(ew.invocations, BN_WG));
 
-  const inputs = [x, ...affine];
-  const weightIndex = weight ? 1 : -1;
-  const biasIndex = bias ? 1 + (weight ? 1 : 0) : -1;
+  const inputs = [x, ...cp.affine];
   const backward = (g: Tensor, xs: Tensor, ps: Tensor, needs: boolean[]): Array<Tensor | null> => {
     const needX = needs[0]!;
     const weightGrad = weightIndex >= 0 && needs[weightIndex]!;
@@ -162,16 +200,9 @@ function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: T
     const coefs = training && needX;
     let coefTensor: Tensor | null = null;
     if (coefs || weightGrad || biasGrad) {
-      const { partials, parts } = partialSums(v, relu ? 'gradRelu' : 'grad', xs, g, ps, wide);
-      coefTensor = coefs ? allocTensor([3, v.c]) : null;
-      const dweight = weightGrad ? allocTensor([v.c]) : null;
-      const dbias = biasGrad ? allocTensor([v.c]) : null;
-      const outs = [coefTensor, dweight, dbias].filter((t): t is Tensor => t !== null);
-      rt.run(bnChannelGradsKernel, { training, coefs, weightGrad, biasGrad }, [partials, ps, ...outs],
-        { c: v.c, parts, count: v.count }, channelWorkgroups);
-      partials.dispose();
-      if (dweight) grads[weightIndex] = dweight;
-      if (dbias) grads[biasIndex] = dbias;
+      const sums = partialSums(v, relu ? 'gradRelu' : 'grad', xs, g, ps, wide);
+      coefTensor = channelGrads(rt, cp, ps, sums, v.c, v.count, training, coefs, needs, grads);
+      sums.partials.dispose();
     }
     if (needX) {
       const dx = allocTensor(xs.shape);
@@ -254,4 +285,52 @@ export function batchNorm(x: Tensor, opts: BatchNormOptions): Tensor {
  */
 export function batchNormRelu(x: Tensor, opts: BatchNormOptions): Tensor {
   return batchNormImpl(x, opts, true);
+}
+
+/**
+ * maxPool2d(batchNormRelu(x, bn), pool) — a convolution block's normalise, rectify and pool. In
+ * training, channels-last with C % 4 == 0 and windows that tile x (kernel == stride, no padding),
+ * it runs fused (kernels-wgsl batchnorm/bn-relu-maxpool.ts): the normalised activation is never
+ * written and its gradient stays pooled, so the full-size tensor is read twice a step instead of
+ * crossing memory eight times. Anything else runs the two ops one after the other. Values,
+ * gradients, running statistics and tie-breaking (the first maximum) are those of the two ops.
+ */
+export function batchNormReluMaxPool(x: Tensor, bn: BatchNormOptions, pool: Pool2dOptions): Tensor {
+  const dataFormat = bn.dataFormat ?? 'NCHW';
+  if ((pool.dataFormat ?? 'NCHW') !== dataFormat) throw new Error(`batchNormReluMaxPool: batch norm is ${dataFormat} but the pool is ${pool.dataFormat ?? 'NCHW'}`);
+  const g = pool2dGeometry(x.shape, pool);
+  const v = channelView(x.shape, dataFormat);
+  if (!bn.training || v.layout !== 'channelsLast' || !v.vec || !windowsTile(g)) return maxPool2d(batchNormRelu(x, bn), pool);
+  const rt = x.runtime;
+  const cp = channelParams(x, v, bn);
+  const inputs = [x, ...cp.affine];
+  const y = allocTensor([g.n, g.oh, g.ow, g.c]);
+  const savePositions = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  const positions = savePositions ? allocTensor(y.shape) : null;
+  const cv = v.c / 4;
+  const windows = { count: g.n * g.oh * cv, cv, w: g.w, ow: g.ow, kh: g.kh, kw: g.kw };
+  const rowWorkgroups = linearWorkgroups(windows.count, BN_WG);
+  rt.run(bnReluMaxPoolForwardKernel, { savePositions }, [x, cp.params, y, ...(positions ? [positions] : [])], windows, rowWorkgroups);
+  if (positions) {
+    record(y, 'batchNormReluMaxPool', inputs, [x, cp.params, positions], (grad, [xs, ps, pos], needs) => {
+      const grads: Array<Tensor | null> = inputs.map(() => null);
+      const rows = g.n * g.oh * g.ow;
+      const parts = Math.ceil(rows / BN_REDUCE_CHUNK);
+      const partials = allocTensor([2, parts, v.c]);
+      rt.run(bnReluMaxPoolGradSumsKernel, {}, [xs!, grad, pos!, ps!, partials],
+        { rows, parts, cv, w: g.w, ow: g.ow, kh: g.kh, kw: g.kw }, linearWorkgroups(cv * parts, BN_WG));
+      const coefs = channelGrads(rt, cp, ps!, { partials, parts }, v.c, v.count, true, needs[0]!, needs, grads);
+      partials.dispose();
+      if (coefs) {
+        const dx = allocTensor(xs!.shape);
+        rt.run(bnReluMaxPoolDxKernel, {}, [xs!, grad, pos!, ps!, coefs, dx], windows, rowWorkgroups);
+        coefs.dispose();
+        grads[0] = dx;
+      }
+      return grads;
+    });
+    positions.dispose();
+  }
+  cp.params.dispose();
+  return y;
 }

@@ -79,7 +79,7 @@ function rowPass(g: Pool2dGeometry, pass: 'forward' | 'backward') {
 }
 
 /** The windows cover the input exactly once: kernel == stride, no padding, nothing left over. */
-const windowsTile = (g: Pool2dGeometry): boolean =>
+export const windowsTile = (g: Pool2dGeometry): boolean =>
   g.kh === g.sh && g.kw === g.sw && g.padTop === 0 && g.padLeft === 0 && g.oh * g.sh === g.h && g.ow * g.sw === g.w;
 
 /** NCHW windows two wide that tile the input with whole vec4s per output row (`maxPoolPairs*` kernels). */
