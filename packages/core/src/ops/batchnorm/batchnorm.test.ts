@@ -40,6 +40,14 @@ function makeCase(c: number, n: number, seed: number, affine: { weight: boolean;
 
 const affineCombos = [{ weight: true, bias: true }, { weight: false, bias: false }, { weight: true, bias: false }, { weight: false, bias: true }];
 
+/** A case's x, weight and bias (all needing gradients) and running statistics as tensors. */
+function caseTensors(cs: Case, shape: number[]) {
+  return {
+    x: tensor(f32(cs.x), shape).requireGrad(), w: tensor(f32(cs.weight!)).requireGrad(), b: tensor(f32(cs.bias!)).requireGrad(),
+    rm: tensor(f32(cs.runningMean)), rv: tensor(f32(cs.runningVar)),
+  };
+}
+
 /** Runs the GPU op (no grad) and returns y and the running stats after the call. */
 async function runGpu(cs: Case, shape: number[], o: Omit<BatchNormOptions, 'runningMean' | 'runningVar' | 'weight' | 'bias'>, fused: boolean) {
   const x = tensor(f32(cs.x), shape);
@@ -151,11 +159,7 @@ describe('batch norm', () => {
       const cs = makeCase(c, size(shape), 500 + k, { weight: true, bias: true });
       const up = randomValues(size(shape), 600 + k);
       const run = async (fused: boolean) => {
-        const x = tensor(f32(cs.x), shape).requireGrad();
-        const w = tensor(f32(cs.weight!)).requireGrad();
-        const b = tensor(f32(cs.bias!)).requireGrad();
-        const rm = tensor(f32(cs.runningMean));
-        const rv = tensor(f32(cs.runningVar));
+        const { x, w, b, rm, rv } = caseTensors(cs, shape);
         const o = { weight: w, bias: b, runningMean: rm, runningVar: rv, training, dataFormat };
         const z = fused ? null : batchNorm(x, o);
         const y = z ? relu(z) : batchNormRelu(x, o);
@@ -223,11 +227,7 @@ describe('batch norm', () => {
       cs.x = cs.x.map((v) => Math.round(v * 2) / 2);
       const pool = { ...poolOpts, dataFormat };
       const run = async (fused: boolean) => {
-        const x = tensor(f32(cs.x), shape).requireGrad();
-        const w = tensor(f32(cs.weight!)).requireGrad();
-        const b = tensor(f32(cs.bias!)).requireGrad();
-        const rm = tensor(f32(cs.runningMean));
-        const rv = tensor(f32(cs.runningVar));
+        const { x, w, b, rm, rv } = caseTensors(cs, shape);
         const o = { weight: w, bias: b, runningMean: rm, runningVar: rv, training, dataFormat };
         const z = fused ? null : batchNormRelu(x, o);
         const y = z ? maxPool2d(z, pool) : batchNormReluMaxPool(x, o, pool);
