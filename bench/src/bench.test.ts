@@ -134,7 +134,10 @@ describe('conv tuning sweep', () => {
       if (name === 'no subgroup weights') assert.equal(t.gemm.subgroupWeights, false);
       else if (name === 'no wider loads') assert.equal(t.gemm.pairLoads, false);
       else assert.ok(t.gemm.subgroupWeights && t.gemm.pairLoads, `${name} dropped an option of the base`);
+      // A tile candidate is that tile for every layer; only 'current' keeps the base's wide tiles.
+      assert.equal(t.gemm.wide, /^\d+x\d+ |^no wide tiles$/.test(name) ? undefined : SOFTWARE_CONV_TUNING.gemm.wide, name);
     }
+    assert.ok('no wide tiles' in gemm);
     for (const [name, t] of Object.entries(filter)) {
       assert.equal(t.backwardFilter.NHWC.subgroupX, name !== 'no shared x rows', name);
     }

@@ -30,9 +30,14 @@ const RECORD: Record<Pass, (t: Operands, g: Conv2dGeometry, tu: ConvTuning) => T
   backwardFilter: (t, g, tu) => conv2dBackwardFilter(t.x, t.dy, g, tu),
 };
 
-/** The adapter's tuning with the GEMM tile changed (pixels × channels, workgroup, channels per step; other GEMM options kept). */
+/**
+ * The adapter's tuning with the GEMM tile changed (pixels × channels, workgroup, channels per step;
+ * other GEMM options kept) — for every convolution: the base's `wide` tiles are dropped, or they
+ * would replace the candidate's tile wherever a layer has enough channels.
+ */
 export function withGemm(base: ConvTuning, pixels: number, channels: number, workgroup: number, unroll: number): ConvTuning {
-  return { ...base, gemm: { ...base.gemm, pixels, channels, workgroup, unroll: { NCHW: unroll, NHWC: unroll } } };
+  const { wide: _wide, ...options } = base.gemm;
+  return { ...base, gemm: { ...options, pixels, channels, workgroup, unroll: { NCHW: unroll, NHWC: unroll } } };
 }
 
 /** The adapter's tuning with the filter-gradient tile changed, the same for both layouts (other filter options kept). */
@@ -60,6 +65,10 @@ export function defaultCandidates(base: ConvTuning): { gemm: Record<string, Conv
   // The load-sharing options on, as the adapter's tuning has them, against off.
   if (base.gemm.subgroupWeights) gemm['no subgroup weights'] = { ...base, gemm: { ...base.gemm, subgroupWeights: false } };
   if (base.gemm.pairLoads) gemm['no wider loads'] = { ...base, gemm: { ...base.gemm, pairLoads: false } };
+  if (base.gemm.wide) {
+    const { wide: _wide, ...baseTile } = base.gemm;
+    gemm['no wide tiles'] = { ...base, gemm: baseTile };
+  }
   const filter: Record<string, ConvTuning> = { current: base, 'NCHW via NHWC': { ...base, nchwFilterViaNHWC: !base.nchwFilterViaNHWC } };
   for (const [i, o, wg, chunk] of [[4, 8, 64, 64], [4, 8, 64, 128], [4, 8, 64, 512], [4, 4, 64, 128], [8, 8, 64, 128], [8, 8, 16, 512], [16, 16, 16, 512]] as const) {
     if (i === f.inChannels && o === f.outChannels && wg === f.workgroup && chunk === f.chunkPixels) continue;
