@@ -156,6 +156,11 @@ function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions): Chann
   return { params, affine, weightIndex: weight ? 1 : -1, biasIndex: bias ? 1 + (weight ? 1 : 0) : -1 };
 }
 
+/** Which of weight and bias the backward must give a gradient (`needs`: per op input). */
+function affineGradsNeeded(cp: ChannelParams, needs: boolean[]): { weightGrad: boolean; biasGrad: boolean } {
+  return { weightGrad: cp.weightIndex >= 0 && needs[cp.weightIndex]!, biasGrad: cp.biasIndex >= 0 && needs[cp.biasIndex]! };
+}
+
 /**
  * The dx coefficients (when `coefs`) and the weight and bias gradients (those `needs` asks for) from
  * 'grad' partial sums; the gradients land in `grads` at their input indices.
@@ -164,8 +169,7 @@ function channelGrads(
   rt: Tensor['runtime'], cp: ChannelParams, ps: Tensor, partials: { partials: Tensor; parts: number }, c: number, count: number,
   training: boolean, coefs: boolean, needs: boolean[], grads: Array<Tensor | null>,
 ): Tensor | null {
-  const weightGrad = cp.weightIndex >= 0 && needs[cp.weightIndex]!;
-  const biasGrad = cp.biasIndex >= 0 && needs[cp.biasIndex]!;
+  const { weightGrad, biasGrad } = affineGradsNeeded(cp, needs);
   const coefTensor = coefs ? allocTensor([3, c]) : null;
   const dweight = weightGrad ? allocTensor([c]) : null;
   const dbias = biasGrad ? allocTensor([c]) : null;
@@ -185,7 +189,7 @@ function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: T
   const rt = x.runtime;
   const training = opts.training;
   const cp = channelParams(x, v, opts);
-  const { params, weightIndex, biasIndex } = cp;
+  const params = cp.params;
 
   const ew = elementwiseGeometry(v, x.size, wide);
   rt.run(bnApplyKernel, { layout: v.layout, vec: v.vec, relu }, [x, params, y], ew.uniforms, linearWorkgroups(ew.invocations, BN_WG));
@@ -193,8 +197,7 @@ function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: T
   const inputs = [x, ...cp.affine];
   const backward = (g: Tensor, xs: Tensor, ps: Tensor, needs: boolean[]): Array<Tensor | null> => {
     const needX = needs[0]!;
-    const weightGrad = weightIndex >= 0 && needs[weightIndex]!;
-    const biasGrad = biasIndex >= 0 && needs[biasIndex]!;
+    const { weightGrad, biasGrad } = affineGradsNeeded(cp, needs);
     const grads: Array<Tensor | null> = inputs.map(() => null);
     // Training dx needs the batch sums too; eval dx is just scale·g'.
     const coefs = training && needX;
