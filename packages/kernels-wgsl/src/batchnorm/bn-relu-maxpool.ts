@@ -96,9 +96,8 @@ export const bnReluMaxPoolGradSumsKernel = defineKernel<Record<string, never>>({
     /** pooled pixels n·oh·ow */
     { name: 'rows', type: 'u32' },
     { name: 'parts', type: 'u32' },
-    { name: 'cv', type: 'u32' },
-    { name: 'w', type: 'u32' }, { name: 'ow', type: 'u32' },
-    { name: 'kh', type: 'u32' }, { name: 'kw', type: 'u32' },
+    // the window geometry, without the row kernels' invocation count
+    ...windowUniforms().filter((f) => f.name !== 'count'),
   ],
   workgroupSize: () => [BN_WG, 1, 1],
   body: () => `
