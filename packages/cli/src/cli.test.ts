@@ -86,6 +86,8 @@ describe('squeeze CLI', () => {
       assert.ok(result.stdout.includes(`Adapter:      ${d.description || d.device}\n`), result.stdout);
       assert.match(result.stdout, d.software ? /^ {2}backend \w+, software \(runs on the CPU\)$/m : /^ {2}backend \w+, hardware$/m);
       assert.match(result.stdout, /^webgpu: +\d+\.\d+\.\d+/m);
+      const subgroups = d.subgroupSize > 0 ? `${d.subgroupSize} lanes (fixed size)` : d.features.includes('subgroups') ? 'size varies' : 'none';
+      assert.ok(result.stdout.includes(`Subgroups:    ${subgroups}`), result.stdout);
       assert.match(result.stdout, /^OK +compute shaders run and agree with the CPU/m);
     });
 

@@ -29,6 +29,10 @@ function printDevice(d: DeviceDescription): void {
   console.log(`  backend ${d.backend}, ${d.software ? 'software (runs on the CPU)' : 'hardware'}`);
   if (mesa) console.log(`Driver:       ${mesa}`);
   console.log(`Features:     ${d.features.join(', ') || '(none)'}`);
+  // Kernels that share loads through subgroup operations need one fixed size (conv2d's tuning).
+  const subgroups = d.subgroupSize > 0 ? `${d.subgroupSize} lanes (fixed size)`
+    : d.features.includes('subgroups') ? 'size varies (no subgroup sharing in the kernels)' : 'none';
+  console.log(`Subgroups:    ${subgroups}`);
   console.log('Limits:');
   for (const [name, value] of Object.entries(d.limits)) console.log(`  ${name.padEnd(36)}${value}`);
 }
