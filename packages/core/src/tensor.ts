@@ -107,7 +107,8 @@ export function allocTensor(shape: Shape, dtype: DType = 'f32', runtime: Runtime
   const bytes = Math.max(4, sizeOf(shape) * 4);
   // Checked here because Dawn only reports an oversized buffer later, as an uncaptured validation
   // error that would fail whatever GPU call comes next, with a message that names no cause.
-  const limit = runtime.device.limits.maxBufferSize;
+  // From the description's copy: reading device.limits crosses into Dawn on every allocation.
+  const limit = runtime.description.limits.maxBufferSize;
   const bufferBytes = bucketSize(bytes);
   if (bufferBytes > limit) {
     throw new GpuError(`a [${shape}] tensor needs a ${bufferBytes}-byte buffer, more than maxBufferSize (${limit} bytes) on this device; use a smaller --batch_size`);
