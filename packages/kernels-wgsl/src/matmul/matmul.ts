@@ -68,6 +68,14 @@ export interface GemmTile {
    * whole workgroup). Along the axis with more tiles, fewer lanes idle past the edge.
    */
   lanes: 'm' | 'n';
+  /**
+   * Subgroup size (0 or absent: off). With lanes 'm' a workgroup's lanes share their columns, so
+   * each k step's B vec4s are the same for all of them: each lane loads 1 / size of them and
+   * subgroupBroadcast hands them round (the host sets it where the adapter has one fixed size that
+   * divides the workgroup). Lanes past M then run on clamped rows instead of returning early, so
+   * that every lane of a subgroup reaches the broadcasts.
+   */
+  subgroupB?: number;
 }
 
 export interface FastGemmParams extends GemmLayout {
@@ -95,6 +103,19 @@ export interface FastGemmParams extends GemmLayout {
  */
 export const FAST_GEMM_TILE: Omit<GemmTile, 'lanes'> = { rows: 8, cols: 8, wg: 16 };
 
+/**
+ * The tile for software adapters with one fixed subgroup size (lavapipe: 8), where lanes go along
+ * M: 8 rows × 32 columns with each k step's B vec4s loaded once per subgroup and broadcast
+ * (`subgroupB`). A lane then loads per k 8 floats of A and 32 / 8 of B for 64 multiply-adds, where
+ * the 8×8 tile loads 8 + 8 for 16 (a per-lane load costs lavapipe about as much as four vec4
+ * multiply-adds: bench/README.md). Measured on lavapipe (2026-11-26, GPU timestamps, candidates
+ * taking turns, medians of 7): 1024³ 14.2 → 42.3 GFLOP/s (transposed B 13.5 → 41.6, transposed A
+ * 13.3 → 38.1); at 1×1- and 3×3-convolution sizes 8192×64×128 10.1 → 36.3 and 2048×256×576 13.2
+ * → 39.0. 8×16 (31–37), 16×16 (27–33) and 4×32 (26–44, worst with transposed B) did no better
+ * overall. Hardware GPUs keep FAST_GEMM_TILE: 256 accumulators per invocation would spill there.
+ */
+export const SUBGROUP_GEMM_TILE: Omit<GemmTile, 'lanes' | 'subgroupB'> = { rows: 8, cols: 32, wg: 16 };
+
 
 /**
  * The fast kernel: each invocation accumulates a `rows × cols` tile of C in registers (cols/4 vec4
@@ -116,6 +137,10 @@ export const fastGemmKernel = defineKernel<FastGemmParams>({
   ],
   uniforms: () => GEMM_UNIFORMS,
   workgroupSize: (p) => [p.tile.wg, 1, 1],
+  enables: (p) => (p.tile.subgroupB ? ['subgroups'] : []),
+  // WGSL cannot see that a workgroup's lanes share n0 and the k loop (their bounds are uniforms
+  // and workgroup ids), so the broadcasts run in uniform control flow.
+  directives: (p) => (p.tile.subgroupB ? ['diagnostic(off, subgroup_uniformity)'] : []),
   prelude: (p) => `${INDEX_HELPERS(p)}
 fn loadA(i: u32) -> f32 { return ${p.vecA ? 'A[i >> 2u][i & 3u]' : 'A[i]'}; }
 fn loadB(i: u32) -> f32 { return ${p.vecB ? 'B[i >> 2u][i & 3u]' : 'B[i]'}; }
@@ -141,7 +166,11 @@ function fastGemmBody(p: FastGemmParams): string {
     emit(`let m0 = (wid.y * ${p.tile.wg}u + lid.x) * ${rows}u;`);
     emit(`let n0 = wid.x * ${cols}u;`);
   }
-  emit('if (m0 >= u.M || n0 >= u.N) { return; }');
+  const S = p.tile.subgroupB ?? 0;
+  if (S && (p.tile.lanes !== 'm' || p.tile.wg % S !== 0)) throw new Error(`gemm tile: subgroupB needs lanes 'm' and a workgroup that is a multiple of ${S}`);
+  // With shared B loads every lane of a subgroup must reach the broadcasts: rows past M are
+  // clamped (and not stored) instead of returning.
+  emit(S ? 'if (n0 >= u.N) { return; }' : 'if (m0 >= u.M || n0 >= u.N) { return; }');
   emit('let aBase = u.aOffset + wid.z * u.aBatchStride;');
   emit('let bBase = u.bOffset + wid.z * u.bBatchStride;');
   // Clamped coordinates: lanes past the edge load valid (ignored) data instead of branching.
@@ -165,7 +194,34 @@ function fastGemmBody(p: FastGemmParams): string {
   } else {
     for (const i of R) emit(`  let a${i} = vec4<f32>(${KK.map((kk) => `loadA(aIndex(aBase, mc${i}, k + ${kk}u))`).join(', ')});`);
   }
-  if (!p.transB) {
+  if (S) {
+    // The step's B vec4s, numbered q: lane q % S loads vec4 q into its slot q / S, and every lane
+    // takes vec4 q from that lane. Non-transposed B: q = kk·colVecs + j is row k + kk, columns
+    // n0 + 4j…; transposed: q = c is column n0 + c, rows k…k + 3 (a 4×4 transpose follows).
+    const loads = p.transB ? cols : 4 * colVecs;
+    const slots = Math.ceil(loads / S);
+    for (const slot of range(slots)) {
+      emit(`  let q${slot} = min(${slot * S}u + sgid, ${loads - 1}u);`);
+      if (!p.transB) {
+        const kk = `q${slot} / ${colVecs}u`;
+        const col = `min(n0 + 4u * (q${slot} % ${colVecs}u), u.N - 4u)`;
+        emit(p.vecB
+          ? `  let bl${slot} = B[bIndex(bBase, k + ${kk}, ${col}) >> 2u];`
+          : `  let bl${slot} = vec4<f32>(${KK.map((q) => `B[bIndex(bBase, k + ${kk}, min(n0 + 4u * (q${slot} % ${colVecs}u) + ${q}u, u.N - 1u))]`).join(', ')});`);
+      } else {
+        emit(`  let bl${slot} = loadB4(bIndex(bBase, k, min(n0 + q${slot}, u.N - 1u)));`);
+      }
+    }
+    const shared = (q: number) => `subgroupBroadcast(bl${Math.floor(q / S)}, ${q % S}u)`;
+    if (!p.transB) {
+      for (const kk of KK) for (const j of J) emit(`  let b${kk}_${j} = ${shared(kk * colVecs + j)};`);
+    } else {
+      for (const c of range(cols)) emit(`  let bt${c} = ${shared(c)};`);
+      for (const kk of KK) for (const j of J) {
+        emit(`  let b${kk}_${j} = vec4<f32>(${KK.map((q) => `bt${4 * j + q}.${LANES[kk]}`).join(', ')});`);
+      }
+    }
+  } else if (!p.transB) {
     // rows of B are contiguous along n: one vec4 per 4 columns (clamped columns stay in the row)
     for (const kk of KK) for (const j of J) {
       emit(p.vecB

@@ -1,4 +1,4 @@
-import { fastGemmKernel, simpleGemmKernel, FAST_GEMM_TILE, SIMPLE_GEMM_WG, type GemmTile } from '@squeeze/kernels-wgsl';
+import { fastGemmKernel, simpleGemmKernel, FAST_GEMM_TILE, SIMPLE_GEMM_WG, SUBGROUP_GEMM_TILE, type GemmTile } from '@squeeze/kernels-wgsl';
 import type { Bindable, Runtime } from '../../runtime/runtime.js';
 
 /** A GEMM on raw buffers; see `gemm`. Counts and offsets are in elements (f32). */
@@ -30,7 +30,7 @@ export interface GemmArgs {
 /** Which kernel runs: the register-tiled one (default), or the one-output-per-invocation oracle. */
 export interface GemmOptions {
   kernel?: 'fast' | 'simple';
-  /** overrides FAST_GEMM_TILE and the lane axis (used by the benchmark to compare tile shapes). */
+  /** overrides the default tile and lane axis (`defaultGemmTile`; the benchmark compares tile shapes). */
   tile?: GemmTile;
 }
 
@@ -47,6 +47,22 @@ export interface GemmOptions {
  * The fast kernel binds an operand as vec4s when its contiguous dimension, offset and batch stride
  * are multiples of 4 (faster on every device measured), else falls back to scalar loads.
  */
+/**
+ * The tile `gemm` uses unless told otherwise. On a software adapter with a fixed subgroup size that
+ * divides the workgroup, and where M has at least as many tiles as N (lanes along M, sharing their
+ * columns), SUBGROUP_GEMM_TILE with B shared across each subgroup; else FAST_GEMM_TILE with its
+ * lanes along the dimension with more tiles, so that a workgroup's lanes are mostly busy (e.g.
+ * N = 16 output channels are only 2 tiles wide: spread along M instead).
+ */
+export function defaultGemmTile(rt: Runtime, M: number, N: number): GemmTile {
+  const size = rt.description.subgroupSize;
+  const shared = SUBGROUP_GEMM_TILE;
+  if (rt.description.software && size > 0 && shared.wg % size === 0 && Math.ceil(M / shared.rows) >= Math.ceil(N / shared.cols)) {
+    return { ...shared, lanes: 'm', subgroupB: size };
+  }
+  return { ...FAST_GEMM_TILE, lanes: Math.ceil(N / FAST_GEMM_TILE.cols) >= Math.ceil(M / FAST_GEMM_TILE.rows) ? 'n' : 'm' };
+}
+
 export function gemm(rt: Runtime, args: GemmArgs, opts: GemmOptions = {}): void {
   const { M, N, K } = args;
   const transA = args.transA ?? false;
@@ -67,9 +83,7 @@ export function gemm(rt: Runtime, args: GemmArgs, opts: GemmOptions = {}): void 
       [Math.ceil(N / SIMPLE_GEMM_WG[0]), Math.ceil(M / SIMPLE_GEMM_WG[1]), batch], { M, N, K, batch });
     return;
   }
-  // Lanes go along the dimension with more tiles, so that a workgroup's lanes are mostly busy
-  // (e.g. N = 16 output channels are only 2 tiles wide: spread along M instead).
-  const tile = opts.tile ?? { ...FAST_GEMM_TILE, lanes: Math.ceil(N / FAST_GEMM_TILE.cols) >= Math.ceil(M / FAST_GEMM_TILE.rows) ? 'n' : 'm' };
+  const tile = opts.tile ?? defaultGemmTile(rt, M, N);
   const aligned = (...xs: number[]) => xs.every((x) => x % 4 === 0);
   const params = {
     ...layout,

@@ -1,5 +1,8 @@
+import assert from 'node:assert/strict';
 import type { GemmTile } from '@squeeze/kernels-wgsl';
-import { matmul, gemm, type GemmOptions } from './matmul.js';
+import { matmul, gemm, defaultGemmTile, type GemmOptions } from './matmul.js';
+import type { Runtime } from '../../runtime/runtime.js';
+import { SUBGROUP_GEMM_TILE, FAST_GEMM_TILE } from '@squeeze/kernels-wgsl';
 import { gemmRef, matmulRef } from './reference.js';
 import { tensor } from '../creation/creation.js';
 import { getRuntime } from '../../runtime/global.js';
@@ -28,41 +31,71 @@ async function runGemm(opts: GemmOptions, args: {
   return out;
 }
 
+async function checkShapes(name: string, opts: GemmOptions): Promise<void> {
+  for (const [s, [M, N, K]] of SHAPES.entries()) {
+    const a = randomValues(M * K, 100 + s);
+    const b = randomValues(K * N, 200 + s);
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        const got = await runGemm(opts, { a, b, cSize: M * N, M, N, K, transA, transB });
+        expectClose(got, gemmRef({ a, b, M, N, K, transA, transB }), TOL, `${name} ${M}×${N}×${K} transA=${transA} transB=${transB}`);
+      }
+    }
+  }
+}
+
+async function checkBatches(name: string, opts: GemmOptions): Promise<void> {
+  for (const [M, N, K] of [[5, 12, 8], [7, 9, 6], [16, 16, 4]] as const) {
+    const batch = 3;
+    const aOffset = 4;
+    const a = randomValues(aOffset + batch * M * K, 7);
+    const b = randomValues(K * N, 8); // one B shared by every batch item (stride 0)
+    const c0 = randomValues(batch * M * N, 9);
+    for (const transB of [false, true]) {
+      const args = { a, b, M, N, K, batch, aOffset, bBatchStride: 0, transB };
+      const got = await runGemm(opts, { ...args, c0, cSize: c0.length, accumulate: true });
+      expectClose(got, gemmRef({ ...args, accumulate: c0 }), TOL, `${name} batched ${M}×${N}×${K} transB=${transB}`);
+    }
+    // write into the second half of a larger C: an offset output, as for a channel slice of a concat
+    const c1 = randomValues(2 * M * N, 10);
+    const got = await runGemm(opts, { a, b, c0: c1, cSize: c1.length, M, N, K, aOffset, cOffset: M * N });
+    expectClose(got.subarray(0, M * N), Float32Array.from(c1.subarray(0, M * N)), { atol: 0, rtol: 0 }, `${name} untouched head`);
+    expectClose(got.subarray(M * N), gemmRef({ a, b, M, N, K, aOffset }), TOL, `${name} offset output`);
+  }
+}
+
 describe('matmul', () => {
   for (const [name, opts] of KERNELS) {
-    it(`${name} GEMM kernel matches the float64 reference for every shape and transpose`, async () => {
-      for (const [s, [M, N, K]] of SHAPES.entries()) {
-        const a = randomValues(M * K, 100 + s);
-        const b = randomValues(K * N, 200 + s);
-        for (const transA of [false, true]) {
-          for (const transB of [false, true]) {
-            const got = await runGemm(opts, { a, b, cSize: M * N, M, N, K, transA, transB });
-            expectClose(got, gemmRef({ a, b, M, N, K, transA, transB }), TOL, `${name} ${M}×${N}×${K} transA=${transA} transB=${transB}`);
-          }
-        }
-      }
-    });
-
-    it(`${name} GEMM kernel handles batches, broadcast operands, offsets and accumulation`, async () => {
-      for (const [M, N, K] of [[5, 12, 8], [7, 9, 6], [16, 16, 4]] as const) {
-        const batch = 3;
-        const aOffset = 4;
-        const a = randomValues(aOffset + batch * M * K, 7);
-        const b = randomValues(K * N, 8); // one B shared by every batch item (stride 0)
-        const c0 = randomValues(batch * M * N, 9);
-        for (const transB of [false, true]) {
-          const args = { a, b, M, N, K, batch, aOffset, bBatchStride: 0, transB };
-          const got = await runGemm(opts, { ...args, c0, cSize: c0.length, accumulate: true });
-          expectClose(got, gemmRef({ ...args, accumulate: c0 }), TOL, `${name} batched ${M}×${N}×${K} transB=${transB}`);
-        }
-        // write into the second half of a larger C: an offset output, as for a channel slice of a concat
-        const c1 = randomValues(2 * M * N, 10);
-        const got = await runGemm(opts, { a, b, c0: c1, cSize: c1.length, M, N, K, aOffset, cOffset: M * N });
-        expectClose(got.subarray(0, M * N), Float32Array.from(c1.subarray(0, M * N)), { atol: 0, rtol: 0 }, `${name} untouched head`);
-        expectClose(got.subarray(M * N), gemmRef({ a, b, M, N, K, aOffset }), TOL, `${name} offset output`);
-      }
-    });
+    it(`${name} GEMM kernel matches the float64 reference for every shape and transpose`, async () => checkShapes(name, opts));
+    it(`${name} GEMM kernel handles batches, broadcast operands, offsets and accumulation`, async () => checkBatches(name, opts));
   }
+
+  it('defaultGemmTile shares B across subgroups only on a software adapter with a fixed size, lanes along M', () => {
+    const rt = (software: boolean, subgroupSize: number) => ({ description: { software, subgroupSize } }) as unknown as Runtime;
+    const shared = { ...SUBGROUP_GEMM_TILE, lanes: 'm', subgroupB: 8 };
+    assert.deepEqual(defaultGemmTile(rt(true, 8), 1024, 1024), shared);
+    assert.deepEqual(defaultGemmTile(rt(true, 8), 8192, 64), shared);
+    // more column tiles than row tiles (a 4-row batch through a wide layer): the 8×8 tile, lanes along N
+    assert.deepEqual(defaultGemmTile(rt(true, 8), 4, 512), { ...FAST_GEMM_TILE, lanes: 'n' });
+    assert.deepEqual(defaultGemmTile(rt(true, 0), 1024, 1024), { ...FAST_GEMM_TILE, lanes: 'n' });
+    assert.deepEqual(defaultGemmTile(rt(false, 32), 8192, 64), { ...FAST_GEMM_TILE, lanes: 'm' });
+    // a subgroup wider than the workgroup cannot share
+    assert.equal(defaultGemmTile(rt(true, 32), 1024, 1024).subgroupB, undefined);
+  });
+
+  it('fast GEMM kernel with B shared across subgroups matches the reference (shapes, transposes, batches)', async function () {
+    const size = getRuntime().description.subgroupSize;
+    if (size === 0) this.skip();
+    const wg = Math.max(16, size);
+    // B vec4s per k step: 4·cols/4 (or cols when transposed) = 32 and 12 — several slots per lane,
+    // and a count that is no multiple of the subgroup's lanes; vec4 and scalar B (N % 4); rows past
+    // M clamped, not returned. (Small row counts: the shipped 8×32 tile compiles for seconds.)
+    for (const [rows, cols] of [[2, 32], [3, 12]] as const) {
+      const tile: GemmTile = { rows, cols, wg, lanes: 'm', subgroupB: size };
+      await checkShapes(`shared-B ${rows}×${cols}`, { tile });
+      await checkBatches(`shared-B ${rows}×${cols}`, { tile });
+    }
+  });
 
   it('matmul computes 2-D and batched products with gradients for both operands', async () => {
     const cases: Array<[number[], number[]]> = [[[1, 1], [1, 1]], [[3, 5], [5, 7]], [[2, 4, 3], [2, 3, 5]], [[8, 12], [12, 4]]];

@@ -2,7 +2,7 @@ import { allocTensor, type Tensor } from '../../tensor.js';
 import { record } from '../../autograd.js';
 import { gemm } from './gemm.js';
 
-export { gemm, type GemmArgs, type GemmOptions } from './gemm.js';
+export { gemm, defaultGemmTile, type GemmArgs, type GemmOptions } from './gemm.js';
 
 interface MatmulDims { batch: number; M: number; K: number; N: number }
 
