@@ -138,6 +138,14 @@ export const range = (n: number): number[] => [...Array(n).keys()];
 export const LANES = ['x', 'y', 'z', 'w'] as const;
 
 /**
+ * Element i of a row that the `size` lanes of a subgroup loaded together, lane l holding elements
+ * l, l + size, l + 2·size, … in its slots 0, 1, 2, … (`slot(s)` names slot s): every lane gets it
+ * from lane i % size. Kernels that share loads through subgroups assemble their rows with this.
+ */
+export const fromSubgroupSlots = (slot: (s: number) => string, i: number, size: number): string =>
+  `subgroupBroadcast(${slot(Math.floor(i / size))}, ${i % size}u)`;
+
+/**
  * Small helper kernels that would otherwise split a linear index into coordinates by dividing it
  * by uniforms (which lavapipe scalarises: one lane at a time) run on a 3-D grid instead: x the
  * fastest coordinate in GRID_X-wide rows, y the next, z the slowest (a handful). Such a kernel

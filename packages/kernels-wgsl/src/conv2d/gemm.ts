@@ -1,4 +1,4 @@
-import { defineKernel, gridWorkgroupSize, LANES as lanes, linearIndex, range } from '../kernel.js';
+import { defineKernel, fromSubgroupSlots, gridWorkgroupSize, LANES as lanes, linearIndex, range } from '../kernel.js';
 
 /**
  * The fast convolution kernels: implicit GEMMs (im2col is never materialised) where each invocation
@@ -166,7 +166,7 @@ function gemmBody(p: ConvGemmParams): string {
       ...qs.flatMap((q) => (S
         ? [
             ...range((4 * TO4) / S).map((r) => `  let wl${q}_${r} = wmat[(wIdx${stride(q, 'u.wRow4')}) * 4u + ${r * S}u + sgid];`),
-            ...cols.map((j) => `  let w${j}_${q} = vec4<f32>(${range(4).map((k) => `subgroupBroadcast(wl${q}_${Math.floor((4 * j + k) / S)}, ${(4 * j + k) % S}u)`).join(', ')});`),
+            ...cols.map((j) => `  let w${j}_${q} = vec4<f32>(${range(4).map((k) => fromSubgroupSlots((r) => `wl${q}_${r}`, 4 * j + k, S)).join(', ')});`),
           ]
         : cols.map((j) => `  let w${j}_${q} = wmat[wIdx${stride(q, 'u.wRow4')} + ${j}u];`))),
       `  wIdx += ${U === 1 ? '' : `${U}u * `}u.wRow4;`,
@@ -362,7 +362,7 @@ function filterBody(p: ConvFilterParams): string {
       if (!p.xVec4 || TC % S !== 0) throw new Error(`conv2d_filter_partial: subgroup x rows need xVec4 and tileIn a multiple of ${S}`);
       for (const r of range(TC / S)) B.push(`let xl${r} = select(0.0, x[xPix * u.C + min(cFirst + ${r * S}u + sgid, u.C - 1u)], ok);`);
       for (const q of range(TC / 4)) {
-        B.push(`let xv${q} = vec4<f32>(${range(4).map((k) => `subgroupBroadcast(xl${Math.floor((4 * q + k) / S)}, ${(4 * q + k) % S}u)`).join(', ')});`);
+        B.push(`let xv${q} = vec4<f32>(${range(4).map((k) => fromSubgroupSlots((r) => `xl${r}`, 4 * q + k, S)).join(', ')});`);
       }
     } else if (p.xVec4) {
       for (const q of range(TC / 4)) {

@@ -1,4 +1,4 @@
-import { defineKernel, LANES, range, type BufferBinding, type UniformField } from '../kernel.js';
+import { defineKernel, fromSubgroupSlots, LANES, range, type BufferBinding, type UniformField } from '../kernel.js';
 
 /**
  * GEMM kernels: C[b] (+)= op(A[b]) · op(B[b]) for b < batch, where op(A) is [M, K] and op(B) is
@@ -212,7 +212,7 @@ function fastGemmBody(p: FastGemmParams): string {
         emit(`  let bl${slot} = loadB4(bIndex(bBase, k, min(n0 + q${slot}, u.N - 1u)));`);
       }
     }
-    const shared = (q: number) => `subgroupBroadcast(bl${Math.floor(q / S)}, ${q % S}u)`;
+    const shared = (q: number) => fromSubgroupSlots((slot) => `bl${slot}`, q, S);
     if (!p.transB) {
       for (const kk of KK) for (const j of J) emit(`  let b${kk}_${j} = ${shared(kk * colVecs + j)};`);
     } else {
