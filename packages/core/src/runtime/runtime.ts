@@ -113,11 +113,12 @@ export class Runtime {
   ): void {
     this.checkAlive();
     if (workgroups[0] === 0 || workgroups[1] === 0 || workgroups[2] === 0) return;
-    const maxWg = this.device.limits.maxComputeWorkgroupsPerDimension;
+    // The description's copies of the limits: reading device.limits crosses into Dawn, on every dispatch.
+    const maxWg = this.description.limits.maxComputeWorkgroupsPerDimension;
     if (workgroups.some((w) => w > maxWg)) {
       throw new GpuError(`kernel ${kernel.name}: ${workgroups.join('×')} workgroups exceed maxComputeWorkgroupsPerDimension (${maxWg}) on this device; use a smaller --batch_size`);
     }
-    const maxBinding = this.device.limits.maxStorageBufferBindingSize;
+    const maxBinding = this.description.limits.maxStorageBufferBindingSize;
     for (const b of bindings) {
       if (b.byteLength > maxBinding) {
         throw new GpuError(`kernel ${kernel.name}: a ${b.byteLength}-byte buffer exceeds maxStorageBufferBindingSize (${maxBinding} bytes) on this device; use a smaller --batch_size`);
