@@ -48,6 +48,14 @@ function fixedSubgroupSize(info: GPUAdapterInfo, device: GPUDevice): number {
   return sizes.subgroupMinSize;
 }
 
+/**
+ * The device's fixed subgroup size if it divides every count given (tile widths, tiles, workgroup
+ * size), else 0: what kernels that share loads through subgroup operations can rely on.
+ */
+export function subgroupSizeDividing(d: DeviceDescription, ...counts: number[]): number {
+  return d.subgroupSize > 0 && counts.every((n) => n % d.subgroupSize === 0) ? d.subgroupSize : 0;
+}
+
 function describe(adapter: GPUAdapter, device: GPUDevice): DeviceDescription {
   const info = adapter.info;
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;

@@ -7,6 +7,7 @@ import {
 import { allocTensor, type Shape, type Tensor } from '../../tensor.js';
 import { noGrad, record } from '../../autograd.js';
 import { permute } from '../shape-ops/shape-ops.js';
+import { subgroupSizeDividing } from '../../runtime/device.js';
 
 export type Conv2dDataFormat = 'NCHW' | 'NHWC';
 export type Conv2dPadding = 'SAME' | 'VALID' | number | [[number, number], [number, number]];
@@ -85,8 +86,7 @@ function isPointwise(g: Conv2dGeometry): boolean {
  * the device has a fixed one that divides every count given (tile widths, tiles, workgroup); else 0.
  */
 function sharingSubgroup(rt: Tensor['runtime'], wanted: boolean | undefined, ...counts: number[]): number {
-  const size = rt.description.subgroupSize;
-  return wanted && size > 0 && counts.every((n) => n % size === 0) ? size : 0;
+  return wanted ? subgroupSizeDividing(rt.description, ...counts) : 0;
 }
 
 /** The source and destination sizes of forward (x → y) or backward-data (dy → dx), and dst's shape. */

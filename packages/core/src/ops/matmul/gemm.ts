@@ -1,5 +1,6 @@
 import { fastGemmKernel, simpleGemmKernel, FAST_GEMM_TILE, SIMPLE_GEMM_WG, SUBGROUP_GEMM_TILE, type GemmTile } from '@squeeze/kernels-wgsl';
 import type { Bindable, Runtime } from '../../runtime/runtime.js';
+import { subgroupSizeDividing } from '../../runtime/device.js';
 
 /** A GEMM on raw buffers; see `gemm`. Counts and offsets are in elements (f32). */
 export interface GemmArgs {
@@ -35,6 +36,22 @@ export interface GemmOptions {
 }
 
 /**
+ * The tile `gemm` uses unless told otherwise. On a software adapter with a fixed subgroup size that
+ * divides the workgroup, and where M has at least as many tiles as N (lanes along M, sharing their
+ * columns), SUBGROUP_GEMM_TILE with B shared across each subgroup; else FAST_GEMM_TILE with its
+ * lanes along the dimension with more tiles, so that a workgroup's lanes are mostly busy (e.g.
+ * N = 16 output channels are only 2 tiles wide: spread along M instead).
+ */
+export function defaultGemmTile(rt: Runtime, M: number, N: number): GemmTile {
+  const shared = SUBGROUP_GEMM_TILE;
+  const size = subgroupSizeDividing(rt.description, shared.wg);
+  if (rt.description.software && size > 0 && Math.ceil(M / shared.rows) >= Math.ceil(N / shared.cols)) {
+    return { ...shared, lanes: 'm', subgroupB: size };
+  }
+  return { ...FAST_GEMM_TILE, lanes: Math.ceil(N / FAST_GEMM_TILE.cols) >= Math.ceil(M / FAST_GEMM_TILE.rows) ? 'n' : 'm' };
+}
+
+/**
  * Records C[b] (+)= op(A[b])·op(B[b]) for b < batch on raw buffers (no tensors, no autograd), with
  * op(A) [M, K] and op(B) [K, N] row-major, A/B optionally stored transposed so callers never
  * materialise a transpose (dA = dC·Bᵀ: transB; dB = Aᵀ·dC: transA).
@@ -47,22 +64,6 @@ export interface GemmOptions {
  * The fast kernel binds an operand as vec4s when its contiguous dimension, offset and batch stride
  * are multiples of 4 (faster on every device measured), else falls back to scalar loads.
  */
-/**
- * The tile `gemm` uses unless told otherwise. On a software adapter with a fixed subgroup size that
- * divides the workgroup, and where M has at least as many tiles as N (lanes along M, sharing their
- * columns), SUBGROUP_GEMM_TILE with B shared across each subgroup; else FAST_GEMM_TILE with its
- * lanes along the dimension with more tiles, so that a workgroup's lanes are mostly busy (e.g.
- * N = 16 output channels are only 2 tiles wide: spread along M instead).
- */
-export function defaultGemmTile(rt: Runtime, M: number, N: number): GemmTile {
-  const size = rt.description.subgroupSize;
-  const shared = SUBGROUP_GEMM_TILE;
-  if (rt.description.software && size > 0 && shared.wg % size === 0 && Math.ceil(M / shared.rows) >= Math.ceil(N / shared.cols)) {
-    return { ...shared, lanes: 'm', subgroupB: size };
-  }
-  return { ...FAST_GEMM_TILE, lanes: Math.ceil(N / FAST_GEMM_TILE.cols) >= Math.ceil(M / FAST_GEMM_TILE.rows) ? 'n' : 'm' };
-}
-
 export function gemm(rt: Runtime, args: GemmArgs, opts: GemmOptions = {}): void {
   const { M, N, K } = args;
   const transA = args.transA ?? false;
