@@ -1,4 +1,4 @@
-import { defineKernel, LANES as lanes, linearIndex, range } from '../kernel.js';
+import { defineKernel, gridWorkgroupSize, LANES as lanes, range } from '../kernel.js';
 import { BIAS_AT, type ConvLayout } from './gemm.js';
 
 /**
@@ -15,9 +15,10 @@ import { BIAS_AT, type ConvLayout } from './gemm.js';
 
 /**
  * The transformed filter U[pos][a][b] = (G g Gᵀ)[pos] for pos in the 4×4 grid, with b padded to
- * `BPad` (vec4 rows along b, the destination channel). g is w[o][c] read through `strideA`/`strideB`
+ * `row4` vec4s (rows along b, the destination channel). g is w[o][c] read through `strideA`/`strideB`
  * (forward: a = in channel, b = out channel; backward-data: a = out, b = in) and, with `flip`,
- * rotated by 180°. One invocation per vec4 of a row; `total` = A · BPad / 4.
+ * rotated by 180°. One invocation per vec4 of a row, on a grid like convWeightMatrixKernel's (x: vec4
+ * of the row, y: a) instead of dividing a linear index. Dispatch gridWorkgroups(row4, A, 1, workgroup).
  */
 export const convWinogradFilterKernel = defineKernel<{ workgroup: number; flip: boolean }>({
   name: 'conv2d_winograd_filter',
@@ -26,14 +27,14 @@ export const convWinogradFilterKernel = defineKernel<{ workgroup: number; flip: 
     { name: 'wino', type: 'vec4<f32>', access: 'read_write' },
   ],
   uniforms: () => [
-    { name: 'A', type: 'u32' }, { name: 'B', type: 'u32' }, { name: 'BPad', type: 'u32' },
-    { name: 'strideA', type: 'u32' }, { name: 'strideB', type: 'u32' }, { name: 'total', type: 'u32' },
+    { name: 'A', type: 'u32' }, { name: 'B', type: 'u32' }, { name: 'row4', type: 'u32' },
+    { name: 'strideA', type: 'u32' }, { name: 'strideB', type: 'u32' },
   ],
-  workgroupSize: (p) => [p.workgroup, 1, 1],
+  workgroupSize: (p) => gridWorkgroupSize(p.workgroup),
   body: (p) => {
     const L: string[] = [];
-    L.push(`let i = ${linearIndex(p.workgroup)};`, 'if (i >= u.total) { return; }');
-    L.push('let row4 = u.BPad / 4u;', 'let b4 = i % row4;', 'let a = i / row4;');
+    L.push('let b4 = gid.x;', 'let a = gid.y;', 'if (b4 >= u.row4 || a >= u.A) { return; }');
+    L.push('let row4 = u.row4;', 'let i = a * row4 + b4;');
     for (const k of range(4)) {
       L.push(`let ok${k} = b4 * 4u + ${k}u < u.B;`);
       L.push(`let at${k} = a * u.strideA + min(b4 * 4u + ${k}u, u.B - 1u) * u.strideB;`);

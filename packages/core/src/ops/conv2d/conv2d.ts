@@ -197,8 +197,8 @@ function winogradConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, 
   const rowVec4s = Cs * CdPad / 4;
   const wino = allocTensor([16 * Cs * CdPad]);
   rt.run(convWinogradFilterKernel, { workgroup: tuning.helperWorkgroup, flip: !fwd }, [w, wino], {
-    A: Cs, B: Cd, BPad: CdPad, strideA: fwd ? 9 : g.C * 9, strideB: fwd ? g.C * 9 : 9, total: rowVec4s,
-  }, linearWorkgroups(rowVec4s, tuning.helperWorkgroup));
+    A: Cs, B: Cd, row4: CdPad / 4, strideA: fwd ? 9 : g.C * 9, strideB: fwd ? g.C * 9 : 9,
+  }, gridWorkgroups(CdPad / 4, Cs, 1, tuning.helperWorkgroup));
   const nchw = g.dataFormat === 'NCHW';
   const dst = allocTensor(dstShape);
   const TH = Math.ceil(Hd / 2);
