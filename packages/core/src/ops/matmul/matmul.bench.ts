@@ -7,15 +7,15 @@
  * A sample records the dispatch(es) and waits for completion with `await rt.sync()`; variants are
  * interleaved sample by sample so that load from other jobs on a shared machine hits them alike.
  */
-import { FAST_GEMM_TILE, type GemmTile } from '@squeeze/kernels-wgsl';
+import type { GemmTile } from '@squeeze/kernels-wgsl';
 import { init, shutdown } from '../../runtime/global.js';
 import { randn } from '../creation/creation.js';
 import { allocTensor } from '../../tensor.js';
-import { gemm, type GemmArgs, type GemmOptions } from './gemm.js';
+import { defaultGemmTile, gemm, type GemmArgs, type GemmOptions } from './gemm.js';
 
 const reps = Number(process.argv[2] ?? 7);
 
-/** Alternatives to the default (FAST_GEMM_TILE with its lane axis chosen per shape). */
+/** Alternatives to the default (`defaultGemmTile`: the tile and lane axis chosen per adapter and shape). */
 const TILE_CANDIDATES: GemmTile[] = [];
 for (const lanes of ['n', 'm'] as const) {
   for (const [rows, cols, wg] of [[8, 8, 16], [8, 8, 64], [4, 8, 16], [8, 4, 16], [16, 8, 16]] as const) TILE_CANDIDATES.push({ rows, cols, wg, lanes });
@@ -59,9 +59,10 @@ async function main(): Promise<void> {
     const args: GemmArgs = { ...p, a, b, c };
     const flop = 2 * p.M * p.N * p.K * batch;
     const per = dispatchesPerSample(flop);
+    const d = defaultGemmTile(rt, p.M, p.N);
     const variants: Array<[string, GemmOptions]> = [
       ['simple (1 output / invocation)', { kernel: 'simple' }],
-      [`tiled ${FAST_GEMM_TILE.rows}×${FAST_GEMM_TILE.cols}, wg ${FAST_GEMM_TILE.wg} (default)`, {}],
+      [`default: ${d.rows}×${d.cols}, wg ${d.wg} along ${d.lanes}${d.subgroupB ? ', shared B' : ''}`, {}],
       ...TILE_CANDIDATES.map((tile): [string, GemmOptions] => [`tiled ${tile.rows}×${tile.cols}, wg ${tile.wg} along ${tile.lanes}`, { tile }]),
     ];
     for (const [, opts] of variants) gemm(rt, args, opts); // compile everything first
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
       }
     }
     console.log(`\n${p.name}: ${(flop / 1e9).toFixed(3)} GFLOP${per > 1 ? `, ${per} dispatches per sample` : ''}`);
-    variants.forEach(([name], i) => console.log(`  ${name.padEnd(34)} wall ${summary(wall[i]!)} | cpu median ${fmt(median(cpu[i]!))}`));
+    variants.forEach(([name], i) => console.log(`  ${name.padEnd(42)} wall ${summary(wall[i]!)} | cpu median ${fmt(median(cpu[i]!))}`));
     a.dispose(); b.dispose(); c.dispose();
   }
   shutdown();
