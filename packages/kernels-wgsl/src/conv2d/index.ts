@@ -2,3 +2,4 @@ export * from './tuning.js';
 export * from './simple.js';
 export * from './gemm.js';
 export * from './winograd.js';
+export * from './winograd-gemm.js';

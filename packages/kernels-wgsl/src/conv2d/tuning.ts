@@ -68,11 +68,34 @@ export interface ConvWinogradTile {
   unroll: number;
 }
 
+import type { WinogradOutputTile } from './winograd-gemm.js';
+
+/** Winograd around a batched GEMM (winograd-gemm.ts) for 3×3 stride-1 forward and backward-data. */
+export interface ConvWinogradGemm {
+  /** destination pixels per tile side: F(m×m, 3×3). */
+  m: WinogradOutputTile;
+  /**
+   * Destinations smaller than this in height or width use F(2×2, 3×3) instead: more, smaller tiles
+   * give the GEMM more rows to spread its lanes over (a 4×4 image is one 4×4 tile).
+   */
+  m2Below: number;
+}
+
+/** The Winograd tile size for a destination of Hd × Wd pixels. */
+export function winogradTileFor(w: ConvWinogradGemm, Hd: number, Wd: number): WinogradOutputTile {
+  return Math.min(Hd, Wd) < w.m2Below ? 2 : w.m;
+}
+
 export interface ConvTuning {
   /** forward and backward-data (both are an implicit GEMM over taps × source channels). */
   gemm: ConvGemmTile;
   /** 3×3 stride-1 forward and backward-data through Winograd instead of the GEMM; null: GEMM. */
   winograd: ConvWinogradTile | null;
+  /**
+   * 3×3 stride-1 forward and backward-data through Winograd F(m×m, 3×3) around a batched GEMM
+   * (winograd-gemm.ts); checked before `winograd`. Absent or null: not used.
+   */
+  winogradGemm?: ConvWinogradGemm | null;
   /** per data format: NHWC loads x and dy as vec4 along channels, NCHW along pixels. */
   backwardFilter: { NCHW: ConvFilterTile; NHWC: ConvFilterTile };
   /** invocations per workgroup of the small helper kernels (weight reorder, partial sums, bias). */
@@ -101,12 +124,18 @@ export interface ConvTuning {
  * (Also measured and dropped, 2026-11-25: reading the [O, C, KH, KW] weights directly instead of
  * the reordered vec4 rows, 5–45% slower even counting the reorder pass; NHWC filter gradients over
  * two pixels per step, ~5% slower.)
- * No Winograd here: fire4/expand3x3 forward took 106–128 ms with it against 29 ms with the GEMM
- * (GPU timestamps, 2026-11-26). A 2×2 tile needs 16 transformed-filter vec4 loads per source channel
- * and 4 destination channels, and lavapipe runs every such load per lane even when its address is
- * the same for the whole workgroup (also from a uniform buffer: a vec4 load per FMA ran at
+ * Not the fused Winograd kernel: fire4/expand3x3 forward took 106–128 ms with it against 29 ms with
+ * the GEMM (GPU timestamps, 2026-11-26). A 2×2 tile needs 16 transformed-filter vec4 loads per source
+ * channel and 4 destination channels, and lavapipe runs every such load per lane even when its
+ * address is the same for the whole workgroup (also from a uniform buffer: a vec4 load per FMA ran at
  * 3.3 GFLOP/s from storage, 4.4–4.9 from a uniform buffer); without those loads the same kernel took
- * 9 ms. Loads, not multiplies, are what lavapipe pays for. Hence `subgroupWeights`: each lane
+ * 9 ms. Loads, not multiplies, are what lavapipe pays for. Winograd around the batched GEMM
+ * (`winogradGemm`, sixth session) keeps the multiply-adds in the subgroup-shared GEMM tile instead:
+ * F(4×4, 3×3) does 4× fewer of them, and the transforms are streaming passes. Per shape (GPU
+ * timestamps, candidates taking turns, medians of 5, 2026-11-26) the 3×3 layers' forward and
+ * backward-data took 2–3.5× less time than the implicit GEMM (NHWC fire4/expand3x3 26.8 → 10.3 ms
+ * forward, 28.0 → 9.8 ms backward-data; fire8 backward-data 26.2 → 7.4 ms), except on 4×4 images
+ * (fire9: one tile per image), where F(2×2, 3×3) wins (7.5 → 6.3 / 9.0 → 5.2 ms) and F(4×4) does not. Hence `subgroupWeights`: each lane
  * loads 2 of a step's 16 weights and subgroupBroadcast (a register shuffle on lavapipe, subgroups of
  * 8) hands them round: forward and backward-data 4–20 % faster on fire4's 1×1 and 3×3 shapes in both
  * layouts (GPU timestamps, 2026-11-26). Likewise `pairLoads`: NHWC's two source channels per step
@@ -133,6 +162,7 @@ export const SOFTWARE_CONV_TUNING: ConvTuning = {
     wide: [{ minChannels: 32, pixels: 8, channels: 32 }],
   },
   winograd: null,
+  winogradGemm: { m: 4, m2Below: 8 },
   backwardFilter: {
     NCHW: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 512 },
     NHWC: { inChannels: 16, outChannels: 16, workgroup: 16, chunkPixels: 512, subgroupX: true },

@@ -120,6 +120,12 @@ describe('conv2d', () => {
             await check(`forward ${what}`, () => conv2dForward(tx(), tw(), tb(), g, tWin), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
             await check(`dx ${what}`, () => conv2dBackwardData(tdy(), tw(), g, tWin), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
           }
+          // Winograd around the batched GEMM: transforms of both tile sizes, channels not multiples of 4.
+          for (const m of [2, 4] as const) {
+            const tWin = { ...tu, winogradGemm: { m, m2Below: 0 } };
+            await check(`forward (Winograd-GEMM F(${m}, 3))`, () => conv2dForward(tx(), tw(), tb(), g, tWin), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
+            await check(`dx (Winograd-GEMM F(${m}, 3))`, () => conv2dBackwardData(tdy(), tw(), g, tWin), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
+          }
         }
         await check('dw', () => conv2dBackwardFilter(tx(), tdy(), g, tu), () => conv2dBackwardFilterSimple(tx(), tdy(), g), conv2dBackwardFilterRef(xv, dyv, g));
         // NCHW through the NHWC kernel (taken where C and O are multiples of 4 and the kernel is not 1×1).
@@ -178,9 +184,9 @@ describe('conv2d', () => {
 
   it('both shipped tunings (software and hardware adapters) match the reference', async () => {
     for (const [tuningName, tu] of [['software', SOFTWARE_CONV_TUNING], ['hardware', HARDWARE_CONV_TUNING]] as const) for (const format of ['NCHW', 'NHWC'] as const) {
-      const xShape = layoutShape(format, [3, 12, 6, 7]);
+      const xShape = layoutShape(format, [3, 12, 9, 10]);
       const g = conv2dGeometry(xShape, [20, 12, 3, 3], { padding: 'SAME', dataFormat: format });
-      const xv = randomValues(3 * 12 * 6 * 7, 21);
+      const xv = randomValues(3 * 12 * 9 * 10, 21);
       const wv = randomValues(20 * 12 * 9, 22);
       const bv = randomValues(20, 23);
       const dyv = randomValues(3 * 20 * g.OH * g.OW, 24);

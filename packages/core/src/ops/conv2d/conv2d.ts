@@ -1,13 +1,14 @@
 import {
   conv2dForwardSimpleKernel, conv2dBackwardDataSimpleKernel, conv2dBackwardFilterSimpleKernel, conv2dBiasGradSimpleKernel,
   convWeightMatrixKernel, convGemmKernel, convFilterPartialKernel, convBiasPartialKernel, convPartialSumKernel,
-  convWinogradFilterKernel, convWinogradKernel,
-  convTuningFor, gemmTileFor, gridWorkgroups, linearWorkgroups, SIMPLE_CONV_WG, type ConvTuning,
+  convWinogradFilterKernel, convWinogradKernel, winogradGemmFilterKernel, winogradInputKernel, winogradOutputKernel,
+  convTuningFor, gemmTileFor, winogradTileFor, gridWorkgroups, linearWorkgroups, SIMPLE_CONV_WG, type ConvTuning,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Shape, type Tensor } from '../../tensor.js';
 import { noGrad, record } from '../../autograd.js';
 import { permute } from '../shape-ops/shape-ops.js';
 import { subgroupSizeDividing } from '../../runtime/device.js';
+import { gemm } from '../matmul/gemm.js';
 
 export type Conv2dDataFormat = 'NCHW' | 'NHWC';
 export type Conv2dPadding = 'SAME' | 'VALID' | number | [[number, number], [number, number]];
@@ -150,6 +151,7 @@ export function conv2dBiasGradSimple(dy: Tensor, g: Conv2dGeometry): Tensor {
  * backward-data (src = dy, d = in channel). The weights are first reordered into wmat [taps][s][d].
  */
 function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning: ConvTuning): Tensor {
+  if (tuning.winogradGemm && isWinogradShape(g)) return winogradGemmConv(mode, src, w, bias, g, tuning);
   if (tuning.winograd && isWinogradShape(g)) return winogradConv(mode, src, w, bias, g, tuning);
   const rt = src.runtime;
   const fwd = mode === 'forward';
@@ -212,6 +214,44 @@ function winogradConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, 
     TH, TW, tiles, row4: CdPad / 4, plane4: rowVec4s,
   }, [Math.ceil(tiles / tile.workgroup), CdPad / tile.channels, 1], { mode, dataFormat: g.dataFormat, winograd: true });
   wino.dispose();
+  return dst;
+}
+
+/**
+ * Winograd F(m×m, 3×3) around a batched GEMM (kernels-wgsl conv2d/winograd-gemm.ts): transform the
+ * filter to U [α²][S][D] and the source tiles to V [α²][tiles][S], multiply M[ξ] = V[ξ]·U[ξ] with
+ * `gemm` (α² products in one dispatch), transform M back to destination pixels. S and D are the
+ * source and destination channels rounded up to 4 (padded with zeros). Backward-data is the forward
+ * convolution of dy with the filter flipped and its channels swapped, padded by 2 − pad.
+ */
+function winogradGemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning: ConvTuning): Tensor {
+  const rt = src.runtime;
+  const fwd = mode === 'forward';
+  const { Hs, Ws, Cs, Hd, Wd, Cd, dstShape } = convSides(fwd, g);
+  const m = winogradTileFor(tuning.winogradGemm!, Hd, Wd);
+  const alpha = m + 2;
+  const [S, D] = [roundUp(Cs, 4), roundUp(Cd, 4)];
+  const workgroup = tuning.helperWorkgroup;
+  const u = allocTensor([alpha * alpha * S * D]);
+  rt.run(winogradGemmFilterKernel, { m, workgroup, flip: !fwd }, [w, u], {
+    A: Cs, Apad: S, B: Cd, row4: D / 4, strideA: fwd ? 9 : g.C * 9, strideB: fwd ? g.C * 9 : 9,
+  }, gridWorkgroups(D / 4, S, 1, workgroup));
+  const [TH, TW] = [Math.ceil(Hd / m), Math.ceil(Wd / m)];
+  const tiles = g.N * TH * TW;
+  const v = allocTensor([alpha * alpha * tiles * S]);
+  const nhwc = g.dataFormat === 'NHWC';
+  rt.run(winogradInputKernel, { m, layout: g.dataFormat, workgroup, srcVec4: nhwc && Cs % 4 === 0 }, [src, v], {
+    Hs, Ws, Cs, S4: S / 4, padTop: fwd ? g.padTop : 2 - g.padTop, padLeft: fwd ? g.padLeft : 2 - g.padLeft, TH, TW, tiles,
+  }, gridWorkgroups(S / 4, TH * TW, g.N, workgroup), { mode, dataFormat: g.dataFormat, winograd: true });
+  const mm = allocTensor([alpha * alpha * tiles * D]);
+  gemm(rt, { a: v, b: u, c: mm, M: tiles, N: D, K: S, batch: alpha * alpha });
+  u.dispose();
+  v.dispose();
+  const dst = allocTensor(dstShape);
+  rt.run(winogradOutputKernel, { m, layout: g.dataFormat, workgroup, bias: bias !== null, dstVec4: nhwc && Cd % 4 === 0 },
+    bias ? [mm, bias, dst] : [mm, dst], { Hd, Wd, Cd, D4: D / 4, TH, TW, tiles },
+    gridWorkgroups(D / 4, TH * TW, g.N, workgroup), { mode, dataFormat: g.dataFormat, winograd: true });
+  mm.dispose();
   return dst;
 }
 
