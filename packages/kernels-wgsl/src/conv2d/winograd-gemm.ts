@@ -244,3 +244,78 @@ export const winogradOutputKernel = defineKernel<WinogradOutputParams>({
     return L.map((l) => '  ' + l).join('\n');
   },
 });
+
+const transpose = (M: number[][]): number[][] => M[0]!.map((_, j) => M.map((row) => row[j]!));
+
+/**
+ * The filter gradient of F(m×m, 3×3), step 1 of 2: Z[ξ][t][o] = (A dY Aᵀ)[ξ], the gradient of the
+ * forward's M for tile t (dY its m×m destination pixels, zero past Hd × Wd), four channels per
+ * invocation, stored [α²][tiles][D4] as vec4s. With V the forward's input transform of x, the GEMM
+ * P[ξ] = V[ξ]ᵀ · Z[ξ] sums over tiles, and winogradFilterGradKernel takes P back to 3×3 taps.
+ * Dispatch gridWorkgroups(D4, TH·TW, N, workgroup).
+ */
+export const winogradDyKernel = defineKernel<WinogradInputParams>({
+  name: 'conv2d_winograd_dy',
+  bindings: (p) => [
+    { name: 'dy', type: p.srcVec4 ? 'vec4<f32>' : 'f32', access: 'read' },
+    { name: 'z', type: 'vec4<f32>', access: 'read_write' },
+  ],
+  uniforms: () => [
+    { name: 'Hd', type: 'u32' }, { name: 'Wd', type: 'u32' }, { name: 'Cd', type: 'u32' }, { name: 'D4', type: 'u32' },
+    { name: 'TH', type: 'u32' }, { name: 'TW', type: 'u32' }, { name: 'tiles', type: 'u32' },
+  ],
+  workgroupSize: (p) => gridWorkgroupSize(p.workgroup),
+  body: (p) => {
+    const { alpha, AT, m } = winogradMatrices(p.m);
+    const nchw = p.layout === 'NCHW';
+    if (p.srcVec4 && nchw) throw new Error('conv2d_winograd_dy: vec4 loads are along NHWC channels');
+    const L: string[] = [];
+    L.push('let o4 = gid.x;', 'let r = gid.y;', 'let n = gid.z;', 'if (o4 >= u.D4 || r >= u.TH * u.TW) { return; }');
+    L.push('let ty = r / u.TW;', 'let tx = r % u.TW;', 'let t = n * u.TH * u.TW + r;');
+    for (const k of range(4)) L.push(`let c${k} = min(o4 * 4u + ${k}u, u.Cd - 1u);`, `let cOk${k} = o4 * 4u + ${k}u < u.Cd;`);
+    const g = range(m).map((i) => range(m).map((j) => `g${i}_${j}`));
+    for (const i of range(m)) for (const j of range(m)) {
+      const [py, px] = [`(ty * ${m}u + ${i}u)`, `(tx * ${m}u + ${j}u)`];
+      const pix = `((n * u.Hd + ${py}) * u.Wd + ${px})`;
+      let load: string;
+      if (p.srcVec4) load = `dy[${pix} * u.D4 + o4]`;
+      else if (nchw) load = `vec4<f32>(${range(4).map((k) => `select(0.0, dy[((n * u.Cd + c${k}) * u.Hd + ${py}) * u.Wd + ${px}], cOk${k})`).join(', ')})`;
+      else load = `vec4<f32>(${range(4).map((k) => `select(0.0, dy[${pix} * u.Cd + c${k}], cOk${k})`).join(', ')})`;
+      L.push(`var g${i}_${j} = ${ZERO4};`, `if (${py} < u.Hd && ${px} < u.Wd) { g${i}_${j} = ${load}; }`);
+    }
+    L.push(...sandwich(transpose(AT), g, 'e', 'Z', ZERO4));
+    const plane = 'u.tiles * u.D4';
+    for (const i of range(alpha)) for (const j of range(alpha)) L.push(`z[${i * alpha + j}u * ${plane} + t * u.D4 + o4] = Z${i}_${j};`);
+    return L.map((l) => '  ' + l).join('\n');
+  },
+});
+
+/**
+ * The filter gradient of F(m×m, 3×3), step 2 of 2: dw[o][c][kh][kw] = (Gᵀ P G)[kh][kw] with P
+ * [α²][D][S4] vec4s along c (the GEMM Zᵀ·V over tiles: destination channels are its rows, since
+ * they are the more numerous in the layers it serves and the GEMM spreads lanes over rows). One
+ * invocation per (four c, o). Dispatch gridWorkgroups(S4, O, 1, workgroup).
+ */
+export const winogradFilterGradKernel = defineKernel<{ m: WinogradOutputTile; workgroup: number }>({
+  name: 'conv2d_winograd_filter_grad',
+  bindings: () => [
+    { name: 'pp', type: 'vec4<f32>', access: 'read' },
+    { name: 'dw', type: 'f32', access: 'read_write' },
+  ],
+  uniforms: () => [{ name: 'C', type: 'u32' }, { name: 'O', type: 'u32' }, { name: 'D', type: 'u32' }, { name: 'S4', type: 'u32' }],
+  workgroupSize: (p) => gridWorkgroupSize(p.workgroup),
+  body: (p) => {
+    const { alpha, G } = winogradMatrices(p.m);
+    const L: string[] = [];
+    L.push('let c4 = gid.x;', 'let o = gid.y;', 'if (c4 >= u.S4 || o >= u.O) { return; }', 'let plane = u.D * u.S4;', 'let at = o * u.S4 + c4;');
+    const P = range(alpha).map((i) => range(alpha).map((j) => `p${i}_${j}`));
+    for (const i of range(alpha)) for (const j of range(alpha)) L.push(`let p${i}_${j} = pp[${i * alpha + j}u * plane + at];`);
+    L.push(...sandwich(transpose(G), P, 'e', 'g', ZERO4));
+    for (const k of range(4)) {
+      L.push(`if (c4 * 4u + ${k}u < u.C) {`, `  let base = (o * u.C + c4 * 4u + ${k}u) * 9u;`);
+      for (const r of range(3)) for (const s of range(3)) L.push(`  dw[base + ${r * 3 + s}u] = g${r}_${s}.${lanes[k]};`);
+      L.push('}');
+    }
+    return L.map((l) => '  ' + l).join('\n');
+  },
+});

@@ -125,6 +125,7 @@ describe('conv2d', () => {
             const tWin = { ...tu, winogradGemm: { m, m2Below: 0 } };
             await check(`forward (Winograd-GEMM F(${m}, 3))`, () => conv2dForward(tx(), tw(), tb(), g, tWin), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
             await check(`dx (Winograd-GEMM F(${m}, 3))`, () => conv2dBackwardData(tdy(), tw(), g, tWin), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
+            await check(`dw (Winograd-GEMM F(${m}, 3))`, () => conv2dBackwardFilter(tx(), tdy(), g, tWin), () => conv2dBackwardFilterSimple(tx(), tdy(), g), conv2dBackwardFilterRef(xv, dyv, g));
           }
         }
         await check('dw', () => conv2dBackwardFilter(tx(), tdy(), g, tu), () => conv2dBackwardFilterSimple(tx(), tdy(), g), conv2dBackwardFilterRef(xv, dyv, g));

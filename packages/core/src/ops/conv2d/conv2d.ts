@@ -1,7 +1,7 @@
 import {
   conv2dForwardSimpleKernel, conv2dBackwardDataSimpleKernel, conv2dBackwardFilterSimpleKernel, conv2dBiasGradSimpleKernel,
   convWeightMatrixKernel, convGemmKernel, convFilterPartialKernel, convBiasPartialKernel, convPartialSumKernel,
-  convWinogradFilterKernel, convWinogradKernel, winogradGemmFilterKernel, winogradInputKernel, winogradOutputKernel,
+  convWinogradFilterKernel, convWinogradKernel, winogradGemmFilterKernel, winogradInputKernel, winogradOutputKernel, winogradDyKernel, winogradFilterGradKernel,
   convTuningFor, gemmTileFor, winogradTileFor, gridWorkgroups, linearWorkgroups, SIMPLE_CONV_WG, type ConvTuning,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Shape, type Tensor } from '../../tensor.js';
@@ -255,6 +255,40 @@ function winogradGemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tens
   return dst;
 }
 
+/**
+ * The filter gradient of a 3×3 stride-1 convolution through Winograd F(m×m, 3×3): the forward's
+ * input transform of x (V [α²][tiles][S]) and the gradient of its M (Z = A dY Aᵀ, [α²][tiles][D])
+ * meet in a batched GEMM over tiles, P[ξ] = Z[ξ]ᵀ·V[ξ] [D × S], and dw = Gᵀ P G per (o, c).
+ */
+function winogradGemmFilterGrad(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning: ConvTuning): Tensor {
+  const rt = x.runtime;
+  const m = winogradTileFor(tuning.winogradGemm!, g.OH, g.OW);
+  const alpha = m + 2;
+  const [S, D] = [roundUp(g.C, 4), roundUp(g.O, 4)];
+  const [TH, TW] = [Math.ceil(g.OH / m), Math.ceil(g.OW / m)];
+  const tiles = g.N * TH * TW;
+  const nhwc = g.dataFormat === 'NHWC';
+  const workgroup = tuning.helperWorkgroup;
+  const trace = { mode: 'backwardFilter', dataFormat: g.dataFormat, winograd: true };
+  const v = allocTensor([alpha * alpha * tiles * S]);
+  rt.run(winogradInputKernel, { m, layout: g.dataFormat, workgroup, srcVec4: nhwc && g.C % 4 === 0 }, [x, v], {
+    Hs: g.H, Ws: g.W, Cs: g.C, S4: S / 4, padTop: g.padTop, padLeft: g.padLeft, TH, TW, tiles,
+  }, gridWorkgroups(S / 4, TH * TW, g.N, workgroup), trace);
+  const z = allocTensor([alpha * alpha * tiles * D]);
+  rt.run(winogradDyKernel, { m, layout: g.dataFormat, workgroup, srcVec4: nhwc && g.O % 4 === 0 }, [dy, z], {
+    Hd: g.OH, Wd: g.OW, Cd: g.O, D4: D / 4, TH, TW, tiles,
+  }, gridWorkgroups(D / 4, TH * TW, g.N, workgroup), trace);
+  const pp = allocTensor([alpha * alpha * D * S]);
+  gemm(rt, { a: z, b: v, c: pp, M: D, N: S, K: tiles, transA: true, batch: alpha * alpha });
+  v.dispose();
+  z.dispose();
+  const dw = allocTensor([g.O, g.C, 3, 3]);
+  rt.run(winogradFilterGradKernel, { m, workgroup }, [pp, dw], { C: g.C, O: g.O, D, S4: S / 4 },
+    gridWorkgroups(S / 4, g.O, 1, workgroup), trace);
+  pp.dispose();
+  return dw;
+}
+
 /** Sums [chunks][rows][rowVec4s·4] partials into out (see convPartialSumKernel). */
 function sumPartials(partial: Tensor, out: Tensor, d: { rows: number; C: number; taps: number; O: number; rowVec4s: number; chunks: number }, tuning: ConvTuning): void {
   const groups = Math.ceil(d.O / 4);
@@ -271,6 +305,7 @@ export function conv2dBackwardData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tun
 }
 
 export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning = convTuningFor(x.runtime.description)): Tensor {
+  if (tuning.winogradGemm && isWinogradShape(g)) return winogradGemmFilterGrad(x, dy, g, tuning);
   if (g.dataFormat === 'NCHW' && tuning.nchwFilterViaNHWC && !isPointwise(g) && g.C % 4 === 0 && g.O % 4 === 0) {
     return noGrad(() => {
       const toNhwc = [0, 2, 3, 1];
