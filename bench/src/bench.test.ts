@@ -92,6 +92,7 @@ describe('bench', () => {
       assertClose(row.ceilingGflops, ceiling.gflops, `${row.name} ceiling`);
       assertClose(row.ratioToCeiling, row.gflops / ceiling.gflops, `${row.name} ratio to ceiling`);
       assertClose(row.nhwcOverNchw!, nhwc.medianMs / nchw.medianMs, `${row.name} NHWC/NCHW`);
+      assert.equal(row.algorithm, 'implicit GEMM', `${row.name}: a 1×1 convolution`);
     }
     assert.match(formatBench(result), /fire9\/squeeze +forward +NHWC/);
   });

@@ -1,7 +1,8 @@
 import {
-  conv2dBackwardData, conv2dBackwardFilter, conv2dForward, conv2dGeometry, conv2dOutputShape, gemm, rand, tidy,
+  conv2dAlgorithm, conv2dBackwardData, conv2dBackwardFilter, conv2dForward, conv2dGeometry, conv2dOutputShape, gemm, rand, tidy,
   type Conv2dGeometry, type Runtime, type Tensor,
 } from '@squeeze/core';
+import { convTuningFor } from '@squeeze/kernels-wgsl';
 import { gflops, measureGpuWork, type Clock, type Timing } from './measure.js';
 import { gemmSizes, type ConvShape } from './shapes.js';
 
@@ -31,6 +32,9 @@ export interface ConvRow extends Timing {
   batchSize: number;
   cin: number; cout: number; kernel: number; size: number;
   M: number; N: number; K: number;
+  /** what the pass runs (core's conv2dAlgorithm), e.g. 'implicit GEMM' or 'winograd-gemm F(4×4,3×3)'. */
+  algorithm: string;
+  /** 2·M·N·K, the direct convolution's count, also for Winograd (whose GFLOP/s are thus effective). */
   flop: number;
   gflops: number;
   /** GFLOP/s of the fast GEMM at the same M, N, K, measured in the same run. */
@@ -64,6 +68,8 @@ export async function benchGemmCeiling(rt: Runtime, shape: ConvShape, batchSize:
 
 type Operands = { x: Tensor; w: Tensor; dy: Tensor };
 
+const PASS_NAME = { 'forward': 'forward', 'backward-data': 'backwardData', 'backward-filter': 'backwardFilter' } as const;
+
 const RECORD_PASS: Record<ConvPass, (t: Operands, g: Conv2dGeometry) => Tensor> = {
   'forward': (t, g) => conv2dForward(t.x, t.w, null, g),
   'backward-data': (t, g) => conv2dBackwardData(t.dy, t.w, g),
@@ -93,7 +99,8 @@ export async function benchConvShape(
       const timing = await measureGpuWork(rt, () => tidy(() => { RECORD_PASS[pass](t, g); }), m.warmups, m.reps);
       const row: ConvRow = {
         name: convRowName(shape, pass, layout), shape: shape.name, layers: shape.layers, pass, layout, batchSize,
-        cin: shape.cin, cout: shape.cout, kernel: shape.k, size: shape.size, M, N, K, flop, ...timing,
+        cin: shape.cin, cout: shape.cout, kernel: shape.k, size: shape.size, M, N, K,
+        algorithm: conv2dAlgorithm(g, PASS_NAME[pass], convTuningFor(rt.description)), flop, ...timing,
         gflops: gflops(flop, timing.medianMs), ceilingGflops: NaN, ratioToCeiling: NaN, nhwcOverNchw: null,
       };
       rows.push(row);

@@ -38,12 +38,12 @@ export function formatBench(r: BenchResult): string {
     ));
   }
   if (r.convs.length > 0) {
-    out.push('', 'Convolutions: the fast kernels of each pass; ×ceiling = GFLOP/s ÷ the GEMM ceiling of the same M,N,K; NHWC/NCHW = median ratio (< 1: NHWC faster)');
+    out.push('', 'Convolutions: the fast kernels of each pass; GFLOP/s = the direct convolution\'s 2·M·N·K ÷ time (effective for Winograd); ×ceiling = GFLOP/s ÷ the GEMM ceiling of the same M,N,K; NHWC/NCHW = median ratio (< 1: NHWC faster)');
     out.push(textTable(
-      ['shape', 'pass', 'layout', 'min ms', 'median ms', 'max ms', 'GFLOP/s', '×ceiling', 'NHWC/NCHW'],
+      ['shape', 'pass', 'layout', 'algorithm', 'min ms', 'median ms', 'max ms', 'GFLOP/s', '×ceiling', 'NHWC/NCHW'],
       r.convs.map((c) => [
         c.shape + (c.layers.length > 1 ? ` (+${c.layers.slice(1).map((l) => l.split('/')[0]).join(',')})` : ''),
-        c.pass, c.layout, ms(c.minMs), ms(c.medianMs), ms(c.maxMs), fixed(c.gflops), fixed(c.ratioToCeiling),
+        c.pass, c.layout, c.algorithm, ms(c.minMs), ms(c.medianMs), ms(c.maxMs), fixed(c.gflops), fixed(c.ratioToCeiling),
         c.nhwcOverNchw === null ? '' : fixed(c.nhwcOverNchw),
       ]),
     ));

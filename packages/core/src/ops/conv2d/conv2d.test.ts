@@ -1,5 +1,6 @@
+import assert from 'node:assert/strict';
 import {
-  conv2d, conv2dGeometry, conv2dOutputShape, conv2dForward, conv2dForwardSimple, conv2dBackwardData, conv2dBackwardDataSimple,
+  conv2d, conv2dAlgorithm, conv2dGeometry, conv2dOutputShape, conv2dForward, conv2dForwardSimple, conv2dBackwardData, conv2dBackwardDataSimple,
   conv2dBackwardFilter, conv2dBackwardFilterSimple, conv2dBiasGrad, conv2dBiasGradSimple,
   type Conv2dGeometry, type Conv2dOptions, type Conv2dDataFormat,
 } from './conv2d.js';
@@ -181,6 +182,22 @@ describe('conv2d', () => {
     const got = await gpuValues(() => conv2d(tensor(Float32Array.from(xv), [2, 5, 5, 6]), tensor(Float32Array.from(wv), [7, 6, 3, 3]),
       { padding: 'SAME', dataFormat: 'NHWC', tuning: TEST_TUNING }));
     expectClose(got, conv2dForwardRef(xv, wv, null, g), TOL, 'conv2d NHWC without bias');
+  });
+
+  it('names the algorithm each pass runs (Winograd only for 3×3 stride 1; F(2×2) on small images)', () => {
+    const sw = SOFTWARE_CONV_TUNING;
+    const g3 = (size: number, stride = 1) => conv2dGeometry([32, size, size, 16], [64, 16, 3, 3], { padding: 'SAME', stride, dataFormat: 'NHWC' });
+    assert.equal(conv2dAlgorithm(g3(16), 'forward', sw), 'winograd-gemm F(4×4,3×3)');
+    assert.equal(conv2dAlgorithm(g3(16), 'backwardFilter', sw), 'winograd-gemm F(4×4,3×3)');
+    assert.equal(conv2dAlgorithm(g3(4), 'backwardData', sw), 'winograd-gemm F(2×2,3×3)');
+    assert.equal(conv2dAlgorithm(g3(16, 2), 'forward', sw), 'implicit GEMM');
+    const g1 = conv2dGeometry([32, 8, 8, 16], [64, 16, 1, 1], { dataFormat: 'NHWC' });
+    assert.equal(conv2dAlgorithm(g1, 'forward', sw), 'implicit GEMM');
+    assert.equal(conv2dAlgorithm(g1, 'backwardFilter', sw), 'filter partials');
+    assert.equal(conv2dAlgorithm(g3(16), 'forward', HARDWARE_CONV_TUNING), 'winograd F(2×2,3×3)');
+    assert.equal(conv2dAlgorithm(g3(16), 'backwardFilter', HARDWARE_CONV_TUNING), 'filter partials');
+    const g3nchw = conv2dGeometry([32, 16, 16, 16], [64, 16, 3, 3], { padding: 'SAME', dataFormat: 'NCHW' });
+    assert.equal(conv2dAlgorithm(g3nchw, 'backwardFilter', { ...sw, winogradGemm: null }), 'filter partials via NHWC');
   });
 
   it('both shipped tunings (software and hardware adapters) match the reference', async () => {

@@ -296,6 +296,24 @@ function sumPartials(partial: Tensor, out: Tensor, d: { rows: number; C: number;
     { ...d, groups }, gridWorkgroups(groups, d.C, d.taps, tuning.helperWorkgroup));
 }
 
+/**
+ * Which algorithm the fast path runs for a pass of this geometry under a tuning, e.g. for benchmark
+ * tables: 'winograd-gemm F(4×4,3×3)', 'winograd F(2×2,3×3)' (the fused kernel), 'implicit GEMM' or,
+ * for the filter gradient, 'filter partials' (NCHW through NHWC: 'filter partials via NHWC').
+ */
+export function conv2dAlgorithm(g: Conv2dGeometry, pass: 'forward' | 'backwardData' | 'backwardFilter', tuning: ConvTuning): string {
+  const [Hd, Wd] = pass === 'backwardData' ? [g.H, g.W] : [g.OH, g.OW];
+  if (tuning.winogradGemm && isWinogradShape(g)) {
+    const m = winogradTileFor(tuning.winogradGemm, Hd, Wd);
+    return `winograd-gemm F(${m}×${m},3×3)`;
+  }
+  if (pass === 'backwardFilter') {
+    const viaNhwc = g.dataFormat === 'NCHW' && tuning.nchwFilterViaNHWC && !isPointwise(g) && g.C % 4 === 0 && g.O % 4 === 0;
+    return viaNhwc ? 'filter partials via NHWC' : 'filter partials';
+  }
+  return tuning.winograd && isWinogradShape(g) ? 'winograd F(2×2,3×3)' : 'implicit GEMM';
+}
+
 export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning = convTuningFor(x.runtime.description)): Tensor {
   return gemmConv('forward', x, w, bias, g, tuning);
 }
