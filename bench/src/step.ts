@@ -9,13 +9,14 @@ export type KernelKind = (typeof KERNEL_KINDS)[number];
 
 /**
  * The kind of a traced kernel, from its kernel name and the layer scope it ran under: everything
- * under the `optimizer` scope (Adam's update) is optimizer time; element-wise includes copies
+ * under the `optimizer` scope (Adam's update) is optimizer time, everything named or scoped conv2d_* convolution; element-wise includes copies
  * (concat, pad, broadcasts) and reductions.
  */
 export function kernelKind(span: Pick<KernelSpan, 'name' | 'kernel'>): KernelKind {
   const k = span.kernel;
   if (span.name.startsWith('optimizer/') || /^(adam|sgd)_step$/.test(k)) return 'optimizer';
-  if (k.startsWith('conv2d_')) return 'conv';
+  // Kernels run under a conv2d_ scope are convolution too (Winograd's batched GEMM: WINOGRAD_GEMM_SCOPE).
+  if (k.startsWith('conv2d_') || span.name.split('/').some((s) => s.startsWith('conv2d_'))) return 'conv';
   if (k.includes('pool')) return 'pooling';
   if (k.startsWith('bn_')) return 'batchNorm';
   if (k.startsWith('cross_entropy') || k.startsWith('softmax')) return 'loss';

@@ -217,6 +217,9 @@ function winogradConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, 
   return dst;
 }
 
+/** The trace scope of Winograd's GEMMs, so that profiles count them as convolution time. */
+export const WINOGRAD_GEMM_SCOPE = 'conv2d_winograd_gemm';
+
 /**
  * Winograd F(m×m, 3×3) around a batched GEMM (kernels-wgsl conv2d/winograd-gemm.ts): transform the
  * filter to U [α²][S][D] and the source tiles to V [α²][tiles][S], multiply M[ξ] = V[ξ]·U[ξ] with
@@ -244,7 +247,7 @@ function winogradGemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tens
     Hs, Ws, Cs, S4: S / 4, padTop: fwd ? g.padTop : 2 - g.padTop, padLeft: fwd ? g.padLeft : 2 - g.padLeft, TH, TW, tiles,
   }, gridWorkgroups(S / 4, TH * TW, g.N, workgroup), { mode, dataFormat: g.dataFormat, winograd: true });
   const mm = allocTensor([alpha * alpha * tiles * D]);
-  gemm(rt, { a: v, b: u, c: mm, M: tiles, N: D, K: S, batch: alpha * alpha });
+  rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: v, b: u, c: mm, M: tiles, N: D, K: S, batch: alpha * alpha }));
   u.dispose();
   v.dispose();
   const dst = allocTensor(dstShape);
@@ -279,7 +282,7 @@ function winogradGemmFilterGrad(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning
     Hd: g.OH, Wd: g.OW, Cd: g.O, D4: D / 4, TH, TW, tiles,
   }, gridWorkgroups(D / 4, TH * TW, g.N, workgroup), trace);
   const pp = allocTensor([alpha * alpha * D * S]);
-  gemm(rt, { a: z, b: v, c: pp, M: D, N: S, K: tiles, transA: true, batch: alpha * alpha });
+  rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: z, b: v, c: pp, M: D, N: S, K: tiles, transA: true, batch: alpha * alpha }));
   v.dispose();
   z.dispose();
   const dw = allocTensor([g.O, g.C, 3, 3]);
