@@ -145,6 +145,13 @@ describe('conv tuning sweep', () => {
       assert.equal(t.backwardFilter.NHWC.subgroupX, name !== 'no shared x rows', name);
     }
     assert.ok('no subgroup weights' in gemm && 'no wider loads' in gemm && 'no shared x rows' in filter);
+    // Winograd-GEMM would take every pass of the 3×3 layers: only 'current' and its own candidates have it.
+    for (const [name, t] of [...Object.entries(gemm), ...Object.entries(filter)]) {
+      const expected = name === 'current' ? SOFTWARE_CONV_TUNING.winogradGemm : name.startsWith('winograd-gemm F(4') ? { m: 4, m2Below: 8 }
+        : name.startsWith('winograd-gemm F(2') ? { m: 2, m2Below: 0 } : null;
+      assert.deepEqual(t.winogradGemm, expected, name);
+    }
+    assert.ok('no winograd-gemm' in gemm && 'no winograd-gemm' in filter);
   });
 
   it('times each candidate on each shape, pass and layout, and totals them per training step', async () => {

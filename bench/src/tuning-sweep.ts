@@ -47,10 +47,20 @@ export function withFilter(base: ConvTuning, inChannels: number, outChannels: nu
 }
 
 /** Candidates around a tuning: GEMM tiles for forward/backward-data, filter tiles for backward-filter. */
-export function defaultCandidates(base: ConvTuning): { gemm: Record<string, ConvTuning>; filter: Record<string, ConvTuning> } {
+export function defaultCandidates(adapterTuning: ConvTuning): { gemm: Record<string, ConvTuning>; filter: Record<string, ConvTuning> } {
+  // Winograd around the GEMM takes over every pass of the 3×3 stride-1 layers, so the candidates that
+  // vary the direct kernels (and the fused Winograd) run without it, else on those layers they would
+  // all time the same Winograd-GEMM; it has candidates of its own below.
+  const base: ConvTuning = { ...adapterTuning, winogradGemm: null };
   const g = base.gemm;
   const f = base.backwardFilter.NHWC;
-  const gemm: Record<string, ConvTuning> = { current: base };
+  const gemm: Record<string, ConvTuning> = { current: adapterTuning };
+  const winogradGemm = (): Record<string, ConvTuning> => ({
+    'winograd-gemm F(4×4)': { ...base, winogradGemm: { m: 4, m2Below: 8 } },
+    'winograd-gemm F(2×2)': { ...base, winogradGemm: { m: 2, m2Below: 0 } },
+    ...(adapterTuning.winogradGemm ? { 'no winograd-gemm': base } : {}),
+  });
+  Object.assign(gemm, winogradGemm());
   for (const [p, c, wg] of [[4, 4, 64], [4, 8, 32], [4, 8, 64], [8, 8, 64], [8, 4, 64], [4, 16, 64], [16, 16, 16]] as const) {
     for (const u of [1, 2, 4]) {
       if (p === g.pixels && c === g.channels && wg === g.workgroup && u === g.unroll.NCHW && u === g.unroll.NHWC) continue;
@@ -69,7 +79,9 @@ export function defaultCandidates(base: ConvTuning): { gemm: Record<string, Conv
     const { wide: _wide, ...baseTile } = base.gemm;
     gemm['no wide tiles'] = { ...base, gemm: baseTile };
   }
-  const filter: Record<string, ConvTuning> = { current: base, 'NCHW via NHWC': { ...base, nchwFilterViaNHWC: !base.nchwFilterViaNHWC } };
+  const filter: Record<string, ConvTuning> = {
+    current: adapterTuning, ...winogradGemm(), 'NCHW via NHWC': { ...base, nchwFilterViaNHWC: !base.nchwFilterViaNHWC },
+  };
   for (const [i, o, wg, chunk] of [[4, 8, 64, 64], [4, 8, 64, 128], [4, 8, 64, 512], [4, 4, 64, 128], [8, 8, 64, 128], [8, 8, 16, 512], [16, 16, 16, 512]] as const) {
     if (i === f.inChannels && o === f.outChannels && wg === f.workgroup && chunk === f.chunkPixels) continue;
     filter[`${i}x${o} wg${wg} chunk${chunk}`] = withFilter(base, i, o, wg, chunk);
