@@ -93,6 +93,23 @@ function sandwich(L: number[][], X: string[][], tmp: string, out: string, zero: 
 const ZERO4 = 'vec4<f32>(0.0)';
 
 /**
+ * WGSL lines declaring `c0..c3` (clamped) and `cOk0..cOk3` for the four channels `c4·4 + k` of
+ * `C` (the transforms take four channels per invocation), and a function of (y, x) giving the WGSL
+ * expression that loads them at pixel (n, y, x) of `buf`, an H × W image with C channels in
+ * `layout`: one vec4 load (NHWC, `vec4`: C % 4 == 0 and `C4` vec4s per pixel) or four masked scalars.
+ */
+function fourChannels(layout: ConvLayout, vec4: boolean, buf: string, s: { c4: string; C: string; C4: string; H: string; W: string }) {
+  const decls = range(4).flatMap((k) => [`let c${k} = min(${s.c4} * 4u + ${k}u, ${s.C} - 1u);`, `let cOk${k} = ${s.c4} * 4u + ${k}u < ${s.C};`]);
+  const load = (y: string, x: string): string => {
+    const pix = `((n * ${s.H} + ${y}) * ${s.W} + ${x})`;
+    if (vec4) return `${buf}[${pix} * ${s.C4} + ${s.c4}]`;
+    const at = (k: number) => (layout === 'NCHW' ? `((n * ${s.C} + c${k}) * ${s.H} + ${y}) * ${s.W} + ${x}` : `${pix} * ${s.C} + c${k}`);
+    return `vec4<f32>(${range(4).map((k) => `select(0.0, ${buf}[${at(k)}], cOk${k})`).join(', ')})`;
+  };
+  return { decls, load };
+}
+
+/**
  * U[ξ][a][b] = (G g Gᵀ)[ξ] with g the 3×3 filter w[o][c] read through `strideA`/`strideB` (forward:
  * a = in channel, b = out channel; backward-data: a = out, b = in) and, with `flip`, rotated by
  * 180°. Rows a ≥ A (up to `Apad`, the GEMM's K padded to 4) and columns b ≥ B are zero. Stored
@@ -167,16 +184,11 @@ export const winogradInputKernel = defineKernel<WinogradInputParams>({
       L.push(`let sy${i} = i32(ty * ${p.m}u + ${i}u) - u.padTop;`, `let ry${i} = sy${i} >= 0 && sy${i} < i32(u.Hs);`);
       L.push(`let sx${i} = i32(tx * ${p.m}u + ${i}u) - u.padLeft;`, `let rx${i} = sx${i} >= 0 && sx${i} < i32(u.Ws);`);
     }
-    for (const k of range(4)) L.push(`let c${k} = min(s4 * 4u + ${k}u, u.Cs - 1u);`, `let cOk${k} = s4 * 4u + ${k}u < u.Cs;`);
+    const src = fourChannels(p.layout, p.srcVec4, 'src', { c4: 's4', C: 'u.Cs', C4: 'u.S4', H: 'u.Hs', W: 'u.Ws' });
+    L.push(...src.decls);
     const d = range(alpha).map((i) => range(alpha).map((j) => `d${i}_${j}`));
     for (const i of range(alpha)) for (const j of range(alpha)) {
-      const ok = `ry${i} && rx${j}`;
-      const pix = `((n * u.Hs + u32(sy${i})) * u.Ws + u32(sx${j}))`;
-      let load: string;
-      if (p.srcVec4) load = `src[${pix} * u.S4 + s4]`;
-      else if (nchw) load = `vec4<f32>(${range(4).map((k) => `select(0.0, src[((n * u.Cs + c${k}) * u.Hs + u32(sy${i})) * u.Ws + u32(sx${j})], cOk${k})`).join(', ')})`;
-      else load = `vec4<f32>(${range(4).map((k) => `select(0.0, src[${pix} * u.Cs + c${k}], cOk${k})`).join(', ')})`;
-      L.push(`var d${i}_${j} = ${ZERO4};`, `if (${ok}) { d${i}_${j} = ${load}; }`);
+      L.push(`var d${i}_${j} = ${ZERO4};`, `if (ry${i} && rx${j}) { d${i}_${j} = ${src.load(`u32(sy${i})`, `u32(sx${j})`)}; }`);
     }
     L.push(...sandwich(BT, d, 'e', 'V', ZERO4));
     const plane = 'u.tiles * u.S4';
@@ -272,16 +284,12 @@ export const winogradDyKernel = defineKernel<WinogradInputParams>({
     const L: string[] = [];
     L.push('let o4 = gid.x;', 'let r = gid.y;', 'let n = gid.z;', 'if (o4 >= u.D4 || r >= u.TH * u.TW) { return; }');
     L.push('let ty = r / u.TW;', 'let tx = r % u.TW;', 'let t = n * u.TH * u.TW + r;');
-    for (const k of range(4)) L.push(`let c${k} = min(o4 * 4u + ${k}u, u.Cd - 1u);`, `let cOk${k} = o4 * 4u + ${k}u < u.Cd;`);
+    const src = fourChannels(p.layout, p.srcVec4, 'dy', { c4: 'o4', C: 'u.Cd', C4: 'u.D4', H: 'u.Hd', W: 'u.Wd' });
+    L.push(...src.decls);
     const g = range(m).map((i) => range(m).map((j) => `g${i}_${j}`));
     for (const i of range(m)) for (const j of range(m)) {
       const [py, px] = [`(ty * ${m}u + ${i}u)`, `(tx * ${m}u + ${j}u)`];
-      const pix = `((n * u.Hd + ${py}) * u.Wd + ${px})`;
-      let load: string;
-      if (p.srcVec4) load = `dy[${pix} * u.D4 + o4]`;
-      else if (nchw) load = `vec4<f32>(${range(4).map((k) => `select(0.0, dy[((n * u.Cd + c${k}) * u.Hd + ${py}) * u.Wd + ${px}], cOk${k})`).join(', ')})`;
-      else load = `vec4<f32>(${range(4).map((k) => `select(0.0, dy[${pix} * u.Cd + c${k}], cOk${k})`).join(', ')})`;
-      L.push(`var g${i}_${j} = ${ZERO4};`, `if (${py} < u.Hd && ${px} < u.Wd) { g${i}_${j} = ${load}; }`);
+      L.push(`var g${i}_${j} = ${ZERO4};`, `if (${py} < u.Hd && ${px} < u.Wd) { g${i}_${j} = ${src.load(py, px)}; }`);
     }
     L.push(...sandwich(transpose(AT), g, 'e', 'Z', ZERO4));
     const plane = 'u.tiles * u.D4';
