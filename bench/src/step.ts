@@ -9,8 +9,8 @@ export type KernelKind = (typeof KERNEL_KINDS)[number];
 
 /**
  * The kind of a traced kernel, from its kernel name and the layer scope it ran under: everything
- * under the `optimizer` scope (Adam's update) is optimizer time, everything named or scoped conv2d_* convolution; element-wise includes copies
- * (concat, pad, broadcasts) and reductions.
+ * under the `optimizer` scope (Adam's update) is optimizer time, everything named or scoped
+ * conv2d_* convolution; element-wise includes copies (concat, pad, broadcasts) and reductions.
  */
 export function kernelKind(span: Pick<KernelSpan, 'name' | 'kernel'>): KernelKind {
   const k = span.kernel;

@@ -55,12 +55,12 @@ export function defaultCandidates(adapterTuning: ConvTuning): { gemm: Record<str
   const g = base.gemm;
   const f = base.backwardFilter.NHWC;
   const gemm: Record<string, ConvTuning> = { current: adapterTuning };
-  const winogradGemm = (): Record<string, ConvTuning> => ({
+  const winogradGemm: Record<string, ConvTuning> = {
     'winograd-gemm F(4×4)': { ...base, winogradGemm: { m: 4, m2Below: 8 } },
     'winograd-gemm F(2×2)': { ...base, winogradGemm: { m: 2, m2Below: 0 } },
     ...(adapterTuning.winogradGemm ? { 'no winograd-gemm': base } : {}),
-  });
-  Object.assign(gemm, winogradGemm());
+  };
+  Object.assign(gemm, winogradGemm);
   for (const [p, c, wg] of [[4, 4, 64], [4, 8, 32], [4, 8, 64], [8, 8, 64], [8, 4, 64], [4, 16, 64], [16, 16, 16]] as const) {
     for (const u of [1, 2, 4]) {
       if (p === g.pixels && c === g.channels && wg === g.workgroup && u === g.unroll.NCHW && u === g.unroll.NHWC) continue;
@@ -80,7 +80,7 @@ export function defaultCandidates(adapterTuning: ConvTuning): { gemm: Record<str
     gemm['no wide tiles'] = { ...base, gemm: baseTile };
   }
   const filter: Record<string, ConvTuning> = {
-    current: adapterTuning, ...winogradGemm(), 'NCHW via NHWC': { ...base, nchwFilterViaNHWC: !base.nchwFilterViaNHWC },
+    current: adapterTuning, ...winogradGemm, 'NCHW via NHWC': { ...base, nchwFilterViaNHWC: !base.nchwFilterViaNHWC },
   };
   for (const [i, o, wg, chunk] of [[4, 8, 64, 64], [4, 8, 64, 128], [4, 8, 64, 512], [4, 4, 64, 128], [8, 8, 64, 128], [8, 8, 16, 512], [16, 16, 16, 512]] as const) {
     if (i === f.inChannels && o === f.outChannels && wg === f.workgroup && chunk === f.chunkPixels) continue;

@@ -1,3 +1,5 @@
+import type { WinogradOutputTile } from './winograd-gemm.js';
+
 /**
  * Tile shapes and workgroup sizes of the fast convolution kernels. Each invocation computes a
  * register tile (no workgroup memory, no barriers): on a software adapter (lavapipe runs every
@@ -68,9 +70,7 @@ export interface ConvWinogradTile {
   unroll: number;
 }
 
-import type { WinogradOutputTile } from './winograd-gemm.js';
-
-/** Winograd around a batched GEMM (winograd-gemm.ts) for 3×3 stride-1 forward and backward-data. */
+/** Winograd around a batched GEMM (winograd-gemm.ts) for every pass of 3×3 stride-1 convolutions. */
 export interface ConvWinogradGemm {
   /** destination pixels per tile side: F(m×m, 3×3). */
   m: WinogradOutputTile;
@@ -92,8 +92,9 @@ export interface ConvTuning {
   /** 3×3 stride-1 forward and backward-data through Winograd instead of the GEMM; null: GEMM. */
   winograd: ConvWinogradTile | null;
   /**
-   * 3×3 stride-1 forward and backward-data through Winograd F(m×m, 3×3) around a batched GEMM
-   * (winograd-gemm.ts); checked before `winograd`. Absent or null: not used.
+   * 3×3 stride-1 forward, backward-data and filter gradient through Winograd F(m×m, 3×3) around a
+   * batched GEMM (winograd-gemm.ts); checked before `winograd` and `backwardFilter`. Absent or null:
+   * not used.
    */
   winogradGemm?: ConvWinogradGemm | null;
   /** per data format: NHWC loads x and dy as vec4 along channels, NCHW along pixels. */
@@ -129,13 +130,7 @@ export interface ConvTuning {
  * channel and 4 destination channels, and lavapipe runs every such load per lane even when its
  * address is the same for the whole workgroup (also from a uniform buffer: a vec4 load per FMA ran at
  * 3.3 GFLOP/s from storage, 4.4–4.9 from a uniform buffer); without those loads the same kernel took
- * 9 ms. Loads, not multiplies, are what lavapipe pays for. Winograd around the batched GEMM
- * (`winogradGemm`, sixth session) keeps the multiply-adds in the subgroup-shared GEMM tile instead:
- * F(4×4, 3×3) does 4× fewer of them, and the transforms are streaming passes. Per shape (GPU
- * timestamps, candidates taking turns, medians of 5, 2026-11-26) the 3×3 layers' forward and
- * backward-data took 2–3.5× less time than the implicit GEMM (NHWC fire4/expand3x3 26.8 → 10.3 ms
- * forward, 28.0 → 9.8 ms backward-data; fire8 backward-data 26.2 → 7.4 ms), except on 4×4 images
- * (fire9: one tile per image), where F(2×2, 3×3) wins (7.5 → 6.3 / 9.0 → 5.2 ms) and F(4×4) does not. Hence `subgroupWeights`: each lane
+ * 9 ms. Loads, not multiplies, are what lavapipe pays for. Hence `subgroupWeights`: each lane
  * loads 2 of a step's 16 weights and subgroupBroadcast (a register shuffle on lavapipe, subgroups of
  * 8) hands them round: forward and backward-data 4–20 % faster on fire4's 1×1 and 3×3 shapes in both
  * layouts (GPU timestamps, 2026-11-26). Likewise `pairLoads`: NHWC's two source channels per step
@@ -146,6 +141,15 @@ export interface ConvTuning {
  * shares x rows the same way where a subgroup's lanes have the same input tile (`subgroupX`: 128 and
  * 256 output channels, i.e. 8 or 16 output tiles): 16–39 % faster (fire4/expand3x3 30.4 → 22.1 ms,
  * fire8/expand3x3 28.5 → 18.7 ms; medians of 7).
+ * Winograd around the batched GEMM (`winogradGemm`, sixth session) keeps the multiply-adds in the
+ * subgroup-shared GEMM tile, unlike the fused kernel above: F(4×4, 3×3) does 4× fewer of them, and
+ * the transforms are streaming passes. Per shape (GPU timestamps, candidates taking turns, medians
+ * of 5, 2026-11-26) the 3×3 layers' forward and backward-data took 2–3.5× less time than the
+ * implicit GEMM (NHWC fire4/expand3x3 26.8 → 10.3 ms forward, 28.0 → 9.8 ms backward-data; fire8
+ * backward-data 26.2 → 7.4 ms) and the filter gradient 2–4× less (fire4 29.2 → 9.4 ms, fire8
+ * 30.8 → 7.5 ms), except on 4×4 images (fire9: one tile per image), where F(2×2, 3×3) wins
+ * (7.5 → 6.3 / 9.0 → 5.2 ms) and F(4×4) does not; so these layers' filter-gradient tiles above
+ * now matter only where Winograd is off.
  * Once weights are shared that way, a lane's loads per source channel are its tile's pixels (one
  * each) plus channels / 8 weights: 16 + 2 for the 16×16 tile, 8 + 4 for 8 pixels × 32 channels —
  * the same 256 multiply-adds for a third fewer loads. (A micro-benchmark on this adapter: a per-lane

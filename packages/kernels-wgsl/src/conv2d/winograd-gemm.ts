@@ -10,6 +10,10 @@ import { BIAS_AT, type ConvLayout } from './gemm.js';
  *   M[ξ]       = V[ξ] · U[ξ]   α² = (m + 2)² independent [tiles × S]·[S × K] GEMMs (core's gemm)
  *   Y          = Aᵀ M A        the m×m destination pixels of tile t             (output transform)
  *
+ * and for the filter gradient Z = A dY Aᵀ (winogradDyKernel), P[ξ] = Z[ξ]ᵀ · V[ξ] summed over tiles
+ * by the GEMM, dw = Gᵀ P G (winogradFilterGradKernel). The fused kernel's filter transform is
+ * winogradGemmFilterKernel with m = 2.
+ *
  * Unlike the fused kernel (winograd.ts), whose filter loads are per lane on a software adapter, the
  * multiply-adds here run in the GEMM kernel with its subgroup-shared tiles, and m = 4 does 4× fewer
  * of them than the direct convolution (m = 2: 2.25×) at the cost of materialising V and M.

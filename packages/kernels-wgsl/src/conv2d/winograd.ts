@@ -1,4 +1,4 @@
-import { defineKernel, gridWorkgroupSize, LANES as lanes, range } from '../kernel.js';
+import { defineKernel, LANES as lanes, range } from '../kernel.js';
 import { BIAS_AT, type ConvLayout } from './gemm.js';
 
 /**
@@ -12,50 +12,6 @@ import { BIAS_AT, type ConvLayout } from './gemm.js';
  *   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]   G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
  *   Aᵀ = [1 1 1 0; 0 1 −1 −1]
  */
-
-/**
- * The transformed filter U[pos][a][b] = (G g Gᵀ)[pos] for pos in the 4×4 grid, with b padded to
- * `row4` vec4s (rows along b, the destination channel). g is w[o][c] read through `strideA`/`strideB`
- * (forward: a = in channel, b = out channel; backward-data: a = out, b = in) and, with `flip`,
- * rotated by 180°. One invocation per vec4 of a row, on a grid like convWeightMatrixKernel's (x: vec4
- * of the row, y: a) instead of dividing a linear index. Dispatch gridWorkgroups(row4, A, 1, workgroup).
- */
-export const convWinogradFilterKernel = defineKernel<{ workgroup: number; flip: boolean }>({
-  name: 'conv2d_winograd_filter',
-  bindings: () => [
-    { name: 'w', type: 'f32', access: 'read' },
-    { name: 'wino', type: 'vec4<f32>', access: 'read_write' },
-  ],
-  uniforms: () => [
-    { name: 'A', type: 'u32' }, { name: 'B', type: 'u32' }, { name: 'row4', type: 'u32' },
-    { name: 'strideA', type: 'u32' }, { name: 'strideB', type: 'u32' },
-  ],
-  workgroupSize: (p) => gridWorkgroupSize(p.workgroup),
-  body: (p) => {
-    const L: string[] = [];
-    L.push('let b4 = gid.x;', 'let a = gid.y;', 'if (b4 >= u.row4 || a >= u.A) { return; }');
-    L.push('let row4 = u.row4;', 'let i = a * row4 + b4;');
-    for (const k of range(4)) {
-      L.push(`let ok${k} = b4 * 4u + ${k}u < u.B;`);
-      L.push(`let at${k} = a * u.strideA + min(b4 * 4u + ${k}u, u.B - 1u) * u.strideB;`);
-    }
-    // g[r][s] as vec4 over four destination channels.
-    for (const r of range(3)) for (const s of range(3)) {
-      const tap = p.flip ? 8 - (r * 3 + s) : r * 3 + s;
-      L.push(`let g${r}${s} = vec4<f32>(${range(4).map((k) => `select(0.0, w[at${k} + ${tap}u], ok${k})`).join(', ')});`);
-    }
-    // t = G g (4×3), then U = t Gᵀ (4×4).
-    for (const s of range(3)) {
-      L.push(`let t0${s} = g0${s};`, `let t1${s} = 0.5 * (g0${s} + g1${s} + g2${s});`, `let t2${s} = 0.5 * (g0${s} - g1${s} + g2${s});`, `let t3${s} = g2${s};`);
-    }
-    const plane = 'u.A * row4';
-    for (const r of range(4)) {
-      const u = [`t${r}0`, `0.5 * (t${r}0 + t${r}1 + t${r}2)`, `0.5 * (t${r}0 - t${r}1 + t${r}2)`, `t${r}2`];
-      for (const s of range(4)) L.push(`wino[${r * 4 + s}u * ${plane} + i] = ${u[s]};`);
-    }
-    return L.map((l) => '  ' + l).join('\n');
-  },
-});
 
 export interface ConvWinogradParams {
   layout: ConvLayout;
@@ -72,7 +28,7 @@ export interface ConvWinogradParams {
 /**
  * dst[n, y, x, d] = Σ_{s, i, j < 3} src[n, y + i − padTop, x + j − padLeft, s] · g[s, d][i][j],
  * zero outside the source, for one 2×2 destination tile × `tileChannels` channels per invocation.
- * `wino` is convWinogradFilterKernel's output. Uniforms: source (Hs, Ws, Cs) and destination
+ * `wino` is winogradGemmFilterKernel's output for m = 2 (rows a = source channels, Apad = Cs). Uniforms: source (Hs, Ws, Cs) and destination
  * (Hd, Wd, Cd) sizes, padTop/padLeft (i32: backward-data may shift either way), tile rows/columns
  * TH/TW, `tiles` = N·TH·TW, `row4` = vec4s per filter row, `plane4` = vec4s per grid position.
  * Dispatch [ceil(tiles / workgroup), channel tiles, 1].

@@ -1,7 +1,7 @@
 import {
   conv2dForwardSimpleKernel, conv2dBackwardDataSimpleKernel, conv2dBackwardFilterSimpleKernel, conv2dBiasGradSimpleKernel,
   convWeightMatrixKernel, convGemmKernel, convFilterPartialKernel, convBiasPartialKernel, convPartialSumKernel,
-  convWinogradFilterKernel, convWinogradKernel, winogradGemmFilterKernel, winogradInputKernel, winogradOutputKernel, winogradDyKernel, winogradFilterGradKernel,
+  convWinogradKernel, winogradGemmFilterKernel, winogradInputKernel, winogradOutputKernel, winogradDyKernel, winogradFilterGradKernel,
   convTuningFor, gemmTileFor, winogradTileFor, gridWorkgroups, linearWorkgroups, SIMPLE_CONV_WG, type ConvTuning,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Shape, type Tensor } from '../../tensor.js';
@@ -186,6 +186,17 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
 }
 
 /**
+ * U = G g Gᵀ of the 3×3 filter w into `out` ([α²][Apad][row4·4], winogradGemmFilterKernel): rows are
+ * source channels, columns destination channels; backward-data flips the taps and swaps the channels.
+ */
+function transformFilter(w: Tensor, out: Tensor, d: { m: 2 | 4; fwd: boolean; Cs: number; Apad: number; Cd: number; row4: number; g: Conv2dGeometry; workgroup: number }): void {
+  // w[o][c][kh][kw]: the in-channel stride is 9, the out-channel stride C·9.
+  w.runtime.run(winogradGemmFilterKernel, { m: d.m, workgroup: d.workgroup, flip: !d.fwd }, [w, out], {
+    A: d.Cs, Apad: d.Apad, B: d.Cd, row4: d.row4, strideA: d.fwd ? 9 : d.g.C * 9, strideB: d.fwd ? d.g.C * 9 : 9,
+  }, gridWorkgroups(d.row4, d.Apad, 1, d.workgroup));
+}
+
+/**
  * Winograd F(2×2, 3×3) (kernels-wgsl conv2d/winograd.ts): the filter transformed once per call,
  * then one kernel per 2×2 destination tile. Backward-data is the forward convolution of dy with
  * the filter flipped and its channels swapped, padded by 2 − pad (a 3×3 kernel's "full" padding).
@@ -198,9 +209,7 @@ function winogradConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, 
   const CdPad = roundUp(Cd, tile.channels);
   const rowVec4s = Cs * CdPad / 4;
   const wino = allocTensor([16 * Cs * CdPad]);
-  rt.run(convWinogradFilterKernel, { workgroup: tuning.helperWorkgroup, flip: !fwd }, [w, wino], {
-    A: Cs, B: Cd, row4: CdPad / 4, strideA: fwd ? 9 : g.C * 9, strideB: fwd ? g.C * 9 : 9,
-  }, gridWorkgroups(CdPad / 4, Cs, 1, tuning.helperWorkgroup));
+  transformFilter(w, wino, { m: 2, fwd, Cs, Apad: Cs, Cd, row4: CdPad / 4, g, workgroup: tuning.helperWorkgroup });
   const nchw = g.dataFormat === 'NCHW';
   const dst = allocTensor(dstShape);
   const TH = Math.ceil(Hd / 2);
@@ -220,6 +229,28 @@ function winogradConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, 
 /** The trace scope of Winograd's GEMMs, so that profiles count them as convolution time. */
 export const WINOGRAD_GEMM_SCOPE = 'conv2d_winograd_gemm';
 
+/** The Winograd tiling of an N × Hd × Wd destination: tile size m, α = m + 2, tile rows, columns and count. */
+function winogradTiles(tuning: ConvTuning, N: number, Hd: number, Wd: number) {
+  const m = winogradTileFor(tuning.winogradGemm!, Hd, Wd);
+  const [TH, TW] = [Math.ceil(Hd / m), Math.ceil(Wd / m)];
+  return { m, alpha: m + 2, TH, TW, tiles: N * TH * TW };
+}
+
+/**
+ * V = Bᵀ d B of every tile's α×α patch of src (an Hs × Ws image with Cs channels, the patch of tile
+ * (ty, tx) starting at (ty·m − padTop, tx·m − padLeft)): [α²][tiles][S], S = Cs rounded up to 4.
+ */
+function transformInput(
+  src: Tensor, t: ReturnType<typeof winogradTiles>, s: { Hs: number; Ws: number; Cs: number; S: number; padTop: number; padLeft: number },
+  g: Conv2dGeometry, workgroup: number, trace: Record<string, unknown>,
+): Tensor {
+  const v = allocTensor([t.alpha * t.alpha * t.tiles * s.S]);
+  src.runtime.run(winogradInputKernel, { m: t.m, layout: g.dataFormat, workgroup, srcVec4: g.dataFormat === 'NHWC' && s.Cs % 4 === 0 }, [src, v], {
+    Hs: s.Hs, Ws: s.Ws, Cs: s.Cs, S4: s.S / 4, padTop: s.padTop, padLeft: s.padLeft, TH: t.TH, TW: t.TW, tiles: t.tiles,
+  }, gridWorkgroups(s.S / 4, t.TH * t.TW, g.N, workgroup), trace);
+  return v;
+}
+
 /**
  * Winograd F(m×m, 3×3) around a batched GEMM (kernels-wgsl conv2d/winograd-gemm.ts): transform the
  * filter to U [α²][S][D] and the source tiles to V [α²][tiles][S], multiply M[ξ] = V[ξ]·U[ξ] with
@@ -231,29 +262,22 @@ function winogradGemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tens
   const rt = src.runtime;
   const fwd = mode === 'forward';
   const { Hs, Ws, Cs, Hd, Wd, Cd, dstShape } = convSides(fwd, g);
-  const m = winogradTileFor(tuning.winogradGemm!, Hd, Wd);
-  const alpha = m + 2;
+  const t = winogradTiles(tuning, g.N, Hd, Wd);
   const [S, D] = [roundUp(Cs, 4), roundUp(Cd, 4)];
   const workgroup = tuning.helperWorkgroup;
-  const u = allocTensor([alpha * alpha * S * D]);
-  rt.run(winogradGemmFilterKernel, { m, workgroup, flip: !fwd }, [w, u], {
-    A: Cs, Apad: S, B: Cd, row4: D / 4, strideA: fwd ? 9 : g.C * 9, strideB: fwd ? g.C * 9 : 9,
-  }, gridWorkgroups(D / 4, S, 1, workgroup));
-  const [TH, TW] = [Math.ceil(Hd / m), Math.ceil(Wd / m)];
-  const tiles = g.N * TH * TW;
-  const v = allocTensor([alpha * alpha * tiles * S]);
-  const nhwc = g.dataFormat === 'NHWC';
-  rt.run(winogradInputKernel, { m, layout: g.dataFormat, workgroup, srcVec4: nhwc && Cs % 4 === 0 }, [src, v], {
-    Hs, Ws, Cs, S4: S / 4, padTop: fwd ? g.padTop : 2 - g.padTop, padLeft: fwd ? g.padLeft : 2 - g.padLeft, TH, TW, tiles,
-  }, gridWorkgroups(S / 4, TH * TW, g.N, workgroup), { mode, dataFormat: g.dataFormat, winograd: true });
-  const mm = allocTensor([alpha * alpha * tiles * D]);
-  rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: v, b: u, c: mm, M: tiles, N: D, K: S, batch: alpha * alpha }));
+  const trace = { mode, dataFormat: g.dataFormat, winograd: true };
+  const u = allocTensor([t.alpha * t.alpha * S * D]);
+  transformFilter(w, u, { m: t.m, fwd, Cs, Apad: S, Cd, row4: D / 4, g, workgroup });
+  const pads = { padTop: fwd ? g.padTop : 2 - g.padTop, padLeft: fwd ? g.padLeft : 2 - g.padLeft };
+  const v = transformInput(src, t, { Hs, Ws, Cs, S, ...pads }, g, workgroup, trace);
+  const mm = allocTensor([t.alpha * t.alpha * t.tiles * D]);
+  rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: v, b: u, c: mm, M: t.tiles, N: D, K: S, batch: t.alpha * t.alpha }));
   u.dispose();
   v.dispose();
   const dst = allocTensor(dstShape);
-  rt.run(winogradOutputKernel, { m, layout: g.dataFormat, workgroup, bias: bias !== null, dstVec4: nhwc && Cd % 4 === 0 },
-    bias ? [mm, bias, dst] : [mm, dst], { Hd, Wd, Cd, D4: D / 4, TH, TW, tiles },
-    gridWorkgroups(D / 4, TH * TW, g.N, workgroup), { mode, dataFormat: g.dataFormat, winograd: true });
+  rt.run(winogradOutputKernel, { m: t.m, layout: g.dataFormat, workgroup, bias: bias !== null, dstVec4: g.dataFormat === 'NHWC' && Cd % 4 === 0 },
+    bias ? [mm, bias, dst] : [mm, dst], { Hd, Wd, Cd, D4: D / 4, TH: t.TH, TW: t.TW, tiles: t.tiles },
+    gridWorkgroups(D / 4, t.TH * t.TW, g.N, workgroup), trace);
   mm.dispose();
   return dst;
 }
@@ -265,28 +289,21 @@ function winogradGemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tens
  */
 function winogradGemmFilterGrad(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning: ConvTuning): Tensor {
   const rt = x.runtime;
-  const m = winogradTileFor(tuning.winogradGemm!, g.OH, g.OW);
-  const alpha = m + 2;
+  const t = winogradTiles(tuning, g.N, g.OH, g.OW);
   const [S, D] = [roundUp(g.C, 4), roundUp(g.O, 4)];
-  const [TH, TW] = [Math.ceil(g.OH / m), Math.ceil(g.OW / m)];
-  const tiles = g.N * TH * TW;
-  const nhwc = g.dataFormat === 'NHWC';
   const workgroup = tuning.helperWorkgroup;
   const trace = { mode: 'backwardFilter', dataFormat: g.dataFormat, winograd: true };
-  const v = allocTensor([alpha * alpha * tiles * S]);
-  rt.run(winogradInputKernel, { m, layout: g.dataFormat, workgroup, srcVec4: nhwc && g.C % 4 === 0 }, [x, v], {
-    Hs: g.H, Ws: g.W, Cs: g.C, S4: S / 4, padTop: g.padTop, padLeft: g.padLeft, TH, TW, tiles,
-  }, gridWorkgroups(S / 4, TH * TW, g.N, workgroup), trace);
-  const z = allocTensor([alpha * alpha * tiles * D]);
-  rt.run(winogradDyKernel, { m, layout: g.dataFormat, workgroup, srcVec4: nhwc && g.O % 4 === 0 }, [dy, z], {
-    Hd: g.OH, Wd: g.OW, Cd: g.O, D4: D / 4, TH, TW, tiles,
-  }, gridWorkgroups(D / 4, TH * TW, g.N, workgroup), trace);
-  const pp = allocTensor([alpha * alpha * D * S]);
-  rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: z, b: v, c: pp, M: D, N: S, K: tiles, transA: true, batch: alpha * alpha }));
+  const v = transformInput(x, t, { Hs: g.H, Ws: g.W, Cs: g.C, S, padTop: g.padTop, padLeft: g.padLeft }, g, workgroup, trace);
+  const z = allocTensor([t.alpha * t.alpha * t.tiles * D]);
+  rt.run(winogradDyKernel, { m: t.m, layout: g.dataFormat, workgroup, srcVec4: g.dataFormat === 'NHWC' && g.O % 4 === 0 }, [dy, z], {
+    Hd: g.OH, Wd: g.OW, Cd: g.O, D4: D / 4, TH: t.TH, TW: t.TW, tiles: t.tiles,
+  }, gridWorkgroups(D / 4, t.TH * t.TW, g.N, workgroup), trace);
+  const pp = allocTensor([t.alpha * t.alpha * D * S]);
+  rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: z, b: v, c: pp, M: D, N: S, K: t.tiles, transA: true, batch: t.alpha * t.alpha }));
   v.dispose();
   z.dispose();
   const dw = allocTensor([g.O, g.C, 3, 3]);
-  rt.run(winogradFilterGradKernel, { m, workgroup }, [pp, dw], { C: g.C, O: g.O, D, S4: S / 4 },
+  rt.run(winogradFilterGradKernel, { m: t.m, workgroup }, [pp, dw], { C: g.C, O: g.O, D, S4: S / 4 },
     gridWorkgroups(S / 4, g.O, 1, workgroup), trace);
   pp.dispose();
   return dw;
@@ -297,6 +314,11 @@ function sumPartials(partial: Tensor, out: Tensor, d: { rows: number; C: number;
   const groups = Math.ceil(d.O / 4);
   partial.runtime.run(convPartialSumKernel, { workgroup: tuning.helperWorkgroup }, [partial, out],
     { ...d, groups }, gridWorkgroups(groups, d.C, d.taps, tuning.helperWorkgroup));
+}
+
+/** NCHW filter gradients of kernels larger than 1×1 go through NHWC where the tuning says so (C, O % 4 == 0). */
+function filterViaNhwc(g: Conv2dGeometry, tuning: ConvTuning): boolean {
+  return g.dataFormat === 'NCHW' && tuning.nchwFilterViaNHWC && !isPointwise(g) && g.C % 4 === 0 && g.O % 4 === 0;
 }
 
 /**
@@ -311,8 +333,7 @@ export function conv2dAlgorithm(g: Conv2dGeometry, pass: 'forward' | 'backwardDa
     return `winograd-gemm F(${m}×${m},3×3)`;
   }
   if (pass === 'backwardFilter') {
-    const viaNhwc = g.dataFormat === 'NCHW' && tuning.nchwFilterViaNHWC && !isPointwise(g) && g.C % 4 === 0 && g.O % 4 === 0;
-    return viaNhwc ? 'filter partials via NHWC' : 'filter partials';
+    return filterViaNhwc(g, tuning) ? 'filter partials via NHWC' : 'filter partials';
   }
   return tuning.winograd && isWinogradShape(g) ? 'winograd F(2×2,3×3)' : 'implicit GEMM';
 }
@@ -327,7 +348,7 @@ export function conv2dBackwardData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tun
 
 export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning = convTuningFor(x.runtime.description)): Tensor {
   if (tuning.winogradGemm && isWinogradShape(g)) return winogradGemmFilterGrad(x, dy, g, tuning);
-  if (g.dataFormat === 'NCHW' && tuning.nchwFilterViaNHWC && !isPointwise(g) && g.C % 4 === 0 && g.O % 4 === 0) {
+  if (filterViaNhwc(g, tuning)) {
     return noGrad(() => {
       const toNhwc = [0, 2, 3, 1];
       const [xT, dyT] = [permute(x, toNhwc), permute(dy, toNhwc)];
