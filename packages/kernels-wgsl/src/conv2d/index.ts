@@ -3,3 +3,4 @@ export * from './simple.js';
 export * from './gemm.js';
 export * from './winograd.js';
 export * from './winograd-gemm.js';
+export * from './filter-patch.js';

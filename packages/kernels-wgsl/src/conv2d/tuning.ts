@@ -61,6 +61,24 @@ export interface ConvFilterTile {
   subgroupX?: boolean;
 }
 
+/**
+ * Filter gradients of convolutions with a small patch (C·KH·KW ≤ FILTER_PATCH_MAX, NHWC, O % 4 == 0):
+ * all the patch's rows per invocation (filter-patch.ts) instead of one tap at a time.
+ * On lavapipe a lane's cost is its C·KH·KW scalar patch loads per pixel, so wide output tiles pay
+ * even though their accumulators spill: SqueezeNet's conv1 filter gradient with the batch-norm +
+ * pool backward computed in the kernel took 18–22 ms with 8 or 16 output channels per invocation
+ * and 8.6–9.7 ms with 32, 48 or 96 (in training steps taking turns, GPU timestamps, medians of 6,
+ * 2026-11-26; chunks of 256 or 2048 pixels and workgroups of 8 the same), against 21 ms for the
+ * per-tap kernel plus the separate full-size gradient pass it replaces.
+ */
+export interface ConvFilterPatchTile {
+  /** output channels per invocation (a multiple of 4). */
+  outChannels: number;
+  workgroup: number;
+  /** convolution pixels one invocation sums before writing its partial (a multiple of 4). */
+  chunkPixels: number;
+}
+
 /** Winograd F(2×2, 3×3) for 3×3 stride-1 forward and backward-data (winograd.ts). */
 export interface ConvWinogradTile {
   /** destination channels per invocation (a multiple of 4); each invocation does one 2×2 tile. */
@@ -99,6 +117,8 @@ export interface ConvTuning {
   winogradGemm?: ConvWinogradGemm | null;
   /** per data format: NHWC loads x and dy as vec4 along channels, NCHW along pixels. */
   backwardFilter: { NCHW: ConvFilterTile; NHWC: ConvFilterTile };
+  /** small-patch NHWC filter gradients (see ConvFilterPatchTile); absent or null: `backwardFilter`. */
+  filterPatch?: ConvFilterPatchTile | null;
   /** invocations per workgroup of the small helper kernels (weight reorder, partial sums, bias). */
   helperWorkgroup: number;
   /**
@@ -171,6 +191,7 @@ export const SOFTWARE_CONV_TUNING: ConvTuning = {
     NCHW: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 512 },
     NHWC: { inChannels: 16, outChannels: 16, workgroup: 16, chunkPixels: 512, subgroupX: true },
   },
+  filterPatch: { outChannels: 32, workgroup: 16, chunkPixels: 512 },
   helperWorkgroup: 64,
   nchwFilterViaNHWC: true,
 };

@@ -1,5 +1,5 @@
 import {
-  Module, Random, Tensor, avgPool2d, batchNorm, batchNormRelu, batchNormReluConcat, batchNormReluMaxPool, conv2d, glorotUniform, maxPool2d, ones, reshape, zeros,
+  Module, Random, Tensor, avgPool2d, batchNorm, batchNormRelu, batchNormReluConcat, batchNormReluMaxPool, conv2d, conv2dBatchNormReluMaxPool, glorotUniform, maxPool2d, ones, reshape, zeros,
   type Pool2dOptions,
 } from '@squeeze/core';
 
@@ -59,13 +59,20 @@ export class ConvBnRelu extends Module {
   forward(x: Tensor): Tensor {
     return this.bn.forwardRelu(this.conv(x));
   }
-  /** forward followed by a max-pool (the normalisation, ReLU and pool fused where they can be). */
+  /**
+   * forward followed by a max-pool: the normalisation, ReLU and pool fused where they can be, and
+   * the convolution's filter gradient taken straight from the pooled gradient where its patch is
+   * small (core's conv2dBatchNormReluMaxPool).
+   */
   forwardMaxPool(x: Tensor, pool: Pool2dOptions): Tensor {
-    return this.bn.forwardReluMaxPool(this.conv(x), pool);
+    return conv2dBatchNormReluMaxPool(x, this.weight, this.convOptions(), this.bn.options(), pool);
   }
   /** The convolution alone (before batch norm and ReLU). */
   conv(x: Tensor): Tensor {
-    return conv2d(x, this.weight, { padding: 'SAME', dataFormat: this.dataFormat });
+    return conv2d(x, this.weight, this.convOptions());
+  }
+  private convOptions() {
+    return { padding: 'SAME' as const, dataFormat: this.dataFormat };
   }
 }
 

@@ -1,4 +1,7 @@
-import { batchNorm, batchNormRelu, batchNormReluConcat, batchNormReluMaxPool, type BatchNormOptions } from './batchnorm.js';
+import { batchNorm, batchNormRelu, batchNormReluConcat, batchNormReluMaxPool, conv2dBatchNormReluMaxPool, type BatchNormOptions } from './batchnorm.js';
+import { conv2d, conv2dGeometry, type Conv2dOptions } from '../conv2d/conv2d.js';
+import { conv2dForwardRef } from '../conv2d/reference.js';
+import type { ConvTuning } from '@squeeze/kernels-wgsl';
 import { maxPool2d, type Pool2dOptions } from '../pool/pool.js';
 import { batchNormRef, type BatchNormRefOptions } from './reference.js';
 import { nchwToNhwc, nhwcToNchw, pool2dRef } from '../pool/reference.js';
@@ -267,6 +270,111 @@ describe('batch norm', () => {
       ref: ([x, w, b]) => pool2dRef('max', batchNormRef(x!, shape, { ...refOptions(cs, o), weight: w!, bias: b!, relu: true }).y, shape, pool),
       tol: { atol: 3e-3, rtol: 3e-3 },
       label: 'batchNormReluMaxPool NHWC',
+    });
+    for (const t of stats) t.dispose();
+  });
+
+  /**
+   * Small tiles (quick to compile); the small-patch filter gradient in output tiles of 4 (several
+   * per layer) and chunks of 8 pixels (several per image). `perTap`: the same without it.
+   */
+  const CONV_TUNING: ConvTuning = {
+    gemm: { pixels: 8, channels: 8, workgroup: 16, unroll: { NCHW: 1, NHWC: 1 } },
+    backwardFilter: {
+      NCHW: { inChannels: 4, outChannels: 8, workgroup: 16, chunkPixels: 32 },
+      NHWC: { inChannels: 4, outChannels: 8, workgroup: 16, chunkPixels: 32 },
+    },
+    filterPatch: { outChannels: 4, workgroup: 16, chunkPixels: 8 },
+    winograd: null,
+    helperWorkgroup: 64,
+    nchwFilterViaNHWC: false,
+  };
+  const perTap: ConvTuning = { ...CONV_TUNING, filterPatch: null };
+
+  /** float64 maxPool(relu(batchNorm(conv(x, w)))) for NHWC or NCHW x. */
+  const convBlockRef = (x: Float64Array, w: Float64Array, xShape: number[], wShape: number[], conv: Conv2dOptions, cs: Case, o: { training: boolean; momentum: number; eps: number; dataFormat: Format }, pool: Pool2dOptions) => {
+    const g = conv2dGeometry(xShape, wShape, conv);
+    const yShape = o.dataFormat === 'NHWC' ? [g.N, g.OH, g.OW, g.O] : [g.N, g.O, g.OH, g.OW];
+    const bn = batchNormRef(conv2dForwardRef(x, w, null, g), yShape, { ...refOptions(cs, o), relu: true }).y;
+    return pool2dRef('max', bn, yShape, pool);
+  };
+
+  it('conv2dBatchNormReluMaxPool equals the ops in sequence and the float64 reference (output, running stats, every gradient)', async () => {
+    // Fused (NHWC, small patch): conv1-like 2×2 SAME over 3 channels, a 3×2 kernel over 2 channels
+    // with stride and VALID padding, 12 output channels (3 tiles of 4), x with and without a gradient
+    // (backward-data from the full-size gradient). Not fused: NCHW, a convolution with bias.
+    const cases: Array<{ x: number[]; w: number[]; conv: Conv2dOptions; pool: Pool2dOptions; format: Format; xGrad: boolean }> = [
+      { x: [2, 3, 8, 8], w: [8, 3, 2, 2], conv: { padding: 'SAME' }, pool: { kernelSize: 2 }, format: 'NHWC', xGrad: false },
+      { x: [2, 3, 8, 8], w: [12, 3, 2, 2], conv: { padding: 'SAME' }, pool: { kernelSize: 2 }, format: 'NHWC', xGrad: true },
+      { x: [3, 2, 9, 7], w: [8, 2, 3, 2], conv: { stride: [1, 2], padding: 'VALID' }, pool: { kernelSize: [7, 3] }, format: 'NHWC', xGrad: true },
+      { x: [2, 3, 8, 8], w: [8, 3, 2, 2], conv: { padding: 'SAME' }, pool: { kernelSize: 2 }, format: 'NCHW', xGrad: true },
+    ];
+    for (const [k, c] of cases.entries()) {
+      const xShape = toLayout(c.x, c.format);
+      const conv = { ...c.conv, dataFormat: c.format };
+      const pool = { ...c.pool, dataFormat: c.format };
+      const O = c.w[0]!;
+      const cs = makeCase(O, size(c.x), 1500 + k, { weight: true, bias: true });
+      const xv = randomValues(size(c.x), 1600 + k);
+      const wv = randomValues(size(c.w), 1700 + k);
+      const o = { training: true, momentum: 0.1, eps: 1e-5, dataFormat: c.format };
+      const run = async (fused: boolean, tuning: ConvTuning, withBias = false) => {
+        const x = tensor(Float32Array.from(xv), xShape).requireGrad(c.xGrad);
+        const w = tensor(Float32Array.from(wv), c.w).requireGrad();
+        const convBias = withBias ? tensor(new Float32Array(O)) : undefined;
+        const bw = tensor(f32(cs.weight!)).requireGrad();
+        const bb = tensor(f32(cs.bias!)).requireGrad();
+        const rm = tensor(f32(cs.runningMean));
+        const rv = tensor(f32(cs.runningVar));
+        const bn = { weight: bw, bias: bb, runningMean: rm, runningVar: rv, ...o };
+        const y = fused
+          ? conv2dBatchNormReluMaxPool(x, w, { ...conv, tuning, bias: convBias }, bn, pool)
+          : batchNormReluMaxPool(conv2d(x, w, { ...conv, tuning }), bn, pool);
+        y.backward(tensor(f32(randomValues(y.size, 1800 + k)), y.shape));
+        const out = [await y.data(), c.xGrad ? await x.grad!.data() : new Float32Array(), await w.grad!.data(), await bw.grad!.data(), await bb.grad!.data(), await rm.data(), await rv.data()];
+        for (const t of [x, w, convBias, bw, bb, rm, rv, y]) t?.dispose();
+        return out;
+      };
+      const composed = await run(false, perTap);
+      const label = `conv2dBatchNormReluMaxPool x [${xShape}] w [${c.w}] ${JSON.stringify(c.conv)} ${c.format}`;
+      const variants: Array<[string, Promise<ArrayLike<number>[]>]> = [['fused', run(true, CONV_TUNING)], ['with a convolution bias (not fused)', run(true, CONV_TUNING, true)]];
+      for (const [what, pending] of variants) {
+        const got = await pending;
+        ['y', 'dx', 'dw', 'dweight', 'dbias', 'running mean', 'running var'].forEach((name, i) => {
+          expectClose(got[i]!, composed[i]!, { atol: 2e-5, rtol: 2e-5 }, `${label} ${what}: ${name} against the ops in sequence`);
+        });
+        expectClose(got[0]!, convBlockRef(xv, wv, xShape, c.w, conv, cs, o, pool), { atol: 1e-4, rtol: 1e-4 }, `${label} ${what}: y against the float64 reference`);
+      }
+    }
+  });
+
+  it('conv2dBatchNormReluMaxPool gradients (x, w, batch-norm shift) match finite differences', async () => {
+    const xShape = [2, 4, 4, 3];
+    const wShape = [8, 3, 2, 2];
+    const conv = { padding: 'SAME' as const, dataFormat: 'NHWC' as const, tuning: CONV_TUNING };
+    const o = { training: true, momentum: 0.1, eps: 1e-5, dataFormat: 'NHWC' as const };
+    const pool = { kernelSize: 2, dataFormat: 'NHWC' as const };
+    // Inputs whose normalised conv outputs keep clear of the ReLU kink (as checkGradients).
+    let seed = 1900;
+    const pick = () => ({ x: randomValues(size(xShape), seed), w: randomValues(size(wShape), seed + 1), cs: makeCase(8, 32, seed + 2, { weight: false, bias: true }) });
+    const preActivations = (p: ReturnType<typeof pick>) => {
+      const g = conv2dGeometry(xShape, wShape, conv);
+      return batchNormRef(conv2dForwardRef(p.x, p.w, null, g), [2, 4, 4, 8], refOptions(p.cs, o)).y;
+    };
+    let p = pick();
+    while (Math.min(...preActivations(p).map(Math.abs)) < 0.02) { seed += 3; p = pick(); }
+    const stats: Tensor[] = [];
+    await gradCheck({
+      inputs: [{ shape: xShape, values: p.x }, { shape: wShape, values: p.w }, { shape: [8], values: p.cs.bias! }],
+      gpu: ([x, w, b]) => {
+        const rm = tensor(f32(p.cs.runningMean));
+        const rv = tensor(f32(p.cs.runningVar));
+        stats.push(rm, rv);
+        return conv2dBatchNormReluMaxPool(x!, w!, conv, { ...o, bias: b!, runningMean: rm, runningVar: rv }, pool);
+      },
+      ref: ([x, w, b]) => convBlockRef(x!, w!, xShape, wShape, conv, { ...p.cs, bias: b! }, o, pool),
+      tol: { atol: 3e-3, rtol: 3e-3 },
+      label: 'conv2dBatchNormReluMaxPool NHWC',
     });
     for (const t of stats) t.dispose();
   });

@@ -1,11 +1,14 @@
 import {
   bnPartialSumsKernel, bnChannelParamsKernel, bnApplyKernel, bnChannelGradsKernel, bnDxKernel, dxReadsX, bnApplyInvocations,
-  linearWorkgroups, BN_WG, BN_REDUCE_CHUNK, BN_APPLY_CHUNK, type BnLayout, type BnReduceMode,
+  linearWorkgroups, convTuningFor, BN_WG, BN_REDUCE_CHUNK, BN_APPLY_CHUNK, type BnLayout, type BnReduceMode,
   bnReluMaxPoolForwardKernel, bnReluMaxPoolGradSumsKernel, bnReluMaxPoolDxKernel,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
 import { isGradEnabled, record } from '../../autograd.js';
-import { maxPool2d, pool2dGeometry, windowsTile, type Pool2dOptions } from '../pool/pool.js';
+import { maxPool2d, pool2dGeometry, windowsTile, type Pool2dGeometry, type Pool2dOptions } from '../pool/pool.js';
+import {
+  conv2d, conv2dBackwardData, conv2dFilterPatch, conv2dForward, conv2dGeometry, conv2dOutputShape, filterPatchApplies, type Conv2dOptions,
+} from '../conv2d/conv2d.js';
 
 export interface BatchNormOptions {
   /** per-channel scale γ [C]; none = 1 */
@@ -303,37 +306,116 @@ export function batchNormReluMaxPool(x: Tensor, bn: BatchNormOptions, pool: Pool
   if ((pool.dataFormat ?? 'NCHW') !== dataFormat) throw new Error(`batchNormReluMaxPool: batch norm is ${dataFormat} but the pool is ${pool.dataFormat ?? 'NCHW'}`);
   const g = pool2dGeometry(x.shape, pool);
   const v = channelView(x.shape, dataFormat);
-  if (!bn.training || v.layout !== 'channelsLast' || !v.vec || !windowsTile(g)) return maxPool2d(batchNormRelu(x, bn), pool);
+  if (!fusedPoolApplies(bn, v, g)) return maxPool2d(batchNormRelu(x, bn), pool);
   const rt = x.runtime;
   const cp = channelParams(x, v, bn);
   const inputs = [x, ...cp.affine];
-  const y = allocTensor([g.n, g.oh, g.ow, g.c]);
-  const savePositions = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-  const positions = savePositions ? allocTensor(y.shape) : null;
-  const cv = v.c / 4;
-  const windows = { count: g.n * g.oh * cv, cv, w: g.w, ow: g.ow, kh: g.kh, kw: g.kw };
-  const rowWorkgroups = linearWorkgroups(windows.count, BN_WG);
-  rt.run(bnReluMaxPoolForwardKernel, { savePositions }, [x, cp.params, y, ...(positions ? [positions] : [])], windows, rowWorkgroups);
-  if (positions) {
-    record(y, 'batchNormReluMaxPool', inputs, [x, cp.params, positions], (grad, [xs, ps, pos], needs) => {
+  const f = fusedPoolForward(x, v, cp, g, isGradEnabled() && inputs.some((t) => t.requiresGrad));
+  if (f.positions) {
+    record(f.y, 'batchNormReluMaxPool', inputs, [x, cp.params, f.positions], (grad, [xs, ps, pos], needs) => {
       const grads: Array<Tensor | null> = inputs.map(() => null);
-      const rows = g.n * g.oh * g.ow;
-      const parts = Math.ceil(rows / BN_REDUCE_CHUNK);
-      const partials = allocTensor([2, parts, v.c]);
-      rt.run(bnReluMaxPoolGradSumsKernel, {}, [xs!, grad, pos!, ps!, partials],
-        { rows, parts, cv, w: g.w, ow: g.ow, kh: g.kh, kw: g.kw }, linearWorkgroups(cv * parts, BN_WG));
-      const coefs = channelGrads(rt, cp, ps!, { partials, parts }, v.c, v.count, true, needs[0]!, needs, grads);
-      partials.dispose();
+      const coefs = fusedPoolGrads(rt, xs!, grad, pos!, ps!, cp, v, g, needs[0]!, needs, grads);
       if (coefs) {
         const dx = allocTensor(xs!.shape);
-        rt.run(bnReluMaxPoolDxKernel, {}, [xs!, grad, pos!, ps!, coefs, dx], windows, rowWorkgroups);
+        rt.run(bnReluMaxPoolDxKernel, {}, [xs!, grad, pos!, ps!, coefs, dx], f.windows, f.rowWorkgroups);
         coefs.dispose();
         grads[0] = dx;
       }
       return grads;
     });
-    positions.dispose();
+    f.positions.dispose();
   }
   cp.params.dispose();
-  return y;
+  return f.y;
+}
+
+/** Training, channels-last with C % 4 == 0, windows that tile x: the fused kernels apply. */
+function fusedPoolApplies(bn: BatchNormOptions, v: ChannelView, g: Pool2dGeometry): boolean {
+  return bn.training && v.layout === 'channelsLast' && v.vec && windowsTile(g);
+}
+
+/** The fused forward: pooled output, and the window positions of its maxima when `savePositions`. */
+function fusedPoolForward(x: Tensor, v: ChannelView, cp: ChannelParams, g: Pool2dGeometry, savePositions: boolean) {
+  const y = allocTensor([g.n, g.oh, g.ow, g.c]);
+  const positions = savePositions ? allocTensor(y.shape) : null;
+  const cv = v.c / 4;
+  const windows = { count: g.n * g.oh * cv, cv, w: g.w, ow: g.ow, kh: g.kh, kw: g.kw };
+  const rowWorkgroups = linearWorkgroups(windows.count, BN_WG);
+  x.runtime.run(bnReluMaxPoolForwardKernel, { savePositions }, [x, cp.params, y, ...(positions ? [positions] : [])], windows, rowWorkgroups);
+  return { y, positions, windows, rowWorkgroups };
+}
+
+/**
+ * The fused backward's batch-norm part: the partial sums of the pooled gradient, then the affine
+ * gradients (into `grads`) and, when `coefs`, the dx coefficients [3, C].
+ */
+function fusedPoolGrads(
+  rt: Tensor['runtime'], xs: Tensor, grad: Tensor, pos: Tensor, ps: Tensor, cp: ChannelParams, v: ChannelView, g: Pool2dGeometry,
+  coefs: boolean, needs: boolean[], grads: Array<Tensor | null>,
+): Tensor | null {
+  const cv = v.c / 4;
+  const rows = g.n * g.oh * g.ow;
+  const parts = Math.ceil(rows / BN_REDUCE_CHUNK);
+  const partials = allocTensor([2, parts, v.c]);
+  rt.run(bnReluMaxPoolGradSumsKernel, {}, [xs, grad, pos, ps, partials],
+    { rows, parts, cv, w: g.w, ow: g.ow, kh: g.kh, kw: g.kw }, linearWorkgroups(cv * parts, BN_WG));
+  const coefTensor = channelGrads(rt, cp, ps, { partials, parts }, v.c, v.count, true, coefs, needs, grads);
+  partials.dispose();
+  return coefTensor;
+}
+
+/**
+ * maxPool2d(batchNormRelu(conv2d(x, w, conv), bn), pool) for a convolution without bias — a
+ * network's first block (SqueezeNet's conv1 → pool1). Where batchNormReluMaxPool runs fused and the
+ * convolution's filter gradient takes the small-patch kernel (conv2d's filterPatchApplies: NHWC,
+ * C·KH·KW ≤ 16, e.g. 2×2 over 3 colour channels), that kernel computes the convolution's output
+ * gradient itself from the pooled gradient, so the largest gradient of the network (32×32×96 per
+ * image) is never written and read back. Anything else runs the ops one after the other; values,
+ * gradients and running statistics are theirs.
+ */
+export function conv2dBatchNormReluMaxPool(x: Tensor, w: Tensor, conv: Conv2dOptions, bn: BatchNormOptions, pool: Pool2dOptions): Tensor {
+  const dataFormat = bn.dataFormat ?? 'NCHW';
+  for (const [what, f] of [['convolution', conv.dataFormat], ['pool', pool.dataFormat]] as const) {
+    if ((f ?? 'NCHW') !== dataFormat) throw new Error(`conv2dBatchNormReluMaxPool: batch norm is ${dataFormat} but the ${what} is ${f ?? 'NCHW'}`);
+  }
+  const g = conv2dGeometry(x.shape, w.shape, conv);
+  const tuning = conv.tuning ?? convTuningFor(x.runtime.description);
+  const yShape = conv2dOutputShape(g);
+  const pg = pool2dGeometry(yShape, pool);
+  const v = channelView(yShape, dataFormat);
+  if (conv.bias || !fusedPoolApplies(bn, v, pg) || !filterPatchApplies(g, tuning)) return batchNormReluMaxPool(conv2d(x, w, conv), bn, pool);
+  const rt = x.runtime;
+  const y = conv2dForward(x, w, null, g, tuning);
+  const cp = channelParams(y, v, bn);
+  const inputs = [x, w, ...cp.affine];
+  const f = fusedPoolForward(y, v, cp, pg, isGradEnabled() && inputs.some((t) => t.requiresGrad));
+  if (f.positions) {
+    record(f.y, 'conv2dBatchNormReluMaxPool', inputs, [x, w, y, cp.params, f.positions], (grad, [xs, ws, ys, ps, pos], needs) => {
+      const grads: Array<Tensor | null> = inputs.map(() => null);
+      // The affine inputs sit after x and w: channelGrads indexes them from 1, as in batchNormReluMaxPool.
+      const affineNeeds = [needs[0]! || needs[1]!, ...needs.slice(2)];
+      const affineGrads: Array<Tensor | null> = affineNeeds.map(() => null);
+      const coefs = fusedPoolGrads(rt, ys!, grad, pos!, ps!, cp, v, pg, needs[0]! || needs[1]!, affineNeeds, affineGrads);
+      affineGrads.slice(1).forEach((t, i) => { grads[2 + i] = t; });
+      if (coefs) {
+        if (needs[1]) {
+          grads[1] = conv2dFilterPatch(xs!, {
+            kind: 'bnReluMaxPool', y: ys!, grad, positions: pos!, params: ps!, coefs, windowH: pg.kh, windowW: pg.kw,
+          }, g, tuning);
+        }
+        if (needs[0]) {
+          const dy = allocTensor(ys!.shape);
+          rt.run(bnReluMaxPoolDxKernel, {}, [ys!, grad, pos!, ps!, coefs, dy], f.windows, f.rowWorkgroups);
+          grads[0] = conv2dBackwardData(dy, ws!, g, tuning);
+          dy.dispose();
+        }
+        coefs.dispose();
+      }
+      return grads;
+    });
+    f.positions.dispose();
+  }
+  cp.params.dispose();
+  y.dispose();
+  return f.y;
 }

@@ -175,6 +175,30 @@ describe('conv2d', () => {
     }
   });
 
+  it('small-patch NHWC filter gradients (all of C·KH·KW per invocation) match the reference', async () => {
+    // Output tiles of 8 (12 channels: a ragged last tile), chunks of 8 pixels (several per image).
+    const tu: ConvTuning = { ...TEST_TUNING, filterPatch: { outChannels: 8, workgroup: 16, chunkPixels: 8 } };
+    const patchCases: Array<[number[], number, [number, number], Conv2dOptions]> = [
+      [[2, 3, 9, 10], 12, [2, 2], { padding: 'SAME' }],
+      [[1, 3, 6, 6], 4, [2, 2], { stride: 2, padding: 'SAME' }],
+      [[1, 2, 7, 8], 8, [3, 2], { stride: [2, 1], padding: [[0, 2], [1, 0]] }],
+      [[2, 1, 5, 5], 8, [4, 4], { padding: 'VALID' }],
+    ];
+    for (const [k, [[n, c, h, w], out, kernel, opts]] of patchCases.entries()) {
+      const g = conv2dGeometry([n!, h!, w!, c!], [out, c!, ...kernel], { ...opts, dataFormat: 'NHWC' });
+      assert.equal(conv2dAlgorithm(g, 'backwardFilter', tu), 'filter patch');
+      const xv = randomValues(n! * c! * h! * w!, 700 + k);
+      const dyv = randomValues(n! * g.OH * g.OW * out, 800 + k);
+      const got = await gpuValues(() => conv2dBackwardFilter(tensor(Float32Array.from(xv), [n!, h!, w!, c!]), tensor(Float32Array.from(dyv), conv2dOutputShape(g)), g, tu));
+      expectClose(got, conv2dBackwardFilterRef(xv, dyv, g), TOL, `dw x [${[n, h, w, c]}] ${kernel.join('×')} ${JSON.stringify(opts)} NHWC, small patch`);
+    }
+    // 1×1, too large a patch, NCHW, or O not a multiple of 4: the per-tap kernel.
+    assert.equal(conv2dAlgorithm(conv2dGeometry([1, 4, 4, 3], [8, 3, 1, 1], { dataFormat: 'NHWC' }), 'backwardFilter', tu), 'filter partials');
+    assert.equal(conv2dAlgorithm(conv2dGeometry([1, 4, 4, 5], [8, 5, 2, 2], { dataFormat: 'NHWC' }), 'backwardFilter', tu), 'filter partials');
+    assert.equal(conv2dAlgorithm(conv2dGeometry([1, 3, 4, 4], [8, 3, 2, 2], { dataFormat: 'NCHW' }), 'backwardFilter', tu), 'filter partials');
+    assert.equal(conv2dAlgorithm(conv2dGeometry([1, 4, 4, 3], [6, 3, 2, 2], { dataFormat: 'NHWC' }), 'backwardFilter', tu), 'filter partials');
+  });
+
   it('forward without bias matches the reference', async () => {
     const g = conv2dGeometry([2, 5, 5, 6], [7, 6, 3, 3], { padding: 'SAME', dataFormat: 'NHWC' });
     const xv = randomValues(2 * 5 * 5 * 6, 1);
@@ -194,6 +218,8 @@ describe('conv2d', () => {
     const g1 = conv2dGeometry([32, 8, 8, 16], [64, 16, 1, 1], { dataFormat: 'NHWC' });
     assert.equal(conv2dAlgorithm(g1, 'forward', sw), 'implicit GEMM');
     assert.equal(conv2dAlgorithm(g1, 'backwardFilter', sw), 'filter partials');
+    const conv1 = conv2dGeometry([32, 32, 32, 3], [96, 3, 2, 2], { padding: 'SAME', dataFormat: 'NHWC' });
+    assert.equal(conv2dAlgorithm(conv1, 'backwardFilter', sw), 'filter patch');
     assert.equal(conv2dAlgorithm(g3(16), 'forward', HARDWARE_CONV_TUNING), 'winograd F(2×2,3×3)');
     assert.equal(conv2dAlgorithm(g3(16), 'backwardFilter', HARDWARE_CONV_TUNING), 'filter partials');
     const g3nchw = conv2dGeometry([32, 16, 16, 16], [64, 16, 3, 3], { padding: 'SAME', dataFormat: 'NCHW' });

@@ -2,6 +2,7 @@ import {
   conv2dForwardSimpleKernel, conv2dBackwardDataSimpleKernel, conv2dBackwardFilterSimpleKernel, conv2dBiasGradSimpleKernel,
   convWeightMatrixKernel, convGemmKernel, convFilterPartialKernel, convBiasPartialKernel, convPartialSumKernel,
   convWinogradKernel, winogradGemmFilterKernel, winogradInputKernel, winogradOutputKernel, winogradDyKernel, winogradFilterGradKernel,
+  convFilterPatchKernel, FILTER_PATCH_MAX,
   convTuningFor, gemmTileFor, winogradTileFor, gridWorkgroups, linearWorkgroups, SIMPLE_CONV_WG, type ConvTuning,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Shape, type Tensor } from '../../tensor.js';
@@ -316,6 +317,56 @@ function sumPartials(partial: Tensor, out: Tensor, d: { rows: number; C: number;
     { ...d, groups }, gridWorkgroups(groups, d.C, d.taps, tuning.helperWorkgroup));
 }
 
+/**
+ * Where the small-patch filter gradient takes dy from: a tensor, or the backward of
+ * batchNormReluMaxPool over the convolution's output y (its pooled gradient, window positions,
+ * parameter table and dx coefficients), so that full-size gradient is never materialised.
+ */
+export type FilterPatchDy =
+  | { kind: 'tensor'; dy: Tensor }
+  | { kind: 'bnReluMaxPool'; y: Tensor; grad: Tensor; positions: Tensor; params: Tensor; coefs: Tensor; windowH: number; windowW: number };
+
+/**
+ * Whether the small-patch filter gradient (filter-patch.ts) runs this geometry under the tuning:
+ * NHWC, O % 4 == 0, a kernel larger than 1×1 (the per-tap kernel loads dy once per tap) with
+ * C·KH·KW ≤ FILTER_PATCH_MAX. On lavapipe (GPU timestamps, 2026-11-26) conv1's (2×2×3 → 96) took
+ * 4.3–4.5 ms against 6.2–6.5 (minimums of 7); a 1×1 with 16 channels (fire2/expand1x1) was no
+ * faster than the per-tap kernel's subgroup-shared rows (1.3–1.7 against 1.2–1.3 ms).
+ */
+export function filterPatchApplies(g: Conv2dGeometry, tuning: ConvTuning): boolean {
+  return !!tuning.filterPatch && g.dataFormat === 'NHWC' && g.KH * g.KW > 1 && g.C * g.KH * g.KW <= FILTER_PATCH_MAX && g.O % 4 === 0;
+}
+
+/** The filter gradient [O, C, KH, KW] through the small-patch kernel (filterPatchApplies must hold). */
+export function conv2dFilterPatch(x: Tensor, source: FilterPatchDy, g: Conv2dGeometry, tuning: ConvTuning): Tensor {
+  const tile = tuning.filterPatch;
+  if (!tile || !filterPatchApplies(g, tuning)) throw new Error('conv2d: the small-patch filter gradient does not apply to this convolution');
+  const rt = x.runtime;
+  const bn = source.kind === 'bnReluMaxPool';
+  const [windowH, windowW] = bn ? [source.windowH, source.windowW] : [1, 1];
+  const [PH, PW] = [g.OH / windowH, g.OW / windowW];
+  if (!Number.isInteger(PH) || !Number.isInteger(PW)) throw new Error(`conv2d: a ${windowH}×${windowW} pool window does not tile ${g.OH}×${g.OW}`);
+  const rows = g.N * PH * PW;
+  const chunk = Math.max(1, Math.floor(tile.chunkPixels / (windowH * windowW)));
+  const chunks = Math.ceil(rows / chunk);
+  const outTiles = Math.ceil(g.O / tile.outChannels);
+  const rowVec4s = outTiles * tile.outChannels / 4;
+  const taps = g.KH * g.KW;
+  const partial = allocTensor([chunks * taps * g.C * rowVec4s * 4]);
+  const total = chunks * outTiles;
+  const inputs = source.kind === 'tensor' ? [source.dy] : [source.y, source.grad, source.positions, source.params, source.coefs];
+  rt.run(convFilterPatchKernel, {
+    C: g.C, KH: g.KH, KW: g.KW, tileOut: tile.outChannels, workgroup: tile.workgroup, dy: source.kind, windowH, windowW,
+  }, [x, ...inputs, partial], {
+    H: g.H, W: g.W, O4: g.O / 4, OH: g.OH, OW: g.OW, strideH: g.strideH, strideW: g.strideW,
+    padTop: g.padTop, padLeft: g.padLeft, rows, PH, PW, chunk, outTiles, total,
+  }, linearWorkgroups(total, tile.workgroup), { dataFormat: g.dataFormat, chunks });
+  const dw = allocTensor([g.O, g.C, g.KH, g.KW]);
+  sumPartials(partial, dw, { rows: taps * g.C, C: g.C, taps, O: g.O, rowVec4s, chunks }, tuning);
+  partial.dispose();
+  return dw;
+}
+
 /** NCHW filter gradients of kernels larger than 1×1 go through NHWC where the tuning says so (C, O % 4 == 0). */
 function filterViaNhwc(g: Conv2dGeometry, tuning: ConvTuning): boolean {
   return g.dataFormat === 'NCHW' && tuning.nchwFilterViaNHWC && !isPointwise(g) && g.C % 4 === 0 && g.O % 4 === 0;
@@ -333,6 +384,7 @@ export function conv2dAlgorithm(g: Conv2dGeometry, pass: 'forward' | 'backwardDa
     return `winograd-gemm F(${m}×${m},3×3)`;
   }
   if (pass === 'backwardFilter') {
+    if (filterPatchApplies(g, tuning)) return 'filter patch';
     return filterViaNhwc(g, tuning) ? 'filter partials via NHWC' : 'filter partials';
   }
   return tuning.winograd && isWinogradShape(g) ? 'winograd F(2×2,3×3)' : 'implicit GEMM';
@@ -348,6 +400,7 @@ export function conv2dBackwardData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tun
 
 export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning = convTuningFor(x.runtime.description)): Tensor {
   if (tuning.winogradGemm && isWinogradShape(g)) return winogradGemmFilterGrad(x, dy, g, tuning);
+  if (filterPatchApplies(g, tuning)) return conv2dFilterPatch(x, { kind: 'tensor', dy }, g, tuning);
   if (filterViaNhwc(g, tuning)) {
     return noGrad(() => {
       const toNhwc = [0, 2, 3, 1];
