@@ -290,6 +290,38 @@ describe('conv2d', () => {
     if (withDx - withoutDx !== 2) throw new Error(`backward dispatches: ${withDx} with dx, ${withoutDx} without`);
   });
 
+  it('Winograd-GEMM filter gradients reuse the forward\'s transformed input, with the reference\'s values', async () => {
+    const rt = getRuntime();
+    for (const format of ['NCHW', 'NHWC'] as const) for (const m of [2, 4] as const) {
+      const tu: ConvTuning = { ...TEST_TUNING, winogradGemm: { m, m2Below: 0 } };
+      const [N, C, H, W, O] = [2, 5, 7, 6, 8];
+      const xShape = layoutShape(format, [N, C, H, W]);
+      const g = conv2dGeometry(xShape, [O, C, 3, 3], { padding: 'SAME', dataFormat: format });
+      const xv = randomValues(N * C * H * W, 30 + m);
+      const wv = randomValues(O * C * 9, 31 + m);
+      const dyv = randomValues(N * O * H * W, 32 + m);
+      const backward = async (wNeedsGrad: boolean) => {
+        const x = tensor(Float32Array.from(xv), xShape).requireGrad();
+        const w = tensor(Float32Array.from(wv), [O, C, 3, 3]).requireGrad(wNeedsGrad);
+        const y = conv2d(x, w, { padding: 'SAME', dataFormat: format, tuning: tu });
+        const dy = tensor(Float32Array.from(dyv), y.shape);
+        rt.beginTrace();
+        y.backward(dy);
+        const dw = w.grad ? await w.grad.data() : null;
+        const transforms = (await rt.endTrace()).filter((s) => s.kernel === 'conv2d_winograd_input').length;
+        x.dispose(); w.dispose(); y.dispose(); dy.dispose();
+        return { dw, transforms };
+      };
+      const label = `${format} F(${m}×${m}, 3×3)`;
+      const { dw, transforms } = await backward(true);
+      expectClose(dw!, conv2dBackwardFilterRef(xv, dyv, g), TOL, `${label}: dw from the forward's V`);
+      // backward-data transforms dy; with the filter gradient's own x transform it would be two.
+      assert.equal(transforms, 1, `${label}: input transforms in the backward`);
+      // Without a filter gradient nothing is kept (the forward disposes V).
+      assert.equal((await backward(false)).transforms, 1, `${label}: input transforms in a backward without dw`);
+    }
+  });
+
   it('NCHW and NHWC agree after transposition (forward and gradients)', async () => {
     const [N, C, H, W, O] = [2, 6, 7, 5, 8];
     const xv = randomValues(N * C * H * W, 11);

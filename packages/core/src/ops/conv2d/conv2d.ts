@@ -6,7 +6,7 @@ import {
   convTuningFor, gemmTileFor, winogradTileFor, gridWorkgroups, linearWorkgroups, SIMPLE_CONV_WG, type ConvTuning,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Shape, type Tensor } from '../../tensor.js';
-import { noGrad, record } from '../../autograd.js';
+import { isGradEnabled, noGrad, record } from '../../autograd.js';
 import { permute } from '../shape-ops/shape-ops.js';
 import { subgroupSizeDividing } from '../../runtime/device.js';
 import { gemm } from '../matmul/gemm.js';
@@ -152,7 +152,7 @@ export function conv2dBiasGradSimple(dy: Tensor, g: Conv2dGeometry): Tensor {
  * backward-data (src = dy, d = in channel). The weights are first reordered into wmat [taps][s][d].
  */
 function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning: ConvTuning): Tensor {
-  if (tuning.winogradGemm && isWinogradShape(g)) return winogradGemmConv(mode, src, w, bias, g, tuning);
+  if (tuning.winogradGemm && isWinogradShape(g)) return winogradGemmConv(mode, src, w, bias, g, tuning).dst;
   if (tuning.winograd && isWinogradShape(g)) return winogradConv(mode, src, w, bias, g, tuning);
   const rt = src.runtime;
   const fwd = mode === 'forward';
@@ -258,8 +258,11 @@ function transformInput(
  * `gemm` (α² products in one dispatch), transform M back to destination pixels. S and D are the
  * source and destination channels rounded up to 4 (padded with zeros). Backward-data is the forward
  * convolution of dy with the filter flipped and its channels swapped, padded by 2 − pad.
+ * `keepV`: also return V, which the forward shares with the filter gradient (winogradGemmFilterGrad).
  */
-function winogradGemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning: ConvTuning): Tensor {
+function winogradGemmConv(
+  mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning: ConvTuning, keepV = false,
+): { dst: Tensor; v: Tensor | null } {
   const rt = src.runtime;
   const fwd = mode === 'forward';
   const { Hs, Ws, Cs, Hd, Wd, Cd, dstShape } = convSides(fwd, g);
@@ -274,34 +277,35 @@ function winogradGemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tens
   const mm = allocTensor([t.alpha * t.alpha * t.tiles * D]);
   rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: v, b: u, c: mm, M: t.tiles, N: D, K: S, batch: t.alpha * t.alpha }));
   u.dispose();
-  v.dispose();
+  if (!keepV) v.dispose();
   const dst = allocTensor(dstShape);
   rt.run(winogradOutputKernel, { m: t.m, layout: g.dataFormat, workgroup, bias: bias !== null, dstVec4: g.dataFormat === 'NHWC' && Cd % 4 === 0 },
     bias ? [mm, bias, dst] : [mm, dst], { Hd, Wd, Cd, D4: D / 4, TH: t.TH, TW: t.TW, tiles: t.tiles },
     gridWorkgroups(D / 4, t.TH * t.TW, g.N, workgroup), trace);
   mm.dispose();
-  return dst;
+  return { dst, v: keepV ? v : null };
 }
 
 /**
  * The filter gradient of a 3×3 stride-1 convolution through Winograd F(m×m, 3×3): the forward's
  * input transform of x (V [α²][tiles][S]) and the gradient of its M (Z = A dY Aᵀ, [α²][tiles][D])
  * meet in a batched GEMM over tiles, P[ξ] = Z[ξ]ᵀ·V[ξ] [D × S], and dw = Gᵀ P G per (o, c).
+ * `transformedX`: V as the forward computed it (the same tiles and padding), instead of again.
  */
-function winogradGemmFilterGrad(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning: ConvTuning): Tensor {
+function winogradGemmFilterGrad(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning: ConvTuning, transformedX?: Tensor): Tensor {
   const rt = x.runtime;
   const t = winogradTiles(tuning, g.N, g.OH, g.OW);
   const [S, D] = [roundUp(g.C, 4), roundUp(g.O, 4)];
   const workgroup = tuning.helperWorkgroup;
   const trace = { mode: 'backwardFilter', dataFormat: g.dataFormat, winograd: true };
-  const v = transformInput(x, t, { Hs: g.H, Ws: g.W, Cs: g.C, S, padTop: g.padTop, padLeft: g.padLeft }, g, workgroup, trace);
+  const v = transformedX ?? transformInput(x, t, { Hs: g.H, Ws: g.W, Cs: g.C, S, padTop: g.padTop, padLeft: g.padLeft }, g, workgroup, trace);
   const z = allocTensor([t.alpha * t.alpha * t.tiles * D]);
   rt.run(winogradDyKernel, { m: t.m, layout: g.dataFormat, workgroup, srcVec4: g.dataFormat === 'NHWC' && g.O % 4 === 0 }, [dy, z], {
     Hd: g.OH, Wd: g.OW, Cd: g.O, D4: D / 4, TH: t.TH, TW: t.TW, tiles: t.tiles,
   }, gridWorkgroups(D / 4, t.TH * t.TW, g.N, workgroup), trace);
   const pp = allocTensor([t.alpha * t.alpha * D * S]);
   rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: z, b: v, c: pp, M: D, N: S, K: t.tiles, transA: true, batch: t.alpha * t.alpha }));
-  v.dispose();
+  if (!transformedX) v.dispose();
   z.dispose();
   const dw = allocTensor([g.O, g.C, 3, 3]);
   rt.run(winogradFilterGradKernel, { m: t.m, workgroup }, [pp, dw], { C: g.C, O: g.O, D, S4: S / 4 },
@@ -394,12 +398,29 @@ export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv
   return gemmConv('forward', x, w, bias, g, tuning);
 }
 
+/**
+ * The forward, and where it runs Winograd around the GEMM also its transformed input V, which
+ * conv2dBackwardFilter takes instead of transforming x a second time (null otherwise). The caller
+ * owns V: it costs α²·tiles·C floats (e.g. 2.4 MB for SqueezeNet's fire4 at batch 32) from the forward
+ * to the backward.
+ */
+export function conv2dForwardKeepingTransform(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning = convTuningFor(x.runtime.description)): { y: Tensor; transformedX: Tensor | null } {
+  if (!(tuning.winogradGemm && isWinogradShape(g))) return { y: conv2dForward(x, w, bias, g, tuning), transformedX: null };
+  const { dst, v } = winogradGemmConv('forward', x, w, bias, g, tuning, true);
+  return { y: dst, transformedX: v };
+}
+
 export function conv2dBackwardData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tuning = convTuningFor(dy.runtime.description)): Tensor {
   return gemmConv('backwardData', dy, w, null, g, tuning);
 }
 
-export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning = convTuningFor(x.runtime.description)): Tensor {
-  if (tuning.winogradGemm && isWinogradShape(g)) return winogradGemmFilterGrad(x, dy, g, tuning);
+/**
+ * The filter gradient [O, C, KH, KW]. `transformedX`: for Winograd-GEMM shapes, the forward's
+ * transformed input (conv2dForwardKeepingTransform), used instead of transforming x again.
+ */
+export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning = convTuningFor(x.runtime.description), transformedX?: Tensor): Tensor {
+  if (tuning.winogradGemm && isWinogradShape(g)) return winogradGemmFilterGrad(x, dy, g, tuning, transformedX);
+  if (transformedX) throw new Error('conv2d: a transformed input is only used by Winograd-GEMM filter gradients');
   if (filterPatchApplies(g, tuning)) return conv2dFilterPatch(x, { kind: 'tensor', dy }, g, tuning);
   if (filterViaNhwc(g, tuning)) {
     return noGrad(() => {
@@ -472,11 +493,15 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   const bias = opts.bias ?? null;
   if (bias && (bias.rank !== 1 || bias.shape[0] !== g.O)) throw new Error(`conv2d: bias must be [${g.O}], got [${bias.shape}]`);
   const tuning = opts.tuning ?? convTuningFor(x.runtime.description);
-  const y = conv2dForward(x, w, bias, g, tuning);
-  return record(y, 'conv2d', bias ? [x, w, bias] : [x, w], [x, w], (dy, [xs, ws], needs) => [
+  // Winograd-GEMM's transformed input serves the filter gradient too, when there will be one.
+  const keep = isGradEnabled() && w.requiresGrad;
+  const { y, transformedX } = keep ? conv2dForwardKeepingTransform(x, w, bias, g, tuning) : { y: conv2dForward(x, w, bias, g, tuning), transformedX: null };
+  record(y, 'conv2d', bias ? [x, w, bias] : [x, w], transformedX ? [x, w, transformedX] : [x, w], (dy, [xs, ws, vs], needs) => [
     // The first layer's input needs no gradient: its backward-data GEMM is skipped.
     needs[0] ? conv2dBackwardData(dy, ws!, g, tuning) : null,
-    needs[1] ? conv2dBackwardFilter(xs!, dy, g, tuning) : null,
+    needs[1] ? conv2dBackwardFilter(xs!, dy, g, tuning, vs) : null,
     needs[2] ? conv2dBiasGrad(dy, g, tuning) : null,
   ]);
+  transformedX?.dispose();
+  return y;
 }
