@@ -164,7 +164,24 @@ export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
   },
 });
 
-export interface BnChannelParamsParams { training: boolean; hasWeight: boolean; hasBias: boolean }
+export interface BnChannelParamsParams {
+  training: boolean; hasWeight: boolean; hasBias: boolean;
+  /**
+   * Training: the partials are sums of x − runningMean (computed by x's producer, see
+   * `statisticsEpilogue`), so the shift K is the running mean as it was before this update, and x is
+   * not bound; otherwise K is the channel's first element of x ('stats' partial sums).
+   */
+  shiftIsRunningMean?: boolean;
+}
+
+/**
+ * WGSL for a producing kernel's epilogue (convolutions writing a batch norm's input): adds the
+ * stored value `v` (vec4 along channels) shifted by `k` to the running sums s1 += v − k,
+ * s2 += (v − k)² when `valid`. The partials, [2, parts, C] as the 'stats' pass writes them but
+ * shifted by the running mean, go to bn_channel_params with shiftIsRunningMean.
+ */
+export const statisticsEpilogue = (s1: string, s2: string, v: string, k: string, valid: string): string =>
+  `{ let d = select(vec4<f32>(0.0), ${v} - ${k}, ${valid}); ${s1} += d; ${s2} += d * d; }`;
 
 /**
  * One invocation per channel fills the [4, C] parameter table. Training: adds the 'stats'
@@ -175,7 +192,7 @@ export const bnChannelParamsKernel = defineKernel<BnChannelParamsParams>({
   name: 'bn_channel_params',
   bindings: (p) => [
     ...(p.training ? [
-      { name: 'xs', type: 'f32' as const, access: 'read' as const },
+      ...(p.shiftIsRunningMean ? [] : [{ name: 'xs', type: 'f32' as const, access: 'read' as const }]),
       { name: 'partials', type: 'f32' as const, access: 'read' as const },
     ] : []),
     { name: 'runningMean', type: 'f32', access: p.training ? 'read_write' : 'read' },
@@ -188,7 +205,7 @@ export const bnChannelParamsKernel = defineKernel<BnChannelParamsParams>({
     { name: 'c', type: 'u32' }, { name: 'eps', type: 'f32' },
     ...(p.training ? [
       { name: 'parts', type: 'u32' as const },
-      /** element offset between the first elements of consecutive channels (S or 1) */
+      /** element offset between the first elements of consecutive channels (S or 1; unused with shiftIsRunningMean) */
       { name: 'channelStride', type: 'u32' as const },
       { name: 'count', type: 'f32' as const },
       { name: 'momentum', type: 'f32' as const },
@@ -206,7 +223,7 @@ export const bnChannelParamsKernel = defineKernel<BnChannelParamsParams>({
     s2 += partials[(u.parts + part) * u.c + c];
   }
   let d = s1 / u.count;
-  let mean = xs[c * u.channelStride] + d;
+  let mean = ${p.shiftIsRunningMean ? 'runningMean[c]' : 'xs[c * u.channelStride]'} + d;
   let variance = max(s2 / u.count - d * d, 0.0);
   runningMean[c] = (1.0 - u.momentum) * runningMean[c] + u.momentum * mean;
   runningVar[c] = (1.0 - u.momentum) * runningVar[c] + u.momentum * variance * u.unbias;` : `let mean = runningMean[c];

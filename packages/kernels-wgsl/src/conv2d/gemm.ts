@@ -1,4 +1,5 @@
 import { defineKernel, fromSubgroupSlots, gridWorkgroupSize, LANES as lanes, linearIndex, range } from '../kernel.js';
+import { statisticsEpilogue } from '../batchnorm/batchnorm.js';
 
 /**
  * The fast convolution kernels: implicit GEMMs (im2col is never materialised) where each invocation
@@ -73,6 +74,12 @@ export interface ConvGemmParams {
    * image, so each channel's values load as tilePixels / 4 vec4s instead of one by one.
    */
   srcVec4Pixels: boolean;
+  /**
+   * Forward, NHWC, dstVec4: also the batch-norm statistics of dst (batchnorm.ts's
+   * statisticsEpilogue): per pixel tile, Σ(y − shift) and Σ(y − shift)² per channel into `stats`
+   * [2, tilesP, Cd], `shift` [Cd] being the batch norm's running mean.
+   */
+  statistics?: boolean;
 }
 
 /**
@@ -91,6 +98,10 @@ export const convGemmKernel = defineKernel<ConvGemmParams>({
     { name: 'wmat', type: p.subgroupWeights ? 'f32' : 'vec4<f32>', access: 'read' },
     ...(p.bias ? [{ name: 'bias', type: 'f32' as const, access: 'read' as const }] : []),
     { name: 'dst', type: p.dstVec4 ? 'vec4<f32>' : 'f32', access: 'read_write' },
+    ...(p.statistics ? [
+      { name: 'shift', type: 'vec4<f32>' as const, access: 'read' as const },
+      { name: 'stats', type: 'vec4<f32>' as const, access: 'read_write' as const },
+    ] : []),
   ],
   enables: (p) => (p.subgroupWeights ? ['subgroups'] : []),
   uniforms: () => [
@@ -223,6 +234,15 @@ function gemmBody(p: ConvGemmParams): string {
   const biasVec = (j: number) => (p.bias ? ` + vec4<f32>(${range(4).map((k) => `biasAt(o${j} + ${k}u)`).join(', ')})` : '');
   for (const j of cols) L.push(`let o${j} = (og0 + ${j}u) * 4u;`);
   for (const j of cols) L.push(`let b${j} = vec4<f32>(0.0)${biasVec(j)};`);
+  if (p.statistics) {
+    if (nchw || !p.dstVec4 || p.mode !== 'forward') throw new Error('conv2d_gemm: statistics need the NHWC forward with vec4 stores');
+    // Columns past Cd (a channel tile wider than Cd) read the last shift and store nothing.
+    for (const j of cols) {
+      L.push(`let k${j} = shift[min(og0 + ${j}u, u.Cd / 4u - 1u)];`, `var s1_${j} = vec4<f32>(0.0);`, `var s2_${j} = vec4<f32>(0.0);`);
+      for (const i of pix) L.push(statisticsEpilogue(`s1_${j}`, `s2_${j}`, `acc${i}_${j} + b${j}`, `k${j}`, `in${i}`));
+      L.push(`if (live && o${j} < u.Cd) {`, `  stats[pt * (u.Cd / 4u) + og0 + ${j}u] = s1_${j};`, `  stats[(u.tilesP + pt) * (u.Cd / 4u) + og0 + ${j}u] = s2_${j};`, '}');
+    }
+  }
   if (!nchw) {
     for (const i of pix) {
       L.push(`if (in${i}) {`);

@@ -119,6 +119,11 @@ export interface ConvTuning {
   backwardFilter: { NCHW: ConvFilterTile; NHWC: ConvFilterTile };
   /** small-patch NHWC filter gradients (see ConvFilterPatchTile); absent or null: `backwardFilter`. */
   filterPatch?: ConvFilterPatchTile | null;
+  /**
+   * NHWC forwards (implicit GEMM, Winograd-GEMM) also sum their output's batch-norm statistics
+   * per tile when asked (core's conv2dWithStatistics), sparing the batch norm a pass over it.
+   */
+  epilogueStatistics?: boolean;
   /** invocations per workgroup of the small helper kernels (weight reorder, partial sums, bias). */
   helperWorkgroup: number;
   /**
@@ -192,6 +197,7 @@ export const SOFTWARE_CONV_TUNING: ConvTuning = {
     NHWC: { inChannels: 16, outChannels: 16, workgroup: 16, chunkPixels: 512, subgroupX: true },
   },
   filterPatch: { outChannels: 32, workgroup: 16, chunkPixels: 512 },
+  epilogueStatistics: true,
   helperWorkgroup: 64,
   nchwFilterViaNHWC: true,
 };

@@ -1,4 +1,5 @@
 import { defineKernel, gridWorkgroupSize, LANES as lanes, range } from '../kernel.js';
+import { statisticsEpilogue } from '../batchnorm/batchnorm.js';
 import { BIAS_AT, type ConvLayout } from './gemm.js';
 
 /**
@@ -208,6 +209,12 @@ export interface WinogradOutputParams {
   bias: boolean;
   /** NHWC with destination channels % 4 == 0: one vec4 store per pixel. */
   dstVec4: boolean;
+  /**
+   * dstVec4: also the batch-norm statistics of dst (batchnorm.ts's statisticsEpilogue): per tile,
+   * Σ(y − shift) and Σ(y − shift)² per channel into `stats` [2, tiles, Cd], `shift` [Cd] being the
+   * batch norm's running mean.
+   */
+  statistics?: boolean;
 }
 
 /**
@@ -221,6 +228,10 @@ export const winogradOutputKernel = defineKernel<WinogradOutputParams>({
     { name: 'mm', type: 'vec4<f32>', access: 'read' },
     ...(p.bias ? [{ name: 'bias', type: 'f32' as const, access: 'read' as const }] : []),
     { name: 'dst', type: p.dstVec4 ? 'vec4<f32>' : 'f32', access: 'read_write' },
+    ...(p.statistics ? [
+      { name: 'shift', type: 'vec4<f32>' as const, access: 'read' as const },
+      { name: 'stats', type: 'vec4<f32>' as const, access: 'read_write' as const },
+    ] : []),
   ],
   uniforms: () => [
     { name: 'Hd', type: 'u32' }, { name: 'Wd', type: 'u32' }, { name: 'Cd', type: 'u32' }, { name: 'D4', type: 'u32' },
@@ -241,8 +252,11 @@ export const winogradOutputKernel = defineKernel<WinogradOutputParams>({
     L.push(...sandwich(AT, M, 'e', 'Y', ZERO4));
     L.push('let o = o4 * 4u;');
     L.push(`let b = vec4<f32>(${p.bias ? range(4).map((k) => `biasAt(o + ${k}u)`).join(', ') : '0.0'});`);
+    if (p.statistics && !p.dstVec4) throw new Error('conv2d_winograd_output: statistics need vec4 stores');
+    if (p.statistics) L.push('let k = shift[o4];', 'var s1 = vec4<f32>(0.0);', 'var s2 = vec4<f32>(0.0);');
     for (const i of range(m)) for (const j of range(m)) {
       L.push(`let py${i}_${j} = ty * ${m}u + ${i}u;`, `let px${i}_${j} = tx * ${m}u + ${j}u;`);
+      if (p.statistics) L.push(statisticsEpilogue('s1', 's2', `Y${i}_${j} + b`, 'k', `py${i}_${j} < u.Hd && px${i}_${j} < u.Wd`));
       L.push(`if (py${i}_${j} < u.Hd && px${i}_${j} < u.Wd) {`);
       L.push(`  let val = Y${i}_${j} + b;`);
       if (p.dstVec4) {
@@ -257,6 +271,7 @@ export const winogradOutputKernel = defineKernel<WinogradOutputParams>({
       }
       L.push('}');
     }
+    if (p.statistics) L.push('stats[t * u.D4 + o4] = s1;', 'stats[(u.tiles + t) * u.D4 + o4] = s2;');
     return L.map((l) => '  ' + l).join('\n');
   },
 });

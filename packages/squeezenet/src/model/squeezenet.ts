@@ -1,6 +1,6 @@
 import {
-  Module, Random, Tensor, avgPool2d, batchNorm, batchNormRelu, batchNormReluConcat, batchNormReluMaxPool, conv2d, conv2dBatchNormReluMaxPool, glorotUniform, maxPool2d, ones, reshape, zeros,
-  type Pool2dOptions,
+  Module, Random, Tensor, avgPool2d, batchNorm, batchNormRelu, batchNormReluConcat, conv2d, conv2dBatchNormReluMaxPool, conv2dWithStatistics, glorotUniform, maxPool2d, ones, reshape, zeros,
+  type ChannelStatistics, type Pool2dOptions,
 } from '@squeeze/core';
 
 /**
@@ -41,10 +41,6 @@ export class ShiftBatchNorm extends Module {
     };
   }
   forward(x: Tensor): Tensor { return batchNorm(x, this.options()); }
-  /** BN and ReLU in one fused kernel (forward and backward). */
-  forwardRelu(x: Tensor): Tensor { return batchNormRelu(x, this.options()); }
-  /** BN, ReLU and a max-pool, fused where the layout allows (core's batchNormReluMaxPool). */
-  forwardReluMaxPool(x: Tensor, pool: Pool2dOptions): Tensor { return batchNormReluMaxPool(x, this.options(), pool); }
 }
 
 /** conv (no bias, weight [out, in, kh, kw]) → batch norm (shift) → ReLU. */
@@ -57,7 +53,10 @@ export class ConvBnRelu extends Module {
     this.bn = this.registerModule('bn', new ShiftBatchNorm(outC, dataFormat));
   }
   forward(x: Tensor): Tensor {
-    return this.bn.forwardRelu(this.conv(x));
+    const { y, statistics } = this.convWithStatistics(x);
+    const out = batchNormRelu(y, { ...this.bn.options(), statistics });
+    statistics?.partials.dispose();
+    return out;
   }
   /**
    * forward followed by a max-pool: the normalisation, ReLU and pool fused where they can be, and
@@ -70,6 +69,14 @@ export class ConvBnRelu extends Module {
   /** The convolution alone (before batch norm and ReLU). */
   conv(x: Tensor): Tensor {
     return conv2d(x, this.weight, this.convOptions());
+  }
+  /**
+   * The convolution and, in training where its kernel can sum them, its output's batch-norm
+   * statistics for `bn` (core's conv2dWithStatistics), to pass as the batch norm's `statistics`.
+   */
+  convWithStatistics(x: Tensor): { y: Tensor; statistics: ChannelStatistics | null } {
+    if (!this.bn.training) return { y: this.conv(x), statistics: null };
+    return conv2dWithStatistics(x, this.weight, this.convOptions(), this.bn.runningMean);
   }
   private convOptions() {
     return { padding: 'SAME' as const, dataFormat: this.dataFormat };
@@ -91,10 +98,14 @@ export class Fire extends Module {
   forward(x: Tensor): Tensor {
     const rt = x.runtime;
     const s = rt.scope('squeeze', () => this.squeeze.forward(x));
-    const e1 = rt.scope('expand1x1', () => this.expand1x1.conv(s));
-    const e3 = rt.scope('expand3x3', () => this.expand3x3.conv(s));
+    const e1 = rt.scope('expand1x1', () => this.expand1x1.convWithStatistics(s));
+    const e3 = rt.scope('expand3x3', () => this.expand3x3.convWithStatistics(s));
     // Both branches' batch norm + ReLU write their channel slices of the output: no concat copies.
-    return batchNormReluConcat([e1, e3], [this.expand1x1.bn.options(), this.expand3x3.bn.options()], ['expand1x1', 'expand3x3']);
+    const out = batchNormReluConcat([e1.y, e3.y], [
+      { ...this.expand1x1.bn.options(), statistics: e1.statistics }, { ...this.expand3x3.bn.options(), statistics: e3.statistics },
+    ], ['expand1x1', 'expand3x3']);
+    for (const t of [e1, e3]) t.statistics?.partials.dispose();
+    return out;
   }
 }
 

@@ -1,5 +1,5 @@
 import { batchNorm, batchNormRelu, batchNormReluConcat, batchNormReluMaxPool, conv2dBatchNormReluMaxPool, type BatchNormOptions } from './batchnorm.js';
-import { conv2d, conv2dGeometry, type Conv2dOptions } from '../conv2d/conv2d.js';
+import { conv2d, conv2dGeometry, conv2dWithStatistics, type Conv2dOptions } from '../conv2d/conv2d.js';
 import { conv2dForwardRef } from '../conv2d/reference.js';
 import type { ConvTuning } from '@squeeze/kernels-wgsl';
 import { maxPool2d, type Pool2dOptions } from '../pool/pool.js';
@@ -337,7 +337,10 @@ describe('batch norm', () => {
       };
       const composed = await run(false, perTap);
       const label = `conv2dBatchNormReluMaxPool x [${xShape}] w [${c.w}] ${JSON.stringify(c.conv)} ${c.format}`;
-      const variants: Array<[string, Promise<ArrayLike<number>[]>]> = [['fused', run(true, CONV_TUNING)], ['with a convolution bias (not fused)', run(true, CONV_TUNING, true)]];
+      const variants: Array<[string, Promise<ArrayLike<number>[]>]> = [
+        ['fused', run(true, CONV_TUNING)], ['fused, statistics from the convolution', run(true, { ...CONV_TUNING, epilogueStatistics: true })],
+        ['with a convolution bias (not fused)', run(true, CONV_TUNING, true)],
+      ];
       for (const [what, pending] of variants) {
         const got = await pending;
         ['y', 'dx', 'dw', 'dweight', 'dbias', 'running mean', 'running var'].forEach((name, i) => {
@@ -377,6 +380,56 @@ describe('batch norm', () => {
       label: 'conv2dBatchNormReluMaxPool NHWC',
     });
     for (const t of stats) t.dispose();
+  });
+
+  it('takes the statistics its input\'s convolution summed (conv2dWithStatistics): same outputs, running stats and gradients, also far from zero', async () => {
+    const tuning: ConvTuning = { ...CONV_TUNING, epilogueStatistics: true };
+    const xShape = [2, 5, 6, 3];
+    const xv = randomValues(size(xShape), 2000);
+    // Two branches (as a fire module's expands, through batchNormReluConcat) and one alone (batchNormRelu);
+    // a conv bias of 40 puts the outputs' means far from zero, the running mean starts near it.
+    const branches = [{ out: 8, k: 1, seed: 2100 }, { out: 4, k: 3, seed: 2200 }];
+    const run = async (given: boolean, concat: boolean) => {
+      const x = tensor(Float32Array.from(xv), xShape).requireGrad();
+      const made = branches.slice(0, concat ? 2 : 1).map((b) => {
+        const w = tensor(Float32Array.from(randomValues(b.out * 3 * b.k * b.k, b.seed)), [b.out, 3, b.k, b.k]).requireGrad();
+        const convBias = tensor(Float32Array.from(randomValues(b.out, b.seed + 1, 39, 41)));
+        const cs = makeCase(b.out, 1, b.seed + 2, { weight: true, bias: true });
+        const bw = tensor(f32(cs.weight!)).requireGrad();
+        const bb = tensor(f32(cs.bias!)).requireGrad();
+        const rm = tensor(f32(cs.runningMean.map((v) => v + 40)));
+        const rv = tensor(f32(cs.runningVar));
+        const conv: Conv2dOptions = { padding: 'SAME', dataFormat: 'NHWC', bias: convBias, tuning };
+        const { y, statistics } = given ? conv2dWithStatistics(x, w, conv, rm) : { y: conv2d(x, w, conv), statistics: null };
+        if (given && !statistics) throw new Error('the convolution summed no statistics');
+        const bn: BatchNormOptions = { weight: bw, bias: bb, runningMean: rm, runningVar: rv, training: true, momentum: 0.1, eps: 1e-5, dataFormat: 'NHWC', statistics };
+        return { w, convBias, bw, bb, rm, rv, y, statistics, bn };
+      });
+      const out = concat ? batchNormReluConcat(made.map((m) => m.y), made.map((m) => m.bn)) : batchNormRelu(made[0]!.y, made[0]!.bn);
+      out.backward(tensor(f32(randomValues(out.size, 2300)), out.shape));
+      const values = [await out.data(), await x.grad!.data()];
+      for (const m of made) values.push(await m.w.grad!.data(), await m.bw.grad!.data(), await m.bb.grad!.data(), await m.rm.data(), await m.rv.data());
+      for (const m of made) for (const t of [m.w, m.convBias, m.bw, m.bb, m.rm, m.rv, m.y, m.statistics?.partials]) t?.dispose();
+      x.dispose();
+      out.dispose();
+      return values;
+    };
+    for (const concat of [false, true]) {
+      const [given, own] = [await run(true, concat), await run(false, concat)];
+      const names = ['y', 'dx', ...branches.slice(0, concat ? 2 : 1).flatMap((_, i) => ['dw', 'dweight', 'dbias', 'running mean', 'running var'].map((n) => `branch ${i} ${n}`))];
+      names.forEach((name, i) => expectClose(given[i]!, own[i]!, { atol: 1e-4, rtol: 1e-4 }, `${concat ? 'batchNormReluConcat' : 'batchNormRelu'} with the convolution's statistics: ${name}`));
+    }
+  });
+
+  it('rejects statistics shifted by another tensor than its running mean', async () => {
+    const x = tensor(f32(randomValues(2 * 3 * 3 * 4, 2400)), [2, 3, 3, 4]);
+    const w = tensor(f32(randomValues(4 * 4, 2401)), [4, 4, 1, 1]);
+    const [rm, rv, other] = [tensor(new Float32Array(4)), tensor(new Float32Array(4).fill(1)), tensor(new Float32Array(4))];
+    const { y, statistics } = conv2dWithStatistics(x, w, { dataFormat: 'NHWC', tuning: { ...CONV_TUNING, epilogueStatistics: true } }, other);
+    let message = '';
+    try { batchNormRelu(y, { runningMean: rm, runningVar: rv, training: true, dataFormat: 'NHWC', statistics }); } catch (e) { message = (e as Error).message; }
+    if (!message.includes('runningMean')) throw new Error(`unexpected error: '${message}'`);
+    for (const t of [x, w, rm, rv, other, y, statistics?.partials]) t?.dispose();
   });
 
   it('batchNormReluConcat gradients match finite differences', async () => {

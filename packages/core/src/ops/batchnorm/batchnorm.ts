@@ -7,7 +7,8 @@ import { allocTensor, type Tensor } from '../../tensor.js';
 import { isGradEnabled, record } from '../../autograd.js';
 import { maxPool2d, pool2dGeometry, windowsTile, type Pool2dGeometry, type Pool2dOptions } from '../pool/pool.js';
 import {
-  conv2d, conv2dBackwardData, conv2dFilterPatch, conv2dForward, conv2dGeometry, conv2dOutputShape, filterPatchApplies, type Conv2dOptions,
+  conv2d, conv2dBackwardData, conv2dFilterPatch, conv2dForwardWith, conv2dGeometry, conv2dOutputShape, filterPatchApplies,
+  type ChannelStatistics, type Conv2dOptions,
 } from '../conv2d/conv2d.js';
 
 export interface BatchNormOptions {
@@ -27,6 +28,11 @@ export interface BatchNormOptions {
   eps?: number;
   /** channel axis 1 (NCHW, default) or last (NHWC); a rank-2 [N, C] input has it at 1 either way */
   dataFormat?: 'NCHW' | 'NHWC';
+  /**
+   * Training: the statistics of x as its producer summed them (conv2dWithStatistics, shifted by
+   * this batch norm's runningMean), used instead of a pass over x. Ignored in eval.
+   */
+  statistics?: ChannelStatistics | null;
 }
 
 /** How the kernels see x: see packages/kernels-wgsl/src/batchnorm/batchnorm.ts. */
@@ -146,13 +152,18 @@ function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions): Chann
   const paramsKernel = { training, hasWeight: !!weight, hasBias: !!bias };
   const affine = [...(weight ? [weight] : []), ...(bias ? [bias] : [])];
   const channelWorkgroups = linearWorkgroups(v.c, BN_WG);
+  const given = training ? opts.statistics ?? null : null;
+  if (given) {
+    if (given.shift !== runningMean) throw new Error('batchNorm: the given statistics must be shifted by this batch norm\'s runningMean');
+    if (given.partials.size !== 2 * given.parts * v.c) throw new Error(`batchNorm: the given statistics [${given.partials.shape}] do not hold 2 × ${given.parts} parts × ${v.c} channels`);
+  }
   if (training) {
-    const { partials, parts } = partialSums(v, 'stats', x);
-    rt.run(bnChannelParamsKernel, paramsKernel, [x, partials, runningMean, runningVar, ...affine, params], {
+    const { partials, parts } = given ?? partialSums(v, 'stats', x);
+    rt.run(bnChannelParamsKernel, { ...paramsKernel, ...(given ? { shiftIsRunningMean: true } : {}) }, [...(given ? [] : [x]), partials, runningMean, runningVar, ...affine, params], {
       c: v.c, eps, parts, channelStride: v.layout === 'channelsFirst' ? v.s : 1, count: v.count, momentum,
       unbias: v.count / (v.count - 1),
     }, channelWorkgroups);
-    partials.dispose();
+    if (!given) partials.dispose();
   } else {
     rt.run(bnChannelParamsKernel, paramsKernel, [runningMean, runningVar, ...affine, params], { c: v.c, eps }, channelWorkgroups);
   }
@@ -385,8 +396,10 @@ export function conv2dBatchNormReluMaxPool(x: Tensor, w: Tensor, conv: Conv2dOpt
   const v = channelView(yShape, dataFormat);
   if (conv.bias || !fusedPoolApplies(bn, v, pg) || !filterPatchApplies(g, tuning)) return batchNormReluMaxPool(conv2d(x, w, conv), bn, pool);
   const rt = x.runtime;
-  const y = conv2dForward(x, w, null, g, tuning);
-  const cp = channelParams(y, v, bn);
+  // The convolution sums its output's statistics where it can (conv2d's statisticsApply).
+  const { y, statistics } = conv2dForwardWith(x, w, null, g, tuning, { statisticsShift: bn.runningMean });
+  const cp = channelParams(y, v, { ...bn, statistics });
+  statistics?.partials.dispose();
   const inputs = [x, w, ...cp.affine];
   const f = fusedPoolForward(y, v, cp, pg, isGradEnabled() && inputs.some((t) => t.requiresGrad));
   if (f.positions) {

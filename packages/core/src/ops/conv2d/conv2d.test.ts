@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {
-  conv2d, conv2dAlgorithm, conv2dGeometry, conv2dOutputShape, conv2dForward, conv2dForwardSimple, conv2dBackwardData, conv2dBackwardDataSimple,
+  conv2d, conv2dAlgorithm, conv2dGeometry, conv2dWithStatistics, conv2dOutputShape, conv2dForward, conv2dForwardSimple, conv2dBackwardData, conv2dBackwardDataSimple,
   conv2dBackwardFilter, conv2dBackwardFilterSimple, conv2dBiasGrad, conv2dBiasGradSimple,
   type Conv2dGeometry, type Conv2dOptions, type Conv2dDataFormat,
 } from './conv2d.js';
@@ -197,6 +197,47 @@ describe('conv2d', () => {
     assert.equal(conv2dAlgorithm(conv2dGeometry([1, 4, 4, 5], [8, 5, 2, 2], { dataFormat: 'NHWC' }), 'backwardFilter', tu), 'filter partials');
     assert.equal(conv2dAlgorithm(conv2dGeometry([1, 3, 4, 4], [8, 3, 2, 2], { dataFormat: 'NCHW' }), 'backwardFilter', tu), 'filter partials');
     assert.equal(conv2dAlgorithm(conv2dGeometry([1, 4, 4, 3], [6, 3, 2, 2], { dataFormat: 'NHWC' }), 'backwardFilter', tu), 'filter partials');
+  });
+
+  it('forwards sum their output\'s batch-norm statistics where the tuning asks (NHWC implicit GEMM and Winograd-GEMM)', async () => {
+    const tu: ConvTuning = { ...TEST_TUNING, epilogueStatistics: true };
+    // [N, C, H, W], out, kernel, options, tuning, whether statistics come back.
+    const statCases: Array<[number[], number, number, Conv2dOptions, ConvTuning, boolean]> = [
+      [[2, 6, 5, 7], 12, 1, {}, tu, true], // pointwise, 70 pixels: a ragged last tile of 8; 12 channels: a ragged tile
+      [[2, 3, 9, 10], 8, 2, { padding: 'SAME' }, tu, true], // conv1-like
+      [[1, 5, 7, 6], 8, 3, { padding: 'SAME' }, { ...tu, winogradGemm: { m: 4, m2Below: 0 } }, true], // tiles cut by the edges
+      [[2, 4, 5, 5], 4, 3, { padding: 'SAME' }, { ...tu, winogradGemm: { m: 2, m2Below: 0 } }, true],
+      [[2, 4, 5, 5], 6, 1, {}, tu, false], // O % 4 != 0
+      [[2, 4, 5, 5], 8, 1, {}, TEST_TUNING, false], // not asked for by the tuning
+      [[2, 4, 5, 5], 8, 3, { padding: 'SAME' }, { ...tu, winograd: WINOGRAD_TILES[0]! }, false], // the fused Winograd kernel
+    ];
+    for (const format of ['NHWC', 'NCHW'] as const) for (const [k, [[n, c, h, w], out, kernel, opts, tuning, expected]] of statCases.entries()) {
+      const xShape = layoutShape(format, [n!, c!, h!, w!]);
+      const wShape = [out, c!, kernel, kernel];
+      const g = conv2dGeometry(xShape, wShape, { ...opts, dataFormat: format });
+      const xv = randomValues(n! * c! * h! * w!, 900 + k);
+      const wv = randomValues(out * c! * kernel * kernel, 950 + k);
+      const shiftV = randomValues(out, 990 + k);
+      const label = `x [${xShape}] ${kernel}×${kernel} ${JSON.stringify(opts)} → ${out} ${format}, case ${k}`;
+      const x = tensor(Float32Array.from(xv), xShape);
+      const wt = tensor(Float32Array.from(wv), wShape);
+      const shift = tensor(Float32Array.from(shiftV));
+      const { y, statistics } = conv2dWithStatistics(x, wt, { ...opts, dataFormat: format, tuning }, shift);
+      expectClose(await y.data(), conv2dForwardRef(xv, wv, null, g), TOL, `${label}: y`);
+      assert.equal(statistics !== null, expected && format === 'NHWC', `${label}: statistics computed`);
+      if (statistics) {
+        assert.equal(statistics.shift, shift);
+        const partials = await statistics.partials.data();
+        const got = new Float64Array(2 * out);
+        for (let q = 0; q < 2; q++) for (let part = 0; part < statistics.parts; part++) for (let o = 0; o < out; o++) got[q * out + o]! += partials[(q * statistics.parts + part) * out + o]!;
+        const yRef = conv2dForwardRef(xv, wv, null, g);
+        const want = new Float64Array(2 * out);
+        yRef.forEach((v, i) => { const o = i % out; const d = v - shiftV[o]!; want[o]! += d; want[out + o]! += d * d; });
+        expectClose(got, want, { atol: 1e-3, rtol: 1e-4 }, `${label}: Σ(y − shift), Σ(y − shift)²`);
+        statistics.partials.dispose();
+      }
+      for (const t of [x, wt, shift, y]) t.dispose();
+    }
   });
 
   it('forward without bias matches the reference', async () => {

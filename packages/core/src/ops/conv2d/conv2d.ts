@@ -151,9 +151,12 @@ export function conv2dBiasGradSimple(dy: Tensor, g: Conv2dGeometry): Tensor {
  * Runs the implicit GEMM dst[p, d] = Σ src · wmat for forward (src = x, d = out channel) or
  * backward-data (src = dy, d = in channel). The weights are first reordered into wmat [taps][s][d].
  */
-function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning: ConvTuning): Tensor {
-  if (tuning.winogradGemm && isWinogradShape(g)) return winogradGemmConv(mode, src, w, bias, g, tuning).dst;
-  if (tuning.winograd && isWinogradShape(g)) return winogradConv(mode, src, w, bias, g, tuning);
+function gemmConv(
+  mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning: ConvTuning,
+  want: ForwardWants = {},
+): { dst: Tensor; v: Tensor | null; statistics: ChannelStatistics | null } {
+  if (tuning.winogradGemm && isWinogradShape(g)) return winogradGemmConv(mode, src, w, bias, g, tuning, want);
+  if (tuning.winograd && isWinogradShape(g)) return { dst: winogradConv(mode, src, w, bias, g, tuning), v: null, statistics: null };
   const rt = src.runtime;
   const fwd = mode === 'forward';
   const { Hs, Ws, Cs, Hd, Wd, Cd, dstShape } = convSides(fwd, g);
@@ -171,6 +174,7 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
   const dst = allocTensor(dstShape);
   const pixels = g.N * Hd * Wd;
   const tilesP = Math.ceil(pixels / tile.pixels);
+  const statistics = fwd && want.statisticsShift && statisticsApply(g, tuning) ? { partials: allocTensor([2, tilesP, Cd]), parts: tilesP, shift: want.statisticsShift } : null;
   rt.run(convGemmKernel, {
     mode, layout: g.dataFormat, tilePixels: tile.pixels, tileChannels: tile.channels, workgroup: tile.workgroup, pointwise,
     dstVec4: nchw ? (Hd * Wd) % 4 === 0 : Cd % 4 === 0,
@@ -178,12 +182,13 @@ function gemmConv(mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias
     subgroupWeights: sharingSubgroup(rt, tile.subgroupWeights, tile.channels),
     srcVec2: (tile.pairLoads ?? false) && !nchw && tile.unroll.NHWC === 2 && Cs % 2 === 0,
     srcVec4Pixels: (tile.pairLoads ?? false) && nchw && pointwise && (Hd * Wd) % tile.pixels === 0,
-  }, bias ? [src, wmat, bias, dst] : [src, wmat, dst], {
+    ...(statistics ? { statistics: true } : {}),
+  }, [src, wmat, ...(bias ? [bias] : []), dst, ...(statistics ? [statistics.shift, statistics.partials] : [])], {
     Hs, Ws, Cs, Hd, Wd, Cd, KH: g.KH, KW: g.KW, strideH: g.strideH, strideW: g.strideW,
     padTop: g.padTop, padLeft: g.padLeft, pixels, tilesP, wRow4: CdPad / 4,
   }, [Math.ceil(tilesP / tile.workgroup), CdPad / tile.channels, 1], { mode, dataFormat: g.dataFormat, pointwise });
   wmat.dispose();
-  return dst;
+  return { dst, v: null, statistics };
 }
 
 /**
@@ -258,11 +263,14 @@ function transformInput(
  * `gemm` (α² products in one dispatch), transform M back to destination pixels. S and D are the
  * source and destination channels rounded up to 4 (padded with zeros). Backward-data is the forward
  * convolution of dy with the filter flipped and its channels swapped, padded by 2 − pad.
- * `keepV`: also return V, which the forward shares with the filter gradient (winogradGemmFilterGrad).
+ * `want.transformedX`: also return V, which the forward shares with the filter gradient
+ * (winogradGemmFilterGrad); `want.statisticsShift`: the output transform also sums the batch-norm
+ * statistics of dst.
  */
 function winogradGemmConv(
-  mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning: ConvTuning, keepV = false,
-): { dst: Tensor; v: Tensor | null } {
+  mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning: ConvTuning, want: ForwardWants = {},
+): { dst: Tensor; v: Tensor | null; statistics: ChannelStatistics | null } {
+  const keepV = want.transformedX ?? false;
   const rt = src.runtime;
   const fwd = mode === 'forward';
   const { Hs, Ws, Cs, Hd, Wd, Cd, dstShape } = convSides(fwd, g);
@@ -279,11 +287,13 @@ function winogradGemmConv(
   u.dispose();
   if (!keepV) v.dispose();
   const dst = allocTensor(dstShape);
-  rt.run(winogradOutputKernel, { m: t.m, layout: g.dataFormat, workgroup, bias: bias !== null, dstVec4: g.dataFormat === 'NHWC' && Cd % 4 === 0 },
-    bias ? [mm, bias, dst] : [mm, dst], { Hd, Wd, Cd, D4: D / 4, TH: t.TH, TW: t.TW, tiles: t.tiles },
-    gridWorkgroups(D / 4, t.TH * t.TW, g.N, workgroup), trace);
+  const statistics = fwd && want.statisticsShift && statisticsApply(g, tuning) ? { partials: allocTensor([2, t.tiles, Cd]), parts: t.tiles, shift: want.statisticsShift } : null;
+  rt.run(winogradOutputKernel, {
+    m: t.m, layout: g.dataFormat, workgroup, bias: bias !== null, dstVec4: g.dataFormat === 'NHWC' && Cd % 4 === 0, ...(statistics ? { statistics: true } : {}),
+  }, [mm, ...(bias ? [bias] : []), dst, ...(statistics ? [statistics.shift, statistics.partials] : [])],
+  { Hd, Wd, Cd, D4: D / 4, TH: t.TH, TW: t.TW, tiles: t.tiles }, gridWorkgroups(D / 4, t.TH * t.TW, g.N, workgroup), trace);
   mm.dispose();
-  return { dst, v: keepV ? v : null };
+  return { dst, v: keepV ? v : null, statistics };
 }
 
 /**
@@ -395,28 +405,55 @@ export function conv2dAlgorithm(g: Conv2dGeometry, pass: 'forward' | 'backwardDa
 }
 
 export function conv2dForward(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning = convTuningFor(x.runtime.description)): Tensor {
-  return gemmConv('forward', x, w, bias, g, tuning);
+  return gemmConv('forward', x, w, bias, g, tuning).dst;
 }
 
 /**
- * The forward, and where it runs Winograd around the GEMM also its transformed input V, which
- * conv2dBackwardFilter takes instead of transforming x a second time (null otherwise). The caller
- * owns V: it costs α²·tiles·C floats (e.g. 2.4 MB for SqueezeNet's fire4 at batch 32) from the forward
- * to the backward.
+ * Batch-norm statistics of a convolution's output, summed by the kernel that wrote it: partials
+ * [2, parts, C] of Σ(y − shift) and Σ(y − shift)² per channel, `shift` being the batch norm's
+ * running mean (what bn_channel_params adds back). batchNorm and its fused variants take them as
+ * their `statistics` option and skip their own pass over y.
  */
-export function conv2dForwardKeepingTransform(x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning = convTuningFor(x.runtime.description)): { y: Tensor; transformedX: Tensor | null } {
-  if (!(tuning.winogradGemm && isWinogradShape(g))) return { y: conv2dForward(x, w, bias, g, tuning), transformedX: null };
-  const { dst, v } = winogradGemmConv('forward', x, w, bias, g, tuning, true);
-  return { y: dst, transformedX: v };
+export interface ChannelStatistics { partials: Tensor; parts: number; shift: Tensor }
+
+/** What a forward can hand on besides y (conv2dForwardWith). */
+export interface ForwardWants {
+  /** Winograd-GEMM's transformed input V, for conv2dBackwardFilter's `transformedX`. */
+  transformedX?: boolean;
+  /** The batch-norm statistics of y, shifted by this [O] tensor (where statisticsApply holds). */
+  statisticsShift?: Tensor | null;
+}
+
+/**
+ * Where the forward's kernel can also sum its output's batch-norm statistics: the tuning says so
+ * (`epilogueStatistics`), NHWC with O % 4 == 0 (vec4 stores), through the implicit GEMM or
+ * Winograd-GEMM (not the fused Winograd kernel).
+ */
+export function statisticsApply(g: Conv2dGeometry, tuning: ConvTuning): boolean {
+  const fusedWinograd = !tuning.winogradGemm && !!tuning.winograd && isWinogradShape(g);
+  return !!tuning.epilogueStatistics && g.dataFormat === 'NHWC' && g.O % 4 === 0 && !fusedWinograd;
+}
+
+/**
+ * The forward, and what `want` asks for where the path allows (else null): Winograd-GEMM's
+ * transformed input V, which conv2dBackwardFilter takes instead of transforming x a second time
+ * (α²·tiles·C floats, e.g. 2.4 MB for SqueezeNet's fire4 at batch 32, held from the forward to the
+ * backward), and the batch-norm statistics of y. The caller owns what it gets.
+ */
+export function conv2dForwardWith(
+  x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning: ConvTuning, want: ForwardWants,
+): { y: Tensor; transformedX: Tensor | null; statistics: ChannelStatistics | null } {
+  const { dst, v, statistics } = gemmConv('forward', x, w, bias, g, tuning, want);
+  return { y: dst, transformedX: v, statistics };
 }
 
 export function conv2dBackwardData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tuning = convTuningFor(dy.runtime.description)): Tensor {
-  return gemmConv('backwardData', dy, w, null, g, tuning);
+  return gemmConv('backwardData', dy, w, null, g, tuning).dst;
 }
 
 /**
  * The filter gradient [O, C, KH, KW]. `transformedX`: for Winograd-GEMM shapes, the forward's
- * transformed input (conv2dForwardKeepingTransform), used instead of transforming x again.
+ * transformed input (conv2dForwardWith), used instead of transforming x again.
  */
 export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning = convTuningFor(x.runtime.description), transformedX?: Tensor): Tensor {
   if (tuning.winogradGemm && isWinogradShape(g)) return winogradGemmFilterGrad(x, dy, g, tuning, transformedX);
@@ -489,13 +526,27 @@ export function conv2dBiasGrad(dy: Tensor, g: Conv2dGeometry, tuning = convTunin
  * or [N, H, W, C] (NHWC); w is always [out, in, kh, kw]; dilation 1.
  */
 export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
+  return conv2dOp(x, w, opts, null).y;
+}
+
+/**
+ * conv2d, and the batch-norm statistics of its output where the forward's kernel can sum them
+ * (statisticsApply; else null): shifted by `shift`, which must be the running mean of the batch
+ * norm they are for. Pass them as that batch norm's `statistics` (training) so it skips its own
+ * pass over y; the caller owns them (tidy frees them too).
+ */
+export function conv2dWithStatistics(x: Tensor, w: Tensor, opts: Conv2dOptions, shift: Tensor): { y: Tensor; statistics: ChannelStatistics | null } {
+  return conv2dOp(x, w, opts, shift);
+}
+
+function conv2dOp(x: Tensor, w: Tensor, opts: Conv2dOptions, shift: Tensor | null): { y: Tensor; statistics: ChannelStatistics | null } {
   const g = conv2dGeometry(x.shape, w.shape, opts);
   const bias = opts.bias ?? null;
   if (bias && (bias.rank !== 1 || bias.shape[0] !== g.O)) throw new Error(`conv2d: bias must be [${g.O}], got [${bias.shape}]`);
+  if (shift && (shift.rank !== 1 || shift.shape[0] !== g.O)) throw new Error(`conv2d: the statistics shift must be [${g.O}], got [${shift.shape}]`);
   const tuning = opts.tuning ?? convTuningFor(x.runtime.description);
   // Winograd-GEMM's transformed input serves the filter gradient too, when there will be one.
-  const keep = isGradEnabled() && w.requiresGrad;
-  const { y, transformedX } = keep ? conv2dForwardKeepingTransform(x, w, bias, g, tuning) : { y: conv2dForward(x, w, bias, g, tuning), transformedX: null };
+  const { y, transformedX, statistics } = conv2dForwardWith(x, w, bias, g, tuning, { transformedX: isGradEnabled() && w.requiresGrad, statisticsShift: shift });
   record(y, 'conv2d', bias ? [x, w, bias] : [x, w], transformedX ? [x, w, transformedX] : [x, w], (dy, [xs, ws, vs], needs) => [
     // The first layer's input needs no gradient: its backward-data GEMM is skipped.
     needs[0] ? conv2dBackwardData(dy, ws!, g, tuning) : null,
@@ -503,5 +554,5 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
     needs[2] ? conv2dBiasGrad(dy, g, tuning) : null,
   ]);
   transformedX?.dispose();
-  return y;
+  return { y, statistics };
 }
