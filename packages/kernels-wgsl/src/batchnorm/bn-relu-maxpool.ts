@@ -17,7 +17,9 @@ import { BN_REDUCE_CHUNK, BN_WG } from './batchnorm.js';
  *   bn_channel_grads) is written window by window (`bnReluMaxPoolDxKernel`).
  * Tensors are vec4 along channels: x and dx [n·h·w, cv], pooled ones [n·oh·ow, cv], cv = C/4; the
  * parameter table is [4, C] (mean, 1/std, scale, shift) and the coefficients [3, C], read as rows
- * of cv vec4s.
+ * of cv vec4s. The pooled output y and its gradient g may be a channel slice of a wider tensor
+ * (several branches pooled into one concatenation, as batchnorm.ts's wide tensors): rows of
+ * `wideRow` vec4s with ours from vec4 `wideCol`; the saved positions are always our own [n·oh·ow, cv].
  */
 const MEAN_ROW = 0;
 const SCALE_ROW = 2;
@@ -29,6 +31,8 @@ const windowUniforms = () => [
   { name: 'cv', type: 'u32' as const },
   { name: 'w', type: 'u32' as const }, { name: 'ow', type: 'u32' as const },
   { name: 'kh', type: 'u32' as const }, { name: 'kw', type: 'u32' as const },
+  /** the pooled y / g: vec4s per row, and our first (cv and 0 for a tensor of its own) */
+  { name: 'wideRow', type: 'u32' as const }, { name: 'wideCol', type: 'u32' as const },
 ];
 
 /**
@@ -43,7 +47,8 @@ const rowHead = (constants: string) => `
   ${constants}
   for (var ox = 0u; ox < u.ow; ox++) {
     let corner = t * u.kh * u.w + ox * u.kw;
-    let o = (t * u.ow + ox) * u.cv + cvi;`;
+    let o = (t * u.ow + ox) * u.cv + cvi;
+    let ow = (t * u.ow + ox) * u.wideRow + u.wideCol + cvi;`;
 
 const row = (r: number) => `params[${r}u * u.cv + cvi]`;
 
@@ -71,7 +76,7 @@ export const bnReluMaxPoolForwardKernel = defineKernel<{ savePositions: boolean 
         pos = select(pos, vec4<f32>(f32(ky * u.kw + kx)), better);
       }
     }
-    ys[o] = best;
+    ys[ow] = best;
     ${p.savePositions ? 'positions[o] = pos;' : ''}
   }`,
 });
@@ -127,7 +132,7 @@ export const bnReluMaxPoolGradSumsKernel = defineKernel<Record<string, never>>({
     let stride = u.cv * 4u;
     let xv = vec4<f32>(xs[first + offset.x * stride], xs[first + offset.y * stride + 1u],
                        xs[first + offset.z * stride + 2u], xs[first + offset.w * stride + 3u]);
-    let gv = select(vec4<f32>(0.0), gs[o], xv * sc + sh > vec4<f32>(0.0));
+    let gv = select(vec4<f32>(0.0), gs[r * u.wideRow + u.wideCol + cvi], xv * sc + sh > vec4<f32>(0.0));
     a1 += gv;
     a2 += gv * (xv - mean);
     ox += 1u;
@@ -155,7 +160,7 @@ export const bnReluMaxPoolDxKernel = defineKernel<Record<string, never>>({
   let k = coefs[cvi];
   let k2 = coefs[u.cv + cvi];
   let k3 = coefs[2u * u.cv + cvi];`)}
-    let g = gs[o];
+    let g = gs[ow];
     let pos = positions[o];
     for (var ky = 0u; ky < u.kh; ky++) {
       for (var kx = 0u; kx < u.kw; kx++) {

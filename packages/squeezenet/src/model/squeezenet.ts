@@ -1,5 +1,5 @@
 import {
-  Module, Random, Tensor, avgPool2d, batchNorm, batchNormRelu, batchNormReluConcat, conv2d, conv2dBatchNormReluMaxPool, conv2dWithStatistics, glorotUniform, maxPool2d, ones, reshape, zeros,
+  Module, Random, Tensor, avgPool2d, batchNorm, batchNormRelu, batchNormReluConcat, batchNormReluConcatMaxPool, conv2d, conv2dBatchNormReluMaxPool, conv2dWithStatistics, glorotUniform, ones, reshape, zeros,
   type ChannelStatistics, type Pool2dOptions,
 } from '@squeeze/core';
 
@@ -95,15 +95,17 @@ export class Fire extends Module {
     this.expand3x3 = this.registerModule('expand3x3', new ConvBnRelu(s, e, 3, dataFormat, rng));
   }
   get outChannels(): number { return 2 * this.expand1x1.weight.shape[0]!; }
-  forward(x: Tensor): Tensor {
+  /** `pool`: the max-pool that follows the module, fused with its batch norms where they allow. */
+  forward(x: Tensor, pool?: Pool2dOptions): Tensor {
     const rt = x.runtime;
     const s = rt.scope('squeeze', () => this.squeeze.forward(x));
     const e1 = rt.scope('expand1x1', () => this.expand1x1.convWithStatistics(s));
     const e3 = rt.scope('expand3x3', () => this.expand3x3.convWithStatistics(s));
-    // Both branches' batch norm + ReLU write their channel slices of the output: no concat copies.
-    const out = batchNormReluConcat([e1.y, e3.y], [
-      { ...this.expand1x1.bn.options(), statistics: e1.statistics }, { ...this.expand3x3.bn.options(), statistics: e3.statistics },
-    ], ['expand1x1', 'expand3x3']);
+    // Both branches' batch norm + ReLU write their channel slices of the output: no concat copies;
+    // with a pool after the module, of the pooled output (the full-size one is never written).
+    const bn = [{ ...this.expand1x1.bn.options(), statistics: e1.statistics }, { ...this.expand3x3.bn.options(), statistics: e3.statistics }];
+    const scopes = ['expand1x1', 'expand3x3'];
+    const out = pool ? batchNormReluConcatMaxPool([e1.y, e3.y], bn, pool, scopes) : batchNormReluConcat([e1.y, e3.y], bn, scopes);
     for (const t of [e1, e3]) t.statistics?.partials.dispose();
     return out;
   }
@@ -137,13 +139,12 @@ export class SqueezeNetCifar extends Module {
     // Scopes name the traced kernels by layer (`fire3/expand3x3/...`).
     const layer = <T>(name: string, fn: () => T): T => x.runtime.scope(name, fn);
     const pool2x2: Pool2dOptions = { kernelSize: 2, stride: 2, padding: 'VALID', dataFormat: df };
-    const pool = (name: string, t: Tensor) => layer(name, () => maxPool2d(t, pool2x2));
     // conv1's 32×32×96 output is the largest activation: its normalisation, ReLU and pool run fused.
     let h = layer('conv1', () => this.conv1.forwardMaxPool(x, pool2x2));
     this.fires.forEach((fire, i) => {
       const k = i + 2;
-      h = layer(`fire${k}`, () => fire.forward(h));
-      if (POOL_AFTER_FIRE.has(k)) h = pool(`pool${k}`, h);
+      // The pool after fire4 and fire8 runs inside the module, fused with its batch norms.
+      h = layer(`fire${k}`, () => fire.forward(h, POOL_AFTER_FIRE.has(k) ? pool2x2 : undefined));
     });
     h = layer('pool10', () => avgPool2d(h, { kernelSize: 4, stride: 4, padding: 'VALID', dataFormat: df }));
     const logits = layer('conv10', () => this.conv10.forward(h));

@@ -1,4 +1,4 @@
-import { batchNorm, batchNormRelu, batchNormReluConcat, batchNormReluMaxPool, conv2dBatchNormReluMaxPool, type BatchNormOptions } from './batchnorm.js';
+import { batchNorm, batchNormRelu, batchNormReluConcat, batchNormReluConcatMaxPool, batchNormReluMaxPool, conv2dBatchNormReluMaxPool, type BatchNormOptions } from './batchnorm.js';
 import { conv2d, conv2dGeometry, conv2dWithStatistics, type Conv2dOptions } from '../conv2d/conv2d.js';
 import { conv2dForwardRef } from '../conv2d/reference.js';
 import type { ConvTuning } from '@squeeze/kernels-wgsl';
@@ -430,6 +430,98 @@ describe('batch norm', () => {
     try { batchNormRelu(y, { runningMean: rm, runningVar: rv, training: true, dataFormat: 'NHWC', statistics }); } catch (e) { message = (e as Error).message; }
     if (!message.includes('runningMean')) throw new Error(`unexpected error: '${message}'`);
     for (const t of [x, w, rm, rv, other, y, statistics?.partials]) t?.dispose();
+  });
+
+  it('batchNormReluConcatMaxPool equals maxPool2d(batchNormReluConcat) (output, running stats, every gradient), ties included', async () => {
+    // Fused: NHWC, training, channels % 4 == 0 per branch, windows that tile (2×2 and 3×1 over three
+    // branches). Not fused: a branch of 6 channels, NCHW, eval.
+    const cases: Array<[number[][], Pool2dOptions, Format, boolean]> = [
+      [[[2, 4, 4, 8], [2, 4, 4, 4]], { kernelSize: 2 }, 'NHWC', true],
+      [[[3, 6, 2, 4], [3, 6, 2, 12], [3, 6, 2, 4]], { kernelSize: [3, 1] }, 'NHWC', true],
+      [[[2, 4, 4, 8], [2, 4, 4, 6]], { kernelSize: 2 }, 'NHWC', true],
+      [[[2, 4, 4, 4], [2, 8, 4, 4]], { kernelSize: 2 }, 'NCHW', true],
+      [[[2, 4, 4, 8], [2, 4, 4, 4]], { kernelSize: 2 }, 'NHWC', false],
+    ];
+    for (const [k, [shapes, poolOpts, dataFormat, training]] of cases.entries()) {
+      const pool = { ...poolOpts, dataFormat };
+      const channels = shapes.map((sh) => (dataFormat === 'NHWC' ? sh[3]! : sh[1]!));
+      const css = shapes.map((sh, i) => {
+        const cs = makeCase(channels[i]!, size(sh), 2500 + 10 * k + i, { weight: true, bias: true });
+        cs.x = cs.x.map((v) => Math.round(v * 2) / 2); // exact ties, inside windows and after the ReLU
+        return cs;
+      });
+      const run = async (fused: boolean) => {
+        const ts = css.map((cs, i) => caseTensors(cs, shapes[i]!));
+        const opts = ts.map((t) => ({ weight: t.w, bias: t.b, runningMean: t.rm, runningVar: t.rv, training, dataFormat }));
+        const xs = ts.map((t) => t.x);
+        const z = fused ? null : batchNormReluConcat(xs, opts);
+        const y = z ? maxPool2d(z, pool) : batchNormReluConcatMaxPool(xs, opts, pool);
+        y.backward(tensor(f32(randomValues(y.size, 2600 + k)), y.shape));
+        const out = [await y.data()];
+        for (const t of ts) out.push(await t.x.grad!.data(), await t.w.grad!.data(), await t.b.grad!.data(), await t.rm.data(), await t.rv.data());
+        for (const t of ts) for (const u of [t.x, t.w, t.b, t.rm, t.rv]) u.dispose();
+        for (const t of [y, z]) t?.dispose();
+        return out;
+      };
+      const [fused, composed] = [await run(true), await run(false)];
+      const label = `batchNormReluConcatMaxPool ${shapes.map((sh) => `[${sh}]`).join(' ‖ ')} ${dataFormat} ${JSON.stringify(poolOpts)} ${training ? 'training' : 'eval'}`;
+      const names = ['y', ...shapes.flatMap((_, i) => ['dx', 'dweight', 'dbias', 'running mean', 'running var'].map((n) => `branch ${i} ${n}`))];
+      names.forEach((name, i) => expectClose(fused[i]!, composed[i]!, { atol: 1e-5, rtol: 1e-5 }, `${label}: fused vs composed ${name}`));
+      // y against float64: each branch normalised and rectified, concatenated, pooled.
+      const axis = dataFormat === 'NHWC' ? 3 : 1;
+      const bns = css.map((cs, i) => batchNormRef(cs.x, shapes[i]!, refOptions(cs, { training, momentum: 0.1, eps: 1e-5, dataFormat, relu: true })).y);
+      const catShape = [...shapes[0]!];
+      catShape[axis] = channels.reduce((a, b) => a + b, 0);
+      expectClose(fused[0]!, pool2dRef('max', concatRef(bns, shapes, axis), catShape, pool), { atol: 1e-4, rtol: 1e-4 }, `${label}: y against the float64 reference`);
+    }
+  });
+
+  it('batchNormReluConcatMaxPool gradients match finite differences', async () => {
+    const shapes = [[2, 4, 4, 4], [2, 4, 4, 8]];
+    const o = { training: true, momentum: 0.1, eps: 1e-5, dataFormat: 'NHWC' as const };
+    const pool = { kernelSize: 2, dataFormat: 'NHWC' as const };
+    // Values clear of the ReLU kink (as checkGradients) and each 2×2 window's maximum clear of its
+    // runner-up, so the finite differences (step 1e-3) move no kink and no argmax.
+    const clear = (y: Float64Array, [n, h, w, c]: number[]) => {
+      let gap = Math.min(...y.map(Math.abs));
+      for (let i = 0; i < n! * (h! / 2) * (w! / 2) * c!; i++) {
+        const ch = i % c!;
+        const px = Math.floor(i / c!) % (w! / 2);
+        const py = Math.floor(i / (c! * (w! / 2))) % (h! / 2);
+        const img = Math.floor(i / (c! * (w! / 2) * (h! / 2)));
+        const v = [0, 1, 2, 3].map((q) => y[((img * h! + 2 * py + (q >> 1)) * w! + 2 * px + (q & 1)) * c! + ch]!).sort((a, b) => b - a);
+        if (v[0]! > 0) gap = Math.min(gap, v[0]! - v[1]!);
+      }
+      return gap;
+    };
+    let seed = 2700;
+    const pick = (c: number, sh: number[]) => {
+      let cs = makeCase(c, size(sh), seed, { weight: false, bias: true });
+      while (clear(batchNormRef(cs.x, sh, refOptions(cs, o)).y, sh) < 0.02) cs = makeCase(c, size(sh), ++seed, { weight: false, bias: true });
+      seed += 7;
+      return cs;
+    };
+    const css = shapes.map((sh) => pick(sh[3]!, sh));
+    const stats: Tensor[] = [];
+    await gradCheck({
+      inputs: [...shapes.map((sh, i) => ({ shape: sh, values: css[i]!.x })), ...css.map((cs) => ({ shape: [cs.bias!.length], values: cs.bias! }))],
+      gpu: ([x0, x1, b0, b1]) => {
+        const bn = css.map((cs, i) => {
+          const rm = tensor(f32(cs.runningMean));
+          const rv = tensor(f32(cs.runningVar));
+          stats.push(rm, rv);
+          return { ...o, bias: [b0, b1][i]!, runningMean: rm, runningVar: rv };
+        });
+        return batchNormReluConcatMaxPool([x0!, x1!], bn, pool);
+      },
+      ref: ([x0, x1, b0, b1]) => {
+        const bns = [x0!, x1!].map((x, i) => batchNormRef(x, shapes[i]!, { ...refOptions(css[i]!, o), bias: [b0, b1][i]!, relu: true }).y);
+        return pool2dRef('max', concatRef(bns, shapes, 3), [2, 4, 4, 12], pool);
+      },
+      tol: { atol: 3e-3, rtol: 3e-3 },
+      label: 'batchNormReluConcatMaxPool NHWC',
+    });
+    for (const t of stats) t.dispose();
   });
 
   it('batchNormReluConcat gradients match finite differences', async () => {

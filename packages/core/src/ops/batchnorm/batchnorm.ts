@@ -249,23 +249,13 @@ function batchNormImpl(x: Tensor, opts: BatchNormOptions, relu: boolean): Tensor
  * This is a fire module's expand1x1 ‖ expand3x3 join.
  */
 export function batchNormReluConcat(xs: readonly Tensor[], opts: readonly BatchNormOptions[], scopes: readonly string[] = []): Tensor {
-  if (xs.length === 0 || xs.length !== opts.length) throw new Error(`batchNormReluConcat: needs one options object per input, got ${xs.length} inputs and ${opts.length} options`);
-  const dataFormat = opts[0]!.dataFormat ?? 'NCHW';
-  if (opts.some((o) => (o.dataFormat ?? 'NCHW') !== dataFormat)) throw new Error('batchNormReluConcat: every branch must use the same dataFormat');
+  const { axis, channels, total } = concatLayout('batchNormReluConcat', xs, opts);
   const first = xs[0]!;
-  const axis = dataFormat === 'NHWC' || first.rank === 2 ? first.rank - 1 : 1;
-  for (const x of xs) {
-    if (x.rank !== first.rank || x.shape.some((d, i) => i !== axis && d !== first.shape[i])) {
-      throw new Error(`batchNormReluConcat: shapes ${xs.map((t) => `[${t.shape}]`).join(', ')} differ off the channel axis ${axis}`);
-    }
-  }
-  const channels = xs.map((x) => x.shape[axis]!);
-  const total = channels.reduce((a, b) => a + b, 0);
   const outShape = [...first.shape];
   outShape[axis] = total;
   const y = allocTensor(outShape);
   const rt = first.runtime;
-  const inScope = <T>(i: number, fn: () => T): T => (scopes[i] ? rt.scope(scopes[i]!, fn) : fn());
+  const inScope = branchScopes(rt, scopes);
   let offset = 0;
   const branches = xs.map((x, i) => {
     const bn = inScope(i, () => batchNormForward(x, opts[i]!, true, y, { channels: total, offset }));
@@ -283,6 +273,80 @@ export function batchNormReluConcat(xs: readonly Tensor[], opts: readonly BatchN
     });
   });
   for (const b of branches) b.params.dispose();
+  return y;
+}
+
+/** The channel axis and channel counts of a concatenation's branches, checked to agree elsewhere. */
+function concatLayout(op: string, xs: readonly Tensor[], opts: readonly BatchNormOptions[]) {
+  if (xs.length === 0 || xs.length !== opts.length) throw new Error(`${op}: needs one options object per input, got ${xs.length} inputs and ${opts.length} options`);
+  const dataFormat = opts[0]!.dataFormat ?? 'NCHW';
+  if (opts.some((o) => (o.dataFormat ?? 'NCHW') !== dataFormat)) throw new Error(`${op}: every branch must use the same dataFormat`);
+  const first = xs[0]!;
+  const axis = dataFormat === 'NHWC' || first.rank === 2 ? first.rank - 1 : 1;
+  for (const x of xs) {
+    if (x.rank !== first.rank || x.shape.some((d, i) => i !== axis && d !== first.shape[i])) {
+      throw new Error(`${op}: shapes ${xs.map((t) => `[${t.shape}]`).join(', ')} differ off the channel axis ${axis}`);
+    }
+  }
+  const channels = xs.map((x) => x.shape[axis]!);
+  return { dataFormat, axis, channels, total: channels.reduce((a, b) => a + b, 0) };
+}
+
+/** Runs branch i's work under its trace scope, where one is named. */
+function branchScopes(rt: Tensor['runtime'], scopes: readonly string[]) {
+  return <T>(i: number, fn: () => T): T => (scopes[i] ? rt.scope(scopes[i]!, fn) : fn());
+}
+
+/**
+ * maxPool2d(batchNormReluConcat(xs, opts, scopes), pool) — a fire module followed by a pool
+ * (SqueezeNet's fire4 → pool4, fire8 → pool8). Max-pooling works channel by channel, so each branch
+ * runs batchNormReluMaxPool's fused kernels into its channel slice of the pooled concatenation: the
+ * full-size concatenation is never written, nor is its gradient. Where those kernels do not apply to
+ * every branch (training, NHWC, channels % 4 == 0, windows that tile), the two ops run in sequence.
+ */
+export function batchNormReluConcatMaxPool(xs: readonly Tensor[], opts: readonly BatchNormOptions[], pool: Pool2dOptions, scopes: readonly string[] = []): Tensor {
+  const { dataFormat, channels, total } = concatLayout('batchNormReluConcatMaxPool', xs, opts);
+  const geometries = xs.map((x) => pool2dGeometry(x.shape, pool));
+  const views = xs.map((x) => channelView(x.shape, dataFormat));
+  const fused = (pool.dataFormat ?? 'NCHW') === dataFormat && xs.every((_, i) => fusedPoolApplies(opts[i]!, views[i]!, geometries[i]!));
+  if (!fused) return maxPool2d(batchNormReluConcat(xs, opts, scopes), pool);
+  const rt = xs[0]!.runtime;
+  const inScope = branchScopes(rt, scopes);
+  const g0 = geometries[0]!;
+  const y = allocTensor([g0.n, g0.oh, g0.ow, total]);
+  const savePositions = isGradEnabled() && (xs.some((t) => t.requiresGrad) || opts.some((o) => !!(o.weight?.requiresGrad || o.bias?.requiresGrad)));
+  let offset = 0;
+  const branches = xs.map((x, i) => inScope(i, () => {
+    const cp = channelParams(x, views[i]!, opts[i]!);
+    const f = fusedPoolForward(x, views[i]!, cp, geometries[i]!, savePositions, { y, channels: total, offset });
+    offset += channels[i]!;
+    return { cp, f, inputs: [x, ...cp.affine] };
+  }));
+  if (savePositions) {
+    const inputs = branches.flatMap((b) => b.inputs);
+    const saved = branches.flatMap((b, i) => [xs[i]!, b.cp.params, b.f.positions!]);
+    record(y, 'batchNormReluConcatMaxPool', inputs, saved, (grad, s, needs) => {
+      let at = 0;
+      return branches.flatMap((b, i) => inScope(i, () => {
+        const branchNeeds = needs.slice(at, at + b.inputs.length);
+        at += b.inputs.length;
+        const [xs3, ps, pos] = [s[3 * i]!, s[3 * i + 1]!, s[3 * i + 2]!];
+        const grads: Array<Tensor | null> = b.inputs.map(() => null);
+        const coefs = fusedPoolGrads(rt, xs3, grad, pos, ps, b.cp, views[i]!, geometries[i]!, branchNeeds[0]!, branchNeeds, grads, b.f.windows);
+        if (coefs) {
+          const dx = allocTensor(xs3.shape);
+          rt.run(bnReluMaxPoolDxKernel, {}, [xs3, grad, pos, ps, coefs, dx], b.f.windows, b.f.rowWorkgroups);
+          coefs.dispose();
+          grads[0] = dx;
+        }
+        return grads;
+      }));
+    });
+  }
+  for (const b of branches) {
+    b.cp.params.dispose();
+    b.f.positions?.dispose();
+  }
   return y;
 }
 
@@ -325,7 +389,7 @@ export function batchNormReluMaxPool(x: Tensor, bn: BatchNormOptions, pool: Pool
   if (f.positions) {
     record(f.y, 'batchNormReluMaxPool', inputs, [x, cp.params, f.positions], (grad, [xs, ps, pos], needs) => {
       const grads: Array<Tensor | null> = inputs.map(() => null);
-      const coefs = fusedPoolGrads(rt, xs!, grad, pos!, ps!, cp, v, g, needs[0]!, needs, grads);
+      const coefs = fusedPoolGrads(rt, xs!, grad, pos!, ps!, cp, v, g, needs[0]!, needs, grads, f.windows);
       if (coefs) {
         const dx = allocTensor(xs!.shape);
         rt.run(bnReluMaxPoolDxKernel, {}, [xs!, grad, pos!, ps!, coefs, dx], f.windows, f.rowWorkgroups);
@@ -345,12 +409,18 @@ function fusedPoolApplies(bn: BatchNormOptions, v: ChannelView, g: Pool2dGeometr
   return bn.training && v.layout === 'channelsLast' && v.vec && windowsTile(g);
 }
 
-/** The fused forward: pooled output, and the window positions of its maxima when `savePositions`. */
-function fusedPoolForward(x: Tensor, v: ChannelView, cp: ChannelParams, g: Pool2dGeometry, savePositions: boolean) {
-  const y = allocTensor([g.n, g.oh, g.ow, g.c]);
-  const positions = savePositions ? allocTensor(y.shape) : null;
+/**
+ * The fused forward: pooled output, and the window positions of its maxima when `savePositions`.
+ * `slice`: write the pooled values into channels offset … of a wider pooled tensor (a concatenation).
+ */
+function fusedPoolForward(x: Tensor, v: ChannelView, cp: ChannelParams, g: Pool2dGeometry, savePositions: boolean, slice?: { y: Tensor; channels: number; offset: number }) {
+  const y = slice?.y ?? allocTensor([g.n, g.oh, g.ow, g.c]);
+  const positions = savePositions ? allocTensor([g.n, g.oh, g.ow, g.c]) : null;
   const cv = v.c / 4;
-  const windows = { count: g.n * g.oh * cv, cv, w: g.w, ow: g.ow, kh: g.kh, kw: g.kw };
+  const windows = {
+    count: g.n * g.oh * cv, cv, w: g.w, ow: g.ow, kh: g.kh, kw: g.kw,
+    wideRow: slice ? slice.channels / 4 : cv, wideCol: slice ? slice.offset / 4 : 0,
+  };
   const rowWorkgroups = linearWorkgroups(windows.count, BN_WG);
   x.runtime.run(bnReluMaxPoolForwardKernel, { savePositions }, [x, cp.params, y, ...(positions ? [positions] : [])], windows, rowWorkgroups);
   return { y, positions, windows, rowWorkgroups };
@@ -362,14 +432,14 @@ function fusedPoolForward(x: Tensor, v: ChannelView, cp: ChannelParams, g: Pool2
  */
 function fusedPoolGrads(
   rt: Tensor['runtime'], xs: Tensor, grad: Tensor, pos: Tensor, ps: Tensor, cp: ChannelParams, v: ChannelView, g: Pool2dGeometry,
-  coefs: boolean, needs: boolean[], grads: Array<Tensor | null>,
+  coefs: boolean, needs: boolean[], grads: Array<Tensor | null>, windows: { wideRow: number; wideCol: number },
 ): Tensor | null {
   const cv = v.c / 4;
   const rows = g.n * g.oh * g.ow;
   const parts = Math.ceil(rows / BN_REDUCE_CHUNK);
   const partials = allocTensor([2, parts, v.c]);
   rt.run(bnReluMaxPoolGradSumsKernel, {}, [xs, grad, pos, ps, partials],
-    { rows, parts, cv, w: g.w, ow: g.ow, kh: g.kh, kw: g.kw }, linearWorkgroups(cv * parts, BN_WG));
+    { rows, parts, cv, w: g.w, ow: g.ow, kh: g.kh, kw: g.kw, wideRow: windows.wideRow, wideCol: windows.wideCol }, linearWorkgroups(cv * parts, BN_WG));
   const coefTensor = channelGrads(rt, cp, ps, { partials, parts }, v.c, v.count, true, coefs, needs, grads);
   partials.dispose();
   return coefTensor;
@@ -408,7 +478,7 @@ export function conv2dBatchNormReluMaxPool(x: Tensor, w: Tensor, conv: Conv2dOpt
       // The affine inputs sit after x and w: channelGrads indexes them from 1, as in batchNormReluMaxPool.
       const affineNeeds = [needs[0]! || needs[1]!, ...needs.slice(2)];
       const affineGrads: Array<Tensor | null> = affineNeeds.map(() => null);
-      const coefs = fusedPoolGrads(rt, ys!, grad, pos!, ps!, cp, v, pg, needs[0]! || needs[1]!, affineNeeds, affineGrads);
+      const coefs = fusedPoolGrads(rt, ys!, grad, pos!, ps!, cp, v, pg, needs[0]! || needs[1]!, affineNeeds, affineGrads, f.windows);
       affineGrads.slice(1).forEach((t, i) => { grads[2 + i] = t; });
       if (coefs) {
         if (needs[1]) {
