@@ -164,6 +164,40 @@ export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
   },
 });
 
+/**
+ * Partials one invocation of the fold pass adds (bnFoldPartialsKernel). bn_channel_params sums a
+ * channel's partials in one invocation, one load after another; the statistics a convolution sums in
+ * its epilogue come in one partial per tile (1024 per channel for a 16×16 batch-32 layer), which made
+ * that pass cost more than the pass over y it replaced. Folding them 32 to 1 first is a parallel pass.
+ */
+export const BN_FOLD = 32;
+
+/**
+ * out[h][q][c] = Σ partials[h][q·BN_FOLD … (q + 1)·BN_FOLD − 1][c] for both halves h of [2, parts, C]
+ * partials (C % 4 == 0, read as vec4): invocation (h·folded + q, cv). Dispatch linearWorkgroups(2·folded·cv, BN_WG).
+ */
+export const bnFoldPartialsKernel = defineKernel<Record<string, never>>({
+  name: 'bn_fold_partials',
+  bindings: () => [
+    { name: 'partials', type: 'vec4<f32>', access: 'read' },
+    { name: 'folded', type: 'vec4<f32>', access: 'read_write' },
+  ],
+  uniforms: () => [{ name: 'parts', type: 'u32' }, { name: 'foldedParts', type: 'u32' }, { name: 'cv', type: 'u32' }],
+  workgroupSize: () => [BN_WG, 1, 1],
+  body: () => `
+  let idx = ${linearIndex(BN_WG)};
+  if (idx >= 2u * u.foldedParts * u.cv) { return; }
+  let cv = idx % u.cv;
+  let row = idx / u.cv;
+  let half = row / u.foldedParts;
+  let q = row % u.foldedParts;
+  let first = q * ${BN_FOLD}u;
+  let end = min(first + ${BN_FOLD}u, u.parts);
+  var acc = vec4<f32>(0.0);
+  for (var part = first; part < end; part++) { acc += partials[(half * u.parts + part) * u.cv + cv]; }
+  folded[row * u.cv + cv] = acc;`,
+});
+
 export interface BnChannelParamsParams {
   training: boolean; hasWeight: boolean; hasBias: boolean;
   /**

@@ -1,5 +1,5 @@
 import {
-  bnPartialSumsKernel, bnChannelParamsKernel, bnApplyKernel, bnChannelGradsKernel, bnDxKernel, dxReadsX, bnApplyInvocations,
+  bnPartialSumsKernel, bnChannelParamsKernel, bnFoldPartialsKernel, BN_FOLD, bnApplyKernel, bnChannelGradsKernel, bnDxKernel, dxReadsX, bnApplyInvocations,
   linearWorkgroups, convTuningFor, BN_WG, BN_REDUCE_CHUNK, BN_APPLY_CHUNK, type BnLayout, type BnReduceMode,
   bnReluMaxPoolForwardKernel, bnReluMaxPoolGradSumsKernel, bnReluMaxPoolDxKernel,
 } from '@squeeze/kernels-wgsl';
@@ -158,16 +158,30 @@ function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions): Chann
     if (given.partials.size !== 2 * given.parts * v.c) throw new Error(`batchNorm: the given statistics [${given.partials.shape}] do not hold 2 × ${given.parts} parts × ${v.c} channels`);
   }
   if (training) {
-    const { partials, parts } = given ?? partialSums(v, 'stats', x);
+    const { partials, parts } = foldPartials(given ?? partialSums(v, 'stats', x), v.c, !given);
     rt.run(bnChannelParamsKernel, { ...paramsKernel, ...(given ? { shiftIsRunningMean: true } : {}) }, [...(given ? [] : [x]), partials, runningMean, runningVar, ...affine, params], {
       c: v.c, eps, parts, channelStride: v.layout === 'channelsFirst' ? v.s : 1, count: v.count, momentum,
       unbias: v.count / (v.count - 1),
     }, channelWorkgroups);
-    if (!given) partials.dispose();
+    if (!given || partials !== given.partials) partials.dispose();
   } else {
     rt.run(bnChannelParamsKernel, paramsKernel, [runningMean, runningVar, ...affine, params], { c: v.c, eps }, channelWorkgroups);
   }
   return { params, affine, weightIndex: weight ? 1 : -1, biasIndex: bias ? 1 + (weight ? 1 : 0) : -1 };
+}
+
+/**
+ * [2, parts, C] partials with more than BN_FOLD parts and C % 4 == 0, folded BN_FOLD to 1
+ * (bnFoldPartialsKernel), so the per-channel pass that adds them is short; `owned`: dispose the input
+ * once folded. Others are returned as they are.
+ */
+function foldPartials(p: { partials: Tensor; parts: number }, c: number, owned: boolean): { partials: Tensor; parts: number } {
+  if (p.parts <= BN_FOLD || c % 4 !== 0) return p;
+  const foldedParts = Math.ceil(p.parts / BN_FOLD);
+  const folded = allocTensor([2, foldedParts, c]);
+  p.partials.runtime.run(bnFoldPartialsKernel, {}, [p.partials, folded], { parts: p.parts, foldedParts, cv: c / 4 }, linearWorkgroups(2 * foldedParts * c / 4, BN_WG));
+  if (owned) p.partials.dispose();
+  return { partials: folded, parts: foldedParts };
 }
 
 /** Which of weight and bias the backward must give a gradient (`needs`: per op input). */
@@ -188,8 +202,10 @@ function channelGrads(
   const dweight = weightGrad ? allocTensor([c]) : null;
   const dbias = biasGrad ? allocTensor([c]) : null;
   const outs = [coefTensor, dweight, dbias].filter((t): t is Tensor => t !== null);
-  rt.run(bnChannelGradsKernel, { training, coefs, weightGrad, biasGrad }, [partials.partials, ps, ...outs],
-    { c, parts: partials.parts, count }, linearWorkgroups(c, BN_WG));
+  const sums = foldPartials(partials, c, false);
+  rt.run(bnChannelGradsKernel, { training, coefs, weightGrad, biasGrad }, [sums.partials, ps, ...outs],
+    { c, parts: sums.parts, count }, linearWorkgroups(c, BN_WG));
+  if (sums.partials !== partials.partials) sums.partials.dispose();
   if (dweight) grads[cp.weightIndex] = dweight;
   if (dbias) grads[cp.biasIndex] = dbias;
   return coefTensor;
