@@ -171,6 +171,12 @@ export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
  * that pass cost more than the pass over y it replaced. Folding them 32 to 1 first is a parallel pass.
  */
 export const BN_FOLD = 32;
+/**
+ * Fold only lists longer than this: up to 128 partials (the partial-sum pass's own, for the
+ * SqueezeNet layers) the per-channel passes took ~3 ms a step in all, less than a fold dispatch
+ * per batch norm costs.
+ */
+export const BN_FOLD_ABOVE = 128;
 
 /**
  * out[h][q][c] = Σ partials[h][q·BN_FOLD … (q + 1)·BN_FOLD − 1][c] for both halves h of [2, parts, C]

@@ -25,7 +25,7 @@ const f32 = (v: Float64Array) => Float32Array.from(v);
  */
 const shapes: number[][] = [
   [1, 3, 5, 5], [4, 3, 1, 1], [3, 5, 7, 7], [2, 6, 4, 4], [2, 8, 3, 3], [4, 5, 12, 12], [4, 8, 12, 12], [5, 7], [16, 12], [70, 5],
-  [3, 8, 29, 30],
+  [3, 8, 64, 49],
 ];
 
 interface Case {
@@ -386,8 +386,8 @@ describe('batch norm', () => {
 
   it('takes the statistics its input\'s convolution summed (conv2dWithStatistics): same outputs, running stats and gradients, also far from zero', async () => {
     const tuning: ConvTuning = { ...CONV_TUNING, epilogueStatistics: true };
-    // 2·16·17 = 544 pixels: 68 tiles of 8, more partials than BN_FOLD (folded before the per-channel pass).
-    const xShape = [2, 16, 17, 3];
+    // 2·32·41 = 2624 pixels: 328 tiles of 8, more partials than BN_FOLD_ABOVE (folded before the per-channel pass).
+    const xShape = [2, 32, 41, 3];
     const xv = randomValues(size(xShape), 2000);
     // Two branches (as a fire module's expands, through batchNormReluConcat) and one alone (batchNormRelu);
     // a conv bias of 40 puts the outputs' means far from zero, the running mean starts near it.

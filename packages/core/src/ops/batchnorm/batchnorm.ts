@@ -1,5 +1,5 @@
 import {
-  bnPartialSumsKernel, bnChannelParamsKernel, bnFoldPartialsKernel, BN_FOLD, bnApplyKernel, bnChannelGradsKernel, bnDxKernel, dxReadsX, bnApplyInvocations,
+  bnPartialSumsKernel, bnChannelParamsKernel, bnFoldPartialsKernel, BN_FOLD, BN_FOLD_ABOVE, bnApplyKernel, bnChannelGradsKernel, bnDxKernel, dxReadsX, bnApplyInvocations,
   linearWorkgroups, convTuningFor, BN_WG, BN_REDUCE_CHUNK, BN_APPLY_CHUNK, type BnLayout, type BnReduceMode,
   bnReluMaxPoolForwardKernel, bnReluMaxPoolGradSumsKernel, bnReluMaxPoolDxKernel,
 } from '@squeeze/kernels-wgsl';
@@ -171,12 +171,12 @@ function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions): Chann
 }
 
 /**
- * [2, parts, C] partials with more than BN_FOLD parts and C % 4 == 0, folded BN_FOLD to 1
+ * [2, parts, C] partials with more than BN_FOLD_ABOVE parts and C % 4 == 0, folded BN_FOLD to 1
  * (bnFoldPartialsKernel), so the per-channel pass that adds them is short; `owned`: dispose the input
  * once folded. Others are returned as they are.
  */
 function foldPartials(p: { partials: Tensor; parts: number }, c: number, owned: boolean): { partials: Tensor; parts: number } {
-  if (p.parts <= BN_FOLD || c % 4 !== 0) return p;
+  if (p.parts <= BN_FOLD_ABOVE || c % 4 !== 0) return p;
   const foldedParts = Math.ceil(p.parts / BN_FOLD);
   const folded = allocTensor([2, foldedParts, c]);
   p.partials.runtime.run(bnFoldPartialsKernel, {}, [p.partials, folded], { parts: p.parts, foldedParts, cv: c / 4 }, linearWorkgroups(2 * foldedParts * c / 4, BN_WG));
