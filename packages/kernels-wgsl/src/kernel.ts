@@ -40,8 +40,8 @@ export interface Kernel<P> extends KernelDef<P> {
   /** The pipeline-cache key: what this kernel specialises on. */
   key(p: P): string;
   wgsl(p: P): string;
-  /** Packs uniform values (in field order) into a byte buffer laid out as the WGSL struct. */
-  packUniforms(p: P, values: Record<string, number | ArrayLike<number>>): ArrayBuffer | null;
+  /** The WGSL struct layout of the uniforms at `p` (null: none); the pipeline cache keeps it per key. */
+  uniformLayout(p: P): UniformLayout | null;
 }
 
 export function defineKernel<P>(def: KernelDef<P>): Kernel<P> {
@@ -49,11 +49,14 @@ export function defineKernel<P>(def: KernelDef<P>): Kernel<P> {
     ...def,
     key: (p: P) => `${def.name}${JSON.stringify(p)}`,
     wgsl: (p: P) => renderWgsl(def, p),
-    packUniforms: (p: P, values) => packUniforms(def.uniforms?.(p) ?? [], values, def.name),
+    uniformLayout: (p: P) => {
+      const fields = def.uniforms?.(p) ?? [];
+      return fields.length === 0 ? null : uniformLayout(fields);
+    },
   };
 }
 
-interface UniformLayout { fields: Array<UniformField & { offset: number }>; size: number }
+export interface UniformLayout { fields: Array<UniformField & { offset: number }>; size: number }
 
 /** WGSL struct layout: u32 arrays are array<vec4<u32>, N> (16-byte aligned), scalars 4 bytes. */
 export function uniformLayout(fields: UniformField[]): UniformLayout {
@@ -73,23 +76,24 @@ export function uniformLayout(fields: UniformField[]): UniformLayout {
   return { fields: out, size: Math.max(16, Math.ceil(offset / 16) * 16) };
 }
 
-function packUniforms(fields: UniformField[], values: Record<string, number | ArrayLike<number>>, kernel: string): ArrayBuffer | null {
-  if (fields.length === 0) return null;
-  const layout = uniformLayout(fields);
-  const bytes = new ArrayBuffer(layout.size);
-  const view = new DataView(bytes);
+/**
+ * Writes uniform values laid out as `layout` (the WGSL struct) into `view` at byte `at`: the runtime
+ * writes straight into its per-submit uniform arena, no buffer per dispatch. Bytes no field covers
+ * (padding, array entries past the values) are left as they are: the caller zeroes the region.
+ */
+export function writeUniforms(layout: UniformLayout, values: Record<string, number | ArrayLike<number>>, view: DataView, at: number, kernel: string): void {
   for (const f of layout.fields) {
     const v = values[f.name];
     if (v === undefined) throw new Error(`kernel ${kernel}: missing uniform '${f.name}'`);
+    const o = at + f.offset;
     if (f.type === 'u32array') {
       const arr = v as ArrayLike<number>;
       if (arr.length > f.length) throw new Error(`kernel ${kernel}: uniform '${f.name}' has ${arr.length} > ${f.length} entries`);
-      for (let i = 0; i < arr.length; i++) view.setUint32(f.offset + 4 * i, arr[i]!, true);
-    } else if (f.type === 'f32') view.setFloat32(f.offset, v as number, true);
-    else if (f.type === 'i32') view.setInt32(f.offset, v as number, true);
-    else view.setUint32(f.offset, v as number, true);
+      for (let i = 0; i < arr.length; i++) view.setUint32(o + 4 * i, arr[i]!, true);
+    } else if (f.type === 'f32') view.setFloat32(o, v as number, true);
+    else if (f.type === 'i32') view.setInt32(o, v as number, true);
+    else view.setUint32(o, v as number, true);
   }
-  return bytes;
 }
 
 function renderWgsl<P>(def: KernelDef<P>, p: P): string {

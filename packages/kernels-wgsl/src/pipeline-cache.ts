@@ -1,4 +1,4 @@
-import type { BufferBinding, Kernel } from './kernel.js';
+import type { BufferBinding, Kernel, UniformLayout } from './kernel.js';
 
 export interface CacheStats { hits: number; misses: number; compiles: number; pipelines: number }
 
@@ -31,7 +31,7 @@ export class PipelineCache {
         layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
         compute: { module, entryPoint: 'main' },
       });
-      compiled = { key, pipeline, layout, wgsl };
+      compiled = { key, pipeline, layout, wgsl, uniforms: kernel.uniformLayout(params) };
       this.stats.compiles++;
       this.byWgsl.set(wgsl, compiled);
       this.stats.pipelines = this.byWgsl.size;
@@ -57,7 +57,7 @@ export class PipelineCache {
           layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
           compute: { module, entryPoint: 'main' },
         });
-        compiled = this.byWgsl.get(wgsl) ?? { key, pipeline, layout, wgsl };
+        compiled = this.byWgsl.get(wgsl) ?? { key, pipeline, layout, wgsl, uniforms: kernel.uniformLayout(params) };
         if (!this.byWgsl.has(wgsl)) { this.stats.compiles++; this.byWgsl.set(wgsl, compiled); }
         this.stats.pipelines = this.byWgsl.size;
       }
@@ -88,4 +88,8 @@ export class PipelineCache {
   }
 }
 
-export interface Compiled { key: string; pipeline: GPUComputePipeline; layout: GPUBindGroupLayout; wgsl: string }
+export interface Compiled {
+  key: string; pipeline: GPUComputePipeline; layout: GPUBindGroupLayout; wgsl: string;
+  /** the uniform struct's layout at this key (null: no uniforms), computed once */
+  uniforms: UniformLayout | null;
+}

@@ -1,4 +1,4 @@
-import { PipelineCache, type Kernel } from '@squeeze/kernels-wgsl';
+import { PipelineCache, writeUniforms, type Kernel } from '@squeeze/kernels-wgsl';
 import { BufferPool } from './buffer-pool.js';
 import { openDevice, type DeviceDescription } from './device.js';
 
@@ -57,6 +57,7 @@ export class Runtime {
   private dispatches = 0;
   private uniformArena: GPUBuffer;
   private uniformBytes = new Uint8Array(UNIFORM_ARENA_BYTES);
+  private uniformView = new DataView(this.uniformBytes.buffer);
   private uniformUsed = 0;
   private stagingFree = new Map<number, GPUBuffer[]>();
   private scopes: string[] = [];
@@ -129,16 +130,18 @@ export class Runtime {
       return;
     }
     const compiled = this.cache.get(kernel, params);
-    const uniformData = kernel.packUniforms(params, uniforms);
-    if (uniformData && this.uniformUsed + uniformData.byteLength > UNIFORM_ARENA_BYTES) this.flush();
+    const layout = compiled.uniforms;
+    if (layout && this.uniformUsed + layout.size > UNIFORM_ARENA_BYTES) this.flush();
     const encoder = (this.encoder ??= this.device.createCommandEncoder());
     const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
       binding: i, resource: { buffer: b.buffer, offset: 0, size: Math.min(b.buffer.size, Math.max(16, Math.ceil(b.byteLength / 16) * 16)) },
     }));
-    if (uniformData) {
-      this.uniformBytes.set(new Uint8Array(uniformData), this.uniformUsed);
-      entries.push({ binding: bindings.length, resource: { buffer: this.uniformArena, offset: this.uniformUsed, size: uniformData.byteLength } });
-      this.uniformUsed += Math.ceil(uniformData.byteLength / UNIFORM_SLOT) * UNIFORM_SLOT;
+    if (layout) {
+      // Straight into the arena (the layout is cached with the pipeline): no buffer per dispatch.
+      this.uniformBytes.fill(0, this.uniformUsed, this.uniformUsed + layout.size);
+      writeUniforms(layout, uniforms, this.uniformView, this.uniformUsed, kernel.name);
+      entries.push({ binding: bindings.length, resource: { buffer: this.uniformArena, offset: this.uniformUsed, size: layout.size } });
+      this.uniformUsed += Math.ceil(layout.size / UNIFORM_SLOT) * UNIFORM_SLOT;
     }
     const bindGroup = this.device.createBindGroup({ layout: compiled.layout, entries });
     let timestampWrites: GPUComputePassTimestampWrites | undefined;
