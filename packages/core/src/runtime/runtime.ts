@@ -54,6 +54,12 @@ export class Runtime {
   readonly cache: PipelineCache;
   readonly pool: BufferPool;
   private encoder: GPUCommandEncoder | null = null;
+  /**
+   * The open compute pass untraced dispatches share (each dispatch is its own usage scope, so Dawn
+   * still orders them): one pass per submit instead of one per dispatch saves two calls into Dawn
+   * and a pass's setup per dispatch. Traced dispatches get a pass each, for its timestamps.
+   */
+  private pass: GPUComputePassEncoder | null = null;
   private dispatches = 0;
   private uniformArena: GPUBuffer;
   private uniformBytes = new Uint8Array(UNIFORM_ARENA_BYTES);
@@ -132,7 +138,6 @@ export class Runtime {
     const compiled = this.cache.get(kernel, params);
     const layout = compiled.uniforms;
     if (layout && this.uniformUsed + layout.size > UNIFORM_ARENA_BYTES) this.flush();
-    const encoder = (this.encoder ??= this.device.createCommandEncoder());
     const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({
       binding: i, resource: { buffer: b.buffer, offset: 0, size: Math.min(b.buffer.size, Math.max(16, Math.ceil(b.byteLength / 16) * 16)) },
     }));
@@ -152,11 +157,13 @@ export class Runtime {
       });
       timestampWrites = { querySet: this.trace.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
     }
-    const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
+    const pass = timestampWrites
+      ? this.outsidePass().beginComputePass({ timestampWrites })
+      : (this.pass ??= (this.encoder ??= this.device.createCommandEncoder()).beginComputePass());
     pass.setPipeline(compiled.pipeline);
     pass.setBindGroup(0, bindGroup);
     pass.dispatchWorkgroups(workgroups[0], workgroups[1], workgroups[2]);
-    pass.end();
+    if (timestampWrites) pass.end();
     this.dispatches++;
     this.dispatchesSinceRead++;
     this.counters.dispatches++;
@@ -180,8 +187,7 @@ export class Runtime {
   /** Copies `size` bytes between buffers in stream order. */
   copy(src: Bindable, dst: Bindable, bytes: number, srcOffset = 0, dstOffset = 0): void {
     this.checkAlive();
-    const encoder = (this.encoder ??= this.device.createCommandEncoder());
-    encoder.copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+    this.outsidePass().copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
   }
 
   /** Uploads host data. Ordered after all work recorded so far (the pending encoder is submitted first). */
@@ -196,6 +202,7 @@ export class Runtime {
   /** Submits everything recorded so far. */
   flush(): void {
     if (!this.encoder) return;
+    this.endPass();
     if (this.uniformUsed > 0) this.device.queue.writeBuffer(this.uniformArena, 0, this.uniformBytes, 0, this.uniformUsed);
     this.device.queue.submit([this.encoder.finish()]);
     this.encoder = null;
@@ -213,8 +220,7 @@ export class Runtime {
     this.checkAlive();
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     const staging = this.acquireStaging(size);
-    const encoder = (this.encoder ??= this.device.createCommandEncoder());
-    encoder.copyBufferToBuffer(src.buffer, srcOffset, staging, 0, size);
+    this.outsidePass().copyBufferToBuffer(src.buffer, srcOffset, staging, 0, size);
     this.flush();
     this.counters.reads++;
     const pending = this.dispatchesSinceRead;
@@ -268,8 +274,7 @@ export class Runtime {
     const count = 2 * t.spans.length;
     if (count > 0) {
       const resolved = this.device.createBuffer({ size: count * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
-      const encoder = (this.encoder ??= this.device.createCommandEncoder());
-      encoder.resolveQuerySet(t.querySet, 0, count, resolved, 0);
+      this.outsidePass().resolveQuerySet(t.querySet, 0, count, resolved, 0);
       const bytes = await this.read({ buffer: resolved, byteLength: count * 8 });
       const ns = new BigUint64Array(bytes);
       t.spans.forEach((s, i) => { s.startNs = Number(ns[2 * i]!); s.endNs = Number(ns[2 * i + 1]!); });
@@ -283,8 +288,20 @@ export class Runtime {
     if (this.destroyed) return;
     this.destroyed = true;
     this.encoder = null;
+    this.pass = null;
     this.pool.trim();
     this.device.destroy();
+  }
+
+  /** The command encoder for a command outside compute passes (a copy, a query resolve): ends the open pass. */
+  private outsidePass(): GPUCommandEncoder {
+    this.endPass();
+    return (this.encoder ??= this.device.createCommandEncoder());
+  }
+
+  private endPass(): void {
+    this.pass?.end();
+    this.pass = null;
   }
 
   private checkAlive(): void {
