@@ -1,6 +1,7 @@
 import { PipelineCache, writeUniforms, type Kernel } from '@squeeze/kernels-wgsl';
 import { BufferPool } from './buffer-pool.js';
 import { openDevice, type DeviceDescription } from './device.js';
+import { throttleNativePolling } from './polling.js';
 
 /** Something a kernel can bind: a GPU buffer and how many of its bytes the tensor uses. */
 export interface Bindable { readonly buffer: GPUBuffer; readonly byteLength: number }
@@ -79,6 +80,7 @@ export class Runtime {
   readonly counters = { dispatches: 0, submits: 0, reads: 0 };
 
   constructor(readonly device: GPUDevice, readonly description: DeviceDescription) {
+    throttleNativePolling();
     this.cache = new PipelineCache(device);
     this.pool = new BufferPool(device);
     this.uniformArena = device.createBuffer({ size: UNIFORM_ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
