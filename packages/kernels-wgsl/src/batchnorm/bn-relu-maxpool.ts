@@ -48,7 +48,7 @@ const rowHead = (constants: string) => `
   for (var ox = 0u; ox < u.ow; ox++) {
     let corner = t * u.kh * u.w + ox * u.kw;
     let o = (t * u.ow + ox) * u.cv + cvi;
-    let ow = (t * u.ow + ox) * u.wideRow + u.wideCol + cvi;`;
+    let oWide = (t * u.ow + ox) * u.wideRow + u.wideCol + cvi;`;
 
 const row = (r: number) => `params[${r}u * u.cv + cvi]`;
 
@@ -76,7 +76,7 @@ export const bnReluMaxPoolForwardKernel = defineKernel<{ savePositions: boolean 
         pos = select(pos, vec4<f32>(f32(ky * u.kw + kx)), better);
       }
     }
-    ys[ow] = best;
+    ys[oWide] = best;
     ${p.savePositions ? 'positions[o] = pos;' : ''}
   }`,
 });
@@ -160,7 +160,7 @@ export const bnReluMaxPoolDxKernel = defineKernel<Record<string, never>>({
   let k = coefs[cvi];
   let k2 = coefs[u.cv + cvi];
   let k3 = coefs[2u * u.cv + cvi];`)}
-    let g = gs[ow];
+    let g = gs[oWide];
     let pos = positions[o];
     for (var ky = 0u; ky < u.kh; ky++) {
       for (var kx = 0u; kx < u.kw; kx++) {

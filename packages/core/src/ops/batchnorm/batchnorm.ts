@@ -128,13 +128,14 @@ interface BnForward {
 /** The [4, C] table of a batch norm (batch statistics in training, updating the running ones). */
 interface ChannelParams {
   params: Tensor;
-  /** weight and bias, those given, in that order (inputs 1… of the op after x) */
+  /** weight and bias, those given, in that order (the op's inputs from `firstAffine` on) */
   affine: Tensor[];
   weightIndex: number;
   biasIndex: number;
 }
 
-function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions): ChannelParams {
+/** `firstAffine`: the op-input index of weight (else bias): 1 after x, 2 after a convolution's x and w. */
+function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions, firstAffine = 1): ChannelParams {
   const weight = opts.weight ?? null;
   const bias = opts.bias ?? null;
   const { runningMean, runningVar, training } = opts;
@@ -158,30 +159,30 @@ function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions): Chann
     if (given.partials.size !== 2 * given.parts * v.c) throw new Error(`batchNorm: the given statistics [${given.partials.shape}] do not hold 2 × ${given.parts} parts × ${v.c} channels`);
   }
   if (training) {
-    const { partials, parts } = foldPartials(given ?? partialSums(v, 'stats', x), v.c, !given);
-    rt.run(bnChannelParamsKernel, { ...paramsKernel, ...(given ? { shiftIsRunningMean: true } : {}) }, [...(given ? [] : [x]), partials, runningMean, runningVar, ...affine, params], {
+    const sums = given ?? partialSums(v, 'stats', x);
+    withFolded(sums, v.c, ({ partials, parts }) => rt.run(bnChannelParamsKernel, { ...paramsKernel, ...(given ? { shiftIsRunningMean: true } : {}) }, [...(given ? [] : [x]), partials, runningMean, runningVar, ...affine, params], {
       c: v.c, eps, parts, channelStride: v.layout === 'channelsFirst' ? v.s : 1, count: v.count, momentum,
       unbias: v.count / (v.count - 1),
-    }, channelWorkgroups);
-    if (!given || partials !== given.partials) partials.dispose();
+    }, channelWorkgroups));
+    if (!given) sums.partials.dispose();
   } else {
     rt.run(bnChannelParamsKernel, paramsKernel, [runningMean, runningVar, ...affine, params], { c: v.c, eps }, channelWorkgroups);
   }
-  return { params, affine, weightIndex: weight ? 1 : -1, biasIndex: bias ? 1 + (weight ? 1 : 0) : -1 };
+  return { params, affine, weightIndex: weight ? firstAffine : -1, biasIndex: bias ? firstAffine + (weight ? 1 : 0) : -1 };
 }
 
 /**
- * [2, parts, C] partials with more than BN_FOLD_ABOVE parts and C % 4 == 0, folded BN_FOLD to 1
- * (bnFoldPartialsKernel), so the per-channel pass that adds them is short; `owned`: dispose the input
- * once folded. Others are returned as they are.
+ * Runs `use` (a per-channel pass adding [2, parts, C] partials) on `p`, or, with more than
+ * BN_FOLD_ABOVE parts and C % 4 == 0, on a copy folded BN_FOLD to 1 (bnFoldPartialsKernel) so that
+ * pass is short; the copy is freed after. `p` stays the caller's.
  */
-function foldPartials(p: { partials: Tensor; parts: number }, c: number, owned: boolean): { partials: Tensor; parts: number } {
-  if (p.parts <= BN_FOLD_ABOVE || c % 4 !== 0) return p;
-  const foldedParts = Math.ceil(p.parts / BN_FOLD);
-  const folded = allocTensor([2, foldedParts, c]);
-  p.partials.runtime.run(bnFoldPartialsKernel, {}, [p.partials, folded], { parts: p.parts, foldedParts, cv: c / 4 }, linearWorkgroups(2 * foldedParts * c / 4, BN_WG));
-  if (owned) p.partials.dispose();
-  return { partials: folded, parts: foldedParts };
+function withFolded(p: { partials: Tensor; parts: number }, c: number, use: (sums: { partials: Tensor; parts: number }) => void): void {
+  if (p.parts <= BN_FOLD_ABOVE || c % 4 !== 0) { use(p); return; }
+  const parts = Math.ceil(p.parts / BN_FOLD);
+  const partials = allocTensor([2, parts, c]);
+  p.partials.runtime.run(bnFoldPartialsKernel, {}, [p.partials, partials], { parts: p.parts, foldedParts: parts, cv: c / 4 }, linearWorkgroups(2 * parts * c / 4, BN_WG));
+  use({ partials, parts });
+  partials.dispose();
 }
 
 /** Which of weight and bias the backward must give a gradient (`needs`: per op input). */
@@ -202,10 +203,8 @@ function channelGrads(
   const dweight = weightGrad ? allocTensor([c]) : null;
   const dbias = biasGrad ? allocTensor([c]) : null;
   const outs = [coefTensor, dweight, dbias].filter((t): t is Tensor => t !== null);
-  const sums = foldPartials(partials, c, false);
-  rt.run(bnChannelGradsKernel, { training, coefs, weightGrad, biasGrad }, [sums.partials, ps, ...outs],
-    { c, parts: sums.parts, count }, linearWorkgroups(c, BN_WG));
-  if (sums.partials !== partials.partials) sums.partials.dispose();
+  withFolded(partials, c, (sums) => rt.run(bnChannelGradsKernel, { training, coefs, weightGrad, biasGrad }, [sums.partials, ps, ...outs],
+    { c, parts: sums.parts, count }, linearWorkgroups(c, BN_WG)));
   if (dweight) grads[cp.weightIndex] = dweight;
   if (dbias) grads[cp.biasIndex] = dbias;
   return coefTensor;
@@ -484,18 +483,14 @@ export function conv2dBatchNormReluMaxPool(x: Tensor, w: Tensor, conv: Conv2dOpt
   const rt = x.runtime;
   // The convolution sums its output's statistics where it can (conv2d's statisticsApply).
   const { y, statistics } = conv2dForwardWith(x, w, null, g, tuning, { statisticsShift: bn.runningMean });
-  const cp = channelParams(y, v, { ...bn, statistics });
+  const cp = channelParams(y, v, { ...bn, statistics }, 2);
   statistics?.partials.dispose();
   const inputs = [x, w, ...cp.affine];
   const f = fusedPoolForward(y, v, cp, pg, isGradEnabled() && inputs.some((t) => t.requiresGrad));
   if (f.positions) {
     record(f.y, 'conv2dBatchNormReluMaxPool', inputs, [x, w, y, cp.params, f.positions], (grad, [xs, ws, ys, ps, pos], needs) => {
       const grads: Array<Tensor | null> = inputs.map(() => null);
-      // The affine inputs sit after x and w: channelGrads indexes them from 1, as in batchNormReluMaxPool.
-      const affineNeeds = [needs[0]! || needs[1]!, ...needs.slice(2)];
-      const affineGrads: Array<Tensor | null> = affineNeeds.map(() => null);
-      const coefs = fusedPoolGrads(rt, ys!, grad, pos!, ps!, cp, v, pg, needs[0]! || needs[1]!, affineNeeds, affineGrads, f.windows);
-      affineGrads.slice(1).forEach((t, i) => { grads[2 + i] = t; });
+      const coefs = fusedPoolGrads(rt, ys!, grad, pos!, ps!, cp, v, pg, needs[0]! || needs[1]!, needs, grads, f.windows);
       if (coefs) {
         if (needs[1]) {
           grads[1] = conv2dFilterPatch(xs!, {

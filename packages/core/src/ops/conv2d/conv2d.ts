@@ -174,7 +174,7 @@ function gemmConv(
   const dst = allocTensor(dstShape);
   const pixels = g.N * Hd * Wd;
   const tilesP = Math.ceil(pixels / tile.pixels);
-  const statistics = fwd && want.statisticsShift && statisticsApply(g, tuning) ? { partials: allocTensor([2, tilesP, Cd]), parts: tilesP, shift: want.statisticsShift } : null;
+  const statistics = fwd ? outputStatistics(want, g, tuning, tilesP) : null;
   rt.run(convGemmKernel, {
     mode, layout: g.dataFormat, tilePixels: tile.pixels, tileChannels: tile.channels, workgroup: tile.workgroup, pointwise,
     dstVec4: nchw ? (Hd * Wd) % 4 === 0 : Cd % 4 === 0,
@@ -287,7 +287,7 @@ function winogradGemmConv(
   u.dispose();
   if (!keepV) v.dispose();
   const dst = allocTensor(dstShape);
-  const statistics = fwd && want.statisticsShift && statisticsApply(g, tuning) ? { partials: allocTensor([2, t.tiles, Cd]), parts: t.tiles, shift: want.statisticsShift } : null;
+  const statistics = fwd ? outputStatistics(want, g, tuning, t.tiles) : null;
   rt.run(winogradOutputKernel, {
     m: t.m, layout: g.dataFormat, workgroup, bias: bias !== null, dstVec4: g.dataFormat === 'NHWC' && Cd % 4 === 0, ...(statistics ? { statistics: true } : {}),
   }, [mm, ...(bias ? [bias] : []), dst, ...(statistics ? [statistics.shift, statistics.partials] : [])],
@@ -432,6 +432,12 @@ export interface ForwardWants {
 export function statisticsApply(g: Conv2dGeometry, tuning: ConvTuning): boolean {
   const fusedWinograd = !tuning.winogradGemm && !!tuning.winograd && isWinogradShape(g);
   return !!tuning.epilogueStatistics && g.dataFormat === 'NHWC' && g.O % 4 === 0 && !fusedWinograd;
+}
+
+/** The partials a forward's epilogue sums into (one per tile of `parts`), where asked for and statisticsApply. */
+function outputStatistics(want: ForwardWants, g: Conv2dGeometry, tuning: ConvTuning, parts: number): ChannelStatistics | null {
+  if (!want.statisticsShift || !statisticsApply(g, tuning)) return null;
+  return { partials: allocTensor([2, parts, g.O]), parts, shift: want.statisticsShift };
 }
 
 /**
