@@ -80,7 +80,7 @@ export class PipelineCache {
         visibility: GPUShaderStage.COMPUTE,
         buffer: { type: b.access === 'read' ? 'read-only-storage' : 'storage' },
       }));
-      if (hasUniforms) entries.push({ binding: bindings.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform' } });
+      if (hasUniforms) entries.push({ binding: bindings.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } });
       layout = this.device.createBindGroupLayout({ entries });
       this.layouts.set(sig, layout);
     }

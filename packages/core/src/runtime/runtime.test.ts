@@ -3,7 +3,7 @@ import { defineKernel, linearIndex, linearWorkgroups } from '@squeeze/kernels-wg
 import { openDevice, NoAdapterError } from './device.js';
 import { getRuntime } from './global.js';
 import { PipelineCache } from '@squeeze/kernels-wgsl';
-import { bucketSize } from './buffer-pool.js';
+import { BufferPool, STORAGE_USAGE, bucketSize } from './buffer-pool.js';
 
 const addOne = defineKernel<{ amount: number }>({
   name: 'test_add',
@@ -103,5 +103,45 @@ describe('device and runtime', () => {
     rt.pool.release(third);
     assert.equal(bucketSize(1000), 1024);
     assert.equal(bucketSize(3 << 20), 3 << 20);
+  });
+
+  it('hands free buffers out lowest creation number first, whatever order they were released in', () => {
+    const pool = new BufferPool(getRuntime().device);
+    const bytes = 4096;
+    const made = [pool.acquire(bytes), pool.acquire(bytes), pool.acquire(bytes), pool.acquire(bytes)];
+    for (const i of [2, 0, 3, 1]) pool.release(made[i]!);
+    pool.onSubmit();
+    pool.release(pool.acquire(bytes)); // made[0] out and back, awaiting a submit
+    pool.onSubmit();
+    // (by index: deepEqual sees every GPUBuffer as equal, they have no own properties)
+    assert.deepEqual([pool.acquire(bytes), pool.acquire(bytes), pool.acquire(bytes), pool.acquire(bytes)].map((b) => made.indexOf(b)), [0, 1, 2, 3]);
+    assert.equal(pool.stats().buffersCreated, 4);
+    for (const b of made) pool.release(b);
+    pool.onSubmit();
+    pool.trim();
+  });
+
+  it('makes a bind group once for the same kernel, buffers and sizes; uniforms differ per dispatch through the dynamic offset', async () => {
+    const rt = getRuntime();
+    const n = 256;
+    // Buffers of its own, so no earlier test's cached group can match.
+    const buffer = rt.device.createBuffer({ size: n * 4, usage: STORAGE_USAGE });
+    const other = rt.device.createBuffer({ size: n * 4, usage: STORAGE_USAGE });
+    rt.write({ buffer, byteLength: n * 4 }, new Float32Array(n));
+    rt.write({ buffer: other, byteLength: n * 4 }, new Float32Array(n));
+    const before = rt.counters.bindGroupsCreated;
+    // Each dispatch covers all of `buffer` and adds 1 to the prefix its uniform n names: the
+    // uniforms differ, the bind group does not.
+    for (const m of [256, 128, 64, 256, 128]) rt.run(addOne, { amount: 1 }, [{ buffer, byteLength: n * 4 }], { n: m }, linearWorkgroups(n, 64));
+    assert.equal(rt.counters.bindGroupsCreated - before, 1, 'one bind group for five dispatches');
+    rt.run(addOne, { amount: 1 }, [{ buffer: other, byteLength: n * 4 }], { n }, linearWorkgroups(n, 64));
+    rt.run(addOne, { amount: 1 }, [{ buffer, byteLength: 64 * 4 }], { n: 64 }, linearWorkgroups(n, 64));
+    assert.equal(rt.counters.bindGroupsCreated - before, 3, 'another buffer, another binding size: new groups');
+    const got = new Float32Array(await rt.read({ buffer, byteLength: n * 4 }));
+    const want = Float32Array.from({ length: n }, (_, i) => (i < 64 ? 6 : i < 128 ? 4 : 2));
+    assert.deepEqual([...got], [...want]);
+    assert.deepEqual([...new Float32Array(await rt.read({ buffer: other, byteLength: n * 4 }))], new Array(n).fill(1));
+    buffer.destroy();
+    other.destroy();
   });
 });
