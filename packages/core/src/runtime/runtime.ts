@@ -23,6 +23,8 @@ const UNIFORM_ARENA_BYTES = 64 * 1024;
 const UNIFORM_SLOT = 256;
 /** Submitting every so many dispatches lets released buffers be reused within a training step. */
 const DISPATCHES_PER_SUBMIT = 96;
+/** After a read the GPU has nothing to do: the first batch goes out sooner, so it starts while the rest is encoded. */
+const FIRST_DISPATCHES_PER_SUBMIT = 16;
 /**
  * Dawn's node binding busy-polls the main thread while a mapAsync is pending; on a software adapter
  * that poll takes CPU from the very threads doing the GPU work (~15% measured on llvmpipe). So a
@@ -82,6 +84,7 @@ export class Runtime {
   private destroyed = false;
   /** dispatches recorded since the last read completed, and the learned wait per dispatch. */
   private dispatchesSinceRead = 0;
+  firstBatch = FIRST_DISPATCHES_PER_SUBMIT;
   /** while set, `run` only collects the pipelines a piece of work needs (see `warmPipelines`). */
   private collecting: Array<() => Promise<void>> | null = null;
   private waitMsPerDispatch = 0;
@@ -180,7 +183,7 @@ export class Runtime {
     this.dispatches++;
     this.dispatchesSinceRead++;
     this.counters.dispatches++;
-    if (this.dispatches >= DISPATCHES_PER_SUBMIT) this.flush();
+    if (this.dispatches >= (this.dispatchesSinceRead === this.dispatches ? this.firstBatch : DISPATCHES_PER_SUBMIT)) this.flush();
   }
 
   /**
