@@ -1,6 +1,6 @@
-import { adamStepKernel, optimWorkgroups } from '@squeeze/kernels-wgsl';
+import { ADAM_TENSORS_PER_DISPATCH, OPTIM_VEC4_PER_INVOCATION, OPTIM_WG, adamStepKernel, adamWorkgroupsFor, linearWorkgroups } from '@squeeze/kernels-wgsl';
 import type { Tensor } from '../tensor.js';
-import { Optimizer, type ParamsInput } from './optimizer.js';
+import { Optimizer, type ParamUpdate, type ParamsInput } from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -35,17 +35,43 @@ export class Adam extends Optimizer {
   protected stateNames(): readonly string[] { return ['exp_avg', 'exp_avg_sq']; }
 
   protected update(param: Tensor, grad: Tensor, state: Record<string, Tensor>, step: number): void {
+    this.updateAll([{ param, grad, state, step }]);
+  }
+
+  /** Up to ADAM_TENSORS_PER_DISPATCH parameters of equal step count (they share the bias corrections) per dispatch. */
+  protected override updateAll(updates: readonly ParamUpdate[]): void {
+    const byStep = new Map<number, ParamUpdate[]>();
+    for (const u of updates) {
+      let group = byStep.get(u.step);
+      if (!group) byStep.set(u.step, (group = []));
+      group.push(u);
+    }
+    for (const [step, group] of byStep) {
+      for (let i = 0; i < group.length; i += ADAM_TENSORS_PER_DISPATCH) this.dispatch(group.slice(i, i + ADAM_TENSORS_PER_DISPATCH), step);
+    }
+  }
+
+  private dispatch(updates: readonly ParamUpdate[], step: number): void {
     const [beta1, beta2] = this.betas;
     const decoupled = this.decoupledWeightDecay;
-    param.runtime.run(adamStepKernel, {}, [param, grad, state['exp_avg']!, state['exp_avg_sq']!], {
-      n4: Math.ceil(param.size / 4),
-      l2: decoupled ? 0 : this.weightDecay,
-      decay: decoupled ? 1 - this.lr * this.weightDecay : 1,
-      beta1, beta2,
-      stepSize: this.lr / (1 - beta1 ** step),
-      bc2Sqrt: Math.sqrt(1 - beta2 ** step),
-      eps: this.eps,
-    }, optimWorkgroups(param.size));
+    const ends: number[] = [];
+    for (const u of updates) ends.push((ends.at(-1) ?? 0) + adamWorkgroupsFor(u.param.size));
+    const perWorkgroup = OPTIM_WG * OPTIM_VEC4_PER_INVOCATION;
+    updates[0]!.param.runtime.run(
+      adamStepKernel, { tensors: updates.length },
+      updates.flatMap((u) => [u.param, u.grad, u.state['exp_avg']!, u.state['exp_avg_sq']!]),
+      {
+        n4: updates.map((u) => Math.ceil(u.param.size / 4)),
+        ends,
+        l2: decoupled ? 0 : this.weightDecay,
+        decay: decoupled ? 1 - this.lr * this.weightDecay : 1,
+        beta1, beta2,
+        stepSize: this.lr / (1 - beta1 ** step),
+        bc2Sqrt: Math.sqrt(1 - beta2 ** step),
+        eps: this.eps,
+      },
+      linearWorkgroups(ends.at(-1)! * perWorkgroup, perWorkgroup),
+    );
   }
 }
 

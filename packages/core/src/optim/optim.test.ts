@@ -6,8 +6,9 @@ import { tensor } from '../ops/creation/creation.js';
 import { expectClose, randomValues } from '../testing/check.js';
 import type { Tensor } from '../tensor.js';
 
-// Sizes not divisible by 4, a single element, and one spanning several workgroups.
-const shapes = [[3, 5], [7], [1], [2, 700]];
+// Sizes not divisible by 4, a single element, ones spanning several workgroups; more parameters
+// than Adam updates per dispatch, so its grouped dispatches (and a skipped parameter's own) are covered.
+const shapes = [[3, 5], [7], [1], [2, 700], [5, 3], [33, 90], [4], [600]];
 const STEPS = 5;
 // Parameter 1 gets no gradient on this step: it must be skipped (and its step count not advance).
 const SKIP = { param: 1, step: 2 };

@@ -18,6 +18,9 @@ export interface OptimizerStateDict<V = Tensor> {
 
 interface ParamState { steps: number; tensors: Record<string, Tensor> }
 
+/** One parameter's update in a step: `step` counts its updates including this one (1 on the first). */
+export interface ParamUpdate { param: Tensor; grad: Tensor; state: Record<string, Tensor>; step: number }
+
 /**
  * Base of the optimizers: keeps named parameters and their lazily created state, and runs one
  * fused update kernel per parameter with a gradient. Subclasses name their state tensors and
@@ -52,16 +55,26 @@ export abstract class Optimizer {
   /** Records the update of one parameter; `step` counts its updates including this one (1 on the first). */
   protected abstract update(param: Tensor, grad: Tensor, state: Record<string, Tensor>, step: number): void;
 
+  /**
+   * Records the updates of one step, in parameter order; by default one `update` each. An optimizer
+   * whose kernel takes several parameters per dispatch overrides this.
+   */
+  protected updateAll(updates: readonly ParamUpdate[]): void {
+    for (const u of updates) this.update(u.param, u.grad, u.state, u.step);
+  }
+
   /** Updates every parameter that has a gradient, in place on the GPU (no CPU wait). */
   step(): void {
+    const updates: ParamUpdate[] = [];
     for (const [name, param] of this.params) {
       const grad = param.grad;
       if (!grad) continue;
       if (!sameShape(grad.shape, param.shape)) throw new Error(`optimizer: gradient of '${name}' has shape [${grad.shape}], parameter [${param.shape}]`);
       const st = this.state.get(name) ?? this.createState(name, param);
       st.steps++;
-      this.update(param, grad, st.tensors, st.steps);
+      updates.push({ param, grad, state: st.tensors, step: st.steps });
     }
+    this.updateAll(updates);
     this.steps++;
   }
 

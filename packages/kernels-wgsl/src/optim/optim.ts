@@ -66,21 +66,43 @@ export const sgdStepKernel = defineKernel<SgdKernelParams>({
 });
 
 /**
+ * Parameters one Adam dispatch updates at most: four buffers each (parameter, gradient, both
+ * moments), and Dawn allows 16 storage buffers per shader stage (lavapipe and NVIDIA alike).
+ */
+export const ADAM_TENSORS_PER_DISPATCH = 4;
+
+export interface AdamKernelParams {
+  /** parameters updated by this dispatch (1 … ADAM_TENSORS_PER_DISPATCH) */
+  tensors: number;
+}
+
+/** Workgroups of one parameter of `size` floats in an Adam dispatch. */
+export function adamWorkgroupsFor(size: number): number {
+  return Math.ceil(Math.ceil(size / 4) / (OPTIM_WG * OPTIM_VEC4_PER_INVOCATION));
+}
+
+/**
  * PyTorch Adam / AdamW (amsgrad off): g = grad + l2·p (Adam's coupled weight decay), then
  * p ← p·decay (AdamW's decoupled decay, 1 − lr·weightDecay), m ← β1·m + (1 − β1)·g,
  * v ← β2·v + (1 − β2)·g², p ← p − stepSize·m / (√v / bc2Sqrt + ε) with stepSize = lr / (1 − β1^t)
  * and bc2Sqrt = √(1 − β2^t) computed on the CPU in double precision, as PyTorch does.
+ *
+ * One dispatch updates up to ADAM_TENSORS_PER_DISPATCH parameters of the same step count: the
+ * workgroups are laid end to end, `ends(t)` being where parameter t's stop. Most of a CNN's
+ * parameters are batch-norm scales and shifts of a few hundred floats, and on lavapipe each
+ * dispatch costs ~40 µs however small (SqueezeNet: 52 dispatches of which 46 under 0.25 ms).
  */
-export const adamStepKernel = defineKernel<Record<string, never>>({
+export const adamStepKernel = defineKernel<AdamKernelParams>({
   name: 'adam_step',
-  bindings: () => [
-    { name: 'params', type: 'vec4<f32>', access: 'read_write' },
-    { name: 'grads', type: 'vec4<f32>', access: 'read' },
-    { name: 'expAvg', type: 'vec4<f32>', access: 'read_write' },
-    { name: 'expAvgSq', type: 'vec4<f32>', access: 'read_write' },
-  ],
-  uniforms: () => [
-    { name: 'n4', type: 'u32' },
+  bindings: (p) => Array.from({ length: p.tensors }, (_, t) => [
+    { name: `params${t}`, type: 'vec4<f32>' as const, access: 'read_write' as const },
+    { name: `grads${t}`, type: 'vec4<f32>' as const, access: 'read' as const },
+    { name: `expAvg${t}`, type: 'vec4<f32>' as const, access: 'read_write' as const },
+    { name: `expAvgSq${t}`, type: 'vec4<f32>' as const, access: 'read_write' as const },
+  ]).flat(),
+  uniforms: (p) => [
+    { name: 'n4', type: 'u32array', length: p.tensors },
+    { name: 'ends', type: 'u32array', length: p.tensors },
     { name: 'l2', type: 'f32' },
     { name: 'decay', type: 'f32' },
     { name: 'beta1', type: 'f32' },
@@ -90,12 +112,23 @@ export const adamStepKernel = defineKernel<Record<string, never>>({
     { name: 'eps', type: 'f32' },
   ],
   workgroupSize: () => [OPTIM_WG, 1, 1],
-  body: () => forEachVec4(`
-    let p0 = params[i];
-    let g = grads[i] + u.l2 * p0;
-    let m = u.beta1 * expAvg[i] + (1.0 - u.beta1) * g;
-    let v = u.beta2 * expAvgSq[i] + (1.0 - u.beta2) * g * g;
-    expAvg[i] = m;
-    expAvgSq[i] = v;
-    params[i] = p0 * u.decay - u.stepSize * m / (sqrt(v) / u.bc2Sqrt + u.eps);`),
+  body: (p) => {
+    const update = (t: number) => `
+    let first = (w - ${t === 0 ? '0u' : `ends(${t - 1}u)`}) * ${OPTIM_WG * OPTIM_VEC4_PER_INVOCATION}u + lid.x;
+    for (var k = 0u; k < ${OPTIM_VEC4_PER_INVOCATION}u; k++) {
+      let i = first + k * ${OPTIM_WG}u;
+      if (i >= n4(${t}u)) { break; }
+      let p0 = params${t}[i];
+      let g = grads${t}[i] + u.l2 * p0;
+      let m = u.beta1 * expAvg${t}[i] + (1.0 - u.beta1) * g;
+      let v = u.beta2 * expAvgSq${t}[i] + (1.0 - u.beta2) * g * g;
+      expAvg${t}[i] = m;
+      expAvgSq${t}[i] = v;
+      params${t}[i] = p0 * u.decay - u.stepSize * m / (sqrt(v) / u.bc2Sqrt + u.eps);
+    }`;
+    return `
+  let w = ${linearWorkgroupIndex};
+  ${Array.from({ length: p.tensors }, (_, t) => `if (w < ends(${t}u)) {${update(t)}
+  }`).join(' else ')}`;
+  },
 });
