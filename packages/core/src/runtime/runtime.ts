@@ -49,8 +49,9 @@ const OVERSLEPT_MS = 1;
  * offset, not part of the group). A training step binds the same pooled buffers in the same order
  * every step, and createBindGroup cost ~20 µs of the main thread per dispatch (Dawn converts the
  * descriptor): 8 of a batch-32 step's 25 ms of encoding on llvmpipe, time the adapter's own threads
- * want on a software GPU. Past this many the cache starts over (pool buffers live as long as the
- * runtime, so a cached group never outlives what it binds).
+ * want on a software GPU. Past this many the cache starts over. Tensors' buffers come from the pool
+ * and live as long as the runtime, so a cached group never binds a destroyed buffer; a group made for
+ * a caller's own buffer keeps it referenced until the cache starts over or the runtime is destroyed.
  */
 const MAX_CACHED_BIND_GROUPS = 4096;
 /** WebGPU allows at most 4096 queries per query set: two timestamps per traced kernel. */
@@ -84,6 +85,7 @@ export class Runtime {
   private destroyed = false;
   /** dispatches recorded since the last read completed, and the learned wait per dispatch. */
   private dispatchesSinceRead = 0;
+  /** dispatches recorded after a read before the first submit (a field so a bench A/B can vary it). */
   firstBatch = FIRST_DISPATCHES_PER_SUBMIT;
   /** while set, `run` only collects the pipelines a piece of work needs (see `warmPipelines`). */
   private collecting: Array<() => Promise<void>> | null = null;
