@@ -1,4 +1,4 @@
-import { ADAM_TENSORS_PER_DISPATCH, OPTIM_VEC4_PER_INVOCATION, OPTIM_WG, adamStepKernel, adamWorkgroupsFor, linearWorkgroups } from '@squeeze/kernels-wgsl';
+import { ADAM_TENSORS_PER_DISPATCH, adamStepKernel, optimGrid, optimWorkgroupCount } from '@squeeze/kernels-wgsl';
 import type { Tensor } from '../tensor.js';
 import { Optimizer, type ParamUpdate, type ParamsInput } from './optimizer.js';
 
@@ -55,8 +55,7 @@ export class Adam extends Optimizer {
     const [beta1, beta2] = this.betas;
     const decoupled = this.decoupledWeightDecay;
     const ends: number[] = [];
-    for (const u of updates) ends.push((ends.at(-1) ?? 0) + adamWorkgroupsFor(u.param.size));
-    const perWorkgroup = OPTIM_WG * OPTIM_VEC4_PER_INVOCATION;
+    for (const u of updates) ends.push((ends.at(-1) ?? 0) + optimWorkgroupCount(u.param.size));
     updates[0]!.param.runtime.run(
       adamStepKernel, { tensors: updates.length },
       updates.flatMap((u) => [u.param, u.grad, u.state['exp_avg']!, u.state['exp_avg_sq']!]),
@@ -70,7 +69,7 @@ export class Adam extends Optimizer {
         bc2Sqrt: Math.sqrt(1 - beta2 ** step),
         eps: this.eps,
       },
-      linearWorkgroups(ends.at(-1)! * perWorkgroup, perWorkgroup),
+      optimGrid(ends.at(-1)!),
     );
   }
 }

@@ -1,4 +1,4 @@
-import { defineKernel, linearIndex } from '../kernel.js';
+import { defineKernel, linearIndex, type BufferBinding } from '../kernel.js';
 
 /**
  * Batch-norm kernels. A tensor is seen per channel in one of two layouts:
@@ -222,6 +222,12 @@ export interface BnChannelParamsParams {
  */
 export const statisticsEpilogue = (s1: string, s2: string, v: string, k: string, valid: string): string =>
   `{ let d = select(vec4<f32>(0.0), ${v} - ${k}, ${valid}); ${s1} += d; ${s2} += d * d; }`;
+
+/** The bindings such a producing kernel adds: the shift [C] and its partials [2, parts, C], as vec4s. */
+export const statisticsBindings = (): BufferBinding[] => [
+  { name: 'shift', type: 'vec4<f32>', access: 'read' },
+  { name: 'stats', type: 'vec4<f32>', access: 'read_write' },
+];
 
 /**
  * One invocation per channel fills the [4, C] parameter table. Training: adds the 'stats'

@@ -1,5 +1,5 @@
 import { defineKernel, fromSubgroupSlots, gridWorkgroupSize, LANES as lanes, linearIndex, range } from '../kernel.js';
-import { statisticsEpilogue } from '../batchnorm/batchnorm.js';
+import { statisticsBindings, statisticsEpilogue } from '../batchnorm/batchnorm.js';
 
 /**
  * The fast convolution kernels: implicit GEMMs (im2col is never materialised) where each invocation
@@ -98,10 +98,7 @@ export const convGemmKernel = defineKernel<ConvGemmParams>({
     { name: 'wmat', type: p.subgroupWeights ? 'f32' : 'vec4<f32>', access: 'read' },
     ...(p.bias ? [{ name: 'bias', type: 'f32' as const, access: 'read' as const }] : []),
     { name: 'dst', type: p.dstVec4 ? 'vec4<f32>' : 'f32', access: 'read_write' },
-    ...(p.statistics ? [
-      { name: 'shift', type: 'vec4<f32>' as const, access: 'read' as const },
-      { name: 'stats', type: 'vec4<f32>' as const, access: 'read_write' as const },
-    ] : []),
+    ...(p.statistics ? statisticsBindings() : []),
   ],
   enables: (p) => (p.subgroupWeights ? ['subgroups'] : []),
   uniforms: () => [

@@ -1,5 +1,5 @@
 import { defineKernel, gridWorkgroupSize, LANES as lanes, range } from '../kernel.js';
-import { statisticsEpilogue } from '../batchnorm/batchnorm.js';
+import { statisticsBindings, statisticsEpilogue } from '../batchnorm/batchnorm.js';
 import { BIAS_AT, type ConvLayout } from './gemm.js';
 
 /**
@@ -228,10 +228,7 @@ export const winogradOutputKernel = defineKernel<WinogradOutputParams>({
     { name: 'mm', type: 'vec4<f32>', access: 'read' },
     ...(p.bias ? [{ name: 'bias', type: 'f32' as const, access: 'read' as const }] : []),
     { name: 'dst', type: p.dstVec4 ? 'vec4<f32>' : 'f32', access: 'read_write' },
-    ...(p.statistics ? [
-      { name: 'shift', type: 'vec4<f32>' as const, access: 'read' as const },
-      { name: 'stats', type: 'vec4<f32>' as const, access: 'read_write' as const },
-    ] : []),
+    ...(p.statistics ? statisticsBindings() : []),
   ],
   uniforms: () => [
     { name: 'Hd', type: 'u32' }, { name: 'Wd', type: 'u32' }, { name: 'Cd', type: 'u32' }, { name: 'D4', type: 'u32' },

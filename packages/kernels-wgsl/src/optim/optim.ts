@@ -13,15 +13,27 @@ import { defineKernel, linearWorkgroupIndex, linearWorkgroups } from '../kernel.
 export const OPTIM_WG = 64;
 export const OPTIM_VEC4_PER_INVOCATION = 4;
 
+const VEC4_PER_WORKGROUP = OPTIM_WG * OPTIM_VEC4_PER_INVOCATION;
+
+/** How many workgroups cover a parameter of `size` floats. */
+export function optimWorkgroupCount(size: number): number {
+  return Math.ceil(Math.ceil(size / 4) / VEC4_PER_WORKGROUP);
+}
+
+/** The dispatch grid of `count` workgroups laid end to end (read back with linearWorkgroupIndex). */
+export function optimGrid(count: number): [number, number, number] {
+  return linearWorkgroups(count * VEC4_PER_WORKGROUP, VEC4_PER_WORKGROUP);
+}
+
 /** Workgroups for a parameter of `size` floats. */
 export function optimWorkgroups(size: number): [number, number, number] {
-  return linearWorkgroups(Math.ceil(size / 4), OPTIM_WG * OPTIM_VEC4_PER_INVOCATION);
+  return optimGrid(optimWorkgroupCount(size));
 }
 
 /** Loops `body` over this invocation's vec4 indices `i` (< u.n4). */
 function forEachVec4(body: string): string {
   return `
-  let first = ${linearWorkgroupIndex} * ${OPTIM_WG * OPTIM_VEC4_PER_INVOCATION}u + lid.x;
+  let first = ${linearWorkgroupIndex} * ${VEC4_PER_WORKGROUP}u + lid.x;
   for (var k = 0u; k < ${OPTIM_VEC4_PER_INVOCATION}u; k++) {
     let i = first + k * ${OPTIM_WG}u;
     if (i >= u.n4) { return; }
@@ -76,11 +88,6 @@ export interface AdamKernelParams {
   tensors: number;
 }
 
-/** Workgroups of one parameter of `size` floats in an Adam dispatch. */
-export function adamWorkgroupsFor(size: number): number {
-  return Math.ceil(Math.ceil(size / 4) / (OPTIM_WG * OPTIM_VEC4_PER_INVOCATION));
-}
-
 /**
  * PyTorch Adam / AdamW (amsgrad off): g = grad + l2·p (Adam's coupled weight decay), then
  * p ← p·decay (AdamW's decoupled decay, 1 − lr·weightDecay), m ← β1·m + (1 − β1)·g,
@@ -114,7 +121,7 @@ export const adamStepKernel = defineKernel<AdamKernelParams>({
   workgroupSize: () => [OPTIM_WG, 1, 1],
   body: (p) => {
     const update = (t: number) => `
-    let first = (w - ${t === 0 ? '0u' : `ends(${t - 1}u)`}) * ${OPTIM_WG * OPTIM_VEC4_PER_INVOCATION}u + lid.x;
+    let first = (w - ${t === 0 ? '0u' : `ends(${t - 1}u)`}) * ${VEC4_PER_WORKGROUP}u + lid.x;
     for (var k = 0u; k < ${OPTIM_VEC4_PER_INVOCATION}u; k++) {
       let i = first + k * ${OPTIM_WG}u;
       if (i >= n4(${t}u)) { break; }

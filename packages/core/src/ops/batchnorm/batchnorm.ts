@@ -349,10 +349,8 @@ export function batchNormReluConcatMaxPool(xs: readonly Tensor[], opts: readonly
         const grads: Array<Tensor | null> = b.inputs.map(() => null);
         const coefs = fusedPoolGrads(rt, xs3, grad, pos, ps, b.cp, views[i]!, geometries[i]!, branchNeeds[0]!, branchNeeds, grads, b.f.windows);
         if (coefs) {
-          const dx = allocTensor(xs3.shape);
-          rt.run(bnReluMaxPoolDxKernel, {}, [xs3, grad, pos, ps, coefs, dx], b.f.windows, b.f.rowWorkgroups);
+          grads[0] = fusedPoolDx(xs3, grad, pos, ps, coefs, b.f);
           coefs.dispose();
-          grads[0] = dx;
         }
         return grads;
       }));
@@ -406,10 +404,8 @@ export function batchNormReluMaxPool(x: Tensor, bn: BatchNormOptions, pool: Pool
       const grads: Array<Tensor | null> = inputs.map(() => null);
       const coefs = fusedPoolGrads(rt, xs!, grad, pos!, ps!, cp, v, g, needs[0]!, needs, grads, f.windows);
       if (coefs) {
-        const dx = allocTensor(xs!.shape);
-        rt.run(bnReluMaxPoolDxKernel, {}, [xs!, grad, pos!, ps!, coefs, dx], f.windows, f.rowWorkgroups);
+        grads[0] = fusedPoolDx(xs!, grad, pos!, ps!, coefs, f);
         coefs.dispose();
-        grads[0] = dx;
       }
       return grads;
     });
@@ -460,6 +456,15 @@ function fusedPoolGrads(
   return coefTensor;
 }
 
+/** The fused backward's dx (the gradient of the batch norm's input x) from fusedPoolGrads' coefficients. */
+function fusedPoolDx(
+  x: Tensor, grad: Tensor, pos: Tensor, ps: Tensor, coefs: Tensor, f: { windows: Record<string, number>; rowWorkgroups: [number, number, number] },
+): Tensor {
+  const dx = allocTensor(x.shape);
+  x.runtime.run(bnReluMaxPoolDxKernel, {}, [x, grad, pos, ps, coefs, dx], f.windows, f.rowWorkgroups);
+  return dx;
+}
+
 /**
  * maxPool2d(batchNormRelu(conv2d(x, w, conv), bn), pool) for a convolution without bias — a
  * network's first block (SqueezeNet's conv1 → pool1). Where batchNormReluMaxPool runs fused and the
@@ -498,8 +503,7 @@ export function conv2dBatchNormReluMaxPool(x: Tensor, w: Tensor, conv: Conv2dOpt
           }, g, tuning);
         }
         if (needs[0]) {
-          const dy = allocTensor(ys!.shape);
-          rt.run(bnReluMaxPoolDxKernel, {}, [ys!, grad, pos!, ps!, coefs, dy], f.windows, f.rowWorkgroups);
+          const dy = fusedPoolDx(ys!, grad, pos!, ps!, coefs, f);
           grads[0] = conv2dBackwardData(dy, ws!, g, tuning);
           dy.dispose();
         }
