@@ -116,6 +116,23 @@ export const FAST_GEMM_TILE: Omit<GemmTile, 'lanes'> = { rows: 8, cols: 8, wg: 1
  */
 export const SUBGROUP_GEMM_TILE: Omit<GemmTile, 'lanes' | 'subgroupB'> = { rows: 8, cols: 32, wg: 16 };
 
+/**
+ * SUBGROUP_GEMM_TILE and its narrower variants, in order of preference: the host takes the first
+ * that pads M (to rows × wg per workgroup) and N (to cols) least. The Winograd GEMMs of SqueezeNet
+ * have N = 16 or 48 (the squeeze channels of fire2/3 and fire6/7, in backward-data and the filter
+ * gradient) and M = 64 (fire2's filter gradient: 8 row tiles for 16 lanes), where the 8×32 tile in
+ * 16-lane workgroups computed up to 4× the useful work. Measured on lavapipe (2026-11-26, GPU
+ * timestamps, candidates taking turns, medians of 7, batch 36): 64×16×512 (Aᵀ) 4.0 → 1.1 ms with
+ * 8×16 in 8 lanes; 192×48×128 (Aᵀ) 4.6 → 2.7 ms (8×16, 8 lanes); 128×48×192 3.5 → 2.6 ms and
+ * 512×16×64 4.3 → 3.3 ms (8×16, 16 lanes); 128×64×256, which nothing pads, stays fastest with 8×32.
+ */
+export const SUBGROUP_GEMM_TILES: ReadonlyArray<Omit<GemmTile, 'lanes' | 'subgroupB'>> = [
+  SUBGROUP_GEMM_TILE,
+  { ...SUBGROUP_GEMM_TILE, wg: 8 },
+  { ...SUBGROUP_GEMM_TILE, cols: 16 },
+  { ...SUBGROUP_GEMM_TILE, cols: 16, wg: 8 },
+];
+
 
 /**
  * The fast kernel: each invocation accumulates a `rows × cols` tile of C in registers (cols/4 vec4

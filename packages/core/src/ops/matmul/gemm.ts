@@ -1,4 +1,6 @@
-import { fastGemmKernel, simpleGemmKernel, FAST_GEMM_TILE, SIMPLE_GEMM_WG, SUBGROUP_GEMM_TILE, type GemmTile } from '@squeeze/kernels-wgsl';
+import { fastGemmKernel, simpleGemmKernel, FAST_GEMM_TILE, SIMPLE_GEMM_WG, SUBGROUP_GEMM_TILE, SUBGROUP_GEMM_TILES, type GemmTile } from '@squeeze/kernels-wgsl';
+
+const roundUp = (n: number, step: number): number => Math.ceil(n / step) * step;
 import type { Bindable, Runtime } from '../../runtime/runtime.js';
 import { subgroupSizeDividing } from '../../runtime/device.js';
 
@@ -38,15 +40,22 @@ export interface GemmOptions {
 /**
  * The tile `gemm` uses unless told otherwise. On a software adapter with a fixed subgroup size that
  * divides the workgroup, and where M has at least as many tiles as N (lanes along M, sharing their
- * columns), SUBGROUP_GEMM_TILE with B shared across each subgroup; else FAST_GEMM_TILE with its
- * lanes along the dimension with more tiles, so that a workgroup's lanes are mostly busy (e.g.
- * N = 16 output channels are only 2 tiles wide: spread along M instead).
+ * columns), SUBGROUP_GEMM_TILE with B shared across each subgroup, or a narrower variant where that
+ * would pad M or N less (SUBGROUP_GEMM_TILES); else FAST_GEMM_TILE with its lanes along the
+ * dimension with more tiles, so that a workgroup's lanes are mostly busy (e.g. N = 16 output
+ * channels are only 2 tiles wide: spread along M instead).
  */
 export function defaultGemmTile(rt: Runtime, M: number, N: number): GemmTile {
   const shared = SUBGROUP_GEMM_TILE;
   const size = subgroupSizeDividing(rt.description, shared.wg);
   if (rt.description.software && size > 0 && Math.ceil(M / shared.rows) >= Math.ceil(N / shared.cols)) {
-    return { ...shared, lanes: 'm', subgroupB: size };
+    // Among the subgroup tiles (SUBGROUP_GEMM_TILES, preferred first), the one that pads least.
+    const padded = (t: Omit<GemmTile, 'lanes'>) => roundUp(M, t.rows * t.wg) * roundUp(N, t.cols);
+    let best = shared;
+    for (const t of SUBGROUP_GEMM_TILES) {
+      if (subgroupSizeDividing(rt.description, t.wg) === size && padded(t) < padded(best)) best = t;
+    }
+    return { ...best, lanes: 'm', subgroupB: size };
   }
   return { ...FAST_GEMM_TILE, lanes: Math.ceil(N / FAST_GEMM_TILE.cols) >= Math.ceil(M / FAST_GEMM_TILE.rows) ? 'n' : 'm' };
 }

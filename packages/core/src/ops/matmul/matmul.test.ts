@@ -81,6 +81,16 @@ describe('matmul', () => {
     assert.deepEqual(defaultGemmTile(rt(false, 32), 8192, 64), { ...FAST_GEMM_TILE, lanes: 'm' });
     // a subgroup wider than the workgroup cannot share
     assert.equal(defaultGemmTile(rt(true, 32), 1024, 1024).subgroupB, undefined);
+    // shapes the 8×32 tile in 16 lanes pads: narrower columns for N = 16 or 48, 8 lanes for M = 64
+    const pick = (M: number, N: number, size = 8) => { const t = defaultGemmTile(rt(true, size), M, N); return `${t.rows}×${t.cols}/${t.wg}`; };
+    assert.equal(pick(512, 16), '8×16/16');
+    assert.equal(pick(128, 48), '8×16/16');
+    assert.equal(pick(64, 16), '8×16/8');
+    assert.equal(pick(192, 48), '8×16/8');
+    assert.equal(pick(64, 64), '8×32/8');
+    assert.equal(pick(128, 64), '8×32/16');
+    // with subgroups of 16 no 8-lane workgroup can share B
+    assert.equal(pick(64, 16, 16), '8×16/16');
   });
 
   it('fast GEMM kernel with B shared across subgroups matches the reference (shapes, transposes, batches)', async function () {
@@ -90,8 +100,9 @@ describe('matmul', () => {
     // B vec4s per k step: 4·cols/4 (or cols when transposed) = 32 and 12 — several slots per lane,
     // and a count that is no multiple of the subgroup's lanes; vec4 and scalar B (N % 4); rows past
     // M clamped, not returned. (Small row counts: the shipped 8×32 tile compiles for seconds.)
-    for (const [rows, cols] of [[2, 32], [3, 12]] as const) {
-      const tile: GemmTile = { rows, cols, wg, lanes: 'm', subgroupB: size };
+    // A workgroup of exactly one subgroup, as the narrow SUBGROUP_GEMM_TILES variants use.
+    for (const [rows, cols, lanes] of [[2, 32, wg], [3, 12, wg], [2, 16, size]] as const) {
+      const tile: GemmTile = { rows, cols, wg: lanes, lanes: 'm', subgroupB: size };
       await checkShapes(`shared-B ${rows}×${cols}`, { tile });
       await checkBatches(`shared-B ${rows}×${cols}`, { tile });
     }
