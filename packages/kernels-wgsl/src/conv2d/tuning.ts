@@ -28,17 +28,25 @@ export interface ConvGemmTile {
    */
   pairLoads?: boolean;
   /**
-   * Tiles for convolutions with more destination channels: the first entry (widest first) whose
-   * `minChannels` the destination channel count reaches replaces `pixels` × `channels` (see
-   * `gemmTileFor`). With subgroupWeights a wider channel tile costs each lane few extra loads, while
+   * Tiles for convolutions with more destination channels: of the entries whose `minChannels` the
+   * destination channel count reaches, the one that pads it least replaces `pixels` × `channels`
+   * (see `gemmTileFor`). With subgroupWeights a wider channel tile costs each lane few extra loads, while
    * fewer pixels per lane save one per-lane source load each.
    */
   wide?: ReadonlyArray<{ minChannels: number; pixels: number; channels: number }>;
 }
 
-/** The GEMM tile for a convolution writing `destChannels` channels (`wide` applied). */
+/**
+ * The GEMM tile for a convolution writing `destChannels` channels: of the `wide` entries whose
+ * `minChannels` it reaches, the one whose channel tiles pad `destChannels` least (the first of
+ * equals); none: the tile itself.
+ */
 export function gemmTileFor(tile: ConvGemmTile, destChannels: number): ConvGemmTile {
-  const wide = tile.wide?.find((w) => destChannels >= w.minChannels);
+  const padded = (channels: number) => Math.ceil(destChannels / channels) * channels;
+  let wide: { pixels: number; channels: number } | undefined;
+  for (const w of tile.wide ?? []) {
+    if (destChannels >= w.minChannels && (!wide || padded(w.channels) < padded(wide.channels))) wide = w;
+  }
   return wide ? { ...tile, pixels: wide.pixels, channels: wide.channels } : tile;
 }
 
@@ -184,11 +192,15 @@ export interface ConvTuning {
  * taking turns); all GEMMs of a training step 268 → 206 ms (NHWC) and 277 → 239 ms (NCHW), GPU
  * timestamps, runs taking turns, medians of 8 (2026-11-26). 8 × 64 for 128 channels and more was no
  * better over a whole step (214 ms).
+ * 48 destination channels (fire6/7's squeeze forward, their expand1x1 backward-data) take 8 × 48
+ * rather than padding to two 8 × 32 tiles: forward 256 → 48 at 8×8 3.36 → 2.91 ms, 384 → 48
+ * 2.92 → 2.17 ms, backward-data 192 → 48 2.55 → 1.98 ms (GPU timestamps, candidates taking turns,
+ * medians of 7, 2026-11-26).
  */
 export const SOFTWARE_CONV_TUNING: ConvTuning = {
   gemm: {
     pixels: 16, channels: 16, workgroup: 16, unroll: { NCHW: 1, NHWC: 2 }, subgroupWeights: true, pairLoads: true,
-    wide: [{ minChannels: 32, pixels: 8, channels: 32 }],
+    wide: [{ minChannels: 32, pixels: 8, channels: 32 }, { minChannels: 48, pixels: 8, channels: 48 }],
   },
   winograd: null,
   winogradGemm: { m: 4, m2Below: 8 },

@@ -139,13 +139,16 @@ describe('conv2d', () => {
 
   it('picks the wide GEMM tile by destination channels, and the wide tile matches the reference', async () => {
     const base = TEST_TUNING.gemm;
-    const wide: ConvTuning = { ...TEST_TUNING, gemm: { ...base, unroll: { NCHW: 2, NHWC: 2 }, subgroupWeights: true, pairLoads: true, wide: [{ minChannels: 12, pixels: 4, channels: 16 }] } };
+    const wide: ConvTuning = { ...TEST_TUNING, gemm: { ...base, unroll: { NCHW: 2, NHWC: 2 }, subgroupWeights: true, pairLoads: true, wide: [{ minChannels: 12, pixels: 4, channels: 16 }, { minChannels: 24, pixels: 4, channels: 24 }] } };
     const chosen = (cd: number) => { const t = gemmTileFor(wide.gemm, cd); return `${t.pixels}x${t.channels}`; };
-    if ([chosen(11), chosen(12), chosen(40)].join(' ') !== '8x8 4x16 4x16') throw new Error(`tiles for 11/12/40 channels: ${[chosen(11), chosen(12), chosen(40)]}`);
+    // the entry that pads least, the first of equals (40 and 48 channels: 48 either way)
+    const picks = [11, 12, 24, 40, 48, 72].map(chosen).join(' ');
+    if (picks !== '8x8 4x16 4x24 4x16 4x16 4x24') throw new Error(`tiles for 11/12/24/40/48/72 channels: ${picks}`);
     if (gemmTileFor(base, 64) !== base) throw new Error('a tile without wide entries must stay as it is');
     // 20 → 14 channels: forward (14 destination channels, one ragged wide tile) and dx (20: two, the
-    // second ragged) take the wide tile; 6 → 9: both stay on the base tile; 14 → 20: both wide.
-    for (const [k, [n, c, h, w, out, kernel]] of ([[2, 20, 6, 5, 14, 3], [3, 6, 5, 4, 9, 1], [2, 14, 4, 4, 20, 1]] as const).entries()) {
+    // second ragged) take the wide tile; 6 → 9: both stay on the base tile; 14 → 20: both wide;
+    // 24 → 24: the 24-channel tile both ways.
+    for (const [k, [n, c, h, w, out, kernel]] of ([[2, 20, 6, 5, 14, 3], [3, 6, 5, 4, 9, 1], [2, 14, 4, 4, 20, 1], [2, 24, 4, 3, 24, 1]] as const).entries()) {
       for (const format of ['NCHW', 'NHWC'] as const) {
         const xShape = layoutShape(format, [n, c, h, w]);
         const g = conv2dGeometry(xShape, [out, c, kernel, kernel], { padding: 'SAME', dataFormat: format });
