@@ -163,12 +163,17 @@ function gemmConv(
   const taps = g.KH * g.KW;
   const tile = gemmTileFor(tuning.gemm, Cd);
   const CdPad = roundUp(Cd, tile.channels);
-  const wmat = allocTensor([taps * Cs * CdPad]);
-  rt.run(convWeightMatrixKernel, { workgroup: tuning.helperWorkgroup }, [w, wmat], {
-    A: Cs, B: Cd, row4: CdPad / 4,
-    // w[o][c][kh][kw]: the in-channel stride is taps, the out-channel stride C·taps.
-    strideA: fwd ? taps : g.C * taps, strideB: fwd ? g.C * taps : taps,
-  }, gridWorkgroups(CdPad / 4, Cs, taps, tuning.helperWorkgroup));
+  // A 1×1 kernel's backward-data matrix (rows = out channels of C in-channel weights) is w itself
+  // when no padding is needed: bound as it is, no reorder pass.
+  const wIsMatrix = !fwd && taps === 1 && CdPad === Cd;
+  const wmat = wIsMatrix ? w : allocTensor([taps * Cs * CdPad]);
+  if (!wIsMatrix) {
+    rt.run(convWeightMatrixKernel, { workgroup: tuning.helperWorkgroup }, [w, wmat], {
+      A: Cs, B: Cd, row4: CdPad / 4,
+      // w[o][c][kh][kw]: the in-channel stride is taps, the out-channel stride C·taps.
+      strideA: fwd ? taps : g.C * taps, strideB: fwd ? g.C * taps : taps,
+    }, gridWorkgroups(CdPad / 4, Cs, taps, tuning.helperWorkgroup));
+  }
   const pointwise = isPointwise(g);
   const nchw = g.dataFormat === 'NCHW';
   const dst = allocTensor(dstShape);
@@ -187,7 +192,7 @@ function gemmConv(
     Hs, Ws, Cs, Hd, Wd, Cd, KH: g.KH, KW: g.KW, strideH: g.strideH, strideW: g.strideW,
     padTop: g.padTop, padLeft: g.padLeft, pixels, tilesP, wRow4: CdPad / 4,
   }, [Math.ceil(tilesP / tile.workgroup), CdPad / tile.channels, 1], { mode, dataFormat: g.dataFormat, pointwise });
-  wmat.dispose();
+  if (!wIsMatrix) wmat.dispose();
   return { dst, v: null, statistics };
 }
 
