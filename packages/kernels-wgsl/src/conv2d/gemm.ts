@@ -80,6 +80,13 @@ export interface ConvGemmParams {
    * [2, tilesP, Cd], `shift` [Cd] being the batch norm's running mean.
    */
   statistics?: boolean;
+  /**
+   * With statistics and subgroupWeights (the workgroup a multiple of the subgroup size S): each
+   * subgroup adds its lanes' sums (subgroupAdd) and its first lane writes them, so `stats` is
+   * [2, ceil(tilesP / S), Cd]: S times fewer partials to store and for the batch norm to fold.
+   * Assumes subgroups are runs of S consecutive local invocations (as lavapipe's are).
+   */
+  statisticsPerSubgroup?: boolean;
 }
 
 /**
@@ -233,11 +240,18 @@ function gemmBody(p: ConvGemmParams): string {
   for (const j of cols) L.push(`let b${j} = vec4<f32>(0.0)${biasVec(j)};`);
   if (p.statistics) {
     if (nchw || !p.dstVec4 || p.mode !== 'forward') throw new Error('conv2d_gemm: statistics need the NHWC forward with vec4 stores');
+    const perSubgroup = p.statisticsPerSubgroup ?? false;
+    if (perSubgroup && (!S || p.workgroup % S !== 0)) throw new Error(`conv2d_gemm: statistics per subgroup need subgroup weights and a workgroup that is a multiple of the subgroup size`);
+    // Per subgroup: slot = the subgroup's first tile / S, written by its first lane (live iff any is).
+    L.push(perSubgroup
+      ? `let statParts = (u.tilesP + ${S - 1}u) / ${S}u; let slot = ptRaw / ${S}u; let writes = live && sgid == 0u;`
+      : 'let statParts = u.tilesP; let slot = pt; let writes = live;');
     // Columns past Cd (a channel tile wider than Cd) read the last shift and store nothing.
     for (const j of cols) {
       L.push(`let k${j} = shift[min(og0 + ${j}u, u.Cd / 4u - 1u)];`, `var s1_${j} = vec4<f32>(0.0);`, `var s2_${j} = vec4<f32>(0.0);`);
       for (const i of pix) L.push(statisticsEpilogue(`s1_${j}`, `s2_${j}`, `acc${i}_${j} + b${j}`, `k${j}`, `in${i}`));
-      L.push(`if (live && o${j} < u.Cd) {`, `  stats[pt * (u.Cd / 4u) + og0 + ${j}u] = s1_${j};`, `  stats[(u.tilesP + pt) * (u.Cd / 4u) + og0 + ${j}u] = s2_${j};`, '}');
+      if (perSubgroup) L.push(`s1_${j} = subgroupAdd(s1_${j});`, `s2_${j} = subgroupAdd(s2_${j});`);
+      L.push(`if (writes && o${j} < u.Cd) {`, `  stats[slot * (u.Cd / 4u) + og0 + ${j}u] = s1_${j};`, `  stats[(statParts + slot) * (u.Cd / 4u) + og0 + ${j}u] = s2_${j};`, '}');
     }
   }
   if (!nchw) {

@@ -204,6 +204,8 @@ describe('conv2d', () => {
 
   it('forwards sum their output\'s batch-norm statistics where the tuning asks (NHWC implicit GEMM and Winograd-GEMM)', async () => {
     const tu: ConvTuning = { ...TEST_TUNING, epilogueStatistics: true };
+    const sharedWeights: ConvTuning = { ...tu, gemm: { ...tu.gemm, unroll: { NCHW: 2, NHWC: 2 }, subgroupWeights: true } };
+    const size = getRuntime().description.subgroupSize;
     // [N, C, H, W], out, kernel, options, tuning, whether statistics come back.
     const statCases: Array<[number[], number, number, Conv2dOptions, ConvTuning, boolean]> = [
       [[2, 6, 5, 7], 12, 1, {}, tu, true], // pointwise, 70 pixels: a ragged last tile of 8; 12 channels: a ragged tile
@@ -213,6 +215,10 @@ describe('conv2d', () => {
       [[2, 4, 5, 5], 6, 1, {}, tu, false], // O % 4 != 0
       [[2, 4, 5, 5], 8, 1, {}, TEST_TUNING, false], // not asked for by the tuning
       [[2, 4, 5, 5], 8, 3, { padding: 'SAME' }, { ...tu, winograd: WINOGRAD_TILES[0]! }, false], // the fused Winograd kernel
+      // shared weights: summed per subgroup (where the adapter has one); 180 pixels = 23 tiles of 8
+      // in two workgroups of 16: the third subgroup partly live, the fourth not at all
+      [[2, 6, 9, 10], 16, 1, {}, sharedWeights, true],
+      [[2, 3, 9, 10], 8, 2, { padding: 'SAME' }, sharedWeights, true],
     ];
     for (const format of ['NHWC', 'NCHW'] as const) for (const [k, [[n, c, h, w], out, kernel, opts, tuning, expected]] of statCases.entries()) {
       const xShape = layoutShape(format, [n!, c!, h!, w!]);
@@ -230,6 +236,10 @@ describe('conv2d', () => {
       assert.equal(statistics !== null, expected && format === 'NHWC', `${label}: statistics computed`);
       if (statistics) {
         assert.equal(statistics.shift, shift);
+        if (tuning === sharedWeights && size > 0 && tuning.gemm.workgroup % size === 0) {
+          const tiles = Math.ceil(conv2dOutputShape(g).slice(0, 3).reduce((a, b) => a * b, 1) / tuning.gemm.pixels);
+          assert.equal(statistics.parts, Math.ceil(tiles / size), `${label}: one partial per subgroup`);
+        }
         const partials = await statistics.partials.data();
         const got = new Float64Array(2 * out);
         for (let q = 0; q < 2; q++) for (let part = 0; part < statistics.parts; part++) for (let o = 0; o < out; o++) got[q * out + o]! += partials[(q * statistics.parts + part) * out + o]!;

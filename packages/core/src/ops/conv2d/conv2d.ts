@@ -179,15 +179,18 @@ function gemmConv(
   const dst = allocTensor(dstShape);
   const pixels = g.N * Hd * Wd;
   const tilesP = Math.ceil(pixels / tile.pixels);
-  const statistics = fwd ? outputStatistics(want, g, tuning, tilesP) : null;
+  const subgroupWeights = sharingSubgroup(rt, tile.subgroupWeights, tile.channels);
+  // The statistics are summed per subgroup where the weights are shared by one (statisticsPerSubgroup).
+  const perSubgroup = subgroupWeights > 0 && tile.workgroup % subgroupWeights === 0;
+  const statistics = fwd ? outputStatistics(want, g, tuning, perSubgroup ? Math.ceil(tilesP / subgroupWeights) : tilesP) : null;
   rt.run(convGemmKernel, {
     mode, layout: g.dataFormat, tilePixels: tile.pixels, tileChannels: tile.channels, workgroup: tile.workgroup, pointwise,
     dstVec4: nchw ? (Hd * Wd) % 4 === 0 : Cd % 4 === 0,
     bias: bias !== null, unroll: tile.unroll[g.dataFormat],
-    subgroupWeights: sharingSubgroup(rt, tile.subgroupWeights, tile.channels),
+    subgroupWeights,
     srcVec2: (tile.pairLoads ?? false) && !nchw && tile.unroll.NHWC === 2 && Cs % 2 === 0,
     srcVec4Pixels: (tile.pairLoads ?? false) && nchw && pointwise && (Hd * Wd) % tile.pixels === 0,
-    ...(statistics ? { statistics: true } : {}),
+    ...(statistics ? { statistics: true, ...(perSubgroup ? { statisticsPerSubgroup: true } : {}) } : {}),
   }, [src, wmat, ...(bias ? [bias] : []), dst, ...(statistics ? [statistics.shift, statistics.partials] : [])], {
     Hs, Ws, Cs, Hd, Wd, Cd, KH: g.KH, KW: g.KW, strideH: g.strideH, strideW: g.strideW,
     padTop: g.padTop, padLeft: g.padLeft, pixels, tilesP, wRow4: CdPad / 4,
