@@ -30,6 +30,11 @@ export interface FilterPatchParams {
   dy: FilterPatchSource;
   /** 'bnReluMaxPool': the pool window (it tiles y exactly: kernel == stride, no padding); 'tensor': 1×1. */
   windowH: number; windowW: number;
+  /**
+   * The convolution's stride is 1 both ways: a window's neighbouring pixels share source pixels
+   * (a 2×2 window of a 2×2 kernel reads 3×3 of them, not 4·4), each then loaded once.
+   */
+  unitStride?: boolean;
 }
 
 /** The largest patch (C·KH·KW) the kernel unrolls: its accumulators are patch × tileOut / 4 vec4s. */
@@ -97,30 +102,39 @@ function filterPatchBody(p: FilterPatchParams): string {
   L.push('for (var r = rStart; r < rEnd; r++) {');
   const B: string[] = [];
   if (bn) for (const q of cols) B.push(`let g${q} = gs[r * u.O4 + col${q}];`, `let pos${q} = positions[r * u.O4 + col${q}];`);
-  for (const wy of range(p.windowH)) {
-    for (const wx of range(p.windowW)) {
-      const w = `${wy}_${wx}`;
-      B.push(`let oy${w} = py * ${p.windowH}u + ${wy}u;`, `let ox${w} = px * ${p.windowW}u + ${wx}u;`);
-      B.push(`let pix${w} = (n * u.OH + oy${w}) * u.OW + ox${w};`);
-      for (const q of cols) {
-        if (!bn) { B.push(`let d${w}_${q} = dy[pix${w} * u.O4 + col${q}];`); continue; }
-        B.push(`let y${w}_${q} = ys[pix${w} * u.O4 + col${q}];`);
-        B.push(`let hit${w}_${q} = (pos${q} == vec4<f32>(${(wy * p.windowW + wx).toFixed(1)})) & (y${w}_${q} * sc${q} + sh${q} > vec4<f32>(0.0));`);
-        B.push(`let d${w}_${q} = k${q} * select(vec4<f32>(0.0), g${q}, hit${w}_${q}) + kb${q} * y${w}_${q} + kc${q};`);
-      }
-      // The patch: source pixel of each tap (zero outside the image), its C channels as scalars.
-      for (const tap of taps) {
-        const [i, j] = [Math.floor(tap / p.KW), tap % p.KW];
-        B.push(`let sy${w}_${tap} = i32(oy${w} * u.strideH + ${i}u) - i32(u.padTop);`);
-        B.push(`let sx${w}_${tap} = i32(ox${w} * u.strideW + ${j}u) - i32(u.padLeft);`);
-        B.push(`let ok${w}_${tap} = sy${w}_${tap} >= 0 && sy${w}_${tap} < i32(u.H) && sx${w}_${tap} >= 0 && sx${w}_${tap} < i32(u.W);`);
-        B.push(`let at${w}_${tap} = select(0u, ((n * u.H + u32(sy${w}_${tap})) * u.W + u32(sx${w}_${tap})) * ${p.C}u, ok${w}_${tap});`);
-        for (const c of chans) {
-          B.push(`let v${w}_${tap}_${c} = vec4<f32>(select(0.0, x[at${w}_${tap} + ${c}u], ok${w}_${tap}));`);
-          for (const q of cols) B.push(`acc${tap}_${c}_${q} = fma(v${w}_${tap}_${c}, d${w}_${q}, acc${tap}_${c}_${q});`);
-        }
-      }
+  const windowPixels = range(p.windowH).flatMap((wy) => range(p.windowW).map((wx) => [wy, wx] as const));
+  // The source pixel of window pixel (wy, wx) at tap (i, j) (zero outside the image), named by its
+  // offset from the window's first source row and column where the stride is 1 (shared, loaded once).
+  const loaded = new Set<string>();
+  const source = (wy: number, wx: number, i: number, j: number): string => {
+    const name = p.unitStride ? `${wy + i}_${wx + j}` : `${wy}_${wx}_${i}_${j}`;
+    if (loaded.has(name)) return name;
+    loaded.add(name);
+    const [dy0, dx0] = p.unitStride ? [wy + i, wx + j] : [wy, wx];
+    const [ti, tj] = p.unitStride ? [0, 0] : [i, j];
+    B.push(`let sy${name} = i32((py * ${p.windowH}u + ${dy0}u) * u.strideH + ${ti}u) - i32(u.padTop);`);
+    B.push(`let sx${name} = i32((px * ${p.windowW}u + ${dx0}u) * u.strideW + ${tj}u) - i32(u.padLeft);`);
+    B.push(`let ok${name} = sy${name} >= 0 && sy${name} < i32(u.H) && sx${name} >= 0 && sx${name} < i32(u.W);`);
+    B.push(`let at${name} = select(0u, ((n * u.H + u32(sy${name})) * u.W + u32(sx${name})) * ${p.C}u, ok${name});`);
+    for (const c of chans) B.push(`let v${name}_${c} = vec4<f32>(select(0.0, x[at${name} + ${c}u], ok${name}));`);
+    return name;
+  };
+  for (const [wy, wx] of windowPixels) {
+    const w = `${wy}_${wx}`;
+    B.push(`let pix${w} = (n * u.OH + py * ${p.windowH}u + ${wy}u) * u.OW + px * ${p.windowW}u + ${wx}u;`);
+    for (const q of cols) {
+      if (!bn) { B.push(`let d${w}_${q} = dy[pix${w} * u.O4 + col${q}];`); continue; }
+      B.push(`let y${w}_${q} = ys[pix${w} * u.O4 + col${q}];`);
+      B.push(`let hit${w}_${q} = (pos${q} == vec4<f32>(${(wy * p.windowW + wx).toFixed(1)})) & (y${w}_${q} * sc${q} + sh${q} > vec4<f32>(0.0));`);
+      B.push(`let d${w}_${q} = k${q} * select(vec4<f32>(0.0), g${q}, hit${w}_${q}) + kb${q} * y${w}_${q} + kc${q};`);
     }
+  }
+  const sources = windowPixels.map(([wy, wx]) => taps.map((tap) => source(wy, wx, Math.floor(tap / p.KW), tap % p.KW)));
+  // Each accumulator written once per step, its window pixels' products chained: lavapipe blends
+  // every write of a loop-carried value with the lane mask.
+  for (const tap of taps) for (const c of chans) for (const q of cols) {
+    const chain = windowPixels.reduce((acc, [wy, wx], k) => `fma(v${sources[k]![tap]}_${c}, d${wy}_${wx}_${q}, ${acc})`, `acc${tap}_${c}_${q}`);
+    B.push(`acc${tap}_${c}_${q} = ${chain};`);
   }
   B.push('px += 1u;', 'if (px == u.PW) { px = 0u; py += 1u; if (py == u.PH) { py = 0u; n += 1u; } }');
   L.push(...B.map((l) => '  ' + l), '}');

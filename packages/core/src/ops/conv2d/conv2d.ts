@@ -379,6 +379,7 @@ export function conv2dFilterPatch(x: Tensor, source: FilterPatchDy, g: Conv2dGeo
   const inputs = source.kind === 'tensor' ? [source.dy] : [source.y, source.grad, source.positions, source.params, source.coefs];
   rt.run(convFilterPatchKernel, {
     C: g.C, KH: g.KH, KW: g.KW, tileOut: tile.outChannels, workgroup: tile.workgroup, dy: source.kind, windowH, windowW,
+    ...(g.strideH === 1 && g.strideW === 1 ? { unitStride: true } : {}),
   }, [x, ...inputs, partial], {
     H: g.H, W: g.W, O4: g.O / 4, OH: g.OH, OW: g.OW, strideH: g.strideH, strideW: g.strideW,
     padTop: g.padTop, padLeft: g.padLeft, rows, PH, PW, chunk, outTiles, total,
