@@ -508,8 +508,10 @@ ${ks.map((k) => `    acc${k} += dy[${index(k)}];`).join('\n')}
 /**
  * Sums the chunk partials [chunks][rows][groups·4] and writes out[(o·C + c)·taps + tap] for row =
  * tap·C + c: the filter gradient in [O, C, KH, KW] order (bias gradient: rows = C = taps = 1).
+ * `sameOrder` (taps = 1): the partials are already in the output's order, rows = C of them each
+ * `O` wide: out[c·O + o] (a 1×1 filter gradient summed as [chunks][O][C]: C = its O, O = its C).
  */
-export const convPartialSumKernel = defineKernel<{ workgroup: number }>({
+export const convPartialSumKernel = defineKernel<{ workgroup: number; sameOrder?: boolean }>({
   name: 'conv2d_partial_sum',
   bindings: () => [
     { name: 'partial', type: 'vec4<f32>', access: 'read' },
@@ -522,7 +524,7 @@ export const convPartialSumKernel = defineKernel<{ workgroup: number }>({
   // A grid (kernel.ts; x: vec4 group of output channels, y: input channel, z: tap) instead of
   // dividing a linear index. Dispatch gridWorkgroups(groups, C, taps, workgroup).
   workgroupSize: (p) => gridWorkgroupSize(p.workgroup),
-  body: () => `
+  body: (p) => `
   let og = gid.x;
   let c = gid.y;
   let tap = gid.z;
@@ -530,5 +532,5 @@ export const convPartialSumKernel = defineKernel<{ workgroup: number }>({
   let row = tap * u.C + c;
   var acc = vec4<f32>(0.0);
   for (var s = 0u; s < u.chunks; s++) { acc += partial[(s * u.rows + row) * u.rowVec4s + og]; }
-${range(4).map((k) => `  if (og * 4u + ${k}u < u.O) { out[((og * 4u + ${k}u) * u.C + c) * u.taps + tap] = acc.${lanes[k]}; }`).join('\n')}`,
+${range(4).map((k) => `  if (og * 4u + ${k}u < u.O) { out[${p.sameOrder ? `c * u.O + og * 4u + ${k}u` : `((og * 4u + ${k}u) * u.C + c) * u.taps + tap`}] = acc.${lanes[k]}; }`).join('\n')}`,
 });

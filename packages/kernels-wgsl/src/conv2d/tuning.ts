@@ -128,6 +128,11 @@ export interface ConvTuning {
   /** small-patch NHWC filter gradients (see ConvFilterPatchTile); absent or null: `backwardFilter`. */
   filterPatch?: ConvFilterPatchTile | null;
   /**
+   * 1×1 stride-1 filter gradients (O % 4 == 0) as the batched GEMM over chunks of pixels (NHWC:
+   * `backwardFilter.NHWC.chunkPixels` each; NCHW: one image each) instead of `backwardFilter`.
+   */
+  pointwiseFilterGemm?: boolean;
+  /**
    * NHWC forwards (implicit GEMM, Winograd-GEMM) also sum their output's batch-norm statistics
    * per tile when asked (core's conv2dWithStatistics), sparing the batch norm a pass over it.
    */
@@ -209,6 +214,7 @@ export const SOFTWARE_CONV_TUNING: ConvTuning = {
     NHWC: { inChannels: 16, outChannels: 16, workgroup: 16, chunkPixels: 512, subgroupX: true },
   },
   filterPatch: { outChannels: 32, workgroup: 16, chunkPixels: 512 },
+  pointwiseFilterGemm: true,
   epilogueStatistics: true,
   helperWorkgroup: 64,
   nchwFilterViaNHWC: true,

@@ -202,6 +202,28 @@ describe('conv2d', () => {
     assert.equal(conv2dAlgorithm(conv2dGeometry([1, 4, 4, 3], [6, 3, 2, 2], { dataFormat: 'NHWC' }), 'backwardFilter', tu), 'filter partials');
   });
 
+  it('1×1 filter gradients as the batched GEMM over pixel chunks match the reference (both formats, a ragged last chunk)', async () => {
+    // Chunks of 32 pixels: 2·5·7 = 70 pixels are two full chunks and a ragged one of 6 (NHWC);
+    // NCHW takes one image per chunk. The last case (8 → 32 channels) runs the GEMM with its rows
+    // along the output channels (where the lanes have subgroups to share), summed in output order.
+    const tu: ConvTuning = { ...TEST_TUNING, pointwiseFilterGemm: true };
+    for (const [k, [n, c, h, w, out]] of ([[2, 6, 5, 7, 12], [3, 9, 4, 4, 20], [1, 4, 8, 4, 8], [2, 8, 5, 7, 32]] as const).entries()) {
+      for (const format of ['NCHW', 'NHWC'] as const) {
+        const xShape = layoutShape(format, [n, c, h, w]);
+        const g = conv2dGeometry(xShape, [out, c, 1, 1], { dataFormat: format });
+        assert.equal(conv2dAlgorithm(g, 'backwardFilter', tu), 'filter GEMM');
+        const xv = randomValues(n * c * h * w, 1100 + k);
+        const dyv = randomValues(n * h * w * out, 1200 + k);
+        const got = await gpuValues(() => conv2dBackwardFilter(tensor(Float32Array.from(xv), xShape), tensor(Float32Array.from(dyv), conv2dOutputShape(g)), g, tu));
+        expectClose(got, conv2dBackwardFilterRef(xv, dyv, g), TOL, `dw x [${xShape}] 1×1 → ${out} ${format}, filter GEMM`);
+      }
+    }
+    // Not 1×1 stride 1, or O not a multiple of 4: the per-tap kernel.
+    assert.equal(conv2dAlgorithm(conv2dGeometry([1, 4, 4, 8], [8, 8, 1, 1], { stride: 2, dataFormat: 'NHWC' }), 'backwardFilter', tu), 'filter partials');
+    assert.equal(conv2dAlgorithm(conv2dGeometry([1, 4, 4, 8], [10, 8, 1, 1], { dataFormat: 'NHWC' }), 'backwardFilter', tu), 'filter partials');
+    assert.equal(conv2dAlgorithm(conv2dGeometry([1, 4, 4, 8], [8, 8, 3, 3], { padding: 'SAME', dataFormat: 'NHWC' }), 'backwardFilter', tu), 'filter partials');
+  });
+
   it('forwards sum their output\'s batch-norm statistics where the tuning asks (NHWC implicit GEMM and Winograd-GEMM)', async () => {
     const tu: ConvTuning = { ...TEST_TUNING, epilogueStatistics: true };
     const sharedWeights: ConvTuning = { ...tu, gemm: { ...tu.gemm, unroll: { NCHW: 2, NHWC: 2 }, subgroupWeights: true } };
@@ -271,7 +293,8 @@ describe('conv2d', () => {
     assert.equal(conv2dAlgorithm(g3(16, 2), 'forward', sw), 'implicit GEMM');
     const g1 = conv2dGeometry([32, 8, 8, 16], [64, 16, 1, 1], { dataFormat: 'NHWC' });
     assert.equal(conv2dAlgorithm(g1, 'forward', sw), 'implicit GEMM');
-    assert.equal(conv2dAlgorithm(g1, 'backwardFilter', sw), 'filter partials');
+    assert.equal(conv2dAlgorithm(g1, 'backwardFilter', sw), 'filter GEMM');
+    assert.equal(conv2dAlgorithm(g1, 'backwardFilter', HARDWARE_CONV_TUNING), 'filter partials');
     const conv1 = conv2dGeometry([32, 32, 32, 3], [96, 3, 2, 2], { padding: 'SAME', dataFormat: 'NHWC' });
     assert.equal(conv2dAlgorithm(conv1, 'backwardFilter', sw), 'filter patch');
     assert.equal(conv2dAlgorithm(g3(16), 'forward', HARDWARE_CONV_TUNING), 'winograd F(2×2,3×3)');

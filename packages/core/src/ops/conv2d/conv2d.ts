@@ -9,7 +9,7 @@ import { allocTensor, type Shape, type Tensor } from '../../tensor.js';
 import { isGradEnabled, noGrad, record } from '../../autograd.js';
 import { permute } from '../shape-ops/shape-ops.js';
 import { subgroupSizeDividing } from '../../runtime/device.js';
-import { gemm } from '../matmul/gemm.js';
+import { defaultGemmTile, gemm } from '../matmul/gemm.js';
 
 export type Conv2dDataFormat = 'NCHW' | 'NHWC';
 export type Conv2dPadding = 'SAME' | 'VALID' | number | [[number, number], [number, number]];
@@ -333,9 +333,9 @@ function winogradGemmFilterGrad(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning
 }
 
 /** Sums [chunks][rows][rowVec4s·4] partials into out (see convPartialSumKernel). */
-function sumPartials(partial: Tensor, out: Tensor, d: { rows: number; C: number; taps: number; O: number; rowVec4s: number; chunks: number }, tuning: ConvTuning): void {
+function sumPartials(partial: Tensor, out: Tensor, d: { rows: number; C: number; taps: number; O: number; rowVec4s: number; chunks: number }, tuning: ConvTuning, sameOrder = false): void {
   const groups = Math.ceil(d.O / 4);
-  partial.runtime.run(convPartialSumKernel, { workgroup: tuning.helperWorkgroup }, [partial, out],
+  partial.runtime.run(convPartialSumKernel, { workgroup: tuning.helperWorkgroup, ...(sameOrder ? { sameOrder } : {}) }, [partial, out],
     { ...d, groups }, gridWorkgroups(groups, d.C, d.taps, tuning.helperWorkgroup));
 }
 
@@ -400,6 +400,55 @@ function filterViaNhwc(g: Conv2dGeometry, tuning: ConvTuning): boolean {
  * tables: 'winograd-gemm F(4×4,3×3)', 'winograd F(2×2,3×3)' (the fused kernel), 'implicit GEMM' or,
  * for the filter gradient, 'filter partials' (NCHW through NHWC: 'filter partials via NHWC').
  */
+/** Whether a 1×1 filter gradient runs as pixel chunks of the batched GEMM (`pointwiseFilterGemm`). */
+export function pointwiseFilterGemmApplies(g: Conv2dGeometry, tuning: ConvTuning): boolean {
+  return (tuning.pointwiseFilterGemm ?? false) && isPointwise(g) && g.O % 4 === 0;
+}
+
+/**
+ * The filter gradient of a 1×1 stride-1 convolution is a GEMM over pixels: dW[o][c] = Σ_p dy[p][o]
+ * · x[p][c]. It runs as the batched `gemm` (its register tile, B shared across subgroups), each batch
+ * item one chunk of pixels (NHWC: `chunkPixels` of them, the last chunk in a call of its own when
+ * they do not divide the pixels; NCHW: one image), writing partials that conv2d_partial_sum adds
+ * into [O, C, 1, 1]. The GEMM's lanes spread over its rows, so they are the longer side where that
+ * pads less (`paddedArea`): partial[chunk][c][o] with M = C, N = O (NHWC x [P, C] is Aᵀ and dy
+ * [P, O] is B; NCHW x[n] [C, HW] is A and dy[n] [O, HW] is Bᵀ), or [chunk][o][c] with the operands
+ * swapped. SqueezeNet's squeeze layers take the first, fire2–4's expand1x1 (C = 16 or 32 rows: most
+ * of a workgroup's lanes idle) the second.
+ */
+function pointwiseFilterGemm(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning: ConvTuning): Tensor {
+  const rt = x.runtime;
+  const { C, O } = g;
+  const nhwc = g.dataFormat === 'NHWC';
+  const pixels = g.N * g.OH * g.OW;
+  const chunk = nhwc ? Math.min(tuning.backwardFilter.NHWC.chunkPixels, pixels) : g.OH * g.OW;
+  const full = Math.floor(pixels / chunk);
+  const rest = pixels - full * chunk;
+  const chunks = full + (rest > 0 ? 1 : 0);
+  const outRows = C % 4 === 0 && paddedArea(rt, O, C) < paddedArea(rt, C, O);
+  const [a, b, M, N] = outRows ? [dy, x, O, C] : [x, dy, C, O];
+  const partial = allocTensor([chunks * C * O]);
+  const item = (K: number, first: number, batch: number) => gemm(rt, {
+    a, b, c: partial, M, N, K, batch,
+    transA: nhwc, transB: !nhwc,
+    aOffset: first * M, bOffset: first * N, cOffset: (first / chunk) * M * N,
+    aBatchStride: chunk * M, bBatchStride: chunk * N, cBatchStride: M * N,
+  });
+  item(chunk, 0, full);
+  if (rest > 0) item(rest, full * chunk, 1);
+  const dw = allocTensor([O, C, 1, 1]);
+  sumPartials(partial, dw, { rows: M, C: M, taps: 1, O: N, rowVec4s: N / 4, chunks }, tuning, outRows);
+  partial.dispose();
+  return dw;
+}
+
+/** Elements an M × N GEMM computes with its default tile, edges padded. */
+function paddedArea(rt: Tensor['runtime'], M: number, N: number): number {
+  const t = defaultGemmTile(rt, M, N);
+  const [rowStep, colStep] = t.lanes === 'm' ? [t.rows * t.wg, t.cols] : [t.rows, t.cols * t.wg];
+  return roundUp(M, rowStep) * roundUp(N, colStep);
+}
+
 export function conv2dAlgorithm(g: Conv2dGeometry, pass: 'forward' | 'backwardData' | 'backwardFilter', tuning: ConvTuning): string {
   const [Hd, Wd] = pass === 'backwardData' ? [g.H, g.W] : [g.OH, g.OW];
   if (tuning.winogradGemm && isWinogradShape(g)) {
@@ -408,6 +457,7 @@ export function conv2dAlgorithm(g: Conv2dGeometry, pass: 'forward' | 'backwardDa
   }
   if (pass === 'backwardFilter') {
     if (filterPatchApplies(g, tuning)) return 'filter patch';
+    if (pointwiseFilterGemmApplies(g, tuning)) return 'filter GEMM';
     return filterViaNhwc(g, tuning) ? 'filter partials via NHWC' : 'filter partials';
   }
   return tuning.winograd && isWinogradShape(g) ? 'winograd F(2×2,3×3)' : 'implicit GEMM';
@@ -474,6 +524,7 @@ export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, t
   if (tuning.winogradGemm && isWinogradShape(g)) return winogradGemmFilterGrad(x, dy, g, tuning, transformedX);
   if (transformedX) throw new Error('conv2d: a transformed input is only used by Winograd-GEMM filter gradients');
   if (filterPatchApplies(g, tuning)) return conv2dFilterPatch(x, { kind: 'tensor', dy }, g, tuning);
+  if (pointwiseFilterGemmApplies(g, tuning)) return pointwiseFilterGemm(x, dy, g, tuning);
   if (filterViaNhwc(g, tuning)) {
     return noGrad(() => {
       const toNhwc = [0, 2, 3, 1];
