@@ -39,6 +39,7 @@ describe('bench', () => {
   it('sorts traced kernels into kinds by kernel name and scope', () => {
     assert.equal(kernelKind({ name: 'fire2/squeeze/conv2d_gemm', kernel: 'conv2d_gemm' }), 'conv');
     assert.equal(kernelKind({ name: 'fire4/expand3x3/conv2d_winograd_gemm/gemm_tiled', kernel: 'gemm_tiled' }), 'conv');
+    assert.equal(kernelKind({ name: 'fire2/squeeze/conv2d_filter_gemm/gemm_tiled', kernel: 'gemm_tiled' }), 'conv');
     assert.equal(kernelKind({ name: 'fc/gemm_tiled', kernel: 'gemm_tiled' }), 'other');
     assert.equal(kernelKind({ name: 'pool1/pool_forward', kernel: 'pool_forward' }), 'pooling');
     assert.equal(kernelKind({ name: 'conv1/bn_apply', kernel: 'bn_apply' }), 'batchNorm');

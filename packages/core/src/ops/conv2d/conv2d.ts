@@ -400,6 +400,9 @@ function filterViaNhwc(g: Conv2dGeometry, tuning: ConvTuning): boolean {
  * tables: 'winograd-gemm F(4×4,3×3)', 'winograd F(2×2,3×3)' (the fused kernel), 'implicit GEMM' or,
  * for the filter gradient, 'filter partials' (NCHW through NHWC: 'filter partials via NHWC').
  */
+/** The trace scope of the 1×1 filter gradient's GEMM (a conv2d_ scope: counted as convolution). */
+export const FILTER_GEMM_SCOPE = 'conv2d_filter_gemm';
+
 /** Whether a 1×1 filter gradient runs as pixel chunks of the batched GEMM (`pointwiseFilterGemm`). */
 export function pointwiseFilterGemmApplies(g: Conv2dGeometry, tuning: ConvTuning): boolean {
   return (tuning.pointwiseFilterGemm ?? false) && isPointwise(g) && g.O % 4 === 0;
@@ -428,12 +431,12 @@ function pointwiseFilterGemm(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning: C
   const outRows = C % 4 === 0 && paddedArea(rt, O, C) < paddedArea(rt, C, O);
   const [a, b, M, N] = outRows ? [dy, x, O, C] : [x, dy, C, O];
   const partial = allocTensor([chunks * C * O]);
-  const item = (K: number, first: number, batch: number) => gemm(rt, {
+  const item = (K: number, first: number, batch: number) => rt.scope(FILTER_GEMM_SCOPE, () => gemm(rt, {
     a, b, c: partial, M, N, K, batch,
     transA: nhwc, transB: !nhwc,
     aOffset: first * M, bOffset: first * N, cOffset: (first / chunk) * M * N,
     aBatchStride: chunk * M, bBatchStride: chunk * N, cBatchStride: M * N,
-  });
+  }));
   item(chunk, 0, full);
   if (rest > 0) item(rest, full * chunk, 1);
   const dw = allocTensor([O, C, 1, 1]);
