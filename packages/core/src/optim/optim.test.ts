@@ -5,6 +5,9 @@ import { sgdStepRef, adamStepRef, type SgdRefState, type AdamRefState } from './
 import { tensor } from '../ops/creation/creation.js';
 import { expectClose, randomValues } from '../testing/check.js';
 import type { Tensor } from '../tensor.js';
+import assert from 'node:assert/strict';
+import { getRuntime } from '../runtime/global.js';
+import { tidy } from '../memory.js';
 
 // Sizes not divisible by 4, a single element, ones spanning several workgroups; more parameters
 // than Adam updates per dispatch, so its grouped dispatches (and a skipped parameter's own) are covered.
@@ -102,6 +105,32 @@ describe('optimizers', () => {
       for (const p of params) p.dispose();
     });
   }
+
+  it('recordForPipelineWarmup records the kernels a step dispatches, and changes no count, state or parameter', async () => {
+    const rt = getRuntime();
+    const values = initialValues();
+    const params = makeParams(values);
+    const opt = new Adam(params, { lr: 0.01 });
+    // The kernels (name and pipeline parameters) `run` is asked for while `record` runs.
+    const kernelsOf = (record: () => void): string[] => {
+      const run = rt.run;
+      const seen: string[] = [];
+      rt.run = ((kernel, p, ...rest) => { seen.push(kernel.key(p)); return run.call(rt, kernel, p, ...rest); }) as typeof rt.run;
+      try { record(); } finally { rt.run = run; }
+      return seen;
+    };
+    params.forEach((p, k) => { p.grad = tensor(Float32Array.from(gradient(k, 0)!), p.shape); });
+    let warmed: string[] = [];
+    await rt.warmPipelines(() => tidy(() => { warmed = kernelsOf(() => opt.recordForPipelineWarmup()); }));
+    assert.equal(opt.stepCount, 0);
+    assert.deepEqual(Object.keys(opt.stateDict().state), []);
+    for (const [k, p] of params.entries()) expectClose(await p.data(), values[k]!, { atol: 0, rtol: 1e-7 }, `param ${k} untouched`);
+    const stepped = kernelsOf(() => opt.step());
+    assert.ok(stepped.length > 1, 'a step dispatches its update kernels');
+    assert.deepEqual(warmed.filter((key) => key.startsWith('adam')), stepped.filter((key) => key.startsWith('adam')));
+    opt.dispose();
+    for (const p of params) { p.grad?.dispose(); p.dispose(); }
+  });
 
   const makers: Record<string, (ps: Tensor[]) => Optimizer> = {
     'SGD (Nesterov)': (ps) => new SGD(ps, { lr: 0.05, momentum: 0.9, nesterov: true }),

@@ -78,6 +78,24 @@ export abstract class Optimizer {
     this.steps++;
   }
 
+  /**
+   * Records one update of every parameter that has a gradient, as `step()` would but into
+   * throwaway state tensors: for Runtime.warmPipelines, which only collects the update kernels'
+   * pipelines (nothing runs). Step counts and the optimizer's state are untouched.
+   */
+  recordForPipelineWarmup(): void {
+    const updates: ParamUpdate[] = [];
+    const scratch: Tensor[] = [];
+    for (const [, param] of this.params) {
+      if (!param.grad) continue;
+      const state: Record<string, Tensor> = {};
+      for (const k of this.stateNames()) scratch.push((state[k] = zeros(param.shape)));
+      updates.push({ param, grad: param.grad, state, step: 1 });
+    }
+    this.updateAll(updates);
+    for (const t of scratch) t.dispose();
+  }
+
   /** Frees every parameter's gradient. */
   zeroGrad(): void {
     for (const [, p] of this.params) { p.grad?.dispose(); p.grad = null; }
