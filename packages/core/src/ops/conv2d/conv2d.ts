@@ -403,9 +403,16 @@ function filterViaNhwc(g: Conv2dGeometry, tuning: ConvTuning): boolean {
 /** The trace scope of the 1×1 filter gradient's GEMM (a conv2d_ scope: counted as convolution). */
 export const FILTER_GEMM_SCOPE = 'conv2d_filter_gemm';
 
-/** Whether a 1×1 filter gradient runs as pixel chunks of the batched GEMM (`pointwiseFilterGemm`). */
+/**
+ * Whether a 1×1 filter gradient runs as pixel chunks of the batched GEMM (`pointwiseFilterGemm`).
+ * NCHW chunks are single images, too short a sum below 64 pixels: SqueezeNet's fire9 (4×4) measured
+ * 0.35–0.39 of the ceiling so, against 0.42–0.56 with the per-tap kernel (bench, 2026-11-26).
+ */
+export const POINTWISE_FILTER_GEMM_MIN_NCHW_PIXELS = 64;
+
 export function pointwiseFilterGemmApplies(g: Conv2dGeometry, tuning: ConvTuning): boolean {
-  return (tuning.pointwiseFilterGemm ?? false) && isPointwise(g) && g.O % 4 === 0;
+  return (tuning.pointwiseFilterGemm ?? false) && isPointwise(g) && g.O % 4 === 0
+    && (g.dataFormat === 'NHWC' || g.OH * g.OW >= POINTWISE_FILTER_GEMM_MIN_NCHW_PIXELS);
 }
 
 /**
