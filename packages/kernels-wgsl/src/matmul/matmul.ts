@@ -255,7 +255,9 @@ function fastGemmBody(p: FastGemmParams): string {
   // One write per accumulator and step (the four k chained): lavapipe blends every write of a
   // loop-carried value with the loop's lane mask. Four writes a step took 0–15 % longer (GEMMs at
   // the Winograd sizes, GPU timestamps, candidates taking turns, medians of 11, 2026-11-26).
-  for (const i of R) for (const j of J) {
+  // Column by column, so that a column's four B vec4s serve every row before the next are needed:
+  // row by row took 6–23 % longer (the same four shapes, two runs).
+  for (const j of J) for (const i of R) {
     emit(`  acc${i}_${j} = ${KK.reduce((acc, kk) => `fma(vec4<f32>(a${i}.${LANES[kk]}), b${kk}_${j}, ${acc})`, `acc${i}_${j}`)};`);
   }
   emit('}');
