@@ -1,4 +1,4 @@
-import { defineKernel, linearIndex, type BufferBinding } from '../kernel.js';
+import { defineKernel, linearIndex, pairSum, range, type BufferBinding } from '../kernel.js';
 
 /**
  * Batch-norm kernels. A tensor is seen per channel in one of two layouts:
@@ -77,10 +77,30 @@ function channelConstants(p: { layout: BnLayout; vec: boolean }, channel: string
 }
 
 function accumulate(mode: BnReduceMode, T: string, off: string, wideOff: string): string {
-  if (mode === 'stats') return `let d = xs[${off}] - shiftK; a1 += d; a2 += d * d;`;
-  const g = mode === 'gradRelu' ? `select(${T}(0.0), gs[${wideOff}], xv * sc + sh > ${T}(0.0))` : `gs[${wideOff}]`;
-  return `let xv = xs[${off}]; let gv = ${g}; a1 += gv; a2 += gv * (xv - mean);`;
+  const [decls, t1, t2] = reduceTerms(mode, T, off, wideOff, '');
+  return `${decls} a1 += ${t1}; a2 += ${t2};`;
 }
+
+/** One vector's declarations and its two terms (Σ's first and second quantity), names suffixed by `sfx`. */
+function reduceTerms(mode: BnReduceMode, T: string, off: string, wideOff: string, sfx: string): [string, string, string] {
+  if (mode === 'stats') return [`let d${sfx} = xs[${off}] - shiftK;`, `d${sfx}`, `d${sfx} * d${sfx}`];
+  const g = mode === 'gradRelu' ? `select(${T}(0.0), gs[${wideOff}], xv${sfx} * sc + sh > ${T}(0.0))` : `gs[${wideOff}]`;
+  return [`let xv${sfx} = xs[${off}]; let gv${sfx} = ${g};`, `gv${sfx}`, `gv${sfx} * (xv${sfx} - mean)`];
+}
+
+/** BN_REDUCE_UNROLL rows r, r + 1, … of a channels-last partial sum, each sum written once. */
+function unrolledRows(mode: BnReduceMode, T: string): string {
+  const rows = range(BN_REDUCE_UNROLL).map((q) => reduceTerms(mode, T, `(r + ${q}u) * u.cv + cv`, `(r + ${q}u) * u.wideRow + u.wideCol + cv`, `${q}`));
+  return `${rows.map(([d]) => d).join('\n    ')}
+    a1 = a1 + ${pairSum(rows.map(([, t1]) => t1))};
+    a2 = a2 + ${pairSum(rows.map(([, , t2]) => t2))};`;
+}
+
+/**
+ * Rows of a channels-last partial sum per loop step: four rows' terms are added before the one write
+ * of each sum (lavapipe blends every write of a loop-carried value with the lane mask).
+ */
+const BN_REDUCE_UNROLL = 4;
 
 /** Uniforms placing the (possibly wider) y or g tensor: see the file comment. */
 const wideUniforms = (layout: BnLayout) => (layout === 'channelsFirst'
@@ -156,7 +176,11 @@ export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
   var a1 = ${T}(0.0);
   var a2 = ${T}(0.0);
   let rEnd = min((part + 1u) * ${BN_REDUCE_CHUNK}u, u.rows);
-  for (var r = part * ${BN_REDUCE_CHUNK}u; r < rEnd; r++) {
+  var r = part * ${BN_REDUCE_CHUNK}u;
+  for (; r + ${BN_REDUCE_UNROLL}u <= rEnd; r += ${BN_REDUCE_UNROLL}u) {
+    ${unrolledRows(p.mode, T)}
+  }
+  for (; r < rEnd; r++) {
     ${accumulate(p.mode, T, 'r * u.cv + cv', 'r * u.wideRow + u.wideCol + cv')}
   }
   partials[part * u.cv + cv] = a1;

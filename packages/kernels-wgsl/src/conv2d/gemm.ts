@@ -1,4 +1,4 @@
-import { defineKernel, fromSubgroupSlots, gridWorkgroupSize, LANES as lanes, linearIndex, range } from '../kernel.js';
+import { defineKernel, fromSubgroupSlots, gridWorkgroupSize, LANES as lanes, linearIndex, pairSum, range } from '../kernel.js';
 import { statisticsBindings, statisticsEpilogue } from '../batchnorm/batchnorm.js';
 
 /**
@@ -8,10 +8,6 @@ import { statisticsBindings, statisticsEpilogue } from '../batchnorm/batchnorm.j
  * skip all tap arithmetic and run as a plain GEMM.
  */
 export type ConvLayout = 'NCHW' | 'NHWC';
-
-/** WGSL summing `terms` pairwise, ((a + b) + (c + d)), before the one accumulator write they feed. */
-const pairSum = (terms: string[]): string =>
-  (terms.length === 1 ? terms[0]! : `(${pairSum(terms.slice(0, terms.length / 2))} + ${pairSum(terms.slice(terms.length / 2))})`);
 
 /**
  * Weight reorder for the GEMMs: wmat[tap][a][b] (b padded with zeros to `BPad`) from w[o][c][kh][kw]
