@@ -105,6 +105,13 @@ export interface ConvWinogradGemm {
    * give the GEMM more rows to spread its lanes over (a 4×4 image is one 4×4 tile).
    */
   m2Below: number;
+  /**
+   * Backward-data as the adjoint of the forward's passes, dx = Σ_tiles B (U ⊙ A dY Aᵀ) Bᵀ: dy's
+   * transform Z is the filter gradient's (computed once for both), the filter U is the forward's
+   * (not flipped), and the α×α patch gradients are gathered into dx; instead of the forward
+   * convolution of dy with the flipped filter, whose input transform runs over dy's channels.
+   */
+  adjointData?: boolean;
 }
 
 /** The Winograd tile size for a destination of Hd × Wd pixels. */
@@ -208,7 +215,7 @@ export const SOFTWARE_CONV_TUNING: ConvTuning = {
     wide: [{ minChannels: 32, pixels: 8, channels: 32 }, { minChannels: 48, pixels: 8, channels: 48 }],
   },
   winograd: null,
-  winogradGemm: { m: 4, m2Below: 8 },
+  winogradGemm: { m: 4, m2Below: 8, adjointData: true },
   backwardFilter: {
     NCHW: { inChannels: 8, outChannels: 8, workgroup: 16, chunkPixels: 512 },
     NHWC: { inChannels: 16, outChannels: 16, workgroup: 16, chunkPixels: 512, subgroupX: true },

@@ -315,6 +315,89 @@ export const winogradDyKernel = defineKernel<WinogradInputParams>({
 });
 
 /**
+ * Backward-data as the adjoint of the forward's passes (dx = Σ_tiles B (U ⊙ Z) Bᵀ), step 2 of 3: the
+ * gradient of V, dV[ξ][t][s] = Σ_o Z[ξ][t][o]·U[ξ][s][o] (the GEMM, with the filter gradient's Z),
+ * turned into each tile's α×α source-patch gradient P = B dV Bᵀ, in place ([α²][tiles][S4] vec4s).
+ * Four channels per invocation. Dispatch gridWorkgroups(S4, TH·TW, N, workgroup).
+ */
+export const winogradInputGradKernel = defineKernel<{ m: WinogradOutputTile; workgroup: number }>({
+  name: 'conv2d_winograd_input_grad',
+  bindings: () => [{ name: 'v', type: 'vec4<f32>', access: 'read_write' }],
+  uniforms: () => [{ name: 'S4', type: 'u32' }, { name: 'TH', type: 'u32' }, { name: 'TW', type: 'u32' }, { name: 'tiles', type: 'u32' }],
+  workgroupSize: (p) => gridWorkgroupSize(p.workgroup),
+  body: (p) => {
+    const { alpha, BT } = winogradMatrices(p.m);
+    const L: string[] = [];
+    L.push('let s4 = gid.x;', 'let r = gid.y;', 'let n = gid.z;', 'if (s4 >= u.S4 || r >= u.TH * u.TW) { return; }');
+    L.push('let at = (n * u.TH * u.TW + r) * u.S4 + s4;', 'let plane = u.tiles * u.S4;');
+    const dv = range(alpha).map((i) => range(alpha).map((j) => `dv${i}_${j}`));
+    for (const i of range(alpha)) for (const j of range(alpha)) L.push(`let dv${i}_${j} = v[${i * alpha + j}u * plane + at];`);
+    L.push(...sandwich(transpose(BT), dv, 'e', 'P', ZERO4));
+    for (const i of range(alpha)) for (const j of range(alpha)) L.push(`v[${i * alpha + j}u * plane + at] = P${i}_${j};`);
+    return L.map((l) => '  ' + l).join('\n');
+  },
+});
+
+export interface WinogradGatherParams {
+  m: WinogradOutputTile;
+  layout: ConvLayout;
+  workgroup: number;
+  /** NHWC with C % 4 == 0: one vec4 store per pixel. */
+  dstVec4: boolean;
+}
+
+/**
+ * Backward-data as the adjoint, step 3 of 3: dx[n, y, x, c] = Σ of the patch gradients P
+ * (winogradInputGradKernel) of the tiles whose source patch covers (y, x) — the patch of tile
+ * (ty, tx) starts at (ty·m − padTop, tx·m − padLeft), so at most two tiles per axis do. Four
+ * channels per invocation, gathered (no atomics). Dispatch gridWorkgroups(S4, H·W, N, workgroup).
+ */
+export const winogradGatherKernel = defineKernel<WinogradGatherParams>({
+  name: 'conv2d_winograd_gather',
+  bindings: (p) => [
+    { name: 'pt', type: 'vec4<f32>', access: 'read' },
+    { name: 'dst', type: p.dstVec4 ? 'vec4<f32>' : 'f32', access: 'read_write' },
+  ],
+  uniforms: () => [
+    { name: 'H', type: 'u32' }, { name: 'W', type: 'u32' }, { name: 'C', type: 'u32' }, { name: 'S4', type: 'u32' },
+    { name: 'padTop', type: 'u32' }, { name: 'padLeft', type: 'u32' },
+    { name: 'TH', type: 'u32' }, { name: 'TW', type: 'u32' }, { name: 'tiles', type: 'u32' },
+  ],
+  workgroupSize: (p) => gridWorkgroupSize(p.workgroup),
+  body: (p) => {
+    const { alpha, m } = winogradMatrices(p.m);
+    const nchw = p.layout === 'NCHW';
+    if (p.dstVec4 && nchw) throw new Error('conv2d_winograd_gather: vec4 stores are along NHWC channels');
+    const L: string[] = [];
+    L.push('let s4 = gid.x;', 'let hw = gid.y;', 'let n = gid.z;', 'if (s4 >= u.S4 || hw >= u.H * u.W) { return; }');
+    L.push('let y = hw / u.W;', 'let x = hw % u.W;', 'let plane = u.tiles * u.S4;');
+    // In padded coordinates the pixel sits at offset yp % m of tile yp / m, and at offset yp % m + m
+    // of the tile before it, which covers it too while that offset is < α (yp % m < 2).
+    L.push('let yp = y + u.padTop;', 'let xp = x + u.padLeft;');
+    L.push(`let ty = yp / ${m}u;`, `let tx = xp / ${m}u;`, `let iy = yp % ${m}u;`, `let ix = xp % ${m}u;`);
+    L.push('var acc = vec4<f32>(0.0);');
+    for (const by of [0, 1]) for (const bx of [0, 1]) {
+      const [tyb, iyb] = by ? ['(ty - 1u)', `(iy + ${m}u)`] : ['ty', 'iy'];
+      const [txb, ixb] = bx ? ['(tx - 1u)', `(ix + ${m}u)`] : ['tx', 'ix'];
+      const ok = [
+        by ? `ty >= 1u && iy + ${m}u < ${alpha}u && ty - 1u < u.TH` : 'ty < u.TH',
+        bx ? `tx >= 1u && ix + ${m}u < ${alpha}u && tx - 1u < u.TW` : 'tx < u.TW',
+      ].join(' && ');
+      L.push(`if (${ok}) { acc += pt[(${iyb} * ${alpha}u + ${ixb}) * plane + ((n * u.TH + ${tyb}) * u.TW + ${txb}) * u.S4 + s4]; }`);
+    }
+    if (p.dstVec4) {
+      L.push('dst[((n * u.H + y) * u.W + x) * u.S4 + s4] = acc;');
+    } else {
+      for (const k of range(4)) {
+        const at = nchw ? `((n * u.C + s4 * 4u + ${k}u) * u.H + y) * u.W + x` : `((n * u.H + y) * u.W + x) * u.C + s4 * 4u + ${k}u`;
+        L.push(`if (s4 * 4u + ${k}u < u.C) { dst[${at}] = acc.${lanes[k]}; }`);
+      }
+    }
+    return L.map((l) => '  ' + l).join('\n');
+  },
+});
+
+/**
  * The filter gradient of F(m×m, 3×3), step 2 of 2: dw[o][c][kh][kw] = (Gᵀ P G)[kh][kw] with P
  * [α²][D][S4] vec4s along c (the GEMM Zᵀ·V over tiles: destination channels are its rows, since
  * they are the more numerous in the layers it serves and the GEMM spreads lanes over rows). One

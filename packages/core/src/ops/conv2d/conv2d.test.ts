@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {
-  conv2d, conv2dAlgorithm, conv2dGeometry, POINTWISE_FILTER_GEMM_MIN_NCHW_PIXELS, conv2dWithStatistics, conv2dOutputShape, conv2dForward, conv2dForwardSimple, conv2dBackwardData, conv2dBackwardDataSimple,
+  conv2d, conv2dAlgorithm, conv2dGeometry, POINTWISE_FILTER_GEMM_MIN_NCHW_PIXELS, conv2dTransformedDy, conv2dWithStatistics, conv2dOutputShape, conv2dForward, conv2dForwardSimple, conv2dBackwardData, conv2dBackwardDataSimple,
   conv2dBackwardFilter, conv2dBackwardFilterSimple, conv2dBiasGrad, conv2dBiasGradSimple,
   type Conv2dGeometry, type Conv2dOptions, type Conv2dDataFormat,
 } from './conv2d.js';
@@ -8,6 +8,7 @@ import { conv2dForwardRef, conv2dBackwardDataRef, conv2dBackwardFilterRef, conv2
 import { tensor } from '../creation/creation.js';
 import { expectClose, gradCheck, gpuValues, randomValues } from '../../testing/check.js';
 import { getRuntime } from '../../runtime/global.js';
+import { tidy } from '../../memory.js';
 import type { Tensor } from '../../tensor.js';
 import { gemmTileFor, HARDWARE_CONV_TUNING, SOFTWARE_CONV_TUNING, type ConvTuning } from '@squeeze/kernels-wgsl';
 
@@ -127,6 +128,18 @@ describe('conv2d', () => {
             await check(`forward (Winograd-GEMM F(${m}, 3))`, () => conv2dForward(tx(), tw(), tb(), g, tWin), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
             await check(`dx (Winograd-GEMM F(${m}, 3))`, () => conv2dBackwardData(tdy(), tw(), g, tWin), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
             await check(`dw (Winograd-GEMM F(${m}, 3))`, () => conv2dBackwardFilter(tx(), tdy(), g, tWin), () => conv2dBackwardFilterSimple(tx(), tdy(), g), conv2dBackwardFilterRef(xv, dyv, g));
+            // Backward-data as the forward's adjoint (patch gradients gathered into dx), on its own
+            // and with dy's transform shared with the filter gradient.
+            const tAdj = { ...tu, winogradGemm: { m, m2Below: 0, adjointData: true } };
+            await check(`dx (Winograd-GEMM F(${m}, 3) adjoint)`, () => conv2dBackwardData(tdy(), tw(), g, tAdj), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
+            const shared = (pass: 'dx' | 'dw') => () => tidy(() => {
+              const dy = tdy();
+              const z = conv2dTransformedDy(dy, g, tAdj);
+              if (!z) throw new Error('the adjoint applies to this shape: a transformed dy is expected');
+              return pass === 'dx' ? conv2dBackwardData(dy, tw(), g, tAdj, z) : conv2dBackwardFilter(tx(), dy, g, tAdj, undefined, z);
+            });
+            await check(`dx (Winograd-GEMM F(${m}, 3) adjoint, shared dy transform)`, shared('dx'), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
+            await check(`dw (Winograd-GEMM F(${m}, 3), shared dy transform)`, shared('dw'), () => conv2dBackwardFilterSimple(tx(), tdy(), g), conv2dBackwardFilterRef(xv, dyv, g));
           }
         }
         await check('dw', () => conv2dBackwardFilter(tx(), tdy(), g, tu), () => conv2dBackwardFilterSimple(tx(), tdy(), g), conv2dBackwardFilterRef(xv, dyv, g));
@@ -294,7 +307,9 @@ describe('conv2d', () => {
     const g3 = (size: number, stride = 1) => conv2dGeometry([32, size, size, 16], [64, 16, 3, 3], { padding: 'SAME', stride, dataFormat: 'NHWC' });
     assert.equal(conv2dAlgorithm(g3(16), 'forward', sw), 'winograd-gemm F(4×4,3×3)');
     assert.equal(conv2dAlgorithm(g3(16), 'backwardFilter', sw), 'winograd-gemm F(4×4,3×3)');
-    assert.equal(conv2dAlgorithm(g3(4), 'backwardData', sw), 'winograd-gemm F(2×2,3×3)');
+    assert.equal(conv2dAlgorithm(g3(4), 'backwardData', sw), 'winograd-gemm F(2×2,3×3) adjoint');
+    assert.equal(conv2dAlgorithm(g3(16), 'backwardData', sw), 'winograd-gemm F(4×4,3×3) adjoint');
+    assert.equal(conv2dAlgorithm(g3(16), 'backwardData', { ...sw, winogradGemm: { m: 4, m2Below: 8 } }), 'winograd-gemm F(4×4,3×3)');
     assert.equal(conv2dAlgorithm(g3(16, 2), 'forward', sw), 'implicit GEMM');
     const g1 = conv2dGeometry([32, 8, 8, 16], [64, 16, 1, 1], { dataFormat: 'NHWC' });
     assert.equal(conv2dAlgorithm(g1, 'forward', sw), 'implicit GEMM');

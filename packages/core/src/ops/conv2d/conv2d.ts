@@ -2,6 +2,7 @@ import {
   conv2dForwardSimpleKernel, conv2dBackwardDataSimpleKernel, conv2dBackwardFilterSimpleKernel, conv2dBiasGradSimpleKernel,
   convWeightMatrixKernel, convGemmKernel, convFilterPartialKernel, convBiasPartialKernel, convPartialSumKernel,
   convWinogradKernel, winogradGemmFilterKernel, winogradInputKernel, winogradOutputKernel, winogradDyKernel, winogradFilterGradKernel,
+  winogradInputGradKernel, winogradGatherKernel,
   convFilterPatchKernel, FILTER_PATCH_MAX,
   convTuningFor, gemmTileFor, winogradTileFor, gridWorkgroups, linearWorkgroups, SIMPLE_CONV_WG, type ConvTuning,
 } from '@squeeze/kernels-wgsl';
@@ -310,26 +311,81 @@ function winogradGemmConv(
  * meet in a batched GEMM over tiles, P[ξ] = Z[ξ]ᵀ·V[ξ] [D × S], and dw = Gᵀ P G per (o, c).
  * `transformedX`: V as the forward computed it (the same tiles and padding), instead of again.
  */
-function winogradGemmFilterGrad(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning: ConvTuning, transformedX?: Tensor): Tensor {
+function winogradGemmFilterGrad(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning: ConvTuning, transformedX?: Tensor, transformedDy?: Tensor): Tensor {
   const rt = x.runtime;
   const t = winogradTiles(tuning, g.N, g.OH, g.OW);
   const [S, D] = [roundUp(g.C, 4), roundUp(g.O, 4)];
   const workgroup = tuning.helperWorkgroup;
   const trace = { mode: 'backwardFilter', dataFormat: g.dataFormat, winograd: true };
   const v = transformedX ?? transformInput(x, t, { Hs: g.H, Ws: g.W, Cs: g.C, S, padTop: g.padTop, padLeft: g.padLeft }, g, workgroup, trace);
-  const z = allocTensor([t.alpha * t.alpha * t.tiles * D]);
-  rt.run(winogradDyKernel, { m: t.m, layout: g.dataFormat, workgroup, srcVec4: g.dataFormat === 'NHWC' && g.O % 4 === 0 }, [dy, z], {
-    Hd: g.OH, Wd: g.OW, Cd: g.O, D4: D / 4, TH: t.TH, TW: t.TW, tiles: t.tiles,
-  }, gridWorkgroups(D / 4, t.TH * t.TW, g.N, workgroup), trace);
+  const z = transformedDy ?? transformDy(dy, g, tuning, trace);
   const pp = allocTensor([t.alpha * t.alpha * D * S]);
   rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: z, b: v, c: pp, M: D, N: S, K: t.tiles, transA: true, batch: t.alpha * t.alpha }));
   if (!transformedX) v.dispose();
-  z.dispose();
+  if (!transformedDy) z.dispose();
   const dw = allocTensor([g.O, g.C, 3, 3]);
   rt.run(winogradFilterGradKernel, { m: t.m, workgroup }, [pp, dw], { C: g.C, O: g.O, D, S4: S / 4 },
     gridWorkgroups(S / 4, g.O, 1, workgroup), trace);
   pp.dispose();
   return dw;
+}
+
+/** Z = A dY Aᵀ of dy's m×m tiles, [α²][tiles][D] (winogradDyKernel), on the forward's tiling. */
+function transformDy(dy: Tensor, g: Conv2dGeometry, tuning: ConvTuning, trace: Record<string, unknown>): Tensor {
+  const t = winogradTiles(tuning, g.N, g.OH, g.OW);
+  const D = roundUp(g.O, 4);
+  const workgroup = tuning.helperWorkgroup;
+  const z = allocTensor([t.alpha * t.alpha * t.tiles * D]);
+  dy.runtime.run(winogradDyKernel, { m: t.m, layout: g.dataFormat, workgroup, srcVec4: g.dataFormat === 'NHWC' && g.O % 4 === 0 }, [dy, z], {
+    Hd: g.OH, Wd: g.OW, Cd: g.O, D4: D / 4, TH: t.TH, TW: t.TW, tiles: t.tiles,
+  }, gridWorkgroups(D / 4, t.TH * t.TW, g.N, workgroup), trace);
+  return z;
+}
+
+/** Whether backward-data runs as the adjoint of the Winograd-GEMM forward (`winogradGemm.adjointData`). */
+function adjointDataApplies(g: Conv2dGeometry, tuning: ConvTuning): boolean {
+  return (tuning.winogradGemm?.adjointData ?? false) && isWinogradShape(g);
+}
+
+/**
+ * dy's Winograd transform Z where backward-data runs as the adjoint (else null): pass it to both
+ * conv2dBackwardData and conv2dBackwardFilter so that it is computed once. The caller owns it.
+ */
+export function conv2dTransformedDy(dy: Tensor, g: Conv2dGeometry, tuning: ConvTuning): Tensor | null {
+  return adjointDataApplies(g, tuning) ? transformDy(dy, g, tuning, { mode: 'backward', dataFormat: g.dataFormat, winograd: true }) : null;
+}
+
+/**
+ * Backward-data of a 3×3 stride-1 convolution as the adjoint of the Winograd-GEMM forward on its
+ * tiling: dV[ξ] = Z[ξ]·U[ξ]ᵀ (the GEMM, U the forward's filter transform with out channels as rows),
+ * each tile's patch gradient B dV Bᵀ in place, then every dx pixel gathers the patches covering it.
+ * Its transforms run over dx's channels (C) where the flipped-filter forward transforms dy's (O: 4×
+ * as many in SqueezeNet's expand layers), and Z is shared with the filter gradient.
+ */
+function winogradGemmAdjointData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tuning: ConvTuning, transformedDy?: Tensor): Tensor {
+  const rt = dy.runtime;
+  const t = winogradTiles(tuning, g.N, g.OH, g.OW);
+  const [S, D] = [roundUp(g.C, 4), roundUp(g.O, 4)];
+  const workgroup = tuning.helperWorkgroup;
+  const trace = { mode: 'backwardData', dataFormat: g.dataFormat, winograd: true };
+  const z = transformedDy ?? transformDy(dy, g, tuning, trace);
+  const ut = allocTensor([t.alpha * t.alpha * D * S]);
+  // w[o][c][kh][kw] with rows = out channels (stride C·9) and columns = in channels (stride 9), not flipped.
+  rt.run(winogradGemmFilterKernel, { m: t.m, workgroup, flip: false }, [w, ut], {
+    A: g.O, Apad: D, B: g.C, row4: S / 4, strideA: g.C * 9, strideB: 9,
+  }, gridWorkgroups(S / 4, D, 1, workgroup), trace);
+  const dv = allocTensor([t.alpha * t.alpha * t.tiles * S]);
+  rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: z, b: ut, c: dv, M: t.tiles, N: S, K: D, batch: t.alpha * t.alpha }));
+  ut.dispose();
+  if (!transformedDy) z.dispose();
+  rt.run(winogradInputGradKernel, { m: t.m, workgroup }, [dv], { S4: S / 4, TH: t.TH, TW: t.TW, tiles: t.tiles },
+    gridWorkgroups(S / 4, t.TH * t.TW, g.N, workgroup), trace);
+  const dx = allocTensor(g.dataFormat === 'NHWC' ? [g.N, g.H, g.W, g.C] : [g.N, g.C, g.H, g.W]);
+  rt.run(winogradGatherKernel, { m: t.m, layout: g.dataFormat, workgroup, dstVec4: g.dataFormat === 'NHWC' && g.C % 4 === 0 }, [dv, dx], {
+    H: g.H, W: g.W, C: g.C, S4: S / 4, padTop: g.padTop, padLeft: g.padLeft, TH: t.TH, TW: t.TW, tiles: t.tiles,
+  }, gridWorkgroups(S / 4, g.H * g.W, g.N, workgroup), trace);
+  dv.dispose();
+  return dx;
 }
 
 /** Sums [chunks][rows][rowVec4s·4] partials into out (see convPartialSumKernel). */
@@ -460,10 +516,12 @@ function paddedArea(rt: Tensor['runtime'], M: number, N: number): number {
 }
 
 export function conv2dAlgorithm(g: Conv2dGeometry, pass: 'forward' | 'backwardData' | 'backwardFilter', tuning: ConvTuning): string {
-  const [Hd, Wd] = pass === 'backwardData' ? [g.H, g.W] : [g.OH, g.OW];
+  const adjoint = pass === 'backwardData' && adjointDataApplies(g, tuning);
+  // The adjoint backward-data tiles dy as the forward does; the flipped-filter one tiles dx.
+  const [Hd, Wd] = pass === 'backwardData' && !adjoint ? [g.H, g.W] : [g.OH, g.OW];
   if (tuning.winogradGemm && isWinogradShape(g)) {
     const m = winogradTileFor(tuning.winogradGemm, Hd, Wd);
-    return `winograd-gemm F(${m}×${m},3×3)`;
+    return `winograd-gemm F(${m}×${m},3×3)${adjoint ? ' adjoint' : ''}`;
   }
   if (pass === 'backwardFilter') {
     if (filterPatchApplies(g, tuning)) return 'filter patch';
@@ -522,7 +580,10 @@ export function conv2dForwardWith(
   return { y: dst, transformedX: v, statistics };
 }
 
-export function conv2dBackwardData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tuning = convTuningFor(dy.runtime.description)): Tensor {
+/** dx; `transformedDy`: conv2dTransformedDy's Z, where backward-data runs as the Winograd adjoint. */
+export function conv2dBackwardData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tuning = convTuningFor(dy.runtime.description), transformedDy?: Tensor): Tensor {
+  if (adjointDataApplies(g, tuning)) return winogradGemmAdjointData(dy, w, g, tuning, transformedDy);
+  if (transformedDy) throw new Error('conv2d: a transformed dy is only used by Winograd-GEMM passes');
   return gemmConv('backwardData', dy, w, null, g, tuning).dst;
 }
 
@@ -530,8 +591,9 @@ export function conv2dBackwardData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tun
  * The filter gradient [O, C, KH, KW]. `transformedX`: for Winograd-GEMM shapes, the forward's
  * transformed input (conv2dForwardWith), used instead of transforming x again.
  */
-export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning = convTuningFor(x.runtime.description), transformedX?: Tensor): Tensor {
-  if (tuning.winogradGemm && isWinogradShape(g)) return winogradGemmFilterGrad(x, dy, g, tuning, transformedX);
+export function conv2dBackwardFilter(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning = convTuningFor(x.runtime.description), transformedX?: Tensor, transformedDy?: Tensor): Tensor {
+  if (tuning.winogradGemm && isWinogradShape(g)) return winogradGemmFilterGrad(x, dy, g, tuning, transformedX, transformedDy);
+  if (transformedDy) throw new Error('conv2d: a transformed dy is only used by Winograd-GEMM passes');
   if (transformedX) throw new Error('conv2d: a transformed input is only used by Winograd-GEMM filter gradients');
   if (filterPatchApplies(g, tuning)) return conv2dFilterPatch(x, { kind: 'tensor', dy }, g, tuning);
   if (pointwiseFilterGemmApplies(g, tuning)) return pointwiseFilterGemm(x, dy, g, tuning);
@@ -623,12 +685,18 @@ function conv2dOp(x: Tensor, w: Tensor, opts: Conv2dOptions, shift: Tensor | nul
   const tuning = opts.tuning ?? convTuningFor(x.runtime.description);
   // Winograd-GEMM's transformed input serves the filter gradient too, when there will be one.
   const { y, transformedX, statistics } = conv2dForwardWith(x, w, bias, g, tuning, { transformedX: isGradEnabled() && w.requiresGrad, statisticsShift: shift });
-  record(y, 'conv2d', bias ? [x, w, bias] : [x, w], transformedX ? [x, w, transformedX] : [x, w], (dy, [xs, ws, vs], needs) => [
-    // The first layer's input needs no gradient: its backward-data GEMM is skipped.
-    needs[0] ? conv2dBackwardData(dy, ws!, g, tuning) : null,
-    needs[1] ? conv2dBackwardFilter(xs!, dy, g, tuning, vs) : null,
-    needs[2] ? conv2dBiasGrad(dy, g, tuning) : null,
-  ]);
+  record(y, 'conv2d', bias ? [x, w, bias] : [x, w], transformedX ? [x, w, transformedX] : [x, w], (dy, [xs, ws, vs], needs) => {
+    // dy's Winograd transform, where both passes take it, is computed once.
+    const z = needs[0] && needs[1] ? conv2dTransformedDy(dy, g, tuning) : null;
+    const grads = [
+      // The first layer's input needs no gradient: its backward-data GEMM is skipped.
+      needs[0] ? conv2dBackwardData(dy, ws!, g, tuning, z ?? undefined) : null,
+      needs[1] ? conv2dBackwardFilter(xs!, dy, g, tuning, vs, z ?? undefined) : null,
+      needs[2] ? conv2dBiasGrad(dy, g, tuning) : null,
+    ];
+    z?.dispose();
+    return grads;
+  });
   transformedX?.dispose();
   return { y, statistics };
 }
