@@ -12,7 +12,10 @@ import { BIAS_AT, type ConvLayout } from './gemm.js';
  *   Y          = Aᵀ M A        the m×m destination pixels of tile t             (output transform)
  *
  * and for the filter gradient Z = A dY Aᵀ (winogradDyKernel), P[ξ] = Z[ξ]ᵀ · V[ξ] summed over tiles
- * by the GEMM, dw = Gᵀ P G (winogradFilterGradKernel). The fused kernel's filter transform is
+ * by the GEMM, dw = Gᵀ P G (winogradFilterGradKernel). Backward-data either runs the forward on dy
+ * with the flipped filter, or as the forward's adjoint from the same Z: dV[ξ] = Z[ξ] · U[ξ]ᵀ (the
+ * GEMM), each tile's patch gradient B dV Bᵀ (winogradInputGradKernel), the overlapping patches
+ * gathered into dx (winogradGatherKernel). The fused kernel's filter transform is
  * winogradGemmFilterKernel with m = 2.
  *
  * Unlike the fused kernel (winograd.ts), whose filter loads are per lane on a software adapter, the
