@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import {
-  conv2d, conv2dAlgorithm, conv2dGeometry, POINTWISE_FILTER_GEMM_MIN_NCHW_PIXELS, conv2dTransformedDy, conv2dWithStatistics, conv2dOutputShape, conv2dForward, conv2dForwardSimple, conv2dBackwardData, conv2dBackwardDataSimple,
+  conv2d, conv2dAlgorithm, conv2dGeometry, POINTWISE_FILTER_GEMM_MIN_NCHW_PIXELS, conv2dTransformedDy, conv2dForwardWith, conv2dWithStatistics, conv2dOutputShape, conv2dForward, conv2dForwardSimple, conv2dBackwardData, conv2dBackwardDataSimple,
   conv2dBackwardFilter, conv2dBackwardFilterSimple, conv2dBiasGrad, conv2dBiasGradSimple,
   type Conv2dGeometry, type Conv2dOptions, type Conv2dDataFormat,
 } from './conv2d.js';
@@ -139,6 +139,14 @@ describe('conv2d', () => {
               return pass === 'dx' ? conv2dBackwardData(dy, tw(), g, tAdj, z) : conv2dBackwardFilter(tx(), dy, g, tAdj, undefined, z);
             });
             await check(`dx (Winograd-GEMM F(${m}, 3) adjoint, shared dy transform)`, shared('dx'), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
+            // ... and with the forward's transformed filter.
+            const withForwardU = () => tidy(() => {
+              const w = tw();
+              const { transformedW } = conv2dForwardWith(tx(), w, null, g, tAdj, { transformedW: true });
+              if (!transformedW) throw new Error('the forward should return its transformed filter');
+              return conv2dBackwardData(tdy(), w, g, tAdj, undefined, transformedW);
+            });
+            await check(`dx (Winograd-GEMM F(${m}, 3) adjoint, the forward's U)`, withForwardU, () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
             await check(`dw (Winograd-GEMM F(${m}, 3), shared dy transform)`, shared('dw'), () => conv2dBackwardFilterSimple(tx(), tdy(), g), conv2dBackwardFilterRef(xv, dyv, g));
           }
         }

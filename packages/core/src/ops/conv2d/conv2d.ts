@@ -155,9 +155,9 @@ export function conv2dBiasGradSimple(dy: Tensor, g: Conv2dGeometry): Tensor {
 function gemmConv(
   mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning: ConvTuning,
   want: ForwardWants = {},
-): { dst: Tensor; v: Tensor | null; statistics: ChannelStatistics | null } {
+): { dst: Tensor; v: Tensor | null; u: Tensor | null; statistics: ChannelStatistics | null } {
   if (tuning.winogradGemm && isWinogradShape(g)) return winogradGemmConv(mode, src, w, bias, g, tuning, want);
-  if (tuning.winograd && isWinogradShape(g)) return { dst: winogradConv(mode, src, w, bias, g, tuning), v: null, statistics: null };
+  if (tuning.winograd && isWinogradShape(g)) return { dst: winogradConv(mode, src, w, bias, g, tuning), v: null, u: null, statistics: null };
   const rt = src.runtime;
   const fwd = mode === 'forward';
   const { Hs, Ws, Cs, Hd, Wd, Cd, dstShape } = convSides(fwd, g);
@@ -197,7 +197,7 @@ function gemmConv(
     padTop: g.padTop, padLeft: g.padLeft, pixels, tilesP, wRow4: CdPad / 4,
   }, [Math.ceil(tilesP / tile.workgroup), CdPad / tile.channels, 1], { mode, dataFormat: g.dataFormat, pointwise });
   if (!wIsMatrix) wmat.dispose();
-  return { dst, v: null, statistics };
+  return { dst, v: null, u: null, statistics };
 }
 
 /**
@@ -273,13 +273,14 @@ function transformInput(
  * source and destination channels rounded up to 4 (padded with zeros). Backward-data is the forward
  * convolution of dy with the filter flipped and its channels swapped, padded by 2 − pad.
  * `want.transformedX`: also return V, which the forward shares with the filter gradient
- * (winogradGemmFilterGrad); `want.statisticsShift`: the output transform also sums the batch-norm
- * statistics of dst.
+ * (winogradGemmFilterGrad); `want.transformedW`: also return U, for the adjoint backward-data;
+ * `want.statisticsShift`: the output transform also sums the batch-norm statistics of dst.
  */
 function winogradGemmConv(
   mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning: ConvTuning, want: ForwardWants = {},
-): { dst: Tensor; v: Tensor | null; statistics: ChannelStatistics | null } {
+): { dst: Tensor; v: Tensor | null; u: Tensor | null; statistics: ChannelStatistics | null } {
   const keepV = want.transformedX ?? false;
+  const keepU = mode === 'forward' && (want.transformedW ?? false);
   const rt = src.runtime;
   const fwd = mode === 'forward';
   const { Hs, Ws, Cs, Hd, Wd, Cd, dstShape } = convSides(fwd, g);
@@ -293,7 +294,7 @@ function winogradGemmConv(
   const v = transformInput(src, t, { Hs, Ws, Cs, S, ...pads }, g, workgroup, trace);
   const mm = allocTensor([t.alpha * t.alpha * t.tiles * D]);
   rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: v, b: u, c: mm, M: t.tiles, N: D, K: S, batch: t.alpha * t.alpha }));
-  u.dispose();
+  if (!keepU) u.dispose();
   if (!keepV) v.dispose();
   const dst = allocTensor(dstShape);
   const statistics = fwd ? outputStatistics(want, g, tuning, t.tiles) : null;
@@ -302,7 +303,7 @@ function winogradGemmConv(
   }, [mm, ...(bias ? [bias] : []), dst, ...(statistics ? [statistics.shift, statistics.partials] : [])],
   { Hd, Wd, Cd, D4: D / 4, TH: t.TH, TW: t.TW, tiles: t.tiles }, gridWorkgroups(D / 4, t.TH * t.TW, g.N, workgroup), trace);
   mm.dispose();
-  return { dst, v: keepV ? v : null, statistics };
+  return { dst, v: keepV ? v : null, u: keepU ? u : null, statistics };
 }
 
 /**
@@ -362,21 +363,26 @@ export function conv2dTransformedDy(dy: Tensor, g: Conv2dGeometry, tuning: ConvT
  * Its transforms run over dx's channels (C) where the flipped-filter forward transforms dy's (O: 4×
  * as many in SqueezeNet's expand layers), and Z is shared with the filter gradient.
  */
-function winogradGemmAdjointData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tuning: ConvTuning, transformedDy?: Tensor): Tensor {
+function winogradGemmAdjointData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tuning: ConvTuning, transformedDy?: Tensor, transformedW?: Tensor): Tensor {
   const rt = dy.runtime;
   const t = winogradTiles(tuning, g.N, g.OH, g.OW);
   const [S, D] = [roundUp(g.C, 4), roundUp(g.O, 4)];
   const workgroup = tuning.helperWorkgroup;
   const trace = { mode: 'backwardData', dataFormat: g.dataFormat, winograd: true };
   const z = transformedDy ?? transformDy(dy, g, tuning, trace);
-  const ut = allocTensor([t.alpha * t.alpha * D * S]);
-  // w[o][c][kh][kw] with rows = out channels (stride C·9) and columns = in channels (stride 9), not flipped.
-  rt.run(winogradGemmFilterKernel, { m: t.m, workgroup, flip: false }, [w, ut], {
-    A: g.O, Apad: D, B: g.C, row4: S / 4, strideA: g.C * 9, strideB: 9,
-  }, gridWorkgroups(S / 4, D, 1, workgroup), trace);
   const dv = allocTensor([t.alpha * t.alpha * t.tiles * S]);
-  rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: z, b: ut, c: dv, M: t.tiles, N: S, K: D, batch: t.alpha * t.alpha }));
-  ut.dispose();
+  if (transformedW) {
+    // The forward's U [α²][S][D], read transposed.
+    rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: z, b: transformedW, c: dv, M: t.tiles, N: S, K: D, transB: true, batch: t.alpha * t.alpha }));
+  } else {
+    const ut = allocTensor([t.alpha * t.alpha * D * S]);
+    // w[o][c][kh][kw] with rows = out channels (stride C·9) and columns = in channels (stride 9), not flipped.
+    rt.run(winogradGemmFilterKernel, { m: t.m, workgroup, flip: false }, [w, ut], {
+      A: g.O, Apad: D, B: g.C, row4: S / 4, strideA: g.C * 9, strideB: 9,
+    }, gridWorkgroups(S / 4, D, 1, workgroup), trace);
+    rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: z, b: ut, c: dv, M: t.tiles, N: S, K: D, batch: t.alpha * t.alpha }));
+    ut.dispose();
+  }
   if (!transformedDy) z.dispose();
   rt.run(winogradInputGradKernel, { m: t.m, workgroup }, [dv], { S4: S / 4, TH: t.TH, TW: t.TW, tiles: t.tiles },
     gridWorkgroups(S / 4, t.TH * t.TW, g.N, workgroup), trace);
@@ -547,6 +553,8 @@ export interface ChannelStatistics { partials: Tensor; parts: number; shift: Ten
 export interface ForwardWants {
   /** Winograd-GEMM's transformed input V, for conv2dBackwardFilter's `transformedX`. */
   transformedX?: boolean;
+  /** Winograd-GEMM's transformed filter U, for the adjoint conv2dBackwardData's `transformedW`. */
+  transformedW?: boolean;
   /** The batch-norm statistics of y, shifted by this [O] tensor (where statisticsApply holds). */
   statisticsShift?: Tensor | null;
 }
@@ -571,19 +579,25 @@ function outputStatistics(want: ForwardWants, g: Conv2dGeometry, tuning: ConvTun
  * The forward, and what `want` asks for where the path allows (else null): Winograd-GEMM's
  * transformed input V, which conv2dBackwardFilter takes instead of transforming x a second time
  * (α²·tiles·C floats, e.g. 2.4 MB for SqueezeNet's fire4 at batch 32, held from the forward to the
- * backward), and the batch-norm statistics of y. The caller owns what it gets.
+ * backward), its transformed filter U (α²·C·O floats, for the adjoint backward-data), and the
+ * batch-norm statistics of y. The caller owns what it gets.
  */
 export function conv2dForwardWith(
   x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tuning: ConvTuning, want: ForwardWants,
-): { y: Tensor; transformedX: Tensor | null; statistics: ChannelStatistics | null } {
-  const { dst, v, statistics } = gemmConv('forward', x, w, bias, g, tuning, want);
-  return { y: dst, transformedX: v, statistics };
+): { y: Tensor; transformedX: Tensor | null; transformedW: Tensor | null; statistics: ChannelStatistics | null } {
+  const { dst, v, u, statistics } = gemmConv('forward', x, w, bias, g, tuning, want);
+  return { y: dst, transformedX: v, transformedW: u, statistics };
 }
 
-/** dx; `transformedDy`: conv2dTransformedDy's Z, where backward-data runs as the Winograd adjoint. */
-export function conv2dBackwardData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tuning = convTuningFor(dy.runtime.description), transformedDy?: Tensor): Tensor {
-  if (adjointDataApplies(g, tuning)) return winogradGemmAdjointData(dy, w, g, tuning, transformedDy);
-  if (transformedDy) throw new Error('conv2d: a transformed dy is only used by Winograd-GEMM passes');
+/**
+ * dx. Where backward-data runs as the Winograd adjoint: `transformedDy`, conv2dTransformedDy's Z;
+ * `transformedW`, the forward's U (conv2dForwardWith's transformedW), instead of transforming w again.
+ */
+export function conv2dBackwardData(
+  dy: Tensor, w: Tensor, g: Conv2dGeometry, tuning = convTuningFor(dy.runtime.description), transformedDy?: Tensor, transformedW?: Tensor,
+): Tensor {
+  if (adjointDataApplies(g, tuning)) return winogradGemmAdjointData(dy, w, g, tuning, transformedDy, transformedW);
+  if (transformedDy || transformedW) throw new Error('conv2d: a transformed dy or w is only used by the Winograd-GEMM adjoint');
   return gemmConv('backwardData', dy, w, null, g, tuning).dst;
 }
 
@@ -683,14 +697,21 @@ function conv2dOp(x: Tensor, w: Tensor, opts: Conv2dOptions, shift: Tensor | nul
   if (bias && (bias.rank !== 1 || bias.shape[0] !== g.O)) throw new Error(`conv2d: bias must be [${g.O}], got [${bias.shape}]`);
   if (shift && (shift.rank !== 1 || shift.shape[0] !== g.O)) throw new Error(`conv2d: the statistics shift must be [${g.O}], got [${shift.shape}]`);
   const tuning = opts.tuning ?? convTuningFor(x.runtime.description);
-  // Winograd-GEMM's transformed input serves the filter gradient too, when there will be one.
-  const { y, transformedX, statistics } = conv2dForwardWith(x, w, bias, g, tuning, { transformedX: isGradEnabled() && w.requiresGrad, statisticsShift: shift });
-  record(y, 'conv2d', bias ? [x, w, bias] : [x, w], transformedX ? [x, w, transformedX] : [x, w], (dy, [xs, ws, vs], needs) => {
+  // Winograd-GEMM's transformed input serves the filter gradient too, and its transformed filter
+  // the adjoint backward-data, when there will be those.
+  const { y, transformedX, transformedW, statistics } = conv2dForwardWith(x, w, bias, g, tuning, {
+    transformedX: isGradEnabled() && w.requiresGrad,
+    transformedW: isGradEnabled() && x.requiresGrad && adjointDataApplies(g, tuning),
+    statisticsShift: shift,
+  });
+  const saved = [x, w, ...(transformedX ? [transformedX] : []), ...(transformedW ? [transformedW] : [])];
+  record(y, 'conv2d', bias ? [x, w, bias] : [x, w], saved, (dy, [xs, ws, ...kept], needs) => {
+    const [vs, us] = [transformedX ? kept[0] : undefined, transformedW ? kept.at(-1) : undefined];
     // dy's Winograd transform, where both passes take it, is computed once.
     const z = needs[0] && needs[1] ? conv2dTransformedDy(dy, g, tuning) : null;
     const grads = [
       // The first layer's input needs no gradient: its backward-data GEMM is skipped.
-      needs[0] ? conv2dBackwardData(dy, ws!, g, tuning, z ?? undefined) : null,
+      needs[0] ? conv2dBackwardData(dy, ws!, g, tuning, z ?? undefined, us) : null,
       needs[1] ? conv2dBackwardFilter(xs!, dy, g, tuning, vs, z ?? undefined) : null,
       needs[2] ? conv2dBiasGrad(dy, g, tuning) : null,
     ];
@@ -698,5 +719,6 @@ function conv2dOp(x: Tensor, w: Tensor, opts: Conv2dOptions, shift: Tensor | nul
     return grads;
   });
   transformedX?.dispose();
+  transformedW?.dispose();
   return { y, statistics };
 }
