@@ -314,10 +314,7 @@ function winogradGemmConv(
  */
 function winogradGemmFilterGrad(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning: ConvTuning, transformedX?: Tensor, transformedDy?: Tensor): Tensor {
   const rt = x.runtime;
-  const t = winogradTiles(tuning, g.N, g.OH, g.OW);
-  const [S, D] = [roundUp(g.C, 4), roundUp(g.O, 4)];
-  const workgroup = tuning.helperWorkgroup;
-  const trace = { mode: 'backwardFilter', dataFormat: g.dataFormat, winograd: true };
+  const { t, S, D, workgroup, trace } = winogradBackward(g, tuning, 'backwardFilter');
   const v = transformedX ?? transformInput(x, t, { Hs: g.H, Ws: g.W, Cs: g.C, S, padTop: g.padTop, padLeft: g.padLeft }, g, workgroup, trace);
   const z = transformedDy ?? transformDy(dy, g, tuning, trace);
   const pp = allocTensor([t.alpha * t.alpha * D * S]);
@@ -329,6 +326,17 @@ function winogradGemmFilterGrad(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning
     gridWorkgroups(S / 4, g.O, 1, workgroup), trace);
   pp.dispose();
   return dw;
+}
+
+/** What both Winograd-GEMM backward passes work on: the forward's tiling, C and O rounded up to 4. */
+function winogradBackward(g: Conv2dGeometry, tuning: ConvTuning, mode: 'backwardData' | 'backwardFilter') {
+  return {
+    t: winogradTiles(tuning, g.N, g.OH, g.OW),
+    S: roundUp(g.C, 4),
+    D: roundUp(g.O, 4),
+    workgroup: tuning.helperWorkgroup,
+    trace: { mode, dataFormat: g.dataFormat, winograd: true },
+  };
 }
 
 /** Z = A dY Aᵀ of dy's m×m tiles, [α²][tiles][D] (winogradDyKernel), on the forward's tiling. */
@@ -365,10 +373,7 @@ export function conv2dTransformedDy(dy: Tensor, g: Conv2dGeometry, tuning: ConvT
  */
 function winogradGemmAdjointData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tuning: ConvTuning, transformedDy?: Tensor, transformedW?: Tensor): Tensor {
   const rt = dy.runtime;
-  const t = winogradTiles(tuning, g.N, g.OH, g.OW);
-  const [S, D] = [roundUp(g.C, 4), roundUp(g.O, 4)];
-  const workgroup = tuning.helperWorkgroup;
-  const trace = { mode: 'backwardData', dataFormat: g.dataFormat, winograd: true };
+  const { t, S, D, workgroup, trace } = winogradBackward(g, tuning, 'backwardData');
   const z = transformedDy ?? transformDy(dy, g, tuning, trace);
   const dv = allocTensor([t.alpha * t.alpha * t.tiles * S]);
   if (transformedW) {
