@@ -142,6 +142,7 @@ export const range = (n: number): number[] => [...Array(n).keys()];
 /** WGSL summing `terms` pairwise, ((a + b) + (c + d)), before the one accumulator write they feed. */
 export const pairSum = (terms: string[]): string =>
   (terms.length === 1 ? terms[0]! : `(${pairSum(terms.slice(0, terms.length / 2))} + ${pairSum(terms.slice(terms.length / 2))})`);
+
 /** Components of a vec4, by index. */
 export const LANES = ['x', 'y', 'z', 'w'] as const;
 

@@ -1,5 +1,8 @@
 import type { Shape } from '../tensor.js';
 
+/** The least multiple of `step` that is ≥ n (a size padded to whole tiles or vec4s). */
+export const roundUp = (n: number, step: number): number => Math.ceil(n / step) * step;
+
 /** Row-major strides. */
 export function stridesOf(shape: Shape): number[] {
   const s = new Array<number>(shape.length);

@@ -133,7 +133,6 @@ export const SUBGROUP_GEMM_TILES: ReadonlyArray<Omit<GemmTile, 'lanes' | 'subgro
   { ...SUBGROUP_GEMM_TILE, cols: 16, wg: 8 },
 ];
 
-
 /**
  * The fast kernel: each invocation accumulates a `rows × cols` tile of C in registers (cols/4 vec4
  * per row), walking k four at a time with vec4 loads where the layout allows. No workgroup memory

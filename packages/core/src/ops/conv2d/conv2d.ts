@@ -9,6 +9,7 @@ import {
 import { allocTensor, type Shape, type Tensor } from '../../tensor.js';
 import { isGradEnabled, noGrad, record } from '../../autograd.js';
 import { permute } from '../shape-ops/shape-ops.js';
+import { roundUp } from '../shape.js';
 import { subgroupSizeDividing } from '../../runtime/device.js';
 import { defaultGemmTile, gemm } from '../matmul/gemm.js';
 
@@ -103,8 +104,6 @@ function convSides(fwd: boolean, g: Conv2dGeometry) {
 function isWinogradShape(g: Conv2dGeometry): boolean {
   return g.KH === 3 && g.KW === 3 && g.strideH === 1 && g.strideW === 1;
 }
-
-const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
 // ── the straightforward kernels: the oracle for tests and the benchmark ────────────────────────
 

@@ -1,8 +1,7 @@
 import { fastGemmKernel, simpleGemmKernel, FAST_GEMM_TILE, SIMPLE_GEMM_WG, SUBGROUP_GEMM_TILE, SUBGROUP_GEMM_TILES, type GemmTile } from '@squeeze/kernels-wgsl';
-
-const roundUp = (n: number, step: number): number => Math.ceil(n / step) * step;
 import type { Bindable, Runtime } from '../../runtime/runtime.js';
 import { subgroupSizeDividing } from '../../runtime/device.js';
+import { roundUp } from '../shape.js';
 
 /** A GEMM on raw buffers; see `gemm`. Counts and offsets are in elements (f32). */
 export interface GemmArgs {
