@@ -30,13 +30,16 @@ export function optimWorkgroups(size: number): [number, number, number] {
   return optimGrid(optimWorkgroupCount(size));
 }
 
-/** Loops `body` over this invocation's vec4 indices `i` (< u.n4). */
-function forEachVec4(body: string): string {
+/**
+ * Loops `body` over this invocation's vec4 indices `i` (< `count`) of a parameter whose workgroups
+ * this one is `workgroup`-th of (WGSL expressions; by default the dispatch's only parameter).
+ */
+function forEachVec4(body: string, workgroup: string = linearWorkgroupIndex, count = 'u.n4'): string {
   return `
-  let first = ${linearWorkgroupIndex} * ${VEC4_PER_WORKGROUP}u + lid.x;
+  let first = ${workgroup} * ${VEC4_PER_WORKGROUP}u + lid.x;
   for (var k = 0u; k < ${OPTIM_VEC4_PER_INVOCATION}u; k++) {
     let i = first + k * ${OPTIM_WG}u;
-    if (i >= u.n4) { return; }
+    if (i >= ${count}) { return; }
 ${body}
   }`;
 }
@@ -120,19 +123,16 @@ export const adamStepKernel = defineKernel<AdamKernelParams>({
   ],
   workgroupSize: () => [OPTIM_WG, 1, 1],
   body: (p) => {
-    const update = (t: number) => `
-    let first = (w - ${t === 0 ? '0u' : `ends(${t - 1}u)`}) * ${VEC4_PER_WORKGROUP}u + lid.x;
-    for (var k = 0u; k < ${OPTIM_VEC4_PER_INVOCATION}u; k++) {
-      let i = first + k * ${OPTIM_WG}u;
-      if (i >= n4(${t}u)) { break; }
-      let p0 = params${t}[i];
-      let g = grads${t}[i] + u.l2 * p0;
-      let m = u.beta1 * expAvg${t}[i] + (1.0 - u.beta1) * g;
-      let v = u.beta2 * expAvgSq${t}[i] + (1.0 - u.beta2) * g * g;
-      expAvg${t}[i] = m;
-      expAvgSq${t}[i] = v;
-      params${t}[i] = p0 * u.decay - u.stepSize * m / (sqrt(v) / u.bc2Sqrt + u.eps);
-    }`;
+    // Parameter t's workgroups start where t − 1's end; past its last vec4 the invocation is done.
+    const update = (t: number) => forEachVec4(`
+    let p0 = params${t}[i];
+    let g = grads${t}[i] + u.l2 * p0;
+    let m = u.beta1 * expAvg${t}[i] + (1.0 - u.beta1) * g;
+    let v = u.beta2 * expAvgSq${t}[i] + (1.0 - u.beta2) * g * g;
+    expAvg${t}[i] = m;
+    expAvgSq${t}[i] = v;
+    params${t}[i] = p0 * u.decay - u.stepSize * m / (sqrt(v) / u.bc2Sqrt + u.eps);`,
+    `(w - ${t === 0 ? '0u' : `ends(${t - 1}u)`})`, `n4(${t}u)`);
     return `
   let w = ${linearWorkgroupIndex};
   ${Array.from({ length: p.tensors }, (_, t) => `if (w < ends(${t}u)) {${update(t)}
