@@ -8,7 +8,7 @@ import { readBenchSteps } from '@squeeze/squeezenet';
 import { BenchFilterError, runBench, type BenchResult } from './bench.js';
 import type { ConvRow } from './kernels.js';
 import { formatBench, writeBenchJson } from './report.js';
-import { distinctConvShapes, squeezeNetConvLayers } from './shapes.js';
+import { distinctConvShapes, gemmSizes, squeezeNetConvLayers } from './shapes.js';
 import { KERNEL_KINDS, kernelKind } from './step.js';
 import { timingOf } from './measure.js';
 import { defaultCandidates, sweepConvTunings, withFilter, withGemm } from './tuning-sweep.js';
@@ -36,6 +36,15 @@ describe('bench', () => {
     assert.equal(shapes.reduce((n, s) => n + s.layers.length, 0), 26);
   });
 
+  it('gives each conv pass its own GEMM sizes, all of the forward\'s operation count', () => {
+    const fire2Expand3x3 = distinctConvShapes().find((s) => s.name === 'fire2/expand3x3')!;
+    const pixels = 32 * 16 * 16;
+    assert.deepEqual(gemmSizes(fire2Expand3x3, 32, 'forward'), { M: pixels, N: 64, K: 16 * 9 });
+    assert.deepEqual(gemmSizes(fire2Expand3x3, 32, 'backward-data'), { M: pixels, N: 16 * 9, K: 64 });
+    assert.deepEqual(gemmSizes(fire2Expand3x3, 32, 'backward-filter'), { M: 64, N: 16 * 9, K: pixels });
+    assert.deepEqual(gemmSizes(fire2Expand3x3, 32), gemmSizes(fire2Expand3x3, 32, 'forward'));
+  });
+
   it('sorts traced kernels into kinds by kernel name and scope', () => {
     assert.equal(kernelKind({ name: 'fire2/squeeze/conv2d_gemm', kernel: 'conv2d_gemm' }), 'conv');
     assert.equal(kernelKind({ name: 'fire4/expand3x3/conv2d_winograd_gemm/gemm_tiled', kernel: 'gemm_tiled' }), 'conv');
@@ -56,7 +65,7 @@ describe('bench', () => {
 
   it('rejects a filter that selects nothing, naming what rows look like', async () => {
     await assert.rejects(runBench({ batchSize: 2, reps: 1, layouts: ['NCHW'], filter: 'no-such-row' }), (e: unknown) =>
-      e instanceof BenchFilterError && /gemm fire2\/squeeze/.test(e.message) && /step NCHW/.test(e.message));
+      e instanceof BenchFilterError && /gemm fire2\/squeeze forward/.test(e.message) && /step NCHW/.test(e.message));
   });
 
   // One pass in both layouts: few pipelines to create (a conv kernel takes lavapipe seconds to compile).
@@ -82,7 +91,7 @@ describe('bench', () => {
 
     assert.equal(json.gemm.length, 1);
     const ceiling = json.gemm[0]!;
-    assert.deepEqual([ceiling.name, ceiling.M, ceiling.N, ceiling.K], ['gemm fire9/squeeze', 2 * 4 * 4, 64, 512]);
+    assert.deepEqual([ceiling.name, ceiling.pass, ceiling.M, ceiling.N, ceiling.K], ['gemm fire9/squeeze forward', 'forward', 2 * 4 * 4, 64, 512]);
     assertTiming(ceiling, 1, ceiling.name);
     assertClose(ceiling.gflops, 2 * ceiling.M * ceiling.N * ceiling.K / (ceiling.medianMs * 1e6), 'ceiling GFLOP/s');
 

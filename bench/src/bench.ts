@@ -71,18 +71,20 @@ const DEFAULT_KERNEL_WARMUPS = 2;
 const DEFAULT_STEP_WARMUPS = 5;
 
 interface Plan {
-  shapes: Array<{ shape: ConvShape; convs: Array<{ layout: Layout; passes: ConvPass[] }> }>;
+  /** per shape: the passes whose GEMM ceiling runs, and the conv rows per layout. */
+  shapes: Array<{ shape: ConvShape; ceilings: ConvPass[]; convs: Array<{ layout: Layout; passes: ConvPass[] }> }>;
   steps: Layout[];
 }
 
-/** Which rows run: those the filter selects, plus the GEMM ceiling of every selected conv row (its ratio needs it). */
+/** Which rows run: those the filter selects, plus the GEMM ceiling of every selected conv row's pass (its ratio needs it). */
 function plan(o: BenchOptions): Plan {
   const selected = (name: string): boolean => o.filter === undefined || name.includes(o.filter);
   const shapes: Plan['shapes'] = [];
   for (const shape of distinctConvShapes()) {
     const convs = o.layouts.map((layout) => ({ layout, passes: CONV_PASSES.filter((pass) => selected(convRowName(shape, pass, layout))) }))
       .filter((c) => c.passes.length > 0);
-    if (convs.length > 0 || selected(gemmRowName(shape))) shapes.push({ shape, convs });
+    const ceilings = CONV_PASSES.filter((pass) => selected(gemmRowName(shape, pass)) || convs.some((c) => c.passes.includes(pass)));
+    if (ceilings.length > 0) shapes.push({ shape, ceilings, convs });
   }
   return { shapes, steps: o.layouts.filter((layout) => selected(stepRowName(layout))) };
 }
@@ -98,7 +100,7 @@ function webgpuVersion(): string {
 }
 
 /**
- * Measures, at one batch size: the fast GEMM at every conv shape's M, N, K (the ceiling); every
+ * Measures, at one batch size: the fast GEMM at the M, N, K of every conv shape's passes (the ceilings); every
  * distinct SqueezeNet convolution's forward, backward-data and backward-filter per layout; whole
  * training steps per layout (cold, then warm, the layouts taking turns), with a per-kernel-kind split
  * of one traced step and memory before and after. Steps run first, so that their cold step creates
@@ -111,7 +113,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const p = plan(o);
   if (p.shapes.length === 0 && p.steps.length === 0) {
     throw new BenchFilterError(
-      `--filter '${o.filter}' selects no benchmark; names look like '${gemmRowName(distinctConvShapes()[1]!)}', ` +
+      `--filter '${o.filter}' selects no benchmark; names look like '${gemmRowName(distinctConvShapes()[1]!, 'forward')}', ` +
       `'${convRowName(distinctConvShapes()[1]!, 'backward-filter', 'NHWC')}', '${stepRowName('NCHW')}'`,
     );
   }
@@ -133,16 +135,18 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const measure = { warmups: kernelWarmups, reps: o.reps };
   const gemm: GemmRow[] = [];
   const convs: ConvRow[] = [];
-  const total = p.shapes.reduce((n, s) => n + 1 + s.convs.reduce((m, c) => m + c.passes.length, 0), 0);
+  const total = p.shapes.reduce((n, s) => n + s.ceilings.length + s.convs.reduce((m, c) => m + c.passes.length, 0), 0);
   let done = 0;
   const progress = (name: string, ms: number, gflops: number): void => {
     done++;
     log(`[${done}/${total}] ${name}: median ${ms.toFixed(2)} ms, ${gflops.toFixed(2)} GFLOP/s`);
   };
-  for (const { shape, convs: selected } of p.shapes) {
-    const ceiling = await benchGemmCeiling(rt, shape, o.batchSize, measure);
-    progress(ceiling.name, ceiling.medianMs, ceiling.gflops);
-    gemm.push(ceiling);
+  for (const { shape, ceilings, convs: selected } of p.shapes) {
+    for (const pass of ceilings) {
+      const ceiling = await benchGemmCeiling(rt, shape, pass, o.batchSize, measure);
+      progress(ceiling.name, ceiling.medianMs, ceiling.gflops);
+      gemm.push(ceiling);
+    }
     for (const { layout, passes } of selected) {
       convs.push(...await benchConvShape(rt, shape, layout, passes, o.batchSize, measure, (r) => progress(r.name, r.medianMs, r.gflops)));
     }

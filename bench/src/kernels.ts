@@ -4,17 +4,19 @@ import {
 } from '@squeeze/core';
 import { convTuningFor } from '@squeeze/kernels-wgsl';
 import { gflops, measureGpuWork, type Clock, type Timing } from './measure.js';
-import { gemmSizes, type ConvShape } from './shapes.js';
+import { gemmSizes, type ConvPass, type ConvShape } from './shapes.js';
+
+export type { ConvPass };
 
 export type Layout = 'NCHW' | 'NHWC';
-export type ConvPass = 'forward' | 'backward-data' | 'backward-filter';
 export const CONV_PASSES: readonly ConvPass[] = ['forward', 'backward-data', 'backward-filter'];
 
-/** The fast GEMM kernel at one convolution's M, N, K: what a convolution of that shape could reach. */
+/** The fast GEMM kernel at the M, N, K of one convolution pass: what that pass could reach. */
 export interface GemmRow extends Timing {
-  /** `gemm <shape>`; --filter matches it. */
+  /** `gemm <shape> <pass>`; --filter matches it. */
   name: string;
   shape: string;
+  pass: ConvPass;
   M: number; N: number; K: number;
   flop: number;
   gflops: number;
@@ -31,13 +33,14 @@ export interface ConvRow extends Timing {
   layout: Layout;
   batchSize: number;
   cin: number; cout: number; kernel: number; size: number;
+  /** the pass's GEMM (shapes.ts gemmSizes), the same 2·M·N·K for every pass. */
   M: number; N: number; K: number;
   /** what the pass runs (core's conv2dAlgorithm), e.g. 'implicit GEMM' or 'winograd-gemm F(4×4,3×3)'. */
   algorithm: string;
   /** 2·M·N·K, the direct convolution's count, also for Winograd (whose GFLOP/s are thus effective). */
   flop: number;
   gflops: number;
-  /** GFLOP/s of the fast GEMM at the same M, N, K, measured in the same run. */
+  /** GFLOP/s of the fast GEMM at this pass's M, N, K, measured in the same run. */
   ceilingGflops: number;
   /** gflops / ceilingGflops. */
   ratioToCeiling: number;
@@ -46,21 +49,21 @@ export interface ConvRow extends Timing {
   clock: Clock;
 }
 
-export const gemmRowName = (shape: ConvShape): string => `gemm ${shape.name}`;
+export const gemmRowName = (shape: ConvShape, pass: ConvPass): string => `gemm ${shape.name} ${pass}`;
 export const convRowName = (shape: ConvShape, pass: ConvPass, layout: Layout): string => `conv ${shape.name} ${pass} ${layout}`;
 
 interface Measure { warmups: number; reps: number }
 
-/** Times the fast GEMM kernel, C [M,N] = A [M,K] · B [K,N], at this shape's sizes. */
-export async function benchGemmCeiling(rt: Runtime, shape: ConvShape, batchSize: number, m: Measure): Promise<GemmRow> {
-  const { M, N, K } = gemmSizes(shape, batchSize);
+/** Times the fast GEMM kernel, C [M,N] = A [M,K] · B [K,N], at the sizes of one pass of this shape. */
+export async function benchGemmCeiling(rt: Runtime, shape: ConvShape, pass: ConvPass, batchSize: number, m: Measure): Promise<GemmRow> {
+  const { M, N, K } = gemmSizes(shape, batchSize, pass);
   const a = rand([M, K], { seed: 1, low: -1 });
   const b = rand([K, N], { seed: 2, low: -1 });
   const c = rand([M, N], { seed: 3, low: -1 });
   try {
     const t = await measureGpuWork(rt, () => gemm(rt, { a, b, c, M, N, K }), m.warmups, m.reps);
     const flop = 2 * M * N * K;
-    return { name: gemmRowName(shape), shape: shape.name, M, N, K, flop, ...t, gflops: gflops(flop, t.medianMs) };
+    return { name: gemmRowName(shape, pass), shape: shape.name, pass, M, N, K, flop, ...t, gflops: gflops(flop, t.medianMs) };
   } finally {
     a.dispose(); b.dispose(); c.dispose();
   }
@@ -91,11 +94,11 @@ export async function benchConvShape(
   const t: Operands = {
     x: rand(xShape, { seed: 1, low: -1 }), w: rand(wShape, { seed: 2, low: -1 }), dy: rand(conv2dOutputShape(g), { seed: 3, low: -1 }),
   };
-  const { M, N, K } = gemmSizes(shape, batchSize);
-  const flop = 2 * M * N * K;
   const rows: ConvRow[] = [];
   try {
     for (const pass of passes) {
+      const { M, N, K } = gemmSizes(shape, batchSize, pass);
+      const flop = 2 * M * N * K;
       const timing = await measureGpuWork(rt, () => tidy(() => { RECORD_PASS[pass](t, g); }), m.warmups, m.reps);
       const row: ConvRow = {
         name: convRowName(shape, pass, layout), shape: shape.name, layers: shape.layers, pass, layout, batchSize,
@@ -112,11 +115,11 @@ export async function benchConvShape(
   return rows;
 }
 
-/** Fills each row's ceiling ratio (from the GEMM of its shape) and its NHWC/NCHW ratio (when both ran). */
+/** Fills each row's ceiling ratio (from the GEMM of its shape and pass) and its NHWC/NCHW ratio (when both ran). */
 export function relateConvRows(rows: ConvRow[], ceilings: readonly GemmRow[]): void {
   for (const row of rows) {
-    const ceiling = ceilings.find((c) => c.shape === row.shape);
-    if (!ceiling) throw new Error(`no GEMM ceiling measured for ${row.shape}`);
+    const ceiling = ceilings.find((c) => c.shape === row.shape && c.pass === row.pass);
+    if (!ceiling) throw new Error(`no GEMM ceiling measured for ${row.shape} ${row.pass}`);
     row.ceilingGflops = ceiling.gflops;
     row.ratioToCeiling = row.gflops / ceiling.gflops;
     const nchw = rows.find((r) => r.shape === row.shape && r.pass === row.pass && r.layout === 'NCHW');

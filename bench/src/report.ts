@@ -31,14 +31,14 @@ export function formatBench(r: BenchResult): string {
   const env = Object.entries(r.environment);
   if (env.length > 0) out.push(`Environment: ${env.map(([k, v]) => `${k}=${v}`).join(' ')}`);
   if (r.gemm.length > 0) {
-    out.push('', 'GEMM ceiling: the fast GEMM kernel, C[M,N] = A[M,K]·B[K,N], at each conv shape (M = batch·H·W, N = out channels, K = in channels·kh·kw)');
+    out.push('', 'GEMM ceiling: the fast GEMM kernel, C[M,N] = A[M,K]·B[K,N], at each conv pass\'s sizes (P = batch·H·W pixels, O = out channels, I = in channels·kh·kw; forward P×O×I, backward-data P×I×O, backward-filter O×I×P)');
     out.push(textTable(
-      ['shape', 'M', 'N', 'K', 'min ms', 'median ms', 'max ms', 'GFLOP/s'],
-      r.gemm.map((g) => [g.shape, String(g.M), String(g.N), String(g.K), ms(g.minMs), ms(g.medianMs), ms(g.maxMs), fixed(g.gflops)]),
+      ['shape', 'pass', 'M', 'N', 'K', 'min ms', 'median ms', 'max ms', 'GFLOP/s'],
+      r.gemm.map((g) => [g.shape, g.pass, String(g.M), String(g.N), String(g.K), ms(g.minMs), ms(g.medianMs), ms(g.maxMs), fixed(g.gflops)]),
     ));
   }
   if (r.convs.length > 0) {
-    out.push('', 'Convolutions: the fast kernels of each pass; GFLOP/s = the direct convolution\'s 2·M·N·K ÷ time (effective for Winograd); ×ceiling = GFLOP/s ÷ the GEMM ceiling of the same M,N,K; NHWC/NCHW = median ratio (< 1: NHWC faster)');
+    out.push('', 'Convolutions: the fast kernels of each pass; GFLOP/s = the direct convolution\'s 2·M·N·K ÷ time (effective for Winograd); ×ceiling = GFLOP/s ÷ the GEMM ceiling of the pass\'s M,N,K; NHWC/NCHW = median ratio (< 1: NHWC faster)');
     out.push(textTable(
       ['shape', 'pass', 'layout', 'algorithm', 'min ms', 'median ms', 'max ms', 'GFLOP/s', '×ceiling', 'NHWC/NCHW'],
       r.convs.map((c) => [

@@ -49,11 +49,23 @@ export function distinctConvShapes(): ConvShape[] {
   return [...byKey.values()];
 }
 
+/** The three passes of a convolution's training. */
+export type ConvPass = 'forward' | 'backward-data' | 'backward-filter';
+
 /**
- * The GEMM a convolution of this shape amounts to (stride 1, SAME): M = output pixels of the batch,
- * N = output channels, K = input channels · kernel taps; 2·M·N·K floating-point operations for
- * each of forward, backward-data and backward-filter.
+ * The GEMM each pass of a convolution of this shape amounts to (stride 1, SAME), written as the
+ * im2col formulation's three products, each of 2·M·N·K floating-point operations, the same count:
+ * - forward: y [pixels, out] = cols [pixels, in·taps] · wᵀ — M = output pixels of the batch,
+ *   N = output channels, K = input channels · kernel taps;
+ * - backward-data: dcols [pixels, in·taps] = dy [pixels, out] · w — M = pixels, N = in·taps, K = out;
+ * - backward-filter: dw [out, in·taps] = dyᵀ [out, pixels] · cols — M = out, N = in·taps, K = pixels.
+ * The last two have the forward's sizes in another order; a GEMM's speed depends on that order
+ * (a K of 16 or an M of 10 leaves a tile mostly idle), so each pass has its own ceiling.
  */
-export function gemmSizes(shape: ConvShape, batchSize: number): { M: number; N: number; K: number } {
-  return { M: batchSize * shape.size * shape.size, N: shape.cout, K: shape.cin * shape.k * shape.k };
+export function gemmSizes(shape: ConvShape, batchSize: number, pass: ConvPass = 'forward'): { M: number; N: number; K: number } {
+  const pixels = batchSize * shape.size * shape.size;
+  const taps = shape.cin * shape.k * shape.k;
+  if (pass === 'backward-data') return { M: pixels, N: taps, K: shape.cout };
+  if (pass === 'backward-filter') return { M: shape.cout, N: taps, K: pixels };
+  return { M: pixels, N: shape.cout, K: taps };
 }
