@@ -110,12 +110,14 @@ describe('bench', () => {
   });
 
   // One layout: a cold step creates ~30 pipelines, 10–20 s of compiles on lavapipe without Mesa's disk cache.
-  it('times training steps (cold and warm), splits a traced step by kernel kind, and keeps memory flat', async () => {
+  it('times training steps (compiles, cold and warm), splits a traced step by kernel kind, and keeps memory flat', async () => {
     const result = await runBench({ batchSize: 2, reps: 1, layouts: ['NHWC'], filter: 'step', stepWarmups: 1 });
     assert.deepEqual([result.gemm, result.convs], [[], []]);
     assert.deepEqual(result.steps.map((s) => [s.layout, s.batchSize]), [['NHWC', 2]]);
     for (const step of result.steps) {
-      assert.ok(step.coldMs > 0);
+      assert.ok(step.coldMs > 0 && step.compileMs > 0);
+      // (pipelinesCompiled may be 0 here: earlier tests in this process can have made them all.)
+      assert.equal(step.coldStepCompiles, 0, 'the pipeline warm-up covers every pipeline of a training step');
       assertTiming(step, 1, `step ${step.layout}`);
       assertClose(step.imagesPerSecond, 2000 / step.medianMs, 'images/s');
       if (result.kernelClock === 'gpu-timestamps') {

@@ -56,10 +56,14 @@ export function formatBench(r: BenchResult): string {
     ));
   }
   if (r.steps.length > 0) {
-    out.push('', `Training step (forward, loss, backward, Adam), wall clock from encoding to the loss read back; cold = the first step of a fresh model (pipeline compiles), then ${r.stepWarmups} warm-ups`);
+    out.push('', 'Training step (forward, loss, backward, Adam), wall clock from encoding to the loss read back. A fresh model per layout: ' +
+      `its pipelines compiled in parallel first (compile), then its first step (cold; cold/warm = cold ÷ median), then ${r.stepWarmups} warm-ups`);
     out.push(textTable(
-      ['layout', 'batch', 'cold ms', 'min ms', 'median ms', 'max ms', 'images/s'],
-      r.steps.map((s) => [s.layout, String(s.batchSize), ms(s.coldMs), ms(s.minMs), ms(s.medianMs), ms(s.maxMs), fixed(s.imagesPerSecond, 1)]),
+      ['layout', 'batch', 'compile ms', 'pipelines', 'cold ms', 'cold/warm', 'min ms', 'median ms', 'max ms', 'images/s'],
+      r.steps.map((s) => [
+        s.layout, String(s.batchSize), ms(s.compileMs), String(s.pipelinesCompiled), ms(s.coldMs), fixed(s.coldMs / s.medianMs),
+        ms(s.minMs), ms(s.medianMs), ms(s.maxMs), fixed(s.imagesPerSecond, 1),
+      ]),
     ));
     const traced = r.steps.filter((s) => s.traced !== null);
     if (traced.length > 0) {

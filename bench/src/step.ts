@@ -1,5 +1,5 @@
 import { Adam, Random, memory, type KernelSpan, type Runtime } from '@squeeze/core';
-import { ADAM, SqueezeNetCifar, encodeTrainStep } from '@squeeze/squeezenet';
+import { ADAM, SqueezeNetCifar, encodeTrainStep, warmModelPipelines } from '@squeeze/squeezenet';
 import { gpuMsOf, timingOf, type Timing } from './measure.js';
 import type { Layout } from './kernels.js';
 
@@ -59,8 +59,17 @@ export function memorySnapshot(): MemorySnapshot {
 export interface StepRow extends Timing {
   layout: Layout;
   batchSize: number;
-  /** the first step of a fresh model, pipeline compiles included (wall clock). */
+  /**
+   * Compiling, in parallel, the pipelines of a training step and an evaluation pass before the first
+   * step, as `squeeze train` does (wall clock; 0 when another layout's run made them all already).
+   */
+  compileMs: number;
+  /** how many pipelines that compiled. */
+  pipelinesCompiled: number;
+  /** the first step of the fresh model, after those compiles (wall clock): first-use costs the compiles leave. */
   coldMs: number;
+  /** pipelines the first step still had to make (none when the warm-up covers the step). */
+  coldStepCompiles: number;
   /** untimed steps between the cold one and the timed ones. */
   warmups: number;
   imagesPerSecond: number;
@@ -94,6 +103,13 @@ class StepRunner {
     this.ys = Int32Array.from({ length: batchSize }, () => rng.int(CLASSES));
   }
 
+  /** Compiles the pipelines of this model's training step (and an evaluation pass) in parallel, as `squeeze train` does first. */
+  async compilePipelines(): Promise<{ ms: number; pipelines: number }> {
+    const t0 = performance.now();
+    const pipelines = await warmModelPipelines(this.model, this.batchSize, this.batchSize, this.layout, this.optimizer);
+    return { ms: performance.now() - t0, pipelines };
+  }
+
   /** One step, from encoding to the loss read back; returns its wall-clock ms. */
   async step(): Promise<number> {
     const t0 = performance.now();
@@ -114,7 +130,8 @@ class StepRunner {
 /**
  * Whole training steps (forward, loss, backward, Adam) of a fresh SqueezeNet per layout, timed by
  * the wall clock from encoding to the loss read back: what a training loop sees per step. Each
- * layout's cold first step is timed on its own; then `warmups` untimed steps; then `reps` timed
+ * layout's pipelines are compiled in parallel first and timed apart (as `squeeze train` starts),
+ * then its cold first step is timed on its own; then `warmups` untimed steps; then `reps` timed
  * ones, the layouts taking turns so that a change in the machine's load hits both alike; then one
  * step per layout traced kernel by kernel.
  */
@@ -125,12 +142,15 @@ export async function benchTrainingSteps(
   const runners: StepRunner[] = [];
   try {
     await rt.sync();
-    const coldMs: number[] = [];
+    const cold: Array<Pick<StepRow, 'compileMs' | 'pipelinesCompiled' | 'coldMs' | 'coldStepCompiles'>> = [];
     for (const layout of layouts) {
       const runner = new StepRunner(layout, batchSize);
       runners.push(runner);
-      coldMs.push(await runner.step());
-      log(`${stepRowName(layout)}: cold step ${coldMs.at(-1)!.toFixed(0)} ms`);
+      const compiled = await runner.compilePipelines();
+      const compilesBefore = rt.cache.stats.compiles;
+      const coldMs = await runner.step();
+      cold.push({ compileMs: compiled.ms, pipelinesCompiled: compiled.pipelines, coldMs, coldStepCompiles: rt.cache.stats.compiles - compilesBefore });
+      log(`${stepRowName(layout)}: ${compiled.pipelines} pipelines compiled in ${compiled.ms.toFixed(0)} ms, then a cold step of ${coldMs.toFixed(0)} ms`);
     }
     for (let i = 0; i < o.warmups; i++) for (const runner of runners) await runner.step();
     const before = memorySnapshot();
@@ -152,7 +172,7 @@ export async function benchTrainingSteps(
       }
       const timing = timingOf(samples[r]!);
       steps.push({
-        layout: runner.layout, batchSize, coldMs: coldMs[r]!, warmups: o.warmups, ...timing,
+        layout: runner.layout, batchSize, ...cold[r]!, warmups: o.warmups, ...timing,
         imagesPerSecond: (batchSize * 1000) / timing.medianMs, traced,
       });
     }
