@@ -66,6 +66,12 @@ export interface ConvGemmParams {
   /** NHWC, unroll 2, source channels even: each pixel's two channels of a step as one vec2 load. */
   srcVec2: boolean;
   /**
+   * Forward, pointwise, subgroupWeights: `wmat` is the filter w [Cd][Cs] itself, each lane reading
+   * its columns' weights of a source channel straight from it (a clamped, strided load), instead of
+   * a reordered copy: no reorder pass before the GEMM. A lane's loads are scalar either way.
+   */
+  weightsAsGiven?: boolean;
+  /**
    * NCHW pointwise with H·W a multiple of `tilePixels`: a tile's pixels are consecutive in one
    * image, so each channel's values load as tilePixels / 4 vec4s instead of one by one.
    */
@@ -176,11 +182,13 @@ function gemmBody(p: ConvGemmParams): string {
         : qs.flatMap((q) => pix.map((i) => (masked ? `  let x${i}_${q} = select(0.0, ${xs(i, q)}, ok${i});` : `  let x${i}_${q} = ${xs(i, q)};`)))),
       ...qs.flatMap((q) => (S
         ? [
-            ...range((4 * TO4) / S).map((r) => `  let wl${q}_${r} = wmat[(wIdx${stride(q, 'u.wRow4')}) * 4u + ${r * S}u + sgid];`),
+            ...range((4 * TO4) / S).map((r) => (p.weightsAsGiven
+              ? `  let wl${q}_${r} = wmat[wCol${r} + wIdx${q === 0 ? '' : ` + ${q}u`}];`
+              : `  let wl${q}_${r} = wmat[(wIdx${stride(q, 'u.wRow4')}) * 4u + ${r * S}u + sgid];`)),
             ...cols.map((j) => `  let w${j}_${q} = vec4<f32>(${range(4).map((k) => fromSubgroupSlots((r) => `wl${q}_${r}`, 4 * j + k, S)).join(', ')});`),
           ]
         : cols.map((j) => `  let w${j}_${q} = wmat[wIdx${stride(q, 'u.wRow4')} + ${j}u];`))),
-      `  wIdx += ${U === 1 ? '' : `${U}u * `}u.wRow4;`,
+      p.weightsAsGiven ? `  wIdx += ${U}u;` : `  wIdx += ${U === 1 ? '' : `${U}u * `}u.wRow4;`,
       // Column by column (a column's weights serve every pixel before the next are needed): 2–4 %
       // faster than pixel by pixel on SqueezeNet's NHWC shapes (GPU timestamps, minimums of 9).
       ...cols.flatMap((j) => pix.map((i) => [i, j] as const)).map(([i, j]) => (U === 1
@@ -202,8 +210,17 @@ function gemmBody(p: ConvGemmParams): string {
         ...(p.srcVec2 ? [] : ['for (; c < u.Cs; c++) {', ...channelStep(1, masked), '}']),
       ]);
 
+  if (p.weightsAsGiven && !(p.pointwise && p.mode === 'forward' && S)) {
+    throw new Error('conv2d_gemm: weights as given need a pointwise forward with subgroup weights');
+  }
   if (p.pointwise) {
-    L.push('var wIdx = og0;');
+    if (p.weightsAsGiven) {
+      // wIdx counts source channels; lane column o of w [Cd][Cs] starts at o·Cs (past Cd: the last column, never stored).
+      for (const r of range((4 * TO4) / S)) L.push(`let wCol${r} = min(og0 * 4u + ${r * S}u + sgid, u.Cd - 1u) * u.Cs;`);
+      L.push('var wIdx = 0u;');
+    } else {
+      L.push('var wIdx = og0;');
+    }
     for (const i of pix) L.push(`var base${i} = select(0u, ${nchw ? `n${i} * u.Cs * HWs + hw${i}` : `p${i} * u.Cs`}, in${i});`);
     L.push(...channelLoop(false));
   } else {

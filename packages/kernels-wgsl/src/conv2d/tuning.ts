@@ -28,6 +28,12 @@ export interface ConvGemmTile {
    */
   pairLoads?: boolean;
   /**
+   * With subgroupWeights, 1×1 forwards (stride 1, no padding) read the filter w [out][in] as given,
+   * each lane its own columns, instead of a copy reordered into rows of out channels: one pass fewer
+   * per convolution.
+   */
+  weightsAsGiven?: boolean;
+  /**
    * Tiles for convolutions with more destination channels: of the entries whose `minChannels` the
    * destination channel count reaches, the one that pads it least replaces `pixels` × `channels`
    * (see `gemmTileFor`). With subgroupWeights a wider channel tile costs each lane few extra loads, while
@@ -211,7 +217,7 @@ export interface ConvTuning {
  */
 export const SOFTWARE_CONV_TUNING: ConvTuning = {
   gemm: {
-    pixels: 16, channels: 16, workgroup: 16, unroll: { NCHW: 1, NHWC: 2 }, subgroupWeights: true, pairLoads: true,
+    pixels: 16, channels: 16, workgroup: 16, unroll: { NCHW: 1, NHWC: 2 }, subgroupWeights: true, pairLoads: true, weightsAsGiven: true,
     wide: [{ minChannels: 32, pixels: 8, channels: 32 }, { minChannels: 48, pixels: 8, channels: 48 }],
   },
   winograd: null,

@@ -109,10 +109,12 @@ describe('conv2d', () => {
         // Channel loops of 1, 2 and 4 per step (with remainders: the cases have odd channel counts).
         // The last: weight rows assembled with subgroupBroadcast (where the adapter has subgroups) and
         // wider source loads (NHWC, even channels: a step's two channels as one vec2; NCHW 1×1 with
-        // H·W a multiple of the tile: a tile's pixels as vec4s).
-        for (const [unroll, subgroupWeights] of [[1, false], [2, false], [4, false], [2, true]] as const) {
-          const tw8 = { ...tu, gemm: { ...tu.gemm, unroll: { NCHW: unroll, NHWC: unroll }, subgroupWeights, pairLoads: subgroupWeights } };
-          await check(`forward (unroll ${unroll}${subgroupWeights ? ', subgroup weights, wider loads' : ''})`, () => conv2dForward(tx(), tw(), tb(), g, tw8), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
+        // H·W a multiple of the tile: a tile's pixels as vec4s); then the same with 1×1 forwards
+        // reading w's columns as given (no reorder).
+        for (const [unroll, subgroupWeights, weightsAsGiven] of [[1, false, false], [2, false, false], [4, false, false], [2, true, false], [2, true, true]] as const) {
+          if (weightsAsGiven && !(c.k[0] === 1 && c.k[1] === 1)) continue;
+          const tw8 = { ...tu, gemm: { ...tu.gemm, unroll: { NCHW: unroll, NHWC: unroll }, subgroupWeights, pairLoads: subgroupWeights, weightsAsGiven } };
+          await check(`forward (unroll ${unroll}${subgroupWeights ? ', subgroup weights, wider loads' : ''}${weightsAsGiven ? ', weights as given' : ''})`, () => conv2dForward(tx(), tw(), tb(), g, tw8), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
           await check(`dx (unroll ${unroll}${subgroupWeights ? ', subgroup weights, wider loads' : ''})`, () => conv2dBackwardData(tdy(), tw(), g, tw8), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
         }
         if (c.k[0] === 3 && c.k[1] === 3 && g.strideH === 1 && g.strideW === 1) {
@@ -160,7 +162,7 @@ describe('conv2d', () => {
 
   it('picks the wide GEMM tile by destination channels, and the wide tile matches the reference', async () => {
     const base = TEST_TUNING.gemm;
-    const wide: ConvTuning = { ...TEST_TUNING, gemm: { ...base, unroll: { NCHW: 2, NHWC: 2 }, subgroupWeights: true, pairLoads: true, wide: [{ minChannels: 12, pixels: 4, channels: 16 }, { minChannels: 24, pixels: 4, channels: 24 }] } };
+    const wide: ConvTuning = { ...TEST_TUNING, gemm: { ...base, unroll: { NCHW: 2, NHWC: 2 }, subgroupWeights: true, pairLoads: true, weightsAsGiven: true, wide: [{ minChannels: 12, pixels: 4, channels: 16 }, { minChannels: 24, pixels: 4, channels: 24 }] } };
     const chosen = (cd: number) => { const t = gemmTileFor(wide.gemm, cd); return `${t.pixels}x${t.channels}`; };
     // the entry that pads least, the first of equals (40 and 48 channels: 48 either way)
     const picks = [11, 12, 24, 40, 48, 72].map(chosen).join(' ');
@@ -266,6 +268,7 @@ describe('conv2d', () => {
       // shared weights: summed per subgroup (where the adapter has one); 180 pixels = 23 tiles of 8
       // in two workgroups of 16: the third subgroup partly live, the fourth not at all
       [[2, 6, 9, 10], 16, 1, {}, sharedWeights, true],
+      [[2, 6, 9, 10], 12, 1, {}, { ...sharedWeights, gemm: { ...sharedWeights.gemm, weightsAsGiven: true } }, true], // w read as given, a ragged channel tile
       [[2, 3, 9, 10], 8, 2, { padding: 'SAME' }, sharedWeights, true],
     ];
     for (const format of ['NHWC', 'NCHW'] as const) for (const [k, [[n, c, h, w], out, kernel, opts, tuning, expected]] of statCases.entries()) {

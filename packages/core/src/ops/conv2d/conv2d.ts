@@ -163,9 +163,13 @@ function gemmConv(
   const taps = g.KH * g.KW;
   const tile = gemmTileFor(tuning.gemm, Cd);
   const CdPad = roundUp(Cd, tile.channels);
+  const pointwise = isPointwise(g);
+  const subgroupWeights = sharingSubgroup(rt, tile.subgroupWeights, tile.channels);
   // A 1×1 kernel's backward-data matrix (rows = out channels of C in-channel weights) is w itself
-  // when no padding is needed: bound as it is, no reorder pass.
-  const wIsMatrix = !fwd && taps === 1 && CdPad === Cd;
+  // when no padding is needed; its forward reads w's columns lane by lane (weightsAsGiven): either
+  // way w is bound as it is, no reorder pass.
+  const weightsAsGiven = fwd && pointwise && subgroupWeights > 0 && (tile.weightsAsGiven ?? false);
+  const wIsMatrix = weightsAsGiven || (!fwd && taps === 1 && CdPad === Cd);
   const wmat = wIsMatrix ? w : allocTensor([taps * Cs * CdPad]);
   if (!wIsMatrix) {
     rt.run(convWeightMatrixKernel, { workgroup: tuning.helperWorkgroup }, [w, wmat], {
@@ -174,12 +178,10 @@ function gemmConv(
       strideA: fwd ? taps : g.C * taps, strideB: fwd ? g.C * taps : taps,
     }, gridWorkgroups(CdPad / 4, Cs, taps, tuning.helperWorkgroup));
   }
-  const pointwise = isPointwise(g);
   const nchw = g.dataFormat === 'NCHW';
   const dst = allocTensor(dstShape);
   const pixels = g.N * Hd * Wd;
   const tilesP = Math.ceil(pixels / tile.pixels);
-  const subgroupWeights = sharingSubgroup(rt, tile.subgroupWeights, tile.channels);
   // The statistics are summed per subgroup where the weights are shared by one (statisticsPerSubgroup).
   const perSubgroup = subgroupWeights > 0 && tile.workgroup % subgroupWeights === 0;
   const statistics = fwd ? outputStatistics(want, g, tuning, perSubgroup ? Math.ceil(tilesP / subgroupWeights) : tilesP) : null;
@@ -187,7 +189,7 @@ function gemmConv(
     mode, layout: g.dataFormat, tilePixels: tile.pixels, tileChannels: tile.channels, workgroup: tile.workgroup, pointwise,
     dstVec4: nchw ? (Hd * Wd) % 4 === 0 : Cd % 4 === 0,
     bias: bias !== null, unroll: tile.unroll[g.dataFormat],
-    subgroupWeights,
+    subgroupWeights, ...(weightsAsGiven ? { weightsAsGiven } : {}),
     srcVec2: (tile.pairLoads ?? false) && !nchw && tile.unroll.NHWC === 2 && Cs % 2 === 0,
     srcVec4Pixels: (tile.pairLoads ?? false) && nchw && pointwise && (Hd * Wd) % tile.pixels === 0,
     ...(statistics ? { statistics: true, ...(perSubgroup ? { statisticsPerSubgroup: true } : {}) } : {}),
