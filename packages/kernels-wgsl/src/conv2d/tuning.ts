@@ -146,6 +146,12 @@ export interface ConvTuning {
    */
   pointwiseFilterGemm?: boolean;
   /**
+   * Backward-data of convolutions with fewer input channels than this (and a kernel larger than
+   * 1×1) as dcols = dy · w through the GEMM, then a col2im gather (col2im.ts), instead of the
+   * implicit GEMM, whose channel tile dx's few channels would leave mostly idle (conv1: 3 of 16).
+   */
+  colsDataBelowChannels?: number;
+  /**
    * NHWC forwards (implicit GEMM, Winograd-GEMM) also sum their output's batch-norm statistics
    * per tile when asked (core's conv2dWithStatistics), sparing the batch norm a pass over it.
    */
@@ -228,6 +234,7 @@ export const SOFTWARE_CONV_TUNING: ConvTuning = {
   },
   filterPatch: { outChannels: 32, workgroup: 16, chunkPixels: 512 },
   pointwiseFilterGemm: true,
+  colsDataBelowChannels: 4,
   epilogueStatistics: true,
   helperWorkgroup: 64,
   nchwFilterViaNHWC: true,

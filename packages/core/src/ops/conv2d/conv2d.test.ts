@@ -117,6 +117,13 @@ describe('conv2d', () => {
           await check(`forward (unroll ${unroll}${subgroupWeights ? ', subgroup weights, wider loads' : ''}${weightsAsGiven ? ', weights as given' : ''})`, () => conv2dForward(tx(), tw(), tb(), g, tw8), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
           await check(`dx (unroll ${unroll}${subgroupWeights ? ', subgroup weights, wider loads' : ''})`, () => conv2dBackwardData(tdy(), tw(), g, tw8), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
         }
+        // Few input channels: dx as dcols = dy · w through the GEMM, then the col2im gather.
+        const tCols = { ...tu, colsDataBelowChannels: 4 };
+        if (conv2dAlgorithm(g, 'backwardData', tCols) === 'GEMM + col2im') {
+          await check('dx (GEMM + col2im)', () => conv2dBackwardData(tdy(), tw(), g, tCols), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
+        } else {
+          assert.ok(c.x[1]! >= 4 || (c.k[0] === 1 && c.k[1] === 1), `${name}: col2im is for convolutions with fewer than 4 input channels`);
+        }
         if (c.k[0] === 3 && c.k[1] === 3 && g.strideH === 1 && g.strideW === 1) {
           for (const winograd of WINOGRAD_TILES) {
             const tWin = { ...tu, winograd };

@@ -3,7 +3,7 @@ import {
   convWeightMatrixKernel, convGemmKernel, convFilterPartialKernel, convBiasPartialKernel, convPartialSumKernel,
   convWinogradKernel, winogradGemmFilterKernel, winogradInputKernel, winogradOutputKernel, winogradDyKernel, winogradFilterGradKernel,
   winogradInputGradKernel, winogradGatherKernel,
-  convFilterPatchKernel, FILTER_PATCH_MAX,
+  convFilterPatchKernel, FILTER_PATCH_MAX, convCol2imKernel,
   convTuningFor, gemmTileFor, winogradTileFor, gridWorkgroups, linearWorkgroups, SIMPLE_CONV_WG, type ConvTuning,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Shape, type Tensor } from '../../tensor.js';
@@ -540,6 +540,7 @@ export function conv2dAlgorithm(g: Conv2dGeometry, pass: 'forward' | 'backwardDa
     if (pointwiseFilterGemmApplies(g, tuning)) return 'filter GEMM';
     return filterViaNhwc(g, tuning) ? 'filter partials via NHWC' : 'filter partials';
   }
+  if (pass === 'backwardData' && colsDataApplies(g, tuning)) return 'GEMM + col2im';
   return tuning.winograd && isWinogradShape(g) ? 'winograd F(2×2,3×3)' : 'implicit GEMM';
 }
 
@@ -604,7 +605,35 @@ export function conv2dBackwardData(
 ): Tensor {
   if (adjointDataApplies(g, tuning)) return winogradGemmAdjointData(dy, w, g, tuning, transformedDy, transformedW);
   if (transformedDy || transformedW) throw new Error('conv2d: a transformed dy or w is only used by the Winograd-GEMM adjoint');
+  if (colsDataApplies(g, tuning)) return colsBackwardData(dy, w, g, tuning);
   return gemmConv('backwardData', dy, w, null, g, tuning).dst;
+}
+
+const colsDataApplies = (g: Conv2dGeometry, tuning: ConvTuning): boolean =>
+  g.C < (tuning.colsDataBelowChannels ?? 0) && g.KH * g.KW > 1;
+
+/**
+ * Backward-data as dcols [pixels of dy, C·KH·KW] = dy · w (w [O, C·KH·KW] is that matrix as it is:
+ * NHWC one GEMM over all pixels, NCHW one per image with dy's [O, OH·OW] transposed), then the
+ * col2im gather sums each dx pixel's taps.
+ */
+function colsBackwardData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tuning: ConvTuning): Tensor {
+  const rt = dy.runtime;
+  const taps = g.C * g.KH * g.KW;
+  const outPixels = g.OH * g.OW;
+  const dcols = allocTensor([g.N * outPixels * taps]);
+  if (g.dataFormat === 'NHWC') {
+    gemm(rt, { a: dy, b: w, c: dcols, M: g.N * outPixels, N: taps, K: g.O });
+  } else {
+    gemm(rt, { a: dy, b: w, c: dcols, M: outPixels, N: taps, K: g.O, transA: true, batch: g.N, bBatchStride: 0 });
+  }
+  const dx = allocTensor(inputShape(g));
+  rt.run(convCol2imKernel, { layout: g.dataFormat, C: g.C, workgroup: tuning.helperWorkgroup }, [dcols, dx], {
+    H: g.H, W: g.W, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW,
+    strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft,
+  }, gridWorkgroups(g.W, g.H, g.N, tuning.helperWorkgroup));
+  dcols.dispose();
+  return dx;
 }
 
 /**
