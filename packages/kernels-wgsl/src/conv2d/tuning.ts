@@ -39,19 +39,29 @@ export interface ConvGemmTile {
    * (see `gemmTileFor`). With subgroupWeights a wider channel tile costs each lane few extra loads, while
    * fewer pixels per lane save one per-lane source load each.
    */
-  wide?: ReadonlyArray<{ minChannels: number; pixels: number; channels: number }>;
+  wide?: ReadonlyArray<{
+    minChannels: number; pixels: number; channels: number;
+    /**
+     * Only for GEMMs whose reduction (source channels × taps) is at most this: with so few
+     * multiply-adds per output, the per-pixel index arithmetic and the stores are what a lane
+     * spends, and fewer pixels with more channels each cost less of them (conv1: 3 channels × 4 taps).
+     */
+    maxReduction?: number;
+  }>;
 }
 
 /**
- * The GEMM tile for a convolution writing `destChannels` channels: of the `wide` entries whose
- * `minChannels` it reaches, the one whose channel tiles pad `destChannels` least (the first of
- * equals); none: the tile itself.
+ * The GEMM tile for a convolution writing `destChannels` channels over a reduction of `reduction`
+ * (source channels × taps): of the `wide` entries whose `minChannels` (and `maxReduction`) it
+ * meets, the one whose channel tiles pad `destChannels` least (the first of equals); none: the
+ * tile itself.
  */
-export function gemmTileFor(tile: ConvGemmTile, destChannels: number): ConvGemmTile {
+export function gemmTileFor(tile: ConvGemmTile, destChannels: number, reduction = Infinity): ConvGemmTile {
   const padded = (channels: number) => Math.ceil(destChannels / channels) * channels;
   let wide: { pixels: number; channels: number } | undefined;
   for (const w of tile.wide ?? []) {
-    if (destChannels >= w.minChannels && (!wide || padded(w.channels) < padded(wide.channels))) wide = w;
+    if (destChannels < w.minChannels || reduction > (w.maxReduction ?? Infinity)) continue;
+    if (!wide || padded(w.channels) < padded(wide.channels)) wide = w;
   }
   return wide ? { ...tile, pixels: wide.pixels, channels: wide.channels } : tile;
 }
@@ -220,11 +230,18 @@ export interface ConvTuning {
  * rather than padding to two 8 × 32 tiles: forward 256 → 48 at 8×8 3.36 → 2.91 ms, 384 → 48
  * 2.92 → 2.17 ms, backward-data 192 → 48 2.55 → 1.98 ms (GPU timestamps, candidates taking turns,
  * medians of 7, 2026-11-26).
+ * conv1's forward (12-long reduction, 96 channels) takes 4 × 96: NHWC 7.55 → 6.85 ms, NCHW 5.93 →
+ * 5.40 (8 × 48 7.37 / 5.58, 16 × 32 8.21 / 5.82; medians of 7, same method, 2026-11-26, tenth
+ * session). Its backward-data (3 destination channels) runs as GEMM + col2im
+ * (colsDataBelowChannels): 12.6 → 4.4 ms NHWC, 14.5 → 4.2 NCHW.
  */
 export const SOFTWARE_CONV_TUNING: ConvTuning = {
   gemm: {
     pixels: 16, channels: 16, workgroup: 16, unroll: { NCHW: 1, NHWC: 2 }, subgroupWeights: true, pairLoads: true, weightsAsGiven: true,
-    wide: [{ minChannels: 32, pixels: 8, channels: 32 }, { minChannels: 48, pixels: 8, channels: 48 }],
+    wide: [
+      { minChannels: 96, maxReduction: 16, pixels: 4, channels: 96 },
+      { minChannels: 32, pixels: 8, channels: 32 }, { minChannels: 48, pixels: 8, channels: 48 },
+    ],
   },
   winograd: null,
   winogradGemm: { m: 4, m2Below: 8, adjointData: true },

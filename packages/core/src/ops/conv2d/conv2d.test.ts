@@ -175,6 +175,9 @@ describe('conv2d', () => {
     const picks = [11, 12, 24, 40, 48, 72].map(chosen).join(' ');
     if (picks !== '8x8 4x16 4x24 4x16 4x16 4x24') throw new Error(`tiles for 11/12/24/40/48/72 channels: ${picks}`);
     if (gemmTileFor(base, 64) !== base) throw new Error('a tile without wide entries must stay as it is');
+    // an entry limited to short reductions (listed first: it wins ties) only where the reduction is that short
+    const shortK = { ...wide.gemm, wide: [{ minChannels: 16, maxReduction: 12, pixels: 4, channels: 32 }, ...wide.gemm.wide!] };
+    assert.deepEqual([32, 12, 13].map((k) => { const t = gemmTileFor(shortK, 32, k); return `${t.pixels}x${t.channels}`; }), ['4x16', '4x32', '4x16']);
     // 20 → 14 channels: forward (14 destination channels, one ragged wide tile) and dx (20: two, the
     // second ragged) take the wide tile; 6 → 9: both stay on the base tile; 14 → 20: both wide;
     // 24 → 24: the 24-channel tile both ways.
@@ -342,18 +345,22 @@ describe('conv2d', () => {
   });
 
   it('both shipped tunings (software and hardware adapters) match the reference', async () => {
-    for (const [tuningName, tu] of [['software', SOFTWARE_CONV_TUNING], ['hardware', HARDWARE_CONV_TUNING]] as const) for (const format of ['NCHW', 'NHWC'] as const) {
-      const xShape = layoutShape(format, [3, 12, 9, 10]);
-      const g = conv2dGeometry(xShape, [20, 12, 3, 3], { padding: 'SAME', dataFormat: format });
-      const xv = randomValues(3 * 12 * 9 * 10, 21);
-      const wv = randomValues(20 * 12 * 9, 22);
-      const bv = randomValues(20, 23);
-      const dyv = randomValues(3 * 20 * g.OH * g.OW, 24);
+    // A 3×3 convolution, and a conv1-like one (3 → 96 channels, 2×2: the software tuning's 4 × 96
+    // tile for short reductions, backward-data through GEMM + col2im).
+    const shapes = [{ x: [3, 12, 9, 10], out: 20, k: 3 }, { x: [2, 3, 9, 10], out: 96, k: 2 }];
+    for (const [tuningName, tu] of [['software', SOFTWARE_CONV_TUNING], ['hardware', HARDWARE_CONV_TUNING]] as const) for (const format of ['NCHW', 'NHWC'] as const) for (const [s, { x: [n, c, h, w], out, k }] of shapes.entries()) {
+      const xShape = layoutShape(format, [n!, c!, h!, w!]);
+      const wShape = [out, c!, k, k];
+      const g = conv2dGeometry(xShape, wShape, { padding: 'SAME', dataFormat: format });
+      const xv = randomValues(n! * c! * h! * w!, 21 + 10 * s);
+      const wv = randomValues(out * c! * k * k, 22 + 10 * s);
+      const bv = randomValues(out, 23 + 10 * s);
+      const dyv = randomValues(n! * out * g.OH * g.OW, 24 + 10 * s);
       const tx = () => tensor(Float32Array.from(xv), xShape);
-      const tw = () => tensor(Float32Array.from(wv), [20, 12, 3, 3]);
+      const tw = () => tensor(Float32Array.from(wv), wShape);
       const tdy = () => tensor(Float32Array.from(dyv), conv2dOutputShape(g));
-      const name = `${tuningName} tuning ${format}`;
-      expectClose(await gpuValues(() => conv2dForward(tx(), tw(), tensor(Float32Array.from(bv), [20]), g, tu)), conv2dForwardRef(xv, wv, bv, g), TOL, `${name} forward`);
+      const name = `${tuningName} tuning ${format} x [${xShape}] → ${out} ${k}×${k}`;
+      expectClose(await gpuValues(() => conv2dForward(tx(), tw(), tensor(Float32Array.from(bv), [out]), g, tu)), conv2dForwardRef(xv, wv, bv, g), TOL, `${name} forward`);
       expectClose(await gpuValues(() => conv2dBackwardData(tdy(), tw(), g, tu)), conv2dBackwardDataRef(dyv, wv, g), TOL, `${name} dx`);
       expectClose(await gpuValues(() => conv2dBackwardFilter(tx(), tdy(), g, tu)), conv2dBackwardFilterRef(xv, dyv, g), TOL, `${name} dw`);
       expectClose(await gpuValues(() => conv2dBackwardFilter(tx(), tdy(), g, { ...tu, nchwFilterViaNHWC: !tu.nchwFilterViaNHWC })), conv2dBackwardFilterRef(xv, dyv, g), TOL, `${name} dw (other NCHW filter path)`);

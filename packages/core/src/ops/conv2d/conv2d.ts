@@ -161,7 +161,7 @@ function gemmConv(
   const fwd = mode === 'forward';
   const { Hs, Ws, Cs, Hd, Wd, Cd, dstShape } = convSides(fwd, g);
   const taps = g.KH * g.KW;
-  const tile = gemmTileFor(tuning.gemm, Cd);
+  const tile = gemmTileFor(tuning.gemm, Cd, Cs * taps);
   const CdPad = roundUp(Cd, tile.channels);
   const pointwise = isPointwise(g);
   const subgroupWeights = sharingSubgroup(rt, tile.subgroupWeights, tile.channels);
