@@ -5,19 +5,31 @@ import { defineKernel, fromSubgroupSlots, LANES, range, type BufferBinding, type
  * [K, N]. With `transA` A is stored [K, M] (so A·… reads Aᵀ without materialising it); with
  * `transB` B is stored [N, K]. All matrices are row-major and dense; element (r, c) of a stored
  * [R, C] matrix is at `offset + batch·batchStride + r·C + c` (a batch stride of 0 broadcasts).
+ * With `sumsItems`, each C[g] is instead the sum over `sumItems` consecutive batch items
+ * g·sumItems … of op(A[b]) · op(B[b]) (a reduction longer than K that is not one strided matrix:
+ * an NCHW filter gradient sums dy_n · x_nᵀ over images n).
  */
 export interface GemmLayout {
   transA: boolean;
   transB: boolean;
   /** C += A·B instead of C = A·B. */
   accumulate: boolean;
+  /** sum `u.sumItems` batch items into each C (see above). */
+  sumsItems?: boolean;
 }
 
 const GEMM_UNIFORMS: UniformField[] = [
   { name: 'M', type: 'u32' }, { name: 'N', type: 'u32' }, { name: 'K', type: 'u32' },
   { name: 'aOffset', type: 'u32' }, { name: 'bOffset', type: 'u32' }, { name: 'cOffset', type: 'u32' },
   { name: 'aBatchStride', type: 'u32' }, { name: 'bBatchStride', type: 'u32' }, { name: 'cBatchStride', type: 'u32' },
+  { name: 'sumItems', type: 'u32' },
 ];
+
+/** WGSL: the loop over the batch items summed into one C (`sumsItems`), or a single item `wid.z`; closed by `itemsEnd`. */
+const itemsBegin = (p: GemmLayout) => (p.sumsItems
+  ? 'for (var it = 0u; it < u.sumItems; it++) {\n  let item = wid.z * u.sumItems + it;'
+  : '{\n  let item = wid.z;');
+const ITEMS_END = '}';
 
 /** WGSL: index of op(A)(m, k) and op(B)(k, n) in the flat (scalar) arrays, batch bases included. */
 const INDEX_HELPERS = (p: GemmLayout) => `
@@ -45,12 +57,14 @@ export const simpleGemmKernel = defineKernel<GemmLayout>({
   let n = gid.x;
   let m = gid.y;
   if (m >= u.M || n >= u.N) { return; }
-  let aBase = u.aOffset + wid.z * u.aBatchStride;
-  let bBase = u.bOffset + wid.z * u.bBatchStride;
   var acc = 0.0;
+  ${itemsBegin(p)}
+  let aBase = u.aOffset + item * u.aBatchStride;
+  let bBase = u.bOffset + item * u.bBatchStride;
   for (var k = 0u; k < u.K; k++) {
     acc += A[aIndex(aBase, m, k)] * B[bIndex(bBase, k, n)];
   }
+  ${ITEMS_END}
   let ci = u.cOffset + wid.z * u.cBatchStride + m * u.N + n;
   C[ci] = ${p.accumulate ? 'C[ci] + acc' : 'acc'};`,
 });
@@ -187,13 +201,14 @@ function fastGemmBody(p: FastGemmParams): string {
   // With shared B loads every lane of a subgroup must reach the broadcasts: rows past M are
   // clamped (and not stored) instead of returning.
   emit(S ? 'if (n0 >= u.N) { return; }' : 'if (m0 >= u.M || n0 >= u.N) { return; }');
-  emit('let aBase = u.aOffset + wid.z * u.aBatchStride;');
-  emit('let bBase = u.bOffset + wid.z * u.bBatchStride;');
   // Clamped coordinates: lanes past the edge load valid (ignored) data instead of branching.
   for (const i of R) emit(`let mc${i} = min(m0 + ${i}u, u.M - 1u);`);
   for (const c of range(cols)) emit(`let nc${c} = min(n0 + ${c}u, u.N - 1u);`);
   for (const i of R) for (const j of J) emit(`var acc${i}_${j} = vec4<f32>(0.0);`);
 
+  emit(itemsBegin(p));
+  emit('let aBase = u.aOffset + item * u.aBatchStride;');
+  emit('let bBase = u.bOffset + item * u.bBatchStride;');
   // ── main loop, k += 4: a${i} = A(m_i, k..k+3); b${kk}_${j} = B(k+kk, n0+4j..n0+4j+3) ──
   emit('let kEnd4 = u.K & ~3u;');
   emit('var k = 0u;');
@@ -267,6 +282,7 @@ function fastGemmBody(p: FastGemmParams): string {
   for (const j of J) emit(`  let b${j} = vec4<f32>(${KK.map((q) => `loadB(bIndex(bBase, k, nc${4 * j + q}))`).join(', ')});`);
   for (const i of R) for (const j of J) emit(`  acc${i}_${j} = fma(vec4<f32>(a${i}), b${j}, acc${i}_${j});`);
   emit('}');
+  emit(ITEMS_END);
 
   // ── guarded stores ──
   emit('let cBase = u.cOffset + wid.z * u.cBatchStride;');

@@ -471,16 +471,9 @@ function filterViaNhwc(g: Conv2dGeometry, tuning: ConvTuning): boolean {
 /** The trace scope of the 1×1 filter gradient's GEMM (a conv2d_ scope: counted as convolution). */
 export const FILTER_GEMM_SCOPE = 'conv2d_filter_gemm';
 
-/**
- * Whether a 1×1 filter gradient runs as pixel chunks of the batched GEMM (`pointwiseFilterGemm`).
- * NCHW chunks are single images, too short a sum below 64 pixels: SqueezeNet's fire9 (4×4) measured
- * 0.35–0.39 of the ceiling so, against 0.42–0.56 with the per-tap kernel (bench, 2026-11-26).
- */
-export const POINTWISE_FILTER_GEMM_MIN_NCHW_PIXELS = 64;
-
+/** Whether a 1×1 filter gradient runs as pixel chunks of the batched GEMM (`pointwiseFilterGemm`). */
 export function pointwiseFilterGemmApplies(g: Conv2dGeometry, tuning: ConvTuning): boolean {
-  return (tuning.pointwiseFilterGemm ?? false) && isPointwise(g) && g.O % 4 === 0
-    && (g.dataFormat === 'NHWC' || g.OH * g.OW >= POINTWISE_FILTER_GEMM_MIN_NCHW_PIXELS);
+  return (tuning.pointwiseFilterGemm ?? false) && isPointwise(g) && g.O % 4 === 0;
 }
 
 /**
@@ -499,25 +492,39 @@ function pointwiseFilterGemm(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning: C
   const { C, O } = g;
   const nhwc = g.dataFormat === 'NHWC';
   const pixels = g.N * g.OH * g.OW;
-  const chunk = nhwc ? Math.min(tuning.backwardFilter.NHWC.chunkPixels, pixels) : g.OH * g.OW;
+  const chunkPixels = tuning.backwardFilter[g.dataFormat].chunkPixels;
+  // NHWC: a chunk is `chunkPixels` consecutive pixels. NCHW: a chunk is one image, and the GEMM
+  // sums as many images into each partial as fit in `chunkPixels` (sumItems).
+  const chunk = nhwc ? Math.min(chunkPixels, pixels) : g.OH * g.OW;
+  const imagesPerPartial = nhwc ? 1 : largestDivisorAtMost(g.N, Math.max(1, Math.floor(chunkPixels / chunk)));
   const full = Math.floor(pixels / chunk);
   const rest = pixels - full * chunk;
-  const chunks = full + (rest > 0 ? 1 : 0);
+  const partials = full / imagesPerPartial + (rest > 0 ? 1 : 0);
   const outRows = C % 4 === 0 && paddedArea(rt, O, C) < paddedArea(rt, C, O);
   const [a, b, M, N] = outRows ? [dy, x, O, C] : [x, dy, C, O];
-  const partial = allocTensor([chunks * C * O]);
-  const item = (K: number, first: number, batch: number) => rt.scope(FILTER_GEMM_SCOPE, () => gemm(rt, {
-    a, b, c: partial, M, N, K, batch,
+  // One partial in [O][C] order is the gradient itself.
+  const direct = partials === 1 && outRows;
+  const dw = allocTensor([O, C, 1, 1]);
+  const partial = direct ? dw : allocTensor([partials * C * O]);
+  const item = (K: number, first: number, batch: number, sumItems: number) => rt.scope(FILTER_GEMM_SCOPE, () => gemm(rt, {
+    a, b, c: partial, M, N, K, batch, sumItems,
     transA: nhwc, transB: !nhwc,
-    aOffset: first * M, bOffset: first * N, cOffset: (first / chunk) * M * N,
+    aOffset: first * M, bOffset: first * N, cOffset: (first / chunk / sumItems) * M * N,
     aBatchStride: chunk * M, bBatchStride: chunk * N, cBatchStride: M * N,
   }));
-  item(chunk, 0, full);
-  if (rest > 0) item(rest, full * chunk, 1);
-  const dw = allocTensor([O, C, 1, 1]);
-  sumPartials(partial, dw, { rows: M, C: M, taps: 1, O: N, rowVec4s: N / 4, chunks }, tuning, outRows);
-  partial.dispose();
+  item(chunk, 0, full, imagesPerPartial);
+  if (rest > 0) item(rest, full * chunk, 1, 1);
+  if (!direct) {
+    sumPartials(partial, dw, { rows: M, C: M, taps: 1, O: N, rowVec4s: N / 4, chunks: partials }, tuning, outRows);
+    partial.dispose();
+  }
   return dw;
+}
+
+/** The largest divisor of n that is at most `limit` (1 at least). */
+function largestDivisorAtMost(n: number, limit: number): number {
+  for (let d = Math.min(n, limit); d > 1; d--) if (n % d === 0) return d;
+  return 1;
 }
 
 /** Elements an M × N GEMM computes with its default tile, edges padded. */

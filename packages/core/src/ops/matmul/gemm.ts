@@ -27,6 +27,11 @@ export interface GemmArgs {
   cOffset?: number;
   /** C += op(A)·op(B) instead of C = op(A)·op(B). */
   accumulate?: boolean;
+  /**
+   * Batch items summed into each C (default 1): C[g] (+)= Σ op(A[b])·op(B[b]) over b = g·sumItems …
+   * (g + 1)·sumItems − 1, so there are batch / sumItems outputs (batch must be a multiple).
+   */
+  sumItems?: number;
 }
 
 /** Which kernel runs: the register-tiled one (default), or the one-output-per-invocation oracle. */
@@ -77,19 +82,23 @@ export function gemm(rt: Runtime, args: GemmArgs, opts: GemmOptions = {}): void 
   const transA = args.transA ?? false;
   const transB = args.transB ?? false;
   const batch = args.batch ?? 1;
-  for (const [name, v] of Object.entries({ M, N, K, batch })) {
+  const sumItems = args.sumItems ?? 1;
+  for (const [name, v] of Object.entries({ M, N, K, batch, sumItems })) {
     if (!Number.isInteger(v) || v < 0) throw new Error(`gemm: ${name} must be a non-negative integer, got ${v}`);
   }
+  if (sumItems === 0 || batch % sumItems !== 0) throw new Error(`gemm: batch (${batch}) must be a multiple of sumItems (${sumItems})`);
   if (M === 0 || N === 0 || batch === 0) return;
+  const outputs = batch / sumItems;
   const uniforms = {
     M, N, K,
     aOffset: args.aOffset ?? 0, bOffset: args.bOffset ?? 0, cOffset: args.cOffset ?? 0,
     aBatchStride: args.aBatchStride ?? M * K, bBatchStride: args.bBatchStride ?? K * N, cBatchStride: args.cBatchStride ?? M * N,
+    sumItems,
   };
-  const layout = { transA, transB, accumulate: args.accumulate ?? false };
+  const layout = { transA, transB, accumulate: args.accumulate ?? false, ...(sumItems > 1 ? { sumsItems: true } : {}) };
   if (opts.kernel === 'simple') {
     rt.run(simpleGemmKernel, layout, [args.a, args.b, args.c], uniforms,
-      [Math.ceil(N / SIMPLE_GEMM_WG[0]), Math.ceil(M / SIMPLE_GEMM_WG[1]), batch], { M, N, K, batch });
+      [Math.ceil(N / SIMPLE_GEMM_WG[0]), Math.ceil(M / SIMPLE_GEMM_WG[1]), outputs], { M, N, K, batch });
     return;
   }
   const tile = opts.tile ?? defaultGemmTile(rt, M, N);
@@ -104,7 +113,7 @@ export function gemm(rt: Runtime, args: GemmArgs, opts: GemmOptions = {}): void 
   const tilesN = Math.ceil(N / tile.cols);
   const tilesM = Math.ceil(M / tile.rows);
   const workgroups: [number, number, number] = tile.lanes === 'n'
-    ? [Math.ceil(tilesN / tile.wg), tilesM, batch]
-    : [tilesN, Math.ceil(tilesM / tile.wg), batch];
+    ? [Math.ceil(tilesN / tile.wg), tilesM, outputs]
+    : [tilesN, Math.ceil(tilesM / tile.wg), outputs];
   rt.run(fastGemmKernel, params, [args.a, args.b, args.c], uniforms, workgroups, { M, N, K, batch });
 }

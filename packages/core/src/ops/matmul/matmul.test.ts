@@ -20,7 +20,7 @@ const KERNELS: Array<[string, GemmOptions]> = [
 async function runGemm(opts: GemmOptions, args: {
   a: Float64Array; b: Float64Array; c0?: Float64Array; cSize: number; M: number; N: number; K: number;
   transA?: boolean; transB?: boolean; batch?: number; aBatchStride?: number; bBatchStride?: number;
-  aOffset?: number; bOffset?: number; cOffset?: number; accumulate?: boolean;
+  aOffset?: number; bOffset?: number; cOffset?: number; accumulate?: boolean; sumItems?: number;
 }): Promise<Float32Array> {
   const ta = tensor(Float32Array.from(args.a));
   const tb = tensor(Float32Array.from(args.b));
@@ -55,6 +55,16 @@ async function checkBatches(name: string, opts: GemmOptions): Promise<void> {
       const args = { a, b, M, N, K, batch, aOffset, bBatchStride: 0, transB };
       const got = await runGemm(opts, { ...args, c0, cSize: c0.length, accumulate: true });
       expectClose(got, gemmRef({ ...args, accumulate: c0 }), TOL, `${name} batched ${M}×${N}×${K} transB=${transB}`);
+    }
+    // batch items summed in pairs (an NCHW filter gradient's sum over images), both operands batched
+    const items = 4;
+    const aItems = randomValues(aOffset + items * M * K, 13);
+    const bItems = randomValues(items * K * N, 11);
+    const c2 = randomValues(2 * M * N, 12);
+    for (const [transA, transB, accumulate] of [[false, true, false], [true, false, true]] as const) {
+      const args = { a: aItems, b: bItems, M, N, K, batch: items, sumItems: 2, aOffset, transA, transB };
+      const got = await runGemm(opts, { ...args, c0: c2, cSize: c2.length, accumulate });
+      expectClose(got, gemmRef({ ...args, ...(accumulate ? { accumulate: c2 } : {}) }), TOL, `${name} ${M}×${N}×${K} items summed in pairs transA=${transA} transB=${transB} accumulate=${accumulate}`);
     }
     // write into the second half of a larger C: an offset output, as for a channel slice of a concat
     const c1 = randomValues(2 * M * N, 10);

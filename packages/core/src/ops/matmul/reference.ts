@@ -4,24 +4,29 @@ export function gemmRef(opts: {
   transA?: boolean; transB?: boolean; batch?: number;
   aBatchStride?: number; bBatchStride?: number; aOffset?: number; bOffset?: number;
   accumulate?: ArrayLike<number>;
+  /** batch items summed into each output (gemm's sumItems). */
+  sumItems?: number;
 }): Float64Array {
   const { a, b, M, N, K } = opts;
   const batch = opts.batch ?? 1;
+  const sumItems = opts.sumItems ?? 1;
   const sa = opts.aBatchStride ?? M * K;
   const sb = opts.bBatchStride ?? K * N;
-  const out = new Float64Array(batch * M * N);
-  for (let z = 0; z < batch; z++) {
-    const ab = (opts.aOffset ?? 0) + z * sa;
-    const bb = (opts.bOffset ?? 0) + z * sb;
+  const out = new Float64Array((batch / sumItems) * M * N);
+  for (let g = 0; g < batch / sumItems; g++) {
     for (let m = 0; m < M; m++) {
       for (let n = 0; n < N; n++) {
-        let acc = opts.accumulate ? opts.accumulate[(z * M + m) * N + n]! : 0;
-        for (let k = 0; k < K; k++) {
-          const av = a[ab + (opts.transA ? k * M + m : m * K + k)]!;
-          const bv = b[bb + (opts.transB ? n * K + k : k * N + n)]!;
-          acc += av * bv;
+        let acc = opts.accumulate ? opts.accumulate[(g * M + m) * N + n]! : 0;
+        for (let z = g * sumItems; z < (g + 1) * sumItems; z++) {
+          const ab = (opts.aOffset ?? 0) + z * sa;
+          const bb = (opts.bOffset ?? 0) + z * sb;
+          for (let k = 0; k < K; k++) {
+            const av = a[ab + (opts.transA ? k * M + m : m * K + k)]!;
+            const bv = b[bb + (opts.transB ? n * K + k : k * N + n)]!;
+            acc += av * bv;
+          }
         }
-        out[(z * M + m) * N + n] = acc;
+        out[(g * M + m) * N + n] = acc;
       }
     }
   }
