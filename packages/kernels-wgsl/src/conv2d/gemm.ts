@@ -72,6 +72,12 @@ export interface ConvGemmParams {
    */
   weightsAsGiven?: boolean;
   /**
+   * The source channel count and kernel size compiled in rather than read from uniforms, so that
+   * the compiler unrolls the tap and channel loops: for GEMMs with a reduction of a few steps
+   * (conv1's 3 channels × 4 taps), whose loop overhead is a large part of the work.
+   */
+  fixedSource?: { Cs: number; KH: number; KW: number };
+  /**
    * NCHW pointwise with H·W a multiple of `tilePixels`: a tile's pixels are consecutive in one
    * image, so each channel's values load as tilePixels / 4 vec4s instead of one by one.
    */
@@ -130,6 +136,10 @@ function gemmBody(p: ConvGemmParams): string {
   const pix = range(TP);
   const cols = range(TO4);
   const nchw = p.layout === 'NCHW';
+  // Source channels and kernel size: compiled in (fixedSource) or read from the uniforms.
+  const CS = p.fixedSource ? `${p.fixedSource.Cs}u` : 'u.Cs';
+  const KH = p.fixedSource ? `${p.fixedSource.KH}u` : 'u.KH';
+  const KW = p.fixedSource ? `${p.fixedSource.KW}u` : 'u.KW';
   const L: string[] = [];
   // Lanes spread over pixel tiles; the channel tile is the workgroup's (wid.y), so all lanes of a
   // workgroup read the same weight rows.
@@ -203,11 +213,11 @@ function gemmBody(p: ConvGemmParams): string {
   if (p.srcVec2 && (nchw || U !== 2)) throw new Error('conv2d_gemm: vec2 source loads need NHWC and unroll 2');
   if (p.srcVec4Pixels && !(nchw && p.pointwise)) throw new Error('conv2d_gemm: vec4 pixel loads need NCHW and a pointwise kernel');
   const channelLoop = (masked: boolean): string[] => (U === 1
-    ? ['for (var c = 0u; c < u.Cs; c++) {', ...channelStep(1, masked), '}']
+    ? [`for (var c = 0u; c < ${CS}; c++) {`, ...channelStep(1, masked), '}']
     : [
         'var c = 0u;',
-        `for (; c + ${U}u <= u.Cs; c += ${U}u) {`, ...channelStep(U, masked), '}',
-        ...(p.srcVec2 ? [] : ['for (; c < u.Cs; c++) {', ...channelStep(1, masked), '}']),
+        `for (; c + ${U}u <= ${CS}; c += ${U}u) {`, ...channelStep(U, masked), '}',
+        ...(p.srcVec2 ? [] : [`for (; c < ${CS}; c++) {`, ...channelStep(1, masked), '}']),
       ]);
 
   if (p.weightsAsGiven && !(p.pointwise && p.mode === 'forward' && S)) {
@@ -216,17 +226,17 @@ function gemmBody(p: ConvGemmParams): string {
   if (p.pointwise) {
     if (p.weightsAsGiven) {
       // wIdx counts source channels; lane column o of w [Cd][Cs] starts at o·Cs (past Cd: the last column, never stored).
-      for (const r of range((4 * TO4) / S)) L.push(`let wCol${r} = min(og0 * 4u + ${r * S}u + sgid, u.Cd - 1u) * u.Cs;`);
+      for (const r of range((4 * TO4) / S)) L.push(`let wCol${r} = min(og0 * 4u + ${r * S}u + sgid, u.Cd - 1u) * ${CS};`);
       L.push('var wIdx = 0u;');
     } else {
       L.push('var wIdx = og0;');
     }
-    for (const i of pix) L.push(`var base${i} = select(0u, ${nchw ? `n${i} * u.Cs * HWs + hw${i}` : `p${i} * u.Cs`}, in${i});`);
+    for (const i of pix) L.push(`var base${i} = select(0u, ${nchw ? `n${i} * ${CS} * HWs + hw${i}` : `p${i} * ${CS}`}, in${i});`);
     L.push(...channelLoop(false));
   } else {
-    L.push('for (var kh = 0u; kh < u.KH; kh++) {');
-    L.push('for (var kw = 0u; kw < u.KW; kw++) {');
-    L.push('var wIdx = (kh * u.KW + kw) * u.Cs * u.wRow4 + og0;');
+    L.push(`for (var kh = 0u; kh < ${KH}; kh++) {`);
+    L.push(`for (var kw = 0u; kw < ${KW}; kw++) {`);
+    L.push(`var wIdx = (kh * ${KW} + kw) * ${CS} * u.wRow4 + og0;`);
     for (const i of pix) {
       if (p.mode === 'forward') {
         L.push(`let sh${i} = i32(hd${i} * u.strideH + kh) - i32(u.padTop);`);
@@ -241,8 +251,8 @@ function gemmBody(p: ConvGemmParams): string {
         L.push(`let ok${i} = in${i} && th${i} >= 0 && tw${i} >= 0 && sh${i} * i32(u.strideH) == th${i} && sw${i} * i32(u.strideW) == tw${i} && sh${i} < i32(u.Hs) && sw${i} < i32(u.Ws);`);
       }
       const pixelOffset = nchw
-        ? `n${i} * u.Cs * HWs + u32(sh${i}) * u.Ws + u32(sw${i})`
-        : `((n${i} * u.Hs + u32(sh${i})) * u.Ws + u32(sw${i})) * u.Cs`;
+        ? `n${i} * ${CS} * HWs + u32(sh${i}) * u.Ws + u32(sw${i})`
+        : `((n${i} * u.Hs + u32(sh${i})) * u.Ws + u32(sw${i})) * ${CS}`;
       L.push(`var base${i} = select(0u, ${pixelOffset}, ok${i});`);
     }
     L.push(...channelLoop(true));

@@ -34,6 +34,12 @@ export interface ConvGemmTile {
    */
   weightsAsGiven?: boolean;
   /**
+   * Per data format, forward GEMMs whose reduction (source channels × taps) is at most this compile the
+   * source channel count and kernel size in (the kernel's fixedSource), so that the loops unroll;
+   * absent or 0: never. A pipeline per such shape: meant for a network's few tiny-input layers.
+   */
+  fixedSourceMaxReduction?: { NCHW: number; NHWC: number };
+  /**
    * Tiles for convolutions with more destination channels: of the entries whose `minChannels` the
    * destination channel count reaches, the one that pads it least replaces `pixels` × `channels`
    * (see `gemmTileFor`). With subgroupWeights a wider channel tile costs each lane few extra loads, while
@@ -232,12 +238,14 @@ export interface ConvTuning {
  * medians of 7, 2026-11-26).
  * conv1's forward (12-long reduction, 96 channels) takes 4 × 96: NHWC 7.55 → 6.85 ms, NCHW 5.93 →
  * 5.40 (8 × 48 7.37 / 5.58, 16 × 32 8.21 / 5.82; medians of 7, same method, 2026-11-26, tenth
- * session). Its backward-data (3 destination channels) runs as GEMM + col2im
+ * session), with its 3 channels and 2 × 2 taps compiled in (fixedSourceMaxReduction) in NHWC: 6.97
+ * → 5.46 ms (NCHW 5.39 → 6.29, so not there; medians of 11). Its backward-data (3 destination channels) runs as GEMM + col2im
  * (colsDataBelowChannels): 12.6 → 4.4 ms NHWC, 14.5 → 4.2 NCHW.
  */
 export const SOFTWARE_CONV_TUNING: ConvTuning = {
   gemm: {
     pixels: 16, channels: 16, workgroup: 16, unroll: { NCHW: 1, NHWC: 2 }, subgroupWeights: true, pairLoads: true, weightsAsGiven: true,
+    fixedSourceMaxReduction: { NCHW: 0, NHWC: 16 },
     wide: [
       { minChannels: 96, maxReduction: 16, pixels: 4, channels: 96 },
       { minChannels: 32, pixels: 8, channels: 32 }, { minChannels: 48, pixels: 8, channels: 48 },

@@ -110,11 +110,15 @@ describe('conv2d', () => {
         // The last: weight rows assembled with subgroupBroadcast (where the adapter has subgroups) and
         // wider source loads (NHWC, even channels: a step's two channels as one vec2; NCHW 1×1 with
         // H·W a multiple of the tile: a tile's pixels as vec4s); then the same with 1×1 forwards
-        // reading w's columns as given (no reorder).
-        for (const [unroll, subgroupWeights, weightsAsGiven] of [[1, false, false], [2, false, false], [4, false, false], [2, true, false], [2, true, true]] as const) {
+        // reading w's columns as given (no reorder); last, forwards with the source channels and
+        // kernel size compiled in, where the reduction is as short as the shipped tuning allows.
+        for (const [unroll, subgroupWeights, weightsAsGiven, fixed] of [[1, false, false, false], [2, false, false, false], [4, false, false, false], [2, true, false, false], [2, true, true, false], [2, false, false, true]] as const) {
           if (weightsAsGiven && !(c.k[0] === 1 && c.k[1] === 1)) continue;
-          const tw8 = { ...tu, gemm: { ...tu.gemm, unroll: { NCHW: unroll, NHWC: unroll }, subgroupWeights, pairLoads: subgroupWeights, weightsAsGiven } };
-          await check(`forward (unroll ${unroll}${subgroupWeights ? ', subgroup weights, wider loads' : ''}${weightsAsGiven ? ', weights as given' : ''})`, () => conv2dForward(tx(), tw(), tb(), g, tw8), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
+          if (fixed && c.x[1]! * c.k[0] * c.k[1] > 16) continue;
+          const fixedSourceMaxReduction = fixed ? { NCHW: 16, NHWC: 16 } : undefined;
+          const tw8 = { ...tu, gemm: { ...tu.gemm, unroll: { NCHW: unroll, NHWC: unroll }, subgroupWeights, pairLoads: subgroupWeights, weightsAsGiven, fixedSourceMaxReduction } };
+          await check(`forward (unroll ${unroll}${subgroupWeights ? ', subgroup weights, wider loads' : ''}${weightsAsGiven ? ', weights as given' : ''}${fixed ? ', source shape compiled in' : ''})`, () => conv2dForward(tx(), tw(), tb(), g, tw8), () => conv2dForwardSimple(tx(), tw(), tb(), g), conv2dForwardRef(xv, wv, bv, g));
+          if (fixed) continue; // forwards only
           await check(`dx (unroll ${unroll}${subgroupWeights ? ', subgroup weights, wider loads' : ''})`, () => conv2dBackwardData(tdy(), tw(), g, tw8), () => conv2dBackwardDataSimple(tdy(), tw(), g), conv2dBackwardDataRef(dyv, wv, g));
         }
         // Few input channels: dx as dcols = dy · w through the GEMM, then the col2im gather.

@@ -190,6 +190,7 @@ function gemmConv(
     dstVec4: nchw ? (Hd * Wd) % 4 === 0 : Cd % 4 === 0,
     bias: bias !== null, unroll: tile.unroll[g.dataFormat],
     subgroupWeights, ...(weightsAsGiven ? { weightsAsGiven } : {}),
+    ...(fwd && Cs * taps <= (tile.fixedSourceMaxReduction?.[g.dataFormat] ?? 0) ? { fixedSource: { Cs, KH: g.KH, KW: g.KW } } : {}),
     srcVec2: (tile.pairLoads ?? false) && !nchw && tile.unroll.NHWC === 2 && Cs % 2 === 0,
     srcVec4Pixels: (tile.pairLoads ?? false) && nchw && pointwise && (Hd * Wd) % tile.pixels === 0,
     ...(statistics ? { statistics: true, ...(perSubgroup ? { statisticsPerSubgroup: true } : {}) } : {}),
