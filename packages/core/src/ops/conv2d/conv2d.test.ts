@@ -245,9 +245,10 @@ describe('conv2d', () => {
     // as fit into 32 pixels into each partial (the GEMM's sumItems): 4 and 3 images of 2×4 and 3×3
     // (one partial, two), 4 images of 2×2 into one partial that, in [O][C] order, is the gradient
     // itself. The 8 → 32 cases run the GEMM with its rows along the output channels (where the
-    // lanes have subgroups to share), summed in output order.
+    // lanes have subgroups to share), summed in output order. Last, single partials with O not a
+    // multiple of 4, written as the gradient directly; 1×1 images (conv10's) in NCHW as in NHWC.
     const tu: ConvTuning = { ...TEST_TUNING, pointwiseFilterGemm: true };
-    for (const [k, [n, c, h, w, out]] of ([[2, 6, 9, 8, 12], [3, 9, 8, 8, 20], [1, 4, 16, 4, 8], [2, 8, 9, 8, 32], [4, 8, 2, 4, 12], [6, 8, 3, 3, 16], [4, 8, 2, 2, 32]] as const).entries()) {
+    for (const [k, [n, c, h, w, out]] of ([[2, 6, 9, 8, 12], [3, 9, 8, 8, 20], [1, 4, 16, 4, 8], [2, 8, 9, 8, 32], [4, 8, 2, 4, 12], [6, 8, 3, 3, 16], [4, 8, 2, 2, 32], [2, 8, 2, 4, 10], [5, 12, 1, 1, 10]] as const).entries()) {
       for (const format of ['NCHW', 'NHWC'] as const) {
         const xShape = layoutShape(format, [n, c, h, w]);
         const g = conv2dGeometry(xShape, [out, c, 1, 1], { dataFormat: format });
@@ -258,9 +259,9 @@ describe('conv2d', () => {
         expectClose(got, conv2dBackwardFilterRef(xv, dyv, g), TOL, `dw x [${xShape}] 1×1 → ${out} ${format}, filter GEMM`);
       }
     }
-    // Not 1×1 stride 1, or O not a multiple of 4: the per-tap kernel.
+    // Not 1×1 stride 1, or O not a multiple of 4 over more than one partial: the per-tap kernel.
     assert.equal(conv2dAlgorithm(conv2dGeometry([1, 4, 4, 8], [8, 8, 1, 1], { stride: 2, dataFormat: 'NHWC' }), 'backwardFilter', tu), 'filter partials');
-    assert.equal(conv2dAlgorithm(conv2dGeometry([1, 4, 4, 8], [10, 8, 1, 1], { dataFormat: 'NHWC' }), 'backwardFilter', tu), 'filter partials');
+    assert.equal(conv2dAlgorithm(conv2dGeometry([2, 5, 8, 8], [10, 8, 1, 1], { dataFormat: 'NHWC' }), 'backwardFilter', tu), 'filter partials'); // 80 pixels: more than one partial
     assert.equal(conv2dAlgorithm(conv2dGeometry([1, 4, 4, 8], [8, 8, 3, 3], { padding: 'SAME', dataFormat: 'NHWC' }), 'backwardFilter', tu), 'filter partials');
   });
 

@@ -472,9 +472,29 @@ function filterViaNhwc(g: Conv2dGeometry, tuning: ConvTuning): boolean {
 /** The trace scope of the 1×1 filter gradient's GEMM (a conv2d_ scope: counted as convolution). */
 export const FILTER_GEMM_SCOPE = 'conv2d_filter_gemm';
 
-/** Whether a 1×1 filter gradient runs as pixel chunks of the batched GEMM (`pointwiseFilterGemm`). */
+/**
+ * Whether a 1×1 filter gradient runs as pixel chunks of the batched GEMM (`pointwiseFilterGemm`):
+ * partials summed by conv2d_partial_sum need O % 4 == 0; a single partial, written as the gradient
+ * itself, does not (conv10: 10 classes).
+ */
 export function pointwiseFilterGemmApplies(g: Conv2dGeometry, tuning: ConvTuning): boolean {
-  return (tuning.pointwiseFilterGemm ?? false) && isPointwise(g) && g.O % 4 === 0;
+  return (tuning.pointwiseFilterGemm ?? false) && isPointwise(g) && (g.O % 4 === 0 || pointwiseFilterChunks(g, tuning).partials === 1);
+}
+
+/**
+ * How pointwiseFilterGemm splits the pixels: NHWC into chunks of `chunkPixels` consecutive pixels
+ * (the last one shorter), NCHW into images, as many summed into each partial as fit in
+ * `chunkPixels` (the GEMM's sumItems).
+ */
+function pointwiseFilterChunks(g: Conv2dGeometry, tuning: ConvTuning): { chunk: number; full: number; rest: number; imagesPerPartial: number; partials: number } {
+  const nhwc = pixelsAsRows(g);
+  const pixels = g.N * g.OH * g.OW;
+  const chunkPixels = tuning.backwardFilter[g.dataFormat].chunkPixels;
+  const chunk = nhwc ? Math.min(chunkPixels, pixels) : g.OH * g.OW;
+  const imagesPerPartial = nhwc ? 1 : largestDivisorAtMost(g.N, Math.max(1, Math.floor(chunkPixels / chunk)));
+  const full = Math.floor(pixels / chunk);
+  const rest = pixels - full * chunk;
+  return { chunk, full, rest, imagesPerPartial, partials: full / imagesPerPartial + (rest > 0 ? 1 : 0) };
 }
 
 /**
@@ -491,20 +511,13 @@ export function pointwiseFilterGemmApplies(g: Conv2dGeometry, tuning: ConvTuning
 function pointwiseFilterGemm(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning: ConvTuning): Tensor {
   const rt = x.runtime;
   const { C, O } = g;
-  const nhwc = g.dataFormat === 'NHWC';
-  const pixels = g.N * g.OH * g.OW;
-  const chunkPixels = tuning.backwardFilter[g.dataFormat].chunkPixels;
-  // NHWC: a chunk is `chunkPixels` consecutive pixels. NCHW: a chunk is one image, and the GEMM
-  // sums as many images into each partial as fit in `chunkPixels` (sumItems).
-  const chunk = nhwc ? Math.min(chunkPixels, pixels) : g.OH * g.OW;
-  const imagesPerPartial = nhwc ? 1 : largestDivisorAtMost(g.N, Math.max(1, Math.floor(chunkPixels / chunk)));
-  const full = Math.floor(pixels / chunk);
-  const rest = pixels - full * chunk;
-  const partials = full / imagesPerPartial + (rest > 0 ? 1 : 0);
+  const nhwc = pixelsAsRows(g);
+  const { chunk, full, rest, imagesPerPartial, partials } = pointwiseFilterChunks(g, tuning);
   // On a tie the longer side takes the rows: more row tiles, more lanes per workgroup (fire9's
-  // expand1x1 NHWC, 256 × 64 either way, measured 0.84 ms as 64 rows, ~0.5 as 256).
+  // expand1x1 NHWC, 256 × 64 either way, measured 0.84 ms as 64 rows, ~0.5 as 256). O % 4 != 0
+  // (one partial, see pointwiseFilterGemmApplies): rows along O, the partial being the gradient.
   const [byO, byC] = [paddedArea(rt, O, C), paddedArea(rt, C, O)];
-  const outRows = C % 4 === 0 && (byO < byC || (byO === byC && O > C));
+  const outRows = O % 4 !== 0 || (C % 4 === 0 && (byO < byC || (byO === byC && O > C)));
   const [a, b, M, N] = outRows ? [dy, x, O, C] : [x, dy, C, O];
   // One partial in [O][C] order is the gradient itself.
   const direct = partials === 1 && outRows;
@@ -524,6 +537,9 @@ function pointwiseFilterGemm(x: Tensor, dy: Tensor, g: Conv2dGeometry, tuning: C
   }
   return dw;
 }
+
+/** NHWC, or NCHW images of one pixel (conv10's), which are laid out alike: [pixels, channels]. */
+const pixelsAsRows = (g: Conv2dGeometry): boolean => g.dataFormat === 'NHWC' || g.OH * g.OW === 1;
 
 /** The largest divisor of n that is at most `limit` (1 at least). */
 function largestDivisorAtMost(n: number, limit: number): number {
