@@ -246,9 +246,10 @@ describe('conv2d', () => {
     // (one partial, two), 4 images of 2×2 into one partial that, in [O][C] order, is the gradient
     // itself. The 8 → 32 cases run the GEMM with its rows along the output channels (where the
     // lanes have subgroups to share), summed in output order. Last, single partials with O not a
-    // multiple of 4, written as the gradient directly; 1×1 images (conv10's) in NCHW as in NHWC.
+    // multiple of 4, written as the gradient directly; 1×1 images (conv10's) in NCHW as in NHWC; and a
+    // single partial whose rows run along C (32 → 8), which is summed into [O][C] order.
     const tu: ConvTuning = { ...TEST_TUNING, pointwiseFilterGemm: true };
-    for (const [k, [n, c, h, w, out]] of ([[2, 6, 9, 8, 12], [3, 9, 8, 8, 20], [1, 4, 16, 4, 8], [2, 8, 9, 8, 32], [4, 8, 2, 4, 12], [6, 8, 3, 3, 16], [4, 8, 2, 2, 32], [2, 8, 2, 4, 10], [5, 12, 1, 1, 10]] as const).entries()) {
+    for (const [k, [n, c, h, w, out]] of ([[2, 6, 9, 8, 12], [3, 9, 8, 8, 20], [1, 4, 16, 4, 8], [2, 8, 9, 8, 32], [4, 8, 2, 4, 12], [6, 8, 3, 3, 16], [4, 8, 2, 2, 32], [2, 8, 2, 4, 10], [5, 12, 1, 1, 10], [2, 32, 2, 4, 8]] as const).entries()) {
       for (const format of ['NCHW', 'NHWC'] as const) {
         const xShape = layoutShape(format, [n, c, h, w]);
         const g = conv2dGeometry(xShape, [out, c, 1, 1], { dataFormat: format });
