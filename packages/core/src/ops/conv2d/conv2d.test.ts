@@ -182,6 +182,8 @@ describe('conv2d', () => {
     // an entry limited to short reductions (listed first: it wins ties) only where the reduction is that short
     const shortK = { ...wide.gemm, wide: [{ minChannels: 16, maxReduction: 12, pixels: 4, channels: 32 }, ...wide.gemm.wide!] };
     assert.deepEqual([32, 12, 13].map((k) => { const t = gemmTileFor(shortK, 32, k); return `${t.pixels}x${t.channels}`; }), ['4x16', '4x32', '4x16']);
+    // too few pixels to fill a workgroup with tiles (16 lanes): 4 pixels a tile
+    assert.deepEqual([8 * 16, 8 * 15, 4].map((px) => { const t = gemmTileFor(base, 8, Infinity, px); return `${t.pixels}x${t.channels}`; }), ['8x8', '4x8', '4x8']);
     // 20 → 14 channels: forward (14 destination channels, one ragged wide tile) and dx (20: two, the
     // second ragged) take the wide tile; 6 → 9: both stay on the base tile; 14 → 20: both wide;
     // 24 → 24: the 24-channel tile both ways.

@@ -161,7 +161,7 @@ function gemmConv(
   const fwd = mode === 'forward';
   const { Hs, Ws, Cs, Hd, Wd, Cd, dstShape } = convSides(fwd, g);
   const taps = g.KH * g.KW;
-  const tile = gemmTileFor(tuning.gemm, Cd, Cs * taps);
+  const tile = gemmTileFor(tuning.gemm, Cd, Cs * taps, g.N * Hd * Wd);
   const CdPad = roundUp(Cd, tile.channels);
   const pointwise = isPointwise(g);
   const subgroupWeights = sharingSubgroup(rt, tile.subgroupWeights, tile.channels);
@@ -178,7 +178,10 @@ function gemmConv(
       strideA: fwd ? taps : g.C * taps, strideB: fwd ? g.C * taps : taps,
     }, gridWorkgroups(CdPad / 4, Cs, taps, tuning.helperWorkgroup));
   }
-  const nchw = g.dataFormat === 'NCHW';
+  // NCHW images of one pixel in and out (conv10's) are laid out as NHWC: the NHWC kernel, with its
+  // channel-wise vector loads and stores, runs them.
+  const layout = g.dataFormat === 'NCHW' && Hs * Ws === 1 && Hd * Wd === 1 ? 'NHWC' : g.dataFormat;
+  const nchw = layout === 'NCHW';
   const dst = allocTensor(dstShape);
   const pixels = g.N * Hd * Wd;
   const tilesP = Math.ceil(pixels / tile.pixels);
@@ -186,11 +189,11 @@ function gemmConv(
   const perSubgroup = subgroupWeights > 0 && tile.workgroup % subgroupWeights === 0;
   const statistics = fwd ? outputStatistics(want, g, tuning, perSubgroup ? Math.ceil(tilesP / subgroupWeights) : tilesP) : null;
   rt.run(convGemmKernel, {
-    mode, layout: g.dataFormat, tilePixels: tile.pixels, tileChannels: tile.channels, workgroup: tile.workgroup, pointwise,
+    mode, layout, tilePixels: tile.pixels, tileChannels: tile.channels, workgroup: tile.workgroup, pointwise,
     dstVec4: nchw ? (Hd * Wd) % 4 === 0 : Cd % 4 === 0,
-    bias: bias !== null, unroll: tile.unroll[g.dataFormat],
+    bias: bias !== null, unroll: tile.unroll[layout],
     subgroupWeights, ...(weightsAsGiven ? { weightsAsGiven } : {}),
-    ...(fwd && Cs * taps <= (tile.fixedSourceMaxReduction?.[g.dataFormat] ?? 0) ? { fixedSource: { Cs, KH: g.KH, KW: g.KW } } : {}),
+    ...(fwd && Cs * taps <= (tile.fixedSourceMaxReduction?.[layout] ?? 0) ? { fixedSource: { Cs, KH: g.KH, KW: g.KW } } : {}),
     srcVec2: (tile.pairLoads ?? false) && !nchw && tile.unroll.NHWC === 2 && Cs % 2 === 0,
     srcVec4Pixels: (tile.pairLoads ?? false) && nchw && pointwise && (Hd * Wd) % tile.pixels === 0,
     ...(statistics ? { statistics: true, ...(perSubgroup ? { statisticsPerSubgroup: true } : {}) } : {}),
