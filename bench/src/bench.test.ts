@@ -10,7 +10,7 @@ import type { ConvRow } from './kernels.js';
 import { formatBench, writeBenchJson } from './report.js';
 import { distinctConvShapes, gemmSizes, squeezeNetConvLayers } from './shapes.js';
 import { KERNEL_KINDS, kernelKind } from './step.js';
-import { timingOf } from './measure.js';
+import { measureTakingTurns, timingOf } from './measure.js';
 import { defaultCandidates, sweepConvTunings, withFilter, withGemm } from './tuning-sweep.js';
 
 /** Relative closeness, for ratios recomputed from the rounded-free numbers of the same result. */
@@ -56,6 +56,13 @@ describe('bench', () => {
     assert.equal(kernelKind({ name: 'loss/cross_entropy_rows', kernel: 'cross_entropy_rows' }), 'loss');
     assert.equal(kernelKind({ name: 'optimizer/adam_step', kernel: 'adam_step' }), 'optimizer');
     assert.equal(kernelKind({ name: 'optimizer/fill', kernel: 'fill' }), 'optimizer');
+  });
+
+  it('measures several pieces of work taking turns, one sample each per round', async () => {
+    const calls: number[] = [];
+    const timings = await measureTakingTurns(getRuntime(), [0, 1, 2].map((k) => () => { calls.push(k); }), 1, 3);
+    assert.deepEqual(calls, [0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2], 'a warm-up round, then three timed rounds, in order');
+    assert.deepEqual(timings.map((t) => t.samplesMs.length), [3, 3, 3]);
   });
 
   it('takes the middle of the sorted samples as the median', () => {

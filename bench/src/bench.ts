@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { getRuntime, hasRuntime, init, type DeviceDescription } from '@squeeze/core';
 import {
-  CONV_PASSES, benchConvShape, benchGemmCeiling, convRowName, convStepTotals, gemmRowName, relateConvRows,
+  CONV_PASSES, convRowName, convStepTotals, gemmRowName, measureShape, relateConvRows,
   type ConvPass, type ConvRow, type ConvStepTotal, type GemmRow, type Layout,
 } from './kernels.js';
 import type { Clock } from './measure.js';
@@ -142,14 +142,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     log(`[${done}/${total}] ${name}: median ${ms.toFixed(2)} ms, ${gflops.toFixed(2)} GFLOP/s`);
   };
   for (const { shape, ceilings, convs: selected } of p.shapes) {
-    for (const pass of ceilings) {
-      const ceiling = await benchGemmCeiling(rt, shape, pass, o.batchSize, measure);
-      progress(ceiling.name, ceiling.medianMs, ceiling.gflops);
-      gemm.push(ceiling);
-    }
-    for (const { layout, passes } of selected) {
-      convs.push(...await benchConvShape(rt, shape, layout, passes, o.batchSize, measure, (r) => progress(r.name, r.medianMs, r.gflops)));
-    }
+    const rows = await measureShape(rt, shape, ceilings, selected, o.batchSize, measure, progress);
+    gemm.push(...rows.gemm);
+    convs.push(...rows.convs);
   }
   relateConvRows(convs, gemm);
 

@@ -1,7 +1,7 @@
 export { runBench, BenchFilterError, type BenchOptions, type BenchResult } from './bench.js';
 export { formatBench, textTable, writeBenchJson } from './report.js';
 export {
-  benchConvShape, benchGemmCeiling, convStepTotals, relateConvRows, CONV_PASSES,
+  measureShape, convStepTotals, relateConvRows, CONV_PASSES,
   type ConvPass, type ConvRow, type ConvStepTotal, type GemmRow, type Layout,
 } from './kernels.js';
 export {
@@ -9,4 +9,4 @@ export {
   type KernelKind, type KernelKindTotals, type MemorySnapshot, type StepMemory, type StepRow,
 } from './step.js';
 export { distinctConvShapes, gemmSizes, squeezeNetConvLayers, type ConvShape } from './shapes.js';
-export { gflops, gpuMsOf, measureGpuWork, timeGpuWork, timingOf, type Clock, type Timing } from './measure.js';
+export { gflops, gpuMsOf, measureGpuWork, measureTakingTurns, timeGpuWork, timingOf, type Clock, type Timing } from './measure.js';

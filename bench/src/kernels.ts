@@ -3,7 +3,7 @@ import {
   type Conv2dGeometry, type Runtime, type Tensor,
 } from '@squeeze/core';
 import { convTuningFor } from '@squeeze/kernels-wgsl';
-import { gflops, measureGpuWork, type Clock, type Timing } from './measure.js';
+import { gflops, measureTakingTurns, type Clock, type Timing } from './measure.js';
 import { gemmSizes, type ConvPass, type ConvShape } from './shapes.js';
 
 export type { ConvPass };
@@ -54,19 +54,32 @@ export const convRowName = (shape: ConvShape, pass: ConvPass, layout: Layout): s
 
 interface Measure { warmups: number; reps: number }
 
-/** Times the fast GEMM kernel, C [M,N] = A [M,K] · B [K,N], at the sizes of one pass of this shape. */
-export async function benchGemmCeiling(rt: Runtime, shape: ConvShape, pass: ConvPass, batchSize: number, m: Measure): Promise<GemmRow> {
+/**
+ * One row to time: `record` records its GPU work, `row` makes the row from the timing, `dispose`
+ * frees its operands. A shape's rows (its ceilings and its convolutions in every layout) are timed
+ * taking turns (`measureShape`), so that a change in the machine's load hits a convolution and the
+ * ceiling it is compared with alike.
+ */
+interface BenchCase<Row> {
+  name: string;
+  record: () => void;
+  row: (timing: Timing & { clock: Clock }) => Row;
+  dispose: () => void;
+}
+
+/** The fast GEMM kernel, C [M,N] = A [M,K] · B [K,N], at the sizes of one pass of this shape. */
+function gemmCeilingCase(rt: Runtime, shape: ConvShape, pass: ConvPass, batchSize: number): BenchCase<GemmRow> {
   const { M, N, K } = gemmSizes(shape, batchSize, pass);
   const a = rand([M, K], { seed: 1, low: -1 });
   const b = rand([K, N], { seed: 2, low: -1 });
   const c = rand([M, N], { seed: 3, low: -1 });
-  try {
-    const t = await measureGpuWork(rt, () => gemm(rt, { a, b, c, M, N, K }), m.warmups, m.reps);
-    const flop = 2 * M * N * K;
-    return { name: gemmRowName(shape, pass), shape: shape.name, pass, M, N, K, flop, ...t, gflops: gflops(flop, t.medianMs) };
-  } finally {
-    a.dispose(); b.dispose(); c.dispose();
-  }
+  const flop = 2 * M * N * K;
+  return {
+    name: gemmRowName(shape, pass),
+    record: () => gemm(rt, { a, b, c, M, N, K }),
+    row: (t) => ({ name: gemmRowName(shape, pass), shape: shape.name, pass, M, N, K, flop, ...t, gflops: gflops(flop, t.medianMs) }),
+    dispose: () => { a.dispose(); b.dispose(); c.dispose(); },
+  };
 }
 
 type Operands = { x: Tensor; w: Tensor; dy: Tensor };
@@ -80,39 +93,55 @@ const RECORD_PASS: Record<ConvPass, (t: Operands, g: Conv2dGeometry) => Tensor> 
 };
 
 /**
- * Times the fast convolution kernels (through conv2d's public pass functions, every kernel of a pass
+ * The fast convolution kernels (through conv2d's public pass functions, every kernel of a pass
  * counted: the weight reorder with the implicit GEMM, the partial sums with the filter gradient)
- * for the selected passes of one shape and layout. Ratios are filled in later, once ceilings are known.
+ * of the selected passes of one shape and layout; the operands are freed with the first case's
+ * `dispose`. Ratios are filled in later, once ceilings are known.
  */
-export async function benchConvShape(
-  rt: Runtime, shape: ConvShape, layout: Layout, passes: readonly ConvPass[], batchSize: number, m: Measure,
-  onRow: (row: ConvRow) => void = () => {},
-): Promise<ConvRow[]> {
+function convCases(rt: Runtime, shape: ConvShape, layout: Layout, passes: readonly ConvPass[], batchSize: number): Array<BenchCase<ConvRow>> {
   const xShape = layout === 'NCHW' ? [batchSize, shape.cin, shape.size, shape.size] : [batchSize, shape.size, shape.size, shape.cin];
   const wShape = [shape.cout, shape.cin, shape.k, shape.k];
   const g = conv2dGeometry(xShape, wShape, { padding: 'SAME', dataFormat: layout });
   const t: Operands = {
     x: rand(xShape, { seed: 1, low: -1 }), w: rand(wShape, { seed: 2, low: -1 }), dy: rand(conv2dOutputShape(g), { seed: 3, low: -1 }),
   };
-  const rows: ConvRow[] = [];
-  try {
-    for (const pass of passes) {
-      const { M, N, K } = gemmSizes(shape, batchSize, pass);
-      const flop = 2 * M * N * K;
-      const timing = await measureGpuWork(rt, () => tidy(() => { RECORD_PASS[pass](t, g); }), m.warmups, m.reps);
-      const row: ConvRow = {
+  return passes.map((pass, i) => {
+    const { M, N, K } = gemmSizes(shape, batchSize, pass);
+    const flop = 2 * M * N * K;
+    return {
+      name: convRowName(shape, pass, layout),
+      record: () => tidy(() => { RECORD_PASS[pass](t, g); }),
+      row: (timing) => ({
         name: convRowName(shape, pass, layout), shape: shape.name, layers: shape.layers, pass, layout, batchSize,
         cin: shape.cin, cout: shape.cout, kernel: shape.k, size: shape.size, M, N, K,
         algorithm: conv2dAlgorithm(g, PASS_NAME[pass], convTuningFor(rt.description)), flop, ...timing,
         gflops: gflops(flop, timing.medianMs), ceilingGflops: NaN, ratioToCeiling: NaN, nhwcOverNchw: null,
-      };
-      rows.push(row);
-      onRow(row);
-    }
+      }),
+      dispose: () => { if (i === 0) { t.x.dispose(); t.w.dispose(); t.dy.dispose(); } },
+    };
+  });
+}
+
+/**
+ * Times one shape's selected GEMM ceilings (`ceilings`, by pass) and convolution rows (per layout),
+ * all taking turns: `warmups` untimed rounds, then `reps` timed ones, each running every case once.
+ */
+export async function measureShape(
+  rt: Runtime, shape: ConvShape, ceilings: readonly ConvPass[], convs: ReadonlyArray<{ layout: Layout; passes: readonly ConvPass[] }>,
+  batchSize: number, m: Measure, onRow: (name: string, medianMs: number, gflops: number) => void = () => {},
+): Promise<{ gemm: GemmRow[]; convs: ConvRow[] }> {
+  const gemmCases = ceilings.map((pass) => gemmCeilingCase(rt, shape, pass, batchSize));
+  const convCasesOf = convs.flatMap((c) => convCases(rt, shape, c.layout, c.passes, batchSize));
+  const cases = [...gemmCases, ...convCasesOf];
+  try {
+    const timings = await measureTakingTurns(rt, cases.map((c) => c.record), m.warmups, m.reps);
+    const gemmRows = gemmCases.map((c, i) => c.row(timings[i]!));
+    const convRows = convCasesOf.map((c, i) => c.row(timings[gemmCases.length + i]!));
+    for (const r of [...gemmRows, ...convRows]) onRow(r.name, r.medianMs, r.gflops);
+    return { gemm: gemmRows, convs: convRows };
   } finally {
-    t.x.dispose(); t.w.dispose(); t.dy.dispose();
+    for (const c of cases) c.dispose();
   }
-  return rows;
 }
 
 /** Fills each row's ceiling ratio (from the GEMM of its shape and pass) and its NHWC/NCHW ratio (when both ran). */

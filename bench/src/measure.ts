@@ -68,6 +68,30 @@ export async function measureGpuWork(rt: Runtime, record: () => void, warmups: n
   return { ...timingOf(samples), clock };
 }
 
+/**
+ * Like `measureGpuWork` for several pieces of work at once, taking turns: each warm-up and timed
+ * round runs every `record` once, in order, so that a change in the machine's load (on a software
+ * adapter, anything else on the CPU) hits them alike and their ratios stay fair.
+ */
+export async function measureTakingTurns(rt: Runtime, records: ReadonlyArray<() => void>, warmups: number, reps: number): Promise<Array<Timing & { clock: Clock }>> {
+  for (let i = 0; i < warmups; i++) {
+    for (const record of records) {
+      record();
+      await rt.sync();
+    }
+  }
+  const samples: number[][] = records.map(() => []);
+  const clocks: Clock[] = records.map(() => 'wall-clock');
+  for (let i = 0; i < reps; i++) {
+    for (const [k, record] of records.entries()) {
+      const t = await timeGpuWork(rt, record);
+      samples[k]!.push(t.ms);
+      clocks[k] = t.clock;
+    }
+  }
+  return samples.map((s, k) => ({ ...timingOf(s), clock: clocks[k]! }));
+}
+
 /** Floating-point operations per second, in GFLOP/s, of `flop` operations taking `ms`. */
 export function gflops(flop: number, ms: number): number {
   return flop / (ms * 1e6);
