@@ -37,6 +37,12 @@ export class BufferPool {
   private serial = new Map<GPUBuffer, number>();
   private awaitingSubmit: GPUBuffer[] = [];
   private stats_: PoolStats = { bytesInUse: 0, bytesPooled: 0, highWater: 0, buffersInUse: 0, buffersCreated: 0 };
+  /**
+   * Released buffers are reusable at once, not after the next submit: set by the runtime while it
+   * only collects pipelines (nothing recorded, everything earlier submitted), so that a warm-up's
+   * tensors reuse each other's buffers as a real step's do.
+   */
+  reuseAtOnce = false;
 
   constructor(private readonly device: GPUDevice) {}
 
@@ -61,6 +67,7 @@ export class BufferPool {
     this.stats_.buffersInUse--;
     this.stats_.bytesPooled += buffer.size;
     this.awaitingSubmit.push(buffer);
+    if (this.reuseAtOnce) this.onSubmit();
   }
 
   /** Called right after a submit: buffers released before it may now be handed out again. */

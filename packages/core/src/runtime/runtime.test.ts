@@ -105,6 +105,32 @@ describe('device and runtime', () => {
     assert.equal(bucketSize(3 << 20), 3 << 20);
   });
 
+  it('while it only collects pipelines, hands a released buffer out again at once (nothing is recorded), and after it waits for a submit again', async () => {
+    const rt = getRuntime();
+    const size = (1 << 20) + (1 << 16); // a bucket of its own (1 MiB + 1/16)
+    const bytes = bucketSize(size);
+    const pending = rt.pool.acquire(size);
+    rt.run(addOne, { amount: 1 }, [{ buffer: pending, byteLength: bytes }], { n: size / 4 }, linearWorkgroups(size / 4, 64));
+    rt.pool.release(pending); // recorded, not yet submitted: warmPipelines submits it before collecting
+    const seen: GPUBuffer[] = [];
+    await rt.warmPipelines(() => {
+      for (let i = 0; i < 3; i++) {
+        const b = rt.pool.acquire(size);
+        rt.run(addOne, { amount: 2 }, [{ buffer: b, byteLength: bytes }], { n: size / 4 }, linearWorkgroups(size / 4, 64));
+        seen.push(b);
+        rt.pool.release(b);
+      }
+    });
+    assert.ok(seen.every((b) => b === pending), 'one buffer serves every tensor of the warm-up, the submitted one among them');
+    const held = rt.pool.acquire(size);
+    rt.run(addOne, { amount: 1 }, [{ buffer: held, byteLength: bytes }], { n: size / 4 }, linearWorkgroups(size / 4, 64));
+    rt.pool.release(held);
+    const next = rt.pool.acquire(size);
+    assert.notEqual(next, held, 'outside a warm-up, reuse waits for the submit again');
+    rt.flush();
+    rt.pool.release(next);
+  });
+
   it('hands free buffers out lowest creation number first, whatever order they were released in', () => {
     const pool = new BufferPool(getRuntime().device);
     const bytes = 4096;

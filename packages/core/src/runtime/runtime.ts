@@ -195,8 +195,13 @@ export class Runtime {
    */
   async warmPipelines(fn: () => void): Promise<number> {
     const jobs: Array<() => Promise<void>> = [];
+    // Nothing is recorded while collecting: with everything earlier submitted, the buffers `fn`'s
+    // tensors release can be handed out again at once (the pool would otherwise hold a whole
+    // step's and evaluation's worth, ~200 MB at batch 32, that no later step needs).
+    this.flush();
     this.collecting = jobs;
-    try { fn(); } finally { this.collecting = null; }
+    this.pool.reuseAtOnce = true;
+    try { fn(); } finally { this.collecting = null; this.pool.reuseAtOnce = false; }
     const before = this.cache.stats.compiles;
     await Promise.all(jobs.map((j) => j()));
     return this.cache.stats.compiles - before;

@@ -189,16 +189,22 @@ export async function trainStep(
 export async function warmModelPipelines(model: SqueezeNetCifar, batchSize: number, evalBatchSize: number, dataFormat: DataFormat, optimizer?: Optimizer): Promise<number> {
   const shape = (n: number) => (dataFormat === 'NCHW' ? [n, 3, 32, 32] : [n, 32, 32, 3]);
   const wasTraining = model.training;
-  const n = await getRuntime().warmPipelines(() => tidy(() => {
-    model.train();
-    const logits = model.forward(zeros(shape(batchSize)));
-    softmaxCrossEntropy(logits, full([batchSize], 0, 'i32')).backward();
-    optimizer?.recordForPipelineWarmup();
-    noGrad(() => argmax(logits, 1));
-    model.zeroGrad();
-    model.eval();
-    noGrad(() => argmax(model.forward(zeros(shape(evalBatchSize))), 1));
-  }));
+  // Two scopes: the training step's tensors go back to the pool before the evaluation's are made
+  // (nothing runs), so the pool peaks at the larger of the two, not their sum.
+  const n = await getRuntime().warmPipelines(() => {
+    tidy(() => {
+      model.train();
+      const logits = model.forward(zeros(shape(batchSize)));
+      softmaxCrossEntropy(logits, full([batchSize], 0, 'i32')).backward();
+      optimizer?.recordForPipelineWarmup();
+      noGrad(() => argmax(logits, 1));
+      model.zeroGrad();
+    });
+    tidy(() => {
+      model.eval();
+      noGrad(() => argmax(model.forward(zeros(shape(evalBatchSize))), 1));
+    });
+  });
   model.train(wasTraining);
   return n;
 }
