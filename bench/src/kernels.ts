@@ -55,29 +55,30 @@ export const convRowName = (shape: ConvShape, pass: ConvPass, layout: Layout): s
 interface Measure { warmups: number; reps: number }
 
 /**
- * One row to time: `record` records its GPU work, `row` makes the row from the timing, `dispose`
- * frees its operands. A shape's rows (its ceilings and its convolutions in every layout) are timed
- * taking turns (`measureShape`), so that a change in the machine's load hits a convolution and the
- * ceiling it is compared with alike.
+ * One row to time: `record` records its GPU work, `row` makes the row from the timing. A shape's
+ * rows (its ceilings and its convolutions in every layout) are timed taking turns (`measureShape`),
+ * so that a change in the machine's load hits a convolution and the ceiling it is compared with alike.
  */
 interface BenchCase<Row> {
-  name: string;
   record: () => void;
   row: (timing: Timing & { clock: Clock }) => Row;
-  dispose: () => void;
 }
 
+/** Cases and what frees the operands they share. */
+interface BenchCases<Row> { cases: Array<BenchCase<Row>>; dispose: () => void }
+
 /** The fast GEMM kernel, C [M,N] = A [M,K] · B [K,N], at the sizes of one pass of this shape. */
-function gemmCeilingCase(rt: Runtime, shape: ConvShape, pass: ConvPass, batchSize: number): BenchCase<GemmRow> {
+function gemmCeilingCase(rt: Runtime, shape: ConvShape, pass: ConvPass, batchSize: number): BenchCases<GemmRow> {
   const { M, N, K } = gemmSizes(shape, batchSize, pass);
   const a = rand([M, K], { seed: 1, low: -1 });
   const b = rand([K, N], { seed: 2, low: -1 });
   const c = rand([M, N], { seed: 3, low: -1 });
   const flop = 2 * M * N * K;
   return {
-    name: gemmRowName(shape, pass),
-    record: () => gemm(rt, { a, b, c, M, N, K }),
-    row: (t) => ({ name: gemmRowName(shape, pass), shape: shape.name, pass, M, N, K, flop, ...t, gflops: gflops(flop, t.medianMs) }),
+    cases: [{
+      record: () => gemm(rt, { a, b, c, M, N, K }),
+      row: (t) => ({ name: gemmRowName(shape, pass), shape: shape.name, pass, M, N, K, flop, ...t, gflops: gflops(flop, t.medianMs) }),
+    }],
     dispose: () => { a.dispose(); b.dispose(); c.dispose(); },
   };
 }
@@ -95,21 +96,19 @@ const RECORD_PASS: Record<ConvPass, (t: Operands, g: Conv2dGeometry) => Tensor> 
 /**
  * The fast convolution kernels (through conv2d's public pass functions, every kernel of a pass
  * counted: the weight reorder with the implicit GEMM, the partial sums with the filter gradient)
- * of the selected passes of one shape and layout; the operands are freed with the first case's
- * `dispose`. Ratios are filled in later, once ceilings are known.
+ * of the selected passes of one shape and layout. Ratios are filled in later, once ceilings are known.
  */
-function convCases(rt: Runtime, shape: ConvShape, layout: Layout, passes: readonly ConvPass[], batchSize: number): Array<BenchCase<ConvRow>> {
+function convCases(rt: Runtime, shape: ConvShape, layout: Layout, passes: readonly ConvPass[], batchSize: number): BenchCases<ConvRow> {
   const xShape = layout === 'NCHW' ? [batchSize, shape.cin, shape.size, shape.size] : [batchSize, shape.size, shape.size, shape.cin];
   const wShape = [shape.cout, shape.cin, shape.k, shape.k];
   const g = conv2dGeometry(xShape, wShape, { padding: 'SAME', dataFormat: layout });
   const t: Operands = {
     x: rand(xShape, { seed: 1, low: -1 }), w: rand(wShape, { seed: 2, low: -1 }), dy: rand(conv2dOutputShape(g), { seed: 3, low: -1 }),
   };
-  return passes.map((pass, i) => {
+  const cases = passes.map((pass): BenchCase<ConvRow> => {
     const { M, N, K } = gemmSizes(shape, batchSize, pass);
     const flop = 2 * M * N * K;
     return {
-      name: convRowName(shape, pass, layout),
       record: () => tidy(() => { RECORD_PASS[pass](t, g); }),
       row: (timing) => ({
         name: convRowName(shape, pass, layout), shape: shape.name, layers: shape.layers, pass, layout, batchSize,
@@ -117,9 +116,9 @@ function convCases(rt: Runtime, shape: ConvShape, layout: Layout, passes: readon
         algorithm: conv2dAlgorithm(g, PASS_NAME[pass], convTuningFor(rt.description)), flop, ...timing,
         gflops: gflops(flop, timing.medianMs), ceilingGflops: NaN, ratioToCeiling: NaN, nhwcOverNchw: null,
       }),
-      dispose: () => { if (i === 0) { t.x.dispose(); t.w.dispose(); t.dy.dispose(); } },
     };
   });
+  return { cases, dispose: () => { t.x.dispose(); t.w.dispose(); t.dy.dispose(); } };
 }
 
 /**
@@ -130,17 +129,18 @@ export async function measureShape(
   rt: Runtime, shape: ConvShape, ceilings: readonly ConvPass[], convs: ReadonlyArray<{ layout: Layout; passes: readonly ConvPass[] }>,
   batchSize: number, m: Measure, onRow: (name: string, medianMs: number, gflops: number) => void = () => {},
 ): Promise<{ gemm: GemmRow[]; convs: ConvRow[] }> {
-  const gemmCases = ceilings.map((pass) => gemmCeilingCase(rt, shape, pass, batchSize));
-  const convCasesOf = convs.flatMap((c) => convCases(rt, shape, c.layout, c.passes, batchSize));
-  const cases = [...gemmCases, ...convCasesOf];
+  const gemmSets = ceilings.map((pass) => gemmCeilingCase(rt, shape, pass, batchSize));
+  const convSets = convs.map((c) => convCases(rt, shape, c.layout, c.passes, batchSize));
   try {
-    const timings = await measureTakingTurns(rt, cases.map((c) => c.record), m.warmups, m.reps);
+    const gemmCases = gemmSets.flatMap((set) => set.cases);
+    const convCaseList = convSets.flatMap((set) => set.cases);
+    const timings = await measureTakingTurns(rt, [...gemmCases, ...convCaseList].map((c) => c.record), m.warmups, m.reps);
     const gemmRows = gemmCases.map((c, i) => c.row(timings[i]!));
-    const convRows = convCasesOf.map((c, i) => c.row(timings[gemmCases.length + i]!));
+    const convRows = convCaseList.map((c, i) => c.row(timings[gemmCases.length + i]!));
     for (const r of [...gemmRows, ...convRows]) onRow(r.name, r.medianMs, r.gflops);
     return { gemm: gemmRows, convs: convRows };
   } finally {
-    for (const c of cases) c.dispose();
+    for (const set of [...gemmSets, ...convSets]) set.dispose();
   }
 }
 
