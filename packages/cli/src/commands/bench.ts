@@ -6,11 +6,12 @@ export default defineCommand({
   name: 'bench',
   summary: 'Benchmark kernels and training steps per data layout',
   description:
-    'Times the fast GEMM at every SqueezeNet convolution size (the ceiling), every distinct convolution ' +
-    '(forward, backward-data, backward-filter) and whole training steps (cold, then warm), with a GPU-time ' +
-    'split of one traced step and memory before and after. Rows are named gemm <shape>, ' +
+    'Times the fast GEMM at the size of every SqueezeNet convolution pass (the ceilings), every distinct convolution ' +
+    '(forward, backward-data, backward-filter; a shape\'s rows and ceilings taking turns) and whole training steps ' +
+    '(pipelines compiled first and timed apart, then the cold first step, then warm ones), with a GPU-time ' +
+    'split of one traced step and memory before and after. Rows are named gemm <shape> <pass>, ' +
     "conv <shape> <pass> <layout> and step <layout> (e.g. 'conv fire2/expand3x3 backward-filter NHWC'); " +
-    '--filter keeps those containing its text. A full run at batch 32 takes minutes on llvmpipe.',
+    '--filter keeps those containing its text. A full run at batch 32 takes ~30 s on llvmpipe with Mesa\'s shader cache warm, minutes when its kernels must compile.',
   flags: {
     json: { type: 'string', metavar: 'FILE', help: "Also write the results as JSON to FILE (input of 'squeeze plot --bench')" },
     filter: { type: 'string', metavar: 'TEXT', help: 'Run only the benchmarks whose name contains TEXT' },
