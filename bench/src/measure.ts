@@ -54,24 +54,13 @@ export async function timeGpuWork(rt: Runtime, record: () => void): Promise<{ ms
 
 /** `warmups` untimed runs (pipeline compiles, pool growth), then `reps` timed ones. */
 export async function measureGpuWork(rt: Runtime, record: () => void, warmups: number, reps: number): Promise<Timing & { clock: Clock }> {
-  for (let i = 0; i < warmups; i++) {
-    record();
-    await rt.sync();
-  }
-  const samples: number[] = [];
-  let clock: Clock = 'wall-clock';
-  for (let i = 0; i < reps; i++) {
-    const t = await timeGpuWork(rt, record);
-    samples.push(t.ms);
-    clock = t.clock;
-  }
-  return { ...timingOf(samples), clock };
+  return (await measureTakingTurns(rt, [record], warmups, reps))[0]!;
 }
 
 /**
- * Like `measureGpuWork` for several pieces of work at once, taking turns: each warm-up and timed
- * round runs every `record` once, in order, so that a change in the machine's load (on a software
- * adapter, anything else on the CPU) hits them alike and their ratios stay fair.
+ * `warmups` untimed rounds, then `reps` timed ones, for several pieces of work at once, taking
+ * turns: each round runs every `record` once, in order, so that a change in the machine's load (on
+ * a software adapter, anything else on the CPU) hits them alike and their ratios stay fair.
  */
 export async function measureTakingTurns(rt: Runtime, records: ReadonlyArray<() => void>, warmups: number, reps: number): Promise<Array<Timing & { clock: Clock }>> {
   for (let i = 0; i < warmups; i++) {

@@ -163,8 +163,10 @@ export interface ConvTuning {
   /** small-patch NHWC filter gradients (see ConvFilterPatchTile); absent or null: `backwardFilter`. */
   filterPatch?: ConvFilterPatchTile | null;
   /**
-   * 1×1 stride-1 filter gradients (O % 4 == 0) as the batched GEMM over chunks of pixels (NHWC:
-   * `backwardFilter.NHWC.chunkPixels` each; NCHW: one image each) instead of `backwardFilter`.
+   * 1×1 stride-1 filter gradients as the batched GEMM over chunks of pixels (NHWC:
+   * `backwardFilter.NHWC.chunkPixels` each; NCHW: as many whole images per partial as fit in
+   * `backwardFilter.NCHW.chunkPixels`) instead of `backwardFilter`; O % 4 == 0 unless one partial
+   * holds them all (core's pointwiseFilterGemmApplies).
    */
   pointwiseFilterGemm?: boolean;
   /**
@@ -245,8 +247,8 @@ export interface ConvTuning {
  * conv1's forward (12-long reduction, 96 channels) takes 4 × 96: NHWC 7.55 → 6.85 ms, NCHW 5.93 →
  * 5.40 (8 × 48 7.37 / 5.58, 16 × 32 8.21 / 5.82; medians of 7, same method, 2026-11-26, tenth
  * session), with its 3 channels and 2 × 2 taps compiled in (fixedSourceMaxReduction) in NHWC: 6.97
- * → 5.46 ms (NCHW 5.39 → 6.29, so not there; medians of 11). Its backward-data (3 destination channels) runs as GEMM + col2im
- * (colsDataBelowChannels): 12.6 → 4.4 ms NHWC, 14.5 → 4.2 NCHW.
+ * → 5.46 ms (NCHW 5.39 → 6.29, so not there; medians of 11). Its backward-data (3 destination
+ * channels) runs as GEMM + col2im (colsDataBelowChannels): 12.6 → 4.4 ms NHWC, 14.5 → 4.2 NCHW.
  */
 export const SOFTWARE_CONV_TUNING: ConvTuning = {
   gemm: {

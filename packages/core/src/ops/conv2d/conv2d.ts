@@ -346,9 +346,7 @@ function winogradBackward(g: Conv2dGeometry, tuning: ConvTuning, mode: 'backward
 
 /** Z = A dY Aᵀ of dy's m×m tiles, [α²][tiles][D] (winogradDyKernel), on the forward's tiling. */
 function transformDy(dy: Tensor, g: Conv2dGeometry, tuning: ConvTuning, trace: Record<string, unknown>): Tensor {
-  const t = winogradTiles(tuning, g.N, g.OH, g.OW);
-  const D = roundUp(g.O, 4);
-  const workgroup = tuning.helperWorkgroup;
+  const { t, D, workgroup } = winogradBackward(g, tuning, 'backwardData');
   const z = allocTensor([t.alpha * t.alpha * t.tiles * D]);
   dy.runtime.run(winogradDyKernel, { m: t.m, layout: g.dataFormat, workgroup, srcVec4: g.dataFormat === 'NHWC' && g.O % 4 === 0 }, [dy, z], {
     Hd: g.OH, Wd: g.OW, Cd: g.O, D4: D / 4, TH: t.TH, TW: t.TW, tiles: t.tiles,
@@ -396,7 +394,7 @@ function winogradGemmAdjointData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tunin
   if (!transformedDy) z.dispose();
   rt.run(winogradInputGradKernel, { m: t.m, workgroup }, [dv], { S4: S / 4, TH: t.TH, TW: t.TW, tiles: t.tiles },
     gridWorkgroups(S / 4, t.TH * t.TW, g.N, workgroup), trace);
-  const dx = allocTensor(g.dataFormat === 'NHWC' ? [g.N, g.H, g.W, g.C] : [g.N, g.C, g.H, g.W]);
+  const dx = allocTensor(inputShape(g));
   rt.run(winogradGatherKernel, { m: t.m, layout: g.dataFormat, workgroup, dstVec4: g.dataFormat === 'NHWC' && g.C % 4 === 0 }, [dv, dx], {
     H: g.H, W: g.W, C: g.C, S4: S / 4, padTop: g.padTop, padLeft: g.padLeft, TH: t.TH, TW: t.TW, tiles: t.tiles,
   }, gridWorkgroups(S / 4, g.H * g.W, g.N, workgroup), trace);
@@ -467,11 +465,6 @@ function filterViaNhwc(g: Conv2dGeometry, tuning: ConvTuning): boolean {
   return g.dataFormat === 'NCHW' && tuning.nchwFilterViaNHWC && !isPointwise(g) && g.C % 4 === 0 && g.O % 4 === 0;
 }
 
-/**
- * Which algorithm the fast path runs for a pass of this geometry under a tuning, e.g. for benchmark
- * tables: 'winograd-gemm F(4×4,3×3)', 'winograd F(2×2,3×3)' (the fused kernel), 'implicit GEMM' or,
- * for the filter gradient, 'filter partials' (NCHW through NHWC: 'filter partials via NHWC').
- */
 /** The trace scope of the 1×1 filter gradient's GEMM (a conv2d_ scope: counted as convolution). */
 export const FILTER_GEMM_SCOPE = 'conv2d_filter_gemm';
 
@@ -504,8 +497,9 @@ function pointwiseFilterChunks(g: Conv2dGeometry, tuning: ConvTuning): { chunk: 
  * The filter gradient of a 1×1 stride-1 convolution is a GEMM over pixels: dW[o][c] = Σ_p dy[p][o]
  * · x[p][c]. It runs as the batched `gemm` (its register tile, B shared across subgroups), each batch
  * item one chunk of pixels (NHWC: `chunkPixels` of them, the last chunk in a call of its own when
- * they do not divide the pixels; NCHW: one image), writing partials that conv2d_partial_sum adds
- * into [O, C, 1, 1]. The GEMM's lanes spread over its rows, so they are the longer side where that
+ * they do not divide the pixels; NCHW: one image, `pointwiseFilterChunks` images summed into each
+ * partial), writing partials that conv2d_partial_sum adds into [O, C, 1, 1], or, where one partial
+ * holds them all and its rows run along O, the gradient itself. The GEMM's lanes spread over its rows, so they are the longer side where that
  * pads less (`paddedArea`): partial[chunk][c][o] with M = C, N = O (NHWC x [P, C] is Aᵀ and dy
  * [P, O] is B; NCHW x[n] [C, HW] is A and dy[n] [O, HW] is Bᵀ), or [chunk][o][c] with the operands
  * swapped. SqueezeNet's squeeze layers take the first, fire2–4's expand1x1 (C = 16 or 32 rows: most
@@ -557,6 +551,13 @@ function paddedArea(rt: Tensor['runtime'], M: number, N: number): number {
   return roundUp(M, rowStep) * roundUp(N, colStep);
 }
 
+/**
+ * Which algorithm the fast path runs for a pass of this geometry under a tuning, e.g. for benchmark
+ * tables: 'winograd-gemm F(4×4,3×3)' (' adjoint' for backward-data as the forward's adjoint),
+ * 'winograd F(2×2,3×3)' (the fused kernel), 'implicit GEMM', 'GEMM + col2im' (backward-data of
+ * narrow inputs) or, for the filter gradient, 'filter patch', 'filter GEMM', 'filter partials'
+ * (NCHW through NHWC: 'filter partials via NHWC').
+ */
 export function conv2dAlgorithm(g: Conv2dGeometry, pass: 'forward' | 'backwardData' | 'backwardFilter', tuning: ConvTuning): string {
   const adjoint = pass === 'backwardData' && adjointDataApplies(g, tuning);
   // The adjoint backward-data tiles dy as the forward does; the flipped-filter one tiles dx.
@@ -649,13 +650,13 @@ const colsDataApplies = (g: Conv2dGeometry, tuning: ConvTuning): boolean =>
  */
 function colsBackwardData(dy: Tensor, w: Tensor, g: Conv2dGeometry, tuning: ConvTuning): Tensor {
   const rt = dy.runtime;
-  const taps = g.C * g.KH * g.KW;
+  const patch = g.C * g.KH * g.KW;
   const outPixels = g.OH * g.OW;
-  const dcols = allocTensor([g.N * outPixels * taps]);
+  const dcols = allocTensor([g.N * outPixels * patch]);
   if (g.dataFormat === 'NHWC') {
-    gemm(rt, { a: dy, b: w, c: dcols, M: g.N * outPixels, N: taps, K: g.O });
+    gemm(rt, { a: dy, b: w, c: dcols, M: g.N * outPixels, N: patch, K: g.O });
   } else {
-    gemm(rt, { a: dy, b: w, c: dcols, M: outPixels, N: taps, K: g.O, transA: true, batch: g.N, bBatchStride: 0 });
+    gemm(rt, { a: dy, b: w, c: dcols, M: outPixels, N: patch, K: g.O, transA: true, batch: g.N, bBatchStride: 0 });
   }
   const dx = allocTensor(inputShape(g));
   rt.run(convCol2imKernel, { layout: g.dataFormat, C: g.C, workgroup: tuning.helperWorkgroup }, [dcols, dx], {
