@@ -44,7 +44,7 @@ describe('packages: installed from their tarballs in an empty folder', function 
       const tarball = readdirSync(packs).find((f) => f.startsWith(`squeeze-${name}-`) && f.endsWith('.tgz'));
       assert.ok(tarball, `pnpm pack made no tarball for ${name}`);
       const files = run('tar', ['tzf', join(packs, tarball)], dir).trim().split('\n');
-      assert.deepEqual(files.filter((f) => /\.test\.|\.bench\.|mocha-hooks|\/src\//.test(f)), [], `${name} ships no tests, benches or sources`);
+      assert.deepEqual(files.filter((f) => /\.test\.|\.bench\.|mocha-hooks|test-helpers|\/src\//.test(f)), [], `${name} ships no tests, benches or sources`);
       assert.ok(files.includes('package/README.md') && files.includes('package/dist/index.d.ts'), `${name} ships its README and types`);
       mkdirSync(join(dir, 'unpack'));
       run('tar', ['xzf', join(packs, tarball), '-C', join(dir, 'unpack')], dir);
