@@ -11,3 +11,5 @@ export * from './layout/layout.js';
 export * from './softmax/softmax.js';
 export * from './dropout/dropout.js';
 export * from './batchnorm/bn-relu-maxpool.js';
+export * from './elementwise/where.js';
+export * from './gather/gather.js';

@@ -6,6 +6,7 @@ import {
   avgPool2d, batchNorm, conv2d, dropout, flatten, matmul, maxPool2d,
   type BatchNormOptions, type Conv2dOptions, type Pool2dOptions,
 } from '../ops/index.js';
+import { reshape } from '../ops/shape-ops/shape-ops.js';
 import { Module } from './module.js';
 import { defaultRandom, initLayerBias, initLayerWeight, type LayerInit } from './init.js';
 
@@ -43,9 +44,15 @@ export class Linear extends Module {
     this.bias = (opts.bias ?? true) ? this.registerParameter('bias', initLayerBias(this.weight.shape, init, rng)) : null;
   }
 
+  /** x [*, inFeatures] → [*, outFeatures]. */
   forward(x: Tensor): Tensor {
-    const y = matmul(x, this.weight, { transB: true });
-    return this.bias ? add(y, this.bias) : y;
+    if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new Error(`${this.describe(`Linear ${this.inFeatures}→${this.outFeatures}`)}: input [${x.shape}], expected [*, ${this.inFeatures}]`);
+    }
+    const rows = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]);
+    const y0 = matmul(rows, this.weight, { transB: true });
+    const y = this.bias ? add(y0, this.bias) : y0;
+    return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
   }
 }
 
@@ -67,6 +74,11 @@ export class Conv2d extends Module {
   }
 
   forward(x: Tensor): Tensor {
+    const channelAxis = this.convOptions.dataFormat === 'NHWC' ? 3 : 1;
+    if (x.rank !== 4 || x.shape[channelAxis] !== this.inChannels) {
+      const expected = channelAxis === 1 ? `[N, ${this.inChannels}, H, W]` : `[N, H, W, ${this.inChannels}]`;
+      throw new Error(`${this.describe(`Conv2d ${this.inChannels}→${this.outChannels}`)}: input [${x.shape}], expected ${expected}`);
+    }
     return conv2d(x, this.weight, this.bias ? { ...this.convOptions, bias: this.bias } : this.convOptions);
   }
 }
@@ -85,9 +97,10 @@ export interface BatchNorm2dOptions {
 /**
  * Batch normalisation over the channel axis, named as PyTorch: parameters `weight` (scale) and
  * `bias` (shift), buffers `running_mean` and `running_var`. PyTorch's `num_batches_tracked` is not
- * kept (it only matters for momentum = None).
+ * kept (it only matters for momentum = None). BatchNorm2d takes [N, C, H, W] (or NHWC),
+ * BatchNorm1d [N, C] or [N, C, L].
  */
-export class BatchNorm2d extends Module {
+abstract class BatchNormBase extends Module {
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
   readonly runningMean: Tensor;
@@ -108,12 +121,27 @@ export class BatchNorm2d extends Module {
     this.runningVar = this.registerBuffer('running_var', ones([numFeatures]));
   }
 
+  protected abstract readonly ranks: readonly number[];
+
   forward(x: Tensor): Tensor {
+    const channelAxis = this.dataFormat === 'NHWC' || x.rank === 2 ? x.rank - 1 : 1;
+    if (!this.ranks.includes(x.rank) || x.shape[channelAxis] !== this.numFeatures) {
+      const name = `${this.constructor.name} ${this.numFeatures}`;
+      throw new Error(`${this.describe(name)}: input [${x.shape}], expected rank ${this.ranks.join(' or ')} with ${this.numFeatures} channels on axis ${channelAxis}`);
+    }
     return batchNorm(x, {
       weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar,
       training: this.training, momentum: this.momentum, eps: this.eps, dataFormat: this.dataFormat,
     });
   }
+}
+
+export class BatchNorm2d extends BatchNormBase {
+  protected readonly ranks = [4];
+}
+
+export class BatchNorm1d extends BatchNormBase {
+  protected readonly ranks = [2, 3];
 }
 
 export class ReLU extends Module {
