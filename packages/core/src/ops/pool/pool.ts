@@ -17,6 +17,11 @@ export interface Pool2dOptions {
    * Padding is never part of a window: max ignores it and avg divides by the valid count.
    */
   padding?: PoolPadding;
+  /**
+   * Output size rounded up rather than down (PyTorch's ceil_mode): a last, partial window is kept
+   * when it starts inside the input or its left padding. Numeric padding only.
+   */
+  ceilMode?: boolean;
   dataFormat?: 'NCHW' | 'NHWC';
 }
 
@@ -31,7 +36,8 @@ export interface Pool2dGeometry {
 const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
 
 /** Output size and leading pad of one spatial axis. */
-function axisGeometry(size: number, k: number, s: number, padding: PoolPadding, axis: string): { out: number; before: number } {
+function axisGeometry(size: number, k: number, s: number, padding: PoolPadding, axis: string, ceilMode: boolean): { out: number; before: number } {
+  if (ceilMode && padding === 'SAME') throw new Error(`pool ceilMode needs numeric padding, not 'SAME'`);
   if (padding === 'SAME') {
     const out = Math.ceil(size / s);
     return { out, before: Math.floor(Math.max((out - 1) * s + k - size, 0) / 2) };
@@ -39,7 +45,9 @@ function axisGeometry(size: number, k: number, s: number, padding: PoolPadding, 
   const p = padding === 'VALID' ? 0 : padding;
   if (!Number.isInteger(p) || p < 0) throw new Error(`pool padding must be 'SAME', 'VALID' or a non-negative integer, got ${String(padding)}`);
   if (p > k / 2) throw new Error(`pool padding ${p} is more than half the ${axis} kernel size ${k}`);
-  const out = Math.floor((size + 2 * p - k) / s) + 1;
+  let out = (ceilMode ? Math.ceil : Math.floor)((size + 2 * p - k) / s) + 1;
+  // PyTorch drops a last window that would start past the input and its left padding
+  if (ceilMode && (out - 1) * s >= size + p) out--;
   if (out < 1) throw new Error(`pool window ${k} with padding ${p} does not fit the input ${axis} ${size}`);
   return { out, before: p };
 }
@@ -54,8 +62,8 @@ export function pool2dGeometry(shape: readonly number[], opts: Pool2dOptions): P
     if (!Number.isInteger(v) || v < 1) throw new Error(`pool kernel size and stride must be positive integers, got kernel [${kh}, ${kw}], stride [${sh}, ${sw}]`);
   }
   const padding = opts.padding ?? 'VALID';
-  const y = axisGeometry(h, kh, sh, padding, 'height');
-  const x = axisGeometry(w, kw, sw, padding, 'width');
+  const y = axisGeometry(h, kh, sh, padding, 'height', opts.ceilMode ?? false);
+  const x = axisGeometry(w, kw, sw, padding, 'width', opts.ceilMode ?? false);
   return { n, c, h, w, kh, kw, sh, sw, oh: y.out, ow: x.out, padTop: y.before, padLeft: x.before, channelsLast };
 }
 
