@@ -13,3 +13,4 @@ export * from './dropout/dropout.js';
 export * from './batchnorm/bn-relu-maxpool.js';
 export * from './elementwise/where.js';
 export * from './gather/gather.js';
+export * from './grouped-conv/grouped-conv.js';

@@ -1,7 +1,7 @@
 // Through the package entry point, which also wires autograd's default ops (backward of a scalar).
 import {
   Module, Sequential, Linear, Conv2d, BatchNorm1d, BatchNorm2d, ReLU, ModuleList, ModuleDict, Identity, Sigmoid, Tanh, GELU, SiLU, LeakyReLU,
-  LayerNorm, Embedding, crossEntropyLoss, manualSeed, tensor, tidy, noGrad, add, type Tensor,
+  LayerNorm, Embedding, crossEntropyLoss, manualSeed, tensor, tidy, noGrad, add, groupedConv2d, type Tensor,
 } from '../index.js';
 import { expectClose, randomValues } from '../testing/check.js';
 import { geluRef, siluRef } from '../ops/elementwise/activations-reference.js';
@@ -149,5 +149,23 @@ describe('nn: containers, activation layers, LayerNorm, Embedding, BatchNorm1d',
     }
     if (Object.keys(bn.stateDict()).join() !== 'running_mean,running_var') throw new Error('affine: false has no parameters');
     bn.dispose();
+  });
+
+  it('Conv2d with groups and dilation has PyTorch\'s weight shape and runs groupedConv2d', async () => {
+    manualSeed(6);
+    const dw = new Conv2d(6, 12, 3, { groups: 6, dilation: 2, padding: 2 });
+    if (dw.weight.shape.join() !== '12,1,3,3') throw new Error(`depthwise weight [${dw.weight.shape}]`);
+    // PyTorch's default init bound 1/√fanIn, fanIn = 1·3·3
+    if ((await dw.weight.data()).some((v) => Math.abs(v) > 1 / 3)) throw new Error('init bound');
+    const x = tensor(f32(randomValues(2 * 6 * 5 * 5, 9)), [2, 6, 5, 5]);
+    const y = noGrad(() => tidy(() => dw.forward(x)));
+    const want = noGrad(() => tidy(() => groupedConv2d(x, dw.weight, { groups: 6, dilation: 2, padding: 2, bias: dw.bias! })));
+    if (y.shape.join() !== '2,12,5,5') throw new Error(`output [${y.shape}]`);
+    expectClose(await y.data(), await want.data(), { atol: 0, rtol: 0 }, 'Conv2d groups');
+    let msg = '';
+    try { new Conv2d(6, 4, 3, { groups: 4 }); } catch (e) { msg = (e as Error).message; }
+    if (!msg.includes('groups 4')) throw new Error(`unexpected error '${msg}'`);
+    for (const t of [x, y, want]) t.dispose();
+    dw.dispose();
   });
 });

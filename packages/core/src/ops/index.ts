@@ -12,3 +12,4 @@ export * from './dropout/dropout.js';
 export * from './elementwise/activations.js';
 export * from './gather/gather.js';
 export * from './normalization/layer-norm.js';
+export * from './grouped-conv/grouped-conv.js';
