@@ -194,5 +194,4 @@ export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
 }
 
 /** A module of any signature (containers hold these). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyModule = Module<any[], any>;
