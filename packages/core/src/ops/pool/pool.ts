@@ -22,6 +22,12 @@ export interface Pool2dOptions {
    * when it starts inside the input or its left padding. Numeric padding only.
    */
   ceilMode?: boolean;
+  /**
+   * avg only: divide by the window's size including padding (PyTorch's count_include_pad, true
+   * there by default) rather than by its valid elements (the default here, as TensorFlow).
+   * Numeric padding only.
+   */
+  countIncludePad?: boolean;
   dataFormat?: 'NCHW' | 'NHWC';
 }
 
@@ -93,7 +99,7 @@ export const windowsTile = (g: Pool2dGeometry): boolean =>
 /** NCHW windows two wide that tile the input with whole vec4s per output row (`maxPoolPairs*` kernels). */
 const pairsTile = (g: Pool2dGeometry): boolean => !g.channelsLast && windowsTile(g) && g.kw === 2 && g.ow % 4 === 0;
 
-function poolBackward(op: PoolOp, g: Pool2dGeometry, inShape: readonly number[], grad: Tensor, positions?: Tensor): Tensor {
+function poolBackward(op: PoolOp, g: Pool2dGeometry, inShape: readonly number[], grad: Tensor, positions?: Tensor, includePad = false): Tensor {
   const dx = allocTensor(inShape);
   if (op === 'max' && windowsTile(g)) {
     // Each window writes its own inputs (measured 2–3× faster than gathering per input element).
@@ -104,7 +110,7 @@ function poolBackward(op: PoolOp, g: Pool2dGeometry, inShape: readonly number[],
     return dx;
   }
   const pass = rowPass(g, 'backward');
-  grad.runtime.run(poolBackwardKernel, { op, channelsLast: g.channelsLast, vec: vectorised(g) },
+  grad.runtime.run(poolBackwardKernel, { op, channelsLast: g.channelsLast, vec: vectorised(g), ...(includePad ? { includePad: true as const } : {}) },
     op === 'max' ? [grad, positions!, dx] : [grad, dx], pass.uniforms, pass.workgroups);
   return dx;
 }
@@ -131,15 +137,17 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   return y;
 }
 
-/** Mean over each window's valid (unpadded) elements. */
+/** Mean over each window's valid (unpadded) elements, or over the whole padded window with `countIncludePad`. */
 export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const g = pool2dGeometry(x.shape, opts);
+  const includePad = (opts.countIncludePad ?? false) && g.padTop + g.padLeft > 0;
+  if (includePad && typeof opts.padding !== 'number') throw new Error(`avgPool2d: countIncludePad needs numeric padding, got ${String(opts.padding)}`);
   const y = allocTensor(outputShape(g));
   const pass = rowPass(g, 'forward');
-  x.runtime.run(poolForwardKernel, { op: 'avg', channelsLast: g.channelsLast, vec: vectorised(g), savePositions: false },
+  x.runtime.run(poolForwardKernel, { op: 'avg', channelsLast: g.channelsLast, vec: vectorised(g), savePositions: false, ...(includePad ? { includePad: true as const } : {}) },
     [x, y], pass.uniforms, pass.workgroups);
   const inShape = [...x.shape];
-  return record(y, 'avgPool2d', [x], [], (grad) => [poolBackward('avg', g, inShape, grad)]);
+  return record(y, 'avgPool2d', [x], [], (grad) => [poolBackward('avg', g, inShape, grad, undefined, includePad)]);
 }
 
 export interface GlobalAvgPoolOptions { dataFormat?: 'NCHW' | 'NHWC' }
