@@ -5,7 +5,9 @@ import { defineKernel, linearIndex, linearWorkgroupIndex, type UniformField } fr
  * [N, H, W, C], w [O, C/groups, KH, KW] in both layouts, output channel o reading the input
  * channels of its group g = o / (O/groups). Depthwise convolutions (one input channel per group)
  * drop the channel loop, and in NHWC with whole vec4s of channels compute four channels per
- * invocation with vector loads.
+ * invocation with vector loads. Like the pooling kernels, an invocation owns a row (of one image
+ * and channel) and walks along it, since integer division by a uniform is slow on lavapipe and
+ * decomposing every element's index would dominate.
  */
 export const GROUPED_CONV_WG = 64;
 
@@ -29,18 +31,16 @@ fn yAt(n: u32, o: u32, h: u32, w: u32) -> u32 {
 }
 fn wAt(o: u32, ci: u32, ky: u32, kx: u32) -> u32 { return ((o * u.cinPG + ci) * u.KH + ky) * u.KW + kx; }`;
 
-/** WGSL: decomposes item `i` into (n, ch, h, w) of a tensor with `channels` channels of `height`×`width`. */
-const decompose = (channelsLast: boolean, channels: string, height: string, width: string) => (channelsLast ? `
+/** WGSL: decomposes row `i` into (n, ch, h_) of a tensor with `channels` channels of `height` rows. */
+const decomposeRow = (channelsLast: boolean, channels: string, height: string) => (channelsLast ? `
   let ch = i % ${channels};
-  let w_ = (i / ${channels}) % ${width};
-  let h_ = (i / (${channels} * ${width})) % ${height};
-  let n = i / (${channels} * ${width} * ${height});` : `
-  let w_ = i % ${width};
-  let h_ = (i / ${width}) % ${height};
-  let ch = (i / (${width} * ${height})) % ${channels};
-  let n = i / (${width} * ${height} * ${channels});`);
+  let h_ = (i / ${channels}) % ${height};
+  let n = i / (${channels} * ${height});` : `
+  let h_ = i % ${height};
+  let ch = (i / ${height}) % ${channels};
+  let n = i / (${height} * ${channels});`);
 
-/** y = conv(x, w) + bias, one output element per invocation. */
+/** y = conv(x, w) + bias, one output row (image, channel, oy) per invocation; `count` = N·O·OH. */
 export const groupedConvForwardKernel = defineKernel<GroupedConvParams & { bias: boolean }>({
   name: 'grouped_conv_forward',
   bindings: (p) => [
@@ -54,27 +54,29 @@ export const groupedConvForwardKernel = defineKernel<GroupedConvParams & { bias:
   prelude: (p) => indexing(p.channelsLast),
   body: (p) => `
   let i = ${linearIndex(GROUPED_CONV_WG)};
-  if (i >= u.count) { return; }${decompose(p.channelsLast, 'u.O', 'u.OH', 'u.OW')}
+  if (i >= u.count) { return; }${decomposeRow(p.channelsLast, 'u.O', 'u.OH')}
   let o = ch;
   let c0 = (o / u.coutPG) * u.cinPG;
-  var acc = ${p.bias ? 'bs[o]' : '0.0'};
-  for (var ky = 0u; ky < u.KH; ky++) {
-    let iy = i32(h_ * u.sh + ky * u.dh) - u.padTop;
-    if (iy < 0 || iy >= i32(u.H)) { continue; }
-    for (var kx = 0u; kx < u.KW; kx++) {
-      let ix = i32(w_ * u.sw + kx * u.dw) - u.padLeft;
-      if (ix < 0 || ix >= i32(u.W)) { continue; }
-      ${p.depthwise
-        ? 'acc += xs[xAt(n, c0, u32(iy), u32(ix))] * ws[wAt(o, 0u, ky, kx)];'
-        : 'for (var ci = 0u; ci < u.cinPG; ci++) { acc += xs[xAt(n, c0 + ci, u32(iy), u32(ix))] * ws[wAt(o, ci, ky, kx)]; }'}
+  for (var ox = 0u; ox < u.OW; ox++) {
+    var acc = ${p.bias ? 'bs[o]' : '0.0'};
+    for (var ky = 0u; ky < u.KH; ky++) {
+      let iy = i32(h_ * u.sh + ky * u.dh) - u.padTop;
+      if (iy < 0 || iy >= i32(u.H)) { continue; }
+      for (var kx = 0u; kx < u.KW; kx++) {
+        let ix = i32(ox * u.sw + kx * u.dw) - u.padLeft;
+        if (ix < 0 || ix >= i32(u.W)) { continue; }
+        ${p.depthwise
+    ? 'acc += xs[xAt(n, c0, u32(iy), u32(ix))] * ws[wAt(o, 0u, ky, kx)];'
+    : 'for (var ci = 0u; ci < u.cinPG; ci++) { acc += xs[xAt(n, c0 + ci, u32(iy), u32(ix))] * ws[wAt(o, ci, ky, kx)]; }'}
+      }
     }
-  }
-  ys[i] = acc;`,
+    ys[yAt(n, o, h_, ox)] = acc;
+  }`,
 });
 
 /**
  * Depthwise forward in NHWC with O == C and C % 4 == 0: four neighbouring channels of one output
- * pixel per invocation, x and y moved as vec4s.
+ * row per invocation (`count` = N·OH·C/4), x and y moved as vec4s.
  */
 export const depthwiseConvForwardVec4Kernel = defineKernel<{ bias: boolean }>({
   name: 'depthwise_conv_forward_vec4',
@@ -91,29 +93,32 @@ export const depthwiseConvForwardVec4Kernel = defineKernel<{ bias: boolean }>({
   if (i >= u.count) { return; }
   let C4 = u.C / 4u;
   let cv = i % C4;
-  let w_ = (i / C4) % u.OW;
-  let h_ = (i / (C4 * u.OW)) % u.OH;
-  let n = i / (C4 * u.OW * u.OH);
+  let h_ = (i / C4) % u.OH;
+  let n = i / (C4 * u.OH);
   let kk = u.KH * u.KW;
   let o = cv * 4u;
-  var acc = ${p.bias ? 'bs[cv]' : 'vec4<f32>(0.0)'};
-  for (var ky = 0u; ky < u.KH; ky++) {
-    let iy = i32(h_ * u.sh + ky * u.dh) - u.padTop;
-    if (iy < 0 || iy >= i32(u.H)) { continue; }
-    for (var kx = 0u; kx < u.KW; kx++) {
-      let ix = i32(w_ * u.sw + kx * u.dw) - u.padLeft;
-      if (ix < 0 || ix >= i32(u.W)) { continue; }
-      let t = ky * u.KW + kx;
-      let wv = vec4<f32>(ws[o * kk + t], ws[(o + 1u) * kk + t], ws[(o + 2u) * kk + t], ws[(o + 3u) * kk + t]);
-      acc += xs[((n * u.H + u32(iy)) * u.W + u32(ix)) * C4 + cv] * wv;
+  for (var ox = 0u; ox < u.OW; ox++) {
+    var acc = ${p.bias ? 'bs[cv]' : 'vec4<f32>(0.0)'};
+    for (var ky = 0u; ky < u.KH; ky++) {
+      let iy = i32(h_ * u.sh + ky * u.dh) - u.padTop;
+      if (iy < 0 || iy >= i32(u.H)) { continue; }
+      for (var kx = 0u; kx < u.KW; kx++) {
+        let ix = i32(ox * u.sw + kx * u.dw) - u.padLeft;
+        if (ix < 0 || ix >= i32(u.W)) { continue; }
+        let t = ky * u.KW + kx;
+        let wv = vec4<f32>(ws[o * kk + t], ws[(o + 1u) * kk + t], ws[(o + 2u) * kk + t], ws[(o + 3u) * kk + t]);
+        acc += xs[((n * u.H + u32(iy)) * u.W + u32(ix)) * C4 + cv] * wv;
+      }
     }
-  }
-  ys[i] = acc;`,
+    ys[((n * u.OH + h_) * u.OW + ox) * C4 + cv] = acc;
+  }`,
 });
 
 /**
  * dx[n, c, iy, ix] = Σ dy[n, o, oy, ox]·w[o, c − c0, ky, kx] over the output channels o of c's
- * group and the taps with oy·sh + ky·dh − padTop = iy (likewise x): one input element per invocation.
+ * group and the taps with oy·sh + ky·dh − padTop = iy (likewise x). One input row (image, channel,
+ * iy) per invocation (`count` = N·C·H), which it owns: it zeroes the row, then for each kernel row
+ * that reaches an output row adds that row's contributions along x.
  */
 export const groupedConvBackwardDataKernel = defineKernel<GroupedConvParams>({
   name: 'grouped_conv_backward_data',
@@ -127,27 +132,30 @@ export const groupedConvBackwardDataKernel = defineKernel<GroupedConvParams>({
   prelude: (p) => indexing(p.channelsLast),
   body: (p) => `
   let i = ${linearIndex(GROUPED_CONV_WG)};
-  if (i >= u.count) { return; }${decompose(p.channelsLast, 'u.C', 'u.H', 'u.W')}
+  if (i >= u.count) { return; }${decomposeRow(p.channelsLast, 'u.C', 'u.H')}
   let g = ch / u.cinPG;
   let ci = ch - g * u.cinPG;
-  var acc = 0.0;
+  for (var ix = 0u; ix < u.W; ix++) { dxs[xAt(n, ch, h_, ix)] = 0.0; }
   for (var ky = 0u; ky < u.KH; ky++) {
     let ty = i32(h_) + u.padTop - i32(ky * u.dh);
     if (ty < 0 || ty % i32(u.sh) != 0) { continue; }
     let oy = u32(ty) / u.sh;
     if (oy >= u.OH) { continue; }
     for (var kx = 0u; kx < u.KW; kx++) {
-      let tx = i32(w_) + u.padLeft - i32(kx * u.dw);
-      if (tx < 0 || tx % i32(u.sw) != 0) { continue; }
-      let ox = u32(tx) / u.sw;
-      if (ox >= u.OW) { continue; }
       for (var m = 0u; m < u.coutPG; m++) {
         let o = g * u.coutPG + m;
-        acc += dys[yAt(n, o, oy, ox)] * ws[wAt(o, ci, ky, kx)];
+        let wv = ws[wAt(o, ci, ky, kx)];
+        // ix = ox·sw + kx·dw − padLeft for ox in [0, OW), within [0, W)
+        for (var ox = 0u; ox < u.OW; ox++) {
+          let ix = i32(ox * u.sw + kx * u.dw) - u.padLeft;
+          if (ix < 0) { continue; }
+          if (ix >= i32(u.W)) { break; }
+          let at = xAt(n, ch, h_, u32(ix));
+          dxs[at] = dxs[at] + dys[yAt(n, o, oy, ox)] * wv;
+        }
       }
     }
-  }
-  dxs[i] = acc;`,
+  }`,
 });
 
 /**
@@ -175,15 +183,19 @@ var<workgroup> partial: array<f32, ${GROUPED_CONV_WG}>;`,
   let o = e / (u.KW * u.KH * u.cinPG);
   let c = (o / u.coutPG) * u.cinPG + ci;
   var acc = 0.0;
-  let terms = select(0u, u.N * u.OH * u.OW, valid);
-  for (var t = lid.x; t < terms; t += ${GROUPED_CONV_WG}u) {
-    let ox = t % u.OW;
-    let oy = (t / u.OW) % u.OH;
-    let n = t / (u.OW * u.OH);
+  // invocations take output rows (n, oy) in turn and walk along them
+  let rows = select(0u, u.N * u.OH, valid);
+  for (var r = lid.x; r < rows; r += ${GROUPED_CONV_WG}u) {
+    let oy = r % u.OH;
+    let n = r / u.OH;
     let iy = i32(oy * u.sh + ky * u.dh) - u.padTop;
-    let ix = i32(ox * u.sw + kx * u.dw) - u.padLeft;
-    if (iy < 0 || iy >= i32(u.H) || ix < 0 || ix >= i32(u.W)) { continue; }
-    acc += dys[yAt(n, o, oy, ox)] * xs[xAt(n, c, u32(iy), u32(ix))];
+    if (iy < 0 || iy >= i32(u.H)) { continue; }
+    for (var ox = 0u; ox < u.OW; ox++) {
+      let ix = i32(ox * u.sw + kx * u.dw) - u.padLeft;
+      if (ix < 0) { continue; }
+      if (ix >= i32(u.W)) { break; }
+      acc += dys[yAt(n, o, oy, ox)] * xs[xAt(n, c, u32(iy), u32(ix))];
+    }
   }
   partial[lid.x] = acc;
   workgroupBarrier();

@@ -86,11 +86,13 @@ export function groupedConv2d(x: Tensor, w: Tensor, opts: GroupedConv2dOptions =
   const depthwise = g.cinPG === 1;
   const params = { channelsLast: g.channelsLast, depthwise };
   const bound = [x, w, ...(bias ? [bias] : []), y];
+  // the kernels own output rows: (image, channel, oy), or (image, oy, four channels)
   if (depthwise && g.channelsLast && g.coutPG === 1 && g.C % 4 === 0) {
-    const count = y.size / 4;
-    x.runtime.run(depthwiseConvForwardVec4Kernel, { bias: !!bias }, bound, uniforms(g, count), linearWorkgroups(count, GROUPED_CONV_WG));
+    const rows = g.N * g.OH * (g.C / 4);
+    x.runtime.run(depthwiseConvForwardVec4Kernel, { bias: !!bias }, bound, uniforms(g, rows), linearWorkgroups(rows, GROUPED_CONV_WG));
   } else {
-    x.runtime.run(groupedConvForwardKernel, { ...params, bias: !!bias }, bound, uniforms(g, y.size), linearWorkgroups(y.size, GROUPED_CONV_WG));
+    const rows = g.N * g.O * g.OH;
+    x.runtime.run(groupedConvForwardKernel, { ...params, bias: !!bias }, bound, uniforms(g, rows), linearWorkgroups(rows, GROUPED_CONV_WG));
   }
   const xShape = [...x.shape];
   const inputs = bias ? [x, w, bias] : [x, w];
@@ -99,7 +101,8 @@ export function groupedConv2d(x: Tensor, w: Tensor, opts: GroupedConv2dOptions =
     let dw: Tensor | null = null;
     if (needs[0]) {
       dx = allocTensor(xShape);
-      dy.runtime.run(groupedConvBackwardDataKernel, params, [dy, ws!, dx], uniforms(g, dx.size), linearWorkgroups(dx.size, GROUPED_CONV_WG));
+      const rows = g.N * g.C * g.H;
+      dy.runtime.run(groupedConvBackwardDataKernel, params, [dy, ws!, dx], uniforms(g, rows), linearWorkgroups(rows, GROUPED_CONV_WG));
     }
     if (needs[1]) {
       dw = allocTensor(ws!.shape);
