@@ -11,3 +11,4 @@ export * from './ops/index.js';
 export * from './memory-stats.js';
 export * from './nn/index.js';
 export * from './optim/index.js';
+export * from './io/safetensors.js';

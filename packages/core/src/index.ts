@@ -7,3 +7,4 @@ import './runtime/node-platform.js';
 
 export * from './api.js';
 export { dawn, openDevice, VULKAN_FIX, type NodeDeviceOptions } from './runtime/dawn.js';
+export { save, load } from './io/node.js';

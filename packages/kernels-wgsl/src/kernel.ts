@@ -8,8 +8,8 @@ export type ScalarType = 'f32' | 'i32' | 'u32';
 
 export interface BufferBinding {
   name: string;
-  /** element type of the WGSL array (`vec4<f32>` for vectorised access). */
-  type: ScalarType | 'vec2<f32>' | 'vec4<f32>';
+  /** element type of the WGSL array (`vec4<f32>` for vectorised access, `atomic<u32>` for scatters). */
+  type: ScalarType | 'vec2<f32>' | 'vec4<f32>' | 'atomic<u32>';
   access: 'read' | 'read_write';
 }
 

@@ -6,6 +6,8 @@ import {
   avgPool2d, batchNorm, conv2d, dropout, flatten, matmul, maxPool2d,
   type BatchNormOptions, type Conv2dOptions, type Pool2dOptions,
 } from '../ops/index.js';
+import { reshape } from '../ops/shape-ops/shape-ops.js';
+import { groupedConv2d } from '../ops/grouped-conv/grouped-conv.js';
 import { Module } from './module.js';
 import { defaultRandom, initLayerBias, initLayerWeight, type LayerInit } from './init.js';
 
@@ -43,31 +45,57 @@ export class Linear extends Module {
     this.bias = (opts.bias ?? true) ? this.registerParameter('bias', initLayerBias(this.weight.shape, init, rng)) : null;
   }
 
+  /** x [*, inFeatures] → [*, outFeatures]. */
   forward(x: Tensor): Tensor {
-    const y = matmul(x, this.weight, { transB: true });
-    return this.bias ? add(y, this.bias) : y;
+    if (x.rank < 1 || x.shape[x.rank - 1] !== this.inFeatures) {
+      throw new Error(`${this.describe(`Linear ${this.inFeatures}→${this.outFeatures}`)}: input [${x.shape}], expected [*, ${this.inFeatures}]`);
+    }
+    const rows = x.rank === 2 ? x : reshape(x, [-1, this.inFeatures]);
+    const y0 = matmul(rows, this.weight, { transB: true });
+    const y = this.bias ? add(y0, this.bias) : y0;
+    return x.rank === 2 ? y : reshape(y, [...x.shape.slice(0, -1), this.outFeatures]);
   }
 }
 
-export type Conv2dLayerOptions = Omit<Conv2dOptions, 'bias'> & LayerInitOptions & { bias?: boolean };
+export type Conv2dLayerOptions = Omit<Conv2dOptions, 'bias'> & LayerInitOptions & {
+  bias?: boolean;
+  /** channel groups (PyTorch's groups; inChannels for depthwise) and tap spacing: see `groupedConv2d`. */
+  groups?: number;
+  dilation?: number | [number, number];
+};
 
-/** 2-D convolution; weight [outChannels, inChannels, kh, kw] (PyTorch layout in every data format). */
+/**
+ * 2-D convolution; weight [outChannels, inChannels/groups, kh, kw] (PyTorch layout in every data
+ * format). Grouped or dilated convolutions run `groupedConv2d`, the others `conv2d`.
+ */
 export class Conv2d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
   private readonly convOptions: Omit<Conv2dOptions, 'bias'>;
+  private readonly grouped: { groups: number; dilation: number | [number, number] } | null;
 
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], opts: Conv2dLayerOptions = {}) {
     super();
-    const { init = 'pytorch', rng = defaultRandom(), bias = true, ...convOptions } = opts;
+    const { init = 'pytorch', rng = defaultRandom(), bias = true, groups = 1, dilation = 1, ...convOptions } = opts;
     const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
+    if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
+      throw new Error(`Conv2d: groups ${groups} must divide inChannels ${inChannels} and outChannels ${outChannels}`);
+    }
     this.convOptions = { padding: 0, ...convOptions };
-    this.weight = this.registerParameter('weight', initLayerWeight([outChannels, inChannels, kh, kw], init, rng));
+    const dilated = typeof dilation === 'number' ? dilation !== 1 : dilation.some((d) => d !== 1);
+    this.grouped = groups !== 1 || dilated ? { groups, dilation } : null;
+    this.weight = this.registerParameter('weight', initLayerWeight([outChannels, inChannels / groups, kh, kw], init, rng));
     this.bias = bias ? this.registerParameter('bias', initLayerBias(this.weight.shape, init, rng)) : null;
   }
 
   forward(x: Tensor): Tensor {
-    return conv2d(x, this.weight, this.bias ? { ...this.convOptions, bias: this.bias } : this.convOptions);
+    const channelAxis = this.convOptions.dataFormat === 'NHWC' ? 3 : 1;
+    if (x.rank !== 4 || x.shape[channelAxis] !== this.inChannels) {
+      const expected = channelAxis === 1 ? `[N, ${this.inChannels}, H, W]` : `[N, H, W, ${this.inChannels}]`;
+      throw new Error(`${this.describe(`Conv2d ${this.inChannels}→${this.outChannels}`)}: input [${x.shape}], expected ${expected}`);
+    }
+    const options = this.bias ? { ...this.convOptions, bias: this.bias } : this.convOptions;
+    return this.grouped ? groupedConv2d(x, this.weight, { ...options, ...this.grouped }) : conv2d(x, this.weight, options);
   }
 }
 
@@ -85,9 +113,10 @@ export interface BatchNorm2dOptions {
 /**
  * Batch normalisation over the channel axis, named as PyTorch: parameters `weight` (scale) and
  * `bias` (shift), buffers `running_mean` and `running_var`. PyTorch's `num_batches_tracked` is not
- * kept (it only matters for momentum = None).
+ * kept (it only matters for momentum = None). BatchNorm2d takes [N, C, H, W] (or NHWC),
+ * BatchNorm1d [N, C] or [N, C, L].
  */
-export class BatchNorm2d extends Module {
+abstract class BatchNormBase extends Module {
   readonly weight: Tensor | null;
   readonly bias: Tensor | null;
   readonly runningMean: Tensor;
@@ -108,12 +137,27 @@ export class BatchNorm2d extends Module {
     this.runningVar = this.registerBuffer('running_var', ones([numFeatures]));
   }
 
+  protected abstract readonly ranks: readonly number[];
+
   forward(x: Tensor): Tensor {
+    const channelAxis = this.dataFormat === 'NHWC' || x.rank === 2 ? x.rank - 1 : 1;
+    if (!this.ranks.includes(x.rank) || x.shape[channelAxis] !== this.numFeatures) {
+      const name = `${this.constructor.name} ${this.numFeatures}`;
+      throw new Error(`${this.describe(name)}: input [${x.shape}], expected rank ${this.ranks.join(' or ')} with ${this.numFeatures} channels on axis ${channelAxis}`);
+    }
     return batchNorm(x, {
       weight: this.weight, bias: this.bias, runningMean: this.runningMean, runningVar: this.runningVar,
       training: this.training, momentum: this.momentum, eps: this.eps, dataFormat: this.dataFormat,
     });
   }
+}
+
+export class BatchNorm2d extends BatchNormBase {
+  protected readonly ranks = [4];
+}
+
+export class BatchNorm1d extends BatchNormBase {
+  protected readonly ranks = [2, 3];
 }
 
 export class ReLU extends Module {

@@ -1,16 +1,153 @@
-import type { Tensor } from '../tensor.js';
-import { square, sub } from '../ops/elementwise/elementwise.js';
+import { labelMaskKernel, linearWorkgroups, SOFTMAX_WG } from '@squeeze/kernels-wgsl';
+import { allocTensor, type Tensor } from '../tensor.js';
+import { tensor } from '../ops/creation/creation.js';
+import { add, addScalar, div, exp, log, mul, mulScalar, neg, relu, square, sub } from '../ops/elementwise/elementwise.js';
 import { mean, sum } from '../ops/reduce/reduce.js';
-import { softmaxCrossEntropy } from '../ops/index.js';
+import { reshape } from '../ops/shape-ops/shape-ops.js';
+import { gather } from '../ops/gather/gather.js';
+import { logSoftmax, softmaxCrossEntropy } from '../ops/softmax/softmax.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 
 /**
- * Softmax cross-entropy of logits [N, C] against int32 class labels [N]. `mask` (f32 [N], 1 for a
- * real row, 0 for a padded one) leaves padded rows out; 'mean' (the default) averages over real rows.
+ * Class labels: an int32 tensor [N], or host values, which are checked (a label outside
+ * [0, classes) other than `ignoreIndex` throws one line naming its row) before they are uploaded.
+ * A label tensor already on the GPU cannot be checked without reading it back: a real row with an
+ * out-of-range label there gives a NaN loss.
  */
-export function crossEntropyLoss(logits: Tensor, labels: Tensor, opts: { mask?: Tensor; reduction?: Reduction } = {}): Tensor {
-  return softmaxCrossEntropy(logits, labels, opts);
+export type Labels = Tensor | ArrayLike<number>;
+
+export interface ClassLossOptions {
+  /** f32 [N]: 1 for a real row, 0 for a padded one (padded rows add nothing, whatever their label). */
+  mask?: Tensor;
+  /** rows whose label is this value add nothing and are not counted by 'mean' (PyTorch's ignore_index; off unless given). */
+  ignoreIndex?: number;
+  /** 'mean' (default) over the counted rows, 'sum', or 'none' ([N] row losses). */
+  reduction?: Reduction;
+}
+
+interface PreparedLabels { labels: Tensor; mask: Tensor | undefined; owned: Tensor[] }
+
+/** Checks host labels and builds the row mask that ignoreIndex implies (on the GPU for a label tensor). */
+function prepareLabels(op: string, given: Labels, n: number, classes: number, opts: ClassLossOptions): PreparedLabels {
+  const owned: Tensor[] = [];
+  let labels: Tensor;
+  if (given instanceof Object && 'dtype' in given && 'shape' in given) {
+    labels = given as Tensor;
+    if (labels.dtype !== 'i32' || labels.rank !== 1 || labels.size !== n) throw new Error(`${op}: labels must be int32 [${n}], got [${labels.shape}] ${labels.dtype}`);
+  } else {
+    const host = given as ArrayLike<number>;
+    if (host.length !== n) throw new Error(`${op}: ${host.length} labels for ${n} rows`);
+    for (let i = 0; i < n; i++) {
+      const l = host[i]!;
+      if (l === opts.ignoreIndex) continue;
+      if (!Number.isInteger(l) || l < 0 || l >= classes) throw new Error(`${op}: label ${l} of row ${i} is outside [0, ${classes})`);
+    }
+    labels = tensor(Int32Array.from(host), [n], 'i32');
+    owned.push(labels);
+  }
+  if (opts.mask && (opts.mask.dtype !== 'f32' || opts.mask.rank !== 1 || opts.mask.size !== n)) {
+    throw new Error(`${op}: mask must be f32 [${n}], got [${opts.mask.shape}] ${opts.mask.dtype}`);
+  }
+  let mask = opts.mask;
+  if (opts.ignoreIndex !== undefined) {
+    const m = allocTensor([n]);
+    const masked = mask !== undefined;
+    labels.runtime.run(labelMaskKernel, { masked }, [labels, ...(masked ? [mask!] : []), m], { N: n, ignoreIndex: opts.ignoreIndex }, linearWorkgroups(n, SOFTMAX_WG));
+    owned.push(m);
+    mask = m;
+  }
+  return { labels, mask, owned };
+}
+
+/** Reduces row losses [N] already weighted by `mask`: 'mean' divides by Σ mask (or N), 0 when nothing counts. */
+function reduceRows(rows: Tensor, mask: Tensor | undefined, reduction: Reduction): Tensor {
+  if (reduction === 'none') return rows;
+  if (reduction === 'sum') return sum(rows);
+  if (!mask) return mean(rows);
+  // Σ mask + [Σ mask == 0]: a batch with no counted rows has loss 0 rather than 0/0
+  const count = sum(mask);
+  const safe = add(count, relu(addScalar(neg(count), 1)));
+  return div(sum(rows), safe);
+}
+
+function checkReduction(op: string, reduction: string): Reduction {
+  if (reduction !== 'mean' && reduction !== 'sum' && reduction !== 'none') throw new Error(`${op}: unknown reduction '${reduction}'`);
+  return reduction;
+}
+
+function checkLogits(op: string, x: Tensor): [number, number] {
+  if (x.rank !== 2 || x.dtype !== 'f32') throw new Error(`${op}: input must be f32 [N, C], got [${x.shape}] ${x.dtype}`);
+  return x.shape as [number, number];
+}
+
+export interface CrossEntropyOptions extends ClassLossOptions {
+  /** ε in [0, 1]: the target is (1 − ε)·onehot + ε/C (PyTorch's label_smoothing; default 0). */
+  labelSmoothing?: number;
+}
+
+/**
+ * Softmax cross-entropy of logits [N, C] against class labels [N] (PyTorch's `F.cross_entropy`).
+ * Without label smoothing it is one fused kernel each way (`softmaxCrossEntropy`); with it, the
+ * smoothing term −mean_c log softmax(x) is added with weight ε.
+ */
+export function crossEntropyLoss(logits: Tensor, labels: Labels, opts: CrossEntropyOptions = {}): Tensor {
+  const op = 'crossEntropyLoss';
+  const [n, classes] = checkLogits(op, logits);
+  const reduction = checkReduction(op, opts.reduction ?? 'mean');
+  const eps = opts.labelSmoothing ?? 0;
+  if (!(eps >= 0 && eps <= 1)) throw new Error(`${op}: labelSmoothing must be in [0, 1], got ${eps}`);
+  const p = prepareLabels(op, labels, n, classes, opts);
+  try {
+    const hard = softmaxCrossEntropy(logits, p.labels, p.mask ? { mask: p.mask, reduction } : { reduction });
+    if (eps === 0) return hard;
+    const uniformRows = neg(mean(logSoftmax(logits, 1), 1));
+    const smooth = reduceRows(p.mask ? mul(uniformRows, p.mask) : uniformRows, p.mask, reduction);
+    return add(mulScalar(hard, 1 - eps), mulScalar(smooth, eps));
+  } finally {
+    for (const t of p.owned) t.dispose();
+  }
+}
+
+/** Negative log-likelihood of log-probabilities [N, C] (e.g. `logSoftmax`) at class labels [N]. */
+export function nllLoss(logProbs: Tensor, labels: Labels, opts: ClassLossOptions = {}): Tensor {
+  const op = 'nllLoss';
+  const [n, classes] = checkLogits(op, logProbs);
+  const reduction = checkReduction(op, opts.reduction ?? 'mean');
+  const p = prepareLabels(op, labels, n, classes, opts);
+  try {
+    const column = p.labels.view([n, 1]);
+    // an ignored row's label may lie outside [0, C): gather reads 0 there, and the mask zeroes it
+    const picked = neg(reshape(gather(logProbs, 1, column), [n]));
+    column.dispose();
+    return reduceRows(p.mask ? mul(picked, p.mask) : picked, p.mask, reduction);
+  } finally {
+    for (const t of p.owned) t.dispose();
+  }
+}
+
+export interface BceWithLogitsOptions {
+  reduction?: Reduction;
+  /** weight of the positive term, broadcast against the input (PyTorch's pos_weight). */
+  posWeight?: Tensor;
+}
+
+/**
+ * Binary cross-entropy of sigmoid(x) against targets y in [0, 1] (same shape), computed from the
+ * logits so that it never overflows (PyTorch's `F.binary_cross_entropy_with_logits`):
+ * (1 − y)·x + w·softplus(−x), w = 1 + (posWeight − 1)·y, softplus(−x) = log(1 + e^−|x|) + max(−x, 0).
+ */
+export function binaryCrossEntropyWithLogits(x: Tensor, y: Tensor, opts: BceWithLogitsOptions = {}): Tensor {
+  const op = 'binaryCrossEntropyWithLogits';
+  if (x.shape.length !== y.shape.length || x.shape.some((d, i) => d !== y.shape[i])) {
+    throw new Error(`${op}: target [${y.shape}] must have the input's shape [${x.shape}]`);
+  }
+  const reduction = checkReduction(op, opts.reduction ?? 'mean');
+  const negAbs = neg(add(relu(x), relu(neg(x))));
+  const softplusNeg = add(log(addScalar(exp(negAbs), 1)), relu(neg(x)));
+  const w = opts.posWeight ? addScalar(mul(addScalar(opts.posWeight, -1), y), 1) : null;
+  const rows = add(sub(x, mul(x, y)), w ? mul(w, softplusNeg) : softplusNeg);
+  return reduction === 'none' ? rows : reduction === 'sum' ? sum(rows) : mean(rows);
 }
 
 /** Squared error (prediction − target)², averaged (default), summed or element-wise. */

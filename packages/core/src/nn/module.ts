@@ -21,14 +21,38 @@ export interface LoadStateDictResult {
  * property, which names them after the property (`blocks.2.conv.weight`). Registered tensors are
  * taken out of `tidy` scopes: they live until `dispose()`.
  */
-export abstract class Module {
+export abstract class Module<In extends unknown[] = [Tensor], Out = Tensor> {
   /** training mode (batch norm uses batch statistics, dropout drops); set with `train()`/`eval()`. */
   training = true;
   readonly #parameters = new Map<string, Tensor>();
   readonly #buffers = new Map<string, Tensor>();
-  readonly #modules = new Map<string, Module>();
+  readonly #modules = new Map<string, AnyModule>();
+  /** The module this one was found under and its name there (set by registration and traversal). */
+  #parent: { module: AnyModule; name: string } | null = null;
 
-  abstract forward(x: Tensor): Tensor;
+  /** The computation; any arguments (`Module<[Tensor, Tensor], Tensor>` takes two tensors). */
+  abstract forward(...args: In): Out;
+
+  /**
+   * The dotted path from the outermost module that holds this one (`classifier.0`), known once the
+   * module was registered or a parent enumerated its children (`parameters()` and the like do);
+   * '' for a root.
+   */
+  get path(): string {
+    const names: string[] = [];
+    const seen = new Set<AnyModule>();
+    for (let link = this.#parent; link && !seen.has(link.module); link = link.module.#parent) {
+      seen.add(link.module);
+      names.unshift(link.name);
+    }
+    return names.join('.');
+  }
+
+  /** `path (description)`, or the description alone for a root: how errors name a layer. */
+  protected describe(description: string): string {
+    const path = this.path;
+    return path ? `${path} (${description})` : description;
+  }
 
   /** Adds a trained tensor under `name`: it requires grad and outlives tidy scopes. Returns it. */
   registerParameter(name: string, t: Tensor): Tensor {
@@ -47,20 +71,22 @@ export abstract class Module {
   }
 
   /** Adds a child module under `name` (assigning a module to a property registers it too). */
-  registerModule<M extends Module>(name: string, m: M): M {
+  registerModule<M extends AnyModule>(name: string, m: M): M {
     this.checkNewName(name);
     this.#modules.set(name, m);
+    m.#parent ??= { module: this, name };
     return m;
   }
 
   /** Direct children: registered ones, then modules (or arrays of modules) held by properties. */
-  namedChildren(): Map<string, Module> {
+  namedChildren(): Map<string, AnyModule> {
     const out = new Map(this.#modules);
     const seen = new Set(out.values());
-    const add = (name: string, m: Module): void => {
+    const add = (name: string, m: AnyModule): void => {
       if (seen.has(m)) return;
       seen.add(m);
       out.set(name, m);
+      m.#parent ??= { module: this, name };
     };
     for (const [key, value] of Object.entries(this)) {
       if (value instanceof Module) add(key, value);
@@ -70,10 +96,10 @@ export abstract class Module {
   }
 
   /** This module (name '') and every descendant, depth first, with dotted names. */
-  namedModules(): Map<string, Module> {
-    const out = new Map<string, Module>();
-    const seen = new Set<Module>();
-    const visit = (prefix: string, m: Module): void => {
+  namedModules(): Map<string, AnyModule> {
+    const out = new Map<string, AnyModule>();
+    const seen = new Set<AnyModule>();
+    const visit = (prefix: string, m: AnyModule): void => {
       if (seen.has(m)) return;
       seen.add(m);
       out.set(prefix, m);
@@ -146,7 +172,7 @@ export abstract class Module {
     }
   }
 
-  private collect(own: (m: Module) => Map<string, Tensor>): Map<string, Tensor> {
+  private collect(own: (m: AnyModule) => Map<string, Tensor>): Map<string, Tensor> {
     const out = new Map<string, Tensor>();
     const seen = new Set<Tensor>();
     for (const [prefix, m] of this.namedModules()) {
@@ -166,3 +192,6 @@ export abstract class Module {
     }
   }
 }
+
+/** A module of any signature (containers hold these). */
+export type AnyModule = Module<any[], any>;

@@ -9,3 +9,7 @@ export * from './conv2d/conv2d.js';
 export * from './shape-ops/shape-ops.js';
 export * from './softmax/softmax.js';
 export * from './dropout/dropout.js';
+export * from './elementwise/activations.js';
+export * from './gather/gather.js';
+export * from './normalization/layer-norm.js';
+export * from './grouped-conv/grouped-conv.js';

@@ -22,6 +22,23 @@ export const UNARY_EXPR = {
   powScalar: 'pow(x, u.a)',
   /** relu'(x) as a 0/1 mask */
   step: 'select(0.0, 1.0, x > 0.0)',
+  /** x·Φ(x), Φ from erf (PyTorch's exact GELU) */
+  gelu: '0.5 * x * (1.0 + erf_(x * 0.70710678118654752))',
+  /** d gelu / dx = Φ(x) + x·φ(x) */
+  geluGrad: '0.5 * (1.0 + erf_(x * 0.70710678118654752)) + x * 0.39894228040143268 * exp(-0.5 * x * x)',
+  /** the tanh approximation of GELU */
+  geluTanh: '0.5 * x * (1.0 + tanh_(0.79788456080286536 * (x + 0.044715 * x * x * x)))',
+  geluTanhGrad: 'gelu_tanh_grad(x)',
+  silu: 'x / (1.0 + exp(-x))',
+  /** d silu / dx = s·(1 + x·(1 − s)), s = sigmoid(x) */
+  siluGrad: 'silu_grad(x)',
+  /** `a` is the negative slope */
+  leakyRelu: 'select(x * u.a, x, x > 0.0)',
+  leakyReluGrad: 'select(u.a, 1.0, x > 0.0)',
+  /** clamp to [a, b] (±3.4e38 stand for an absent bound) */
+  clamp: 'min(max(x, u.a), u.b)',
+  /** clamp's gradient mask: 1 inside [a, b], as PyTorch */
+  clampMask: 'select(0.0, 1.0, x >= u.a && x <= u.b)',
 } as const;
 export type UnaryOp = keyof typeof UNARY_EXPR;
 
@@ -40,7 +57,29 @@ export const BINARY_EXPR = {
 } as const;
 export type BinaryOp = keyof typeof BINARY_EXPR;
 
-const usesScalar = (op: UnaryOp) => op === 'addScalar' || op === 'mulScalar' || op === 'powScalar';
+/** How many uniform scalars (`a`, then `b`) each op reads. */
+const scalarCount = (op: UnaryOp): number =>
+  (op === 'clamp' || op === 'clampMask' ? 2 : op === 'addScalar' || op === 'mulScalar' || op === 'powScalar' || op === 'leakyRelu' || op === 'leakyReluGrad' ? 1 : 0);
+
+/**
+ * WGSL helpers of the unary ops. WGSL has no erf: Abramowitz & Stegun 7.1.26 has an absolute error
+ * under 1.5e-7, below float32's resolution near 1. tanh_ clamps its argument because some drivers
+ * compute tanh through exp and return NaN for large |x|.
+ */
+const UNARY_HELPERS = `fn erf_(z: f32) -> f32 {
+  let t = 1.0 / (1.0 + 0.3275911 * abs(z));
+  let poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return sign(z) * (1.0 - poly * exp(-z * z));
+}
+fn tanh_(z: f32) -> f32 { return tanh(clamp(z, -15.0, 15.0)); }
+fn gelu_tanh_grad(x: f32) -> f32 {
+  let t = tanh_(0.79788456080286536 * (x + 0.044715 * x * x * x));
+  return 0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * 0.79788456080286536 * (1.0 + 0.134145 * x * x);
+}
+fn silu_grad(x: f32) -> f32 {
+  let s = 1.0 / (1.0 + exp(-x));
+  return s * (1.0 + x * (1.0 - s));
+}`;
 
 /** y = f(x) over n floats, four at a time (`n4` = ceil(n/4) vec4s; buffers are padded to 16 bytes). */
 export const unaryKernel = defineKernel<{ op: UnaryOp }>({
@@ -49,9 +88,10 @@ export const unaryKernel = defineKernel<{ op: UnaryOp }>({
     { name: 'xs', type: 'vec4<f32>', access: 'read' },
     { name: 'ys', type: 'vec4<f32>', access: 'read_write' },
   ],
-  uniforms: (p) => [{ name: 'n4', type: 'u32' }, ...(usesScalar(p.op) ? [{ name: 'a', type: 'f32' as const }] : [])],
+  uniforms: (p) => [{ name: 'n4', type: 'u32' }, ...(['a', 'b'] as const).slice(0, scalarCount(p.op)).map((name) => ({ name, type: 'f32' as const }))],
   workgroupSize: () => [ELEMENTWISE_WG, 1, 1],
-  prelude: (p) => `fn f(x: f32) -> f32 { return ${UNARY_EXPR[p.op]}; }
+  prelude: (p) => `${UNARY_HELPERS}
+fn f(x: f32) -> f32 { return ${UNARY_EXPR[p.op]}; }
 fn f4(v: vec4<f32>) -> vec4<f32> { return vec4<f32>(f(v.x), f(v.y), f(v.z), f(v.w)); }`,
   body: () => `
   let i = ${linearIndex(ELEMENTWISE_WG)};

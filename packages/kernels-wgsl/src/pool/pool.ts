@@ -18,9 +18,20 @@ export interface PoolForwardParams {
   vec: boolean;
   /** max only: also write, per output, the window position (ky·kw + kx) of its first maximum. */
   savePositions: boolean;
+  /** avg only, present when true: divide by the window's extent within the padded input (PyTorch's count_include_pad). */
+  includePad?: true;
 }
 
-export interface PoolBackwardParams { op: PoolOp; channelsLast: boolean; vec: boolean }
+export interface PoolBackwardParams { op: PoolOp; channelsLast: boolean; vec: boolean; includePad?: true }
+
+/**
+ * WGSL: an average window's divisor. The valid elements (`[kyStart, kyEnd)` × `[kxStart, kxEnd)`),
+ * or with `includePad` the window clipped only at the far edge of the padded input (padding is
+ * symmetric then: padTop below, padTop above).
+ */
+const avgDivisor = (includePad: boolean | undefined, rowCount: string) => (includePad
+  ? 'f32(u32(min(y0 + i32(u.kh), i32(u.h + u.padTop)) - y0) * u32(min(x0 + i32(u.kw), i32(u.w + u.padLeft)) - x0))'
+  : `f32(${rowCount} * (kxEnd - kxStart))`);
 
 const poolUniforms = () => [
   /** rows to compute (invocations) */
@@ -108,7 +119,7 @@ export const poolForwardKernel = defineKernel<PoolForwardParams>({
         total += ${at('ky', 'kx')};
       }
     }
-    ys[o] = total / f32((kyEnd - kyStart) * (kxEnd - kxStart));`;
+    ys[o] = total / ${avgDivisor(p.includePad, '(kyEnd - kyStart)')};`;
     return `
   let idx = ${linearIndex(POOL_WG)};
   if (idx >= u.count) { return; }
@@ -173,7 +184,7 @@ export const poolBackwardKernel = defineKernel<PoolBackwardParams>({
       ? `let pos = f32((py - oy * u.sh) * u.kw + px - ox * u.sw);
         acc += select(${T}(0.0), gs[og], positions[og] == ${T}(pos));`
       : `${windowCols('ox')}
-        acc += gs[og] / f32(rowCount * (kxEnd - kxStart));`;
+        acc += gs[og] / ${avgDivisor(p.includePad, 'rowCount')};`;
     return `${head}
   var oxStart = 0u;
   var oxEnd = 0u;

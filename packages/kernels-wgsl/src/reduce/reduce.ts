@@ -1,7 +1,9 @@
 import { defineKernel, linearIndex } from '../kernel.js';
 import { MAX_RANK } from '../elementwise/elementwise.js';
 
-export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax';
+export type ReduceOp = 'sum' | 'max' | 'min' | 'argmax' | 'argmin';
+
+const isArg = (op: ReduceOp): boolean => op === 'argmax' || op === 'argmin';
 export const REDUCE_WG = 64;
 
 /**
@@ -13,7 +15,7 @@ export const reduceKernel = defineKernel<{ op: ReduceOp }>({
   name: 'reduce',
   bindings: (p) => [
     { name: 'xs', type: 'f32', access: 'read' },
-    { name: 'ys', type: p.op === 'argmax' ? 'i32' : 'f32', access: 'read_write' },
+    { name: 'ys', type: isArg(p.op) ? 'i32' : 'f32', access: 'read_write' },
   ],
   uniforms: () => [
     { name: 'keptShape', type: 'u32array', length: MAX_RANK },
@@ -48,7 +50,8 @@ export const reduceKernel = defineKernel<{ op: ReduceOp }>({
       rr = rr / dim;
     }
     let v = xs[off];
-    ${p.op === 'sum' ? 'acc += v;' : p.op === 'min' ? 'acc = min(acc, v);' : 'if (v > acc || r == 0u) { acc = v; best = r; }'}
+    ${{ sum: 'acc += v;', min: 'acc = min(acc, v);', max: 'acc = max(acc, v);',
+    argmax: 'if (v > acc || r == 0u) { acc = v; best = r; }', argmin: 'if (v < acc || r == 0u) { acc = v; best = r; }' }[p.op]}
   }
-  ${p.op === 'argmax' ? 'ys[o] = i32(best);' : p.op === 'sum' ? 'ys[o] = acc * u.scale;' : 'ys[o] = acc;'}`,
+  ${isArg(p.op) ? 'ys[o] = i32(best);' : p.op === 'sum' ? 'ys[o] = acc * u.scale;' : 'ys[o] = acc;'}`,
 });

@@ -162,3 +162,22 @@ export const crossEntropyBackwardKernel = defineKernel<{ masked: boolean; reduct
   // a masked-out row gets exactly 0 even if its (padding) logits are not finite
   dx[i] = select((exp(logits[i] - lse[row]) - onehot) * g, 0.0, g == 0.0);`,
 });
+
+/**
+ * mask[n] = (labels[n] != ignoreIndex)·weight[n] (weight: the caller's row mask, or 1): the row
+ * mask that makes the cross-entropy kernels skip rows whose label is `ignoreIndex`.
+ */
+export const labelMaskKernel = defineKernel<{ masked: boolean }>({
+  name: 'label_mask',
+  bindings: (p) => [
+    { name: 'labels', type: 'i32', access: 'read' },
+    ...(p.masked ? [{ name: 'weight', type: 'f32', access: 'read' } as const] : []),
+    { name: 'mask', type: 'f32', access: 'read_write' },
+  ],
+  uniforms: () => [{ name: 'N', type: 'u32' }, { name: 'ignoreIndex', type: 'i32' }],
+  workgroupSize: () => [SOFTMAX_WG, 1, 1],
+  body: (p) => `
+  let n = ${linearIndex(SOFTMAX_WG)};
+  if (n >= u.N) { return; }
+  mask[n] = select(${p.masked ? 'weight[n]' : '1.0'}, 0.0, labels[n] == u.ignoreIndex);`,
+});

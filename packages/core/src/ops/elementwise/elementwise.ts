@@ -7,11 +7,14 @@ import { record } from '../../autograd.js';
 import { broadcastShapes, broadcastStrides, sameShape } from '../shape.js';
 import { sumTo } from '../reduce/reduce.js';
 
-/** Runs a unary kernel without recording a gradient. */
-export function mapUnary(op: UnaryOp, x: Tensor, scalar?: number): Tensor {
+/** Runs a unary kernel without recording a gradient; `a` and `b` are the op's scalars, if any. */
+export function mapUnary(op: UnaryOp, x: Tensor, a?: number, b?: number): Tensor {
   const y = allocTensor(x.shape);
   const n4 = Math.ceil(x.size / 4);
-  x.runtime.run(unaryKernel, { op }, [x, y], scalar === undefined ? { n4 } : { n4, a: scalar }, linearWorkgroups(n4, ELEMENTWISE_WG));
+  const uniforms: Record<string, number> = { n4 };
+  if (a !== undefined) uniforms['a'] = a;
+  if (b !== undefined) uniforms['b'] = b;
+  x.runtime.run(unaryKernel, { op }, [x, y], uniforms, linearWorkgroups(n4, ELEMENTWISE_WG));
   return y;
 }
 

@@ -6,6 +6,8 @@ import { SUBGROUP_GEMM_TILE, FAST_GEMM_TILE } from '@squeeze/kernels-wgsl';
 import { gemmRef, matmulRef } from './reference.js';
 import { tensor } from '../creation/creation.js';
 import { getRuntime } from '../../runtime/global.js';
+import { tidy } from '../../memory.js';
+import { broadcastShapes, broadcastStrides, stridesOf } from '../shape.js';
 import { expectClose, gradCheck, gpuValues, randomValues } from '../../testing/check.js';
 
 const TOL = { atol: 1e-4, rtol: 1e-4 };
@@ -158,7 +160,7 @@ describe('matmul', () => {
   });
 
   it('matmul rejects mismatched inner or batch dimensions, naming the shapes', () => {
-    const bad: Array<[number[], number[]]> = [[[2, 3], [4, 5]], [[2, 2, 3], [3, 3, 5]], [[2, 3], [2, 3, 4]]];
+    const bad: Array<[number[], number[]]> = [[[2, 3], [4, 5]], [[2, 2, 3], [3, 3, 5]], [[4, 2, 3], [2, 3, 5]], [[3], [4]]];
     for (const [sa, sb] of bad) {
       const a = tensor(new Float32Array(sa.reduce((x, y) => x * y)), sa);
       const b = tensor(new Float32Array(sb.reduce((x, y) => x * y)), sb);
@@ -166,6 +168,53 @@ describe('matmul', () => {
       try { matmul(a, b); } catch (e) { msg = (e as Error).message; }
       if (!msg.includes(`[${sa}]`) || !msg.includes(`[${sb}]`)) throw new Error(`unexpected error for [${sa}]×[${sb}]: '${msg}'`);
       a.dispose(); b.dispose();
+    }
+  });
+
+  it('matmul broadcasts batch axes like torch.matmul (shared 2-D operands, partial broadcasts, 1-D operands) with gradients', async () => {
+    /** torch.matmul in float64 on row-major data. */
+    const broadcastRef = (a: Float64Array, as: number[], b: Float64Array, bs: number[], transB: boolean): Float64Array => {
+      const a2 = as.length === 1 ? [1, as[0]!] : as;
+      const b2 = bs.length === 1 ? (transB ? [1, bs[0]!] : [bs[0]!, 1]) : bs;
+      const [M, K] = a2.slice(-2) as [number, number];
+      const N = transB ? b2.at(-2)! : b2.at(-1)!;
+      const batch = broadcastShapes(a2.slice(0, -2), b2.slice(0, -2));
+      const size = (s: readonly number[]) => s.reduce((x, y) => x * y, 1);
+      const aStr = broadcastStrides(a2.slice(0, -2), batch);
+      const bStr = broadcastStrides(b2.slice(0, -2), batch);
+      const out = new Float64Array(size(batch) * M * N);
+      const bs0 = stridesOf(batch);
+      for (let z = 0; z < size(batch); z++) {
+        let ia = 0, ib = 0;
+        batch.forEach((d, k) => { const c = Math.floor(z / bs0[k]!) % d; ia += c * aStr[k]!; ib += c * bStr[k]!; });
+        for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
+          let acc = 0;
+          for (let k = 0; k < K; k++) acc += a[ia * M * K + m * K + k]! * b[ib * K * N + (transB ? n * K + k : k * N + n)]!;
+          out[(z * M + m) * N + n] = acc;
+        }
+      }
+      return out;
+    };
+    const cases: Array<[number[], number[], boolean, number[]]> = [
+      [[2, 3, 4], [4, 5], false, [2, 3, 5]], [[3, 4], [2, 4, 5], false, [2, 3, 5]], [[2, 1, 3, 4], [3, 4, 2], false, [2, 3, 3, 2]],
+      [[2, 3, 4], [5, 4], true, [2, 3, 5]], [[2, 1, 3, 4], [1, 2, 5, 4], true, [2, 2, 3, 5]], [[4], [2, 4, 3], false, [2, 3]], [[2, 3, 4], [4], false, [2, 3]], [[4], [4], false, []],
+    ];
+    for (const [k, [as, bs, transB, outShape]] of cases.entries()) {
+      const n = (s: number[]) => s.reduce((x, y) => x * y, 1);
+      const a = randomValues(n(as), 900 + k);
+      const b = randomValues(n(bs), 910 + k);
+      const label = `[${as}]×[${bs}]${transB ? ' transB' : ''}`;
+      const out = tidy(() => matmul(tensor(Float32Array.from(a), as), tensor(Float32Array.from(b), bs), { transB }));
+      if (out.shape.join() !== outShape.join()) throw new Error(`${label}: shape [${out.shape}], expected [${outShape}]`);
+      expectClose(await out.data(), broadcastRef(a, as, b, bs, transB), TOL, label);
+      out.dispose();
+      await gradCheck({
+        inputs: [{ shape: as, values: a }, { shape: bs, values: b }],
+        gpu: ([x, y]) => matmul(x!, y!, { transB }),
+        ref: ([x, y]) => broadcastRef(x!, as, y!, bs, transB),
+        tol: { atol: 3e-3, rtol: 3e-3 },
+        label,
+      });
     }
   });
 });

@@ -1,4 +1,4 @@
-import { maxPool2d, avgPool2d, globalAvgPool, type Pool2dOptions } from './pool.js';
+import { maxPool2d, avgPool2d, globalAvgPool, pool2dGeometry, type Pool2dOptions } from './pool.js';
 import { pool2dRef, maxPool2dGradRef, globalAvgPoolRef, nchwToNhwc, nhwcToNchw } from './reference.js';
 import { tensor } from '../creation/creation.js';
 import { expectClose, gradCheck, gpuValues, randomValues } from '../../testing/check.js';
@@ -25,6 +25,13 @@ const cases: Array<[number[], Omit<Pool2dOptions, 'dataFormat'>]> = [
   // NCHW windows two wide tiling rows of whole vec4s (the pairs kernels): square and 3 tall
   [[2, 3, 4, 16], { kernelSize: 2, stride: 2 }],
   [[1, 2, 6, 8], { kernelSize: [3, 2] }],
+  // ceilMode: a partial last window kept (5 → 3), with padding (6 → 4), and one PyTorch drops (5 → 2)
+  [[2, 3, 5, 5], { kernelSize: 2, stride: 2, ceilMode: true }],
+  [[1, 4, 6, 6], { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }],
+  [[1, 2, 5, 7], { kernelSize: 3, stride: 3, padding: 1, ceilMode: true }],
+  // countIncludePad (avg divides by the padded window, as PyTorch's default; max ignores it)
+  [[2, 4, 5, 5], { kernelSize: 3, stride: 2, padding: 1, countIncludePad: true }],
+  [[1, 3, 6, 5], { kernelSize: 3, stride: 2, padding: 1, ceilMode: true, countIncludePad: true }],
 ];
 
 const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
@@ -37,6 +44,26 @@ function distinctValues(n: number, seed: number): Float64Array {
 }
 
 describe('pooling', () => {
+  it('countIncludePad divides by PyTorch\'s padded window size', async () => {
+    // F.avg_pool2d(ones(1, 1, 3, 3), 3, 1, padding=1) (count_include_pad=True): 4/9 at corners, 6/9 at edges, 1 in the middle
+    const got = await gpuValues(() => avgPool2d(tensor(new Float32Array(9).fill(1), [1, 1, 3, 3]), { kernelSize: 3, stride: 1, padding: 1, countIncludePad: true }));
+    expectClose(got, [4, 6, 4, 6, 9, 6, 4, 6, 4].map((v) => v / 9), { atol: 1e-6, rtol: 1e-6 }, 'count_include_pad');
+  });
+
+  it('ceilMode gives PyTorch\'s output sizes', () => {
+    // torch.nn.functional.max_pool2d(…, ceil_mode=True) output sizes for these inputs
+    const expected: Array<[number[], Pool2dOptions, number[]]> = [
+      [[1, 1, 5, 5], { kernelSize: 2, stride: 2, ceilMode: true }, [3, 3]],
+      [[1, 1, 6, 6], { kernelSize: 3, stride: 2, padding: 1, ceilMode: true }, [4, 4]],
+      [[1, 1, 6, 6], { kernelSize: 3, stride: 2, padding: 1 }, [3, 3]],
+      [[1, 1, 5, 7], { kernelSize: 3, stride: 3, padding: 1, ceilMode: true }, [2, 3]],
+    ];
+    for (const [shape, opts, hw] of expected) {
+      const g = pool2dGeometry(shape, opts);
+      if (g.oh !== hw[0] || g.ow !== hw[1]) throw new Error(`[${shape}] ${JSON.stringify(opts)}: ${g.oh}×${g.ow}, PyTorch gives ${hw.join('×')}`);
+    }
+  });
+
   for (const op of ['max', 'avg'] as const) {
     const gpuOp = op === 'max' ? maxPool2d : avgPool2d;
 

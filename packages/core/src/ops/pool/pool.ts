@@ -17,6 +17,17 @@ export interface Pool2dOptions {
    * Padding is never part of a window: max ignores it and avg divides by the valid count.
    */
   padding?: PoolPadding;
+  /**
+   * Output size rounded up rather than down (PyTorch's ceil_mode): a last, partial window is kept
+   * when it starts inside the input or its left padding. Numeric padding only.
+   */
+  ceilMode?: boolean;
+  /**
+   * avg only: divide by the window's size including padding (PyTorch's count_include_pad, true
+   * there by default) rather than by its valid elements (the default here, as TensorFlow).
+   * Numeric padding only.
+   */
+  countIncludePad?: boolean;
   dataFormat?: 'NCHW' | 'NHWC';
 }
 
@@ -31,7 +42,8 @@ export interface Pool2dGeometry {
 const pair = (v: number | [number, number]): [number, number] => (typeof v === 'number' ? [v, v] : v);
 
 /** Output size and leading pad of one spatial axis. */
-function axisGeometry(size: number, k: number, s: number, padding: PoolPadding, axis: string): { out: number; before: number } {
+function axisGeometry(size: number, k: number, s: number, padding: PoolPadding, axis: string, ceilMode: boolean): { out: number; before: number } {
+  if (ceilMode && padding === 'SAME') throw new Error(`pool ceilMode needs numeric padding, not 'SAME'`);
   if (padding === 'SAME') {
     const out = Math.ceil(size / s);
     return { out, before: Math.floor(Math.max((out - 1) * s + k - size, 0) / 2) };
@@ -39,7 +51,9 @@ function axisGeometry(size: number, k: number, s: number, padding: PoolPadding, 
   const p = padding === 'VALID' ? 0 : padding;
   if (!Number.isInteger(p) || p < 0) throw new Error(`pool padding must be 'SAME', 'VALID' or a non-negative integer, got ${String(padding)}`);
   if (p > k / 2) throw new Error(`pool padding ${p} is more than half the ${axis} kernel size ${k}`);
-  const out = Math.floor((size + 2 * p - k) / s) + 1;
+  let out = (ceilMode ? Math.ceil : Math.floor)((size + 2 * p - k) / s) + 1;
+  // PyTorch drops a last window that would start past the input and its left padding
+  if (ceilMode && (out - 1) * s >= size + p) out--;
   if (out < 1) throw new Error(`pool window ${k} with padding ${p} does not fit the input ${axis} ${size}`);
   return { out, before: p };
 }
@@ -54,8 +68,8 @@ export function pool2dGeometry(shape: readonly number[], opts: Pool2dOptions): P
     if (!Number.isInteger(v) || v < 1) throw new Error(`pool kernel size and stride must be positive integers, got kernel [${kh}, ${kw}], stride [${sh}, ${sw}]`);
   }
   const padding = opts.padding ?? 'VALID';
-  const y = axisGeometry(h, kh, sh, padding, 'height');
-  const x = axisGeometry(w, kw, sw, padding, 'width');
+  const y = axisGeometry(h, kh, sh, padding, 'height', opts.ceilMode ?? false);
+  const x = axisGeometry(w, kw, sw, padding, 'width', opts.ceilMode ?? false);
   return { n, c, h, w, kh, kw, sh, sw, oh: y.out, ow: x.out, padTop: y.before, padLeft: x.before, channelsLast };
 }
 
@@ -85,7 +99,7 @@ export const windowsTile = (g: Pool2dGeometry): boolean =>
 /** NCHW windows two wide that tile the input with whole vec4s per output row (`maxPoolPairs*` kernels). */
 const pairsTile = (g: Pool2dGeometry): boolean => !g.channelsLast && windowsTile(g) && g.kw === 2 && g.ow % 4 === 0;
 
-function poolBackward(op: PoolOp, g: Pool2dGeometry, inShape: readonly number[], grad: Tensor, positions?: Tensor): Tensor {
+function poolBackward(op: PoolOp, g: Pool2dGeometry, inShape: readonly number[], grad: Tensor, positions?: Tensor, includePad = false): Tensor {
   const dx = allocTensor(inShape);
   if (op === 'max' && windowsTile(g)) {
     // Each window writes its own inputs (measured 2–3× faster than gathering per input element).
@@ -96,7 +110,7 @@ function poolBackward(op: PoolOp, g: Pool2dGeometry, inShape: readonly number[],
     return dx;
   }
   const pass = rowPass(g, 'backward');
-  grad.runtime.run(poolBackwardKernel, { op, channelsLast: g.channelsLast, vec: vectorised(g) },
+  grad.runtime.run(poolBackwardKernel, { op, channelsLast: g.channelsLast, vec: vectorised(g), ...(includePad ? { includePad: true as const } : {}) },
     op === 'max' ? [grad, positions!, dx] : [grad, dx], pass.uniforms, pass.workgroups);
   return dx;
 }
@@ -123,15 +137,17 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   return y;
 }
 
-/** Mean over each window's valid (unpadded) elements. */
+/** Mean over each window's valid (unpadded) elements, or over the whole padded window with `countIncludePad`. */
 export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   const g = pool2dGeometry(x.shape, opts);
+  const includePad = (opts.countIncludePad ?? false) && g.padTop + g.padLeft > 0;
+  if (includePad && typeof opts.padding !== 'number') throw new Error(`avgPool2d: countIncludePad needs numeric padding, got ${String(opts.padding)}`);
   const y = allocTensor(outputShape(g));
   const pass = rowPass(g, 'forward');
-  x.runtime.run(poolForwardKernel, { op: 'avg', channelsLast: g.channelsLast, vec: vectorised(g), savePositions: false },
+  x.runtime.run(poolForwardKernel, { op: 'avg', channelsLast: g.channelsLast, vec: vectorised(g), savePositions: false, ...(includePad ? { includePad: true as const } : {}) },
     [x, y], pass.uniforms, pass.workgroups);
   const inShape = [...x.shape];
-  return record(y, 'avgPool2d', [x], [], (grad) => [poolBackward('avg', g, inShape, grad)]);
+  return record(y, 'avgPool2d', [x], [], (grad) => [poolBackward('avg', g, inShape, grad, undefined, includePad)]);
 }
 
 export interface GlobalAvgPoolOptions { dataFormat?: 'NCHW' | 'NHWC' }

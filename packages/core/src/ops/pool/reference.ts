@@ -32,7 +32,11 @@ export function pool2dRef(op: 'max' | 'avg', x: Float64Array, shape: number[], o
               count++;
             }
           }
-          y[out(n, c, oy, ox)] = op === 'max' ? best : total / count;
+          // PyTorch's count_include_pad divisor: the window clipped at the far edge of the padded input
+          const hstart = oy * g.sh - g.padTop;
+          const wstart = ox * g.sw - g.padLeft;
+          const padded = (Math.min(hstart + g.kh, g.h + g.padTop) - hstart) * (Math.min(wstart + g.kw, g.w + g.padLeft) - wstart);
+          y[out(n, c, oy, ox)] = op === 'max' ? best : total / (opts.countIncludePad ? padded : count);
         }
       }
     }

@@ -8,7 +8,7 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: number[], keepDims: boolean, s
   const strides = stridesOf(x.shape);
   const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
   const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : kept.map((i) => x.shape[i]!);
-  const y = allocTensor(outShape, op === 'argmax' ? 'i32' : 'f32');
+  const y = allocTensor(outShape, op === 'argmax' || op === 'argmin' ? 'i32' : 'f32');
   const nRed = axes.reduce((n, a) => n * x.shape[a]!, 1);
   if (y.size === 0) return y;
   x.runtime.run(reduceKernel, { op }, [x, y], {
@@ -39,14 +39,18 @@ export function mean(x: Tensor, axes?: number | number[], keepDims = false): Ten
   });
 }
 
-/** Max over `axes`; the gradient flows to every position equal to the max. */
-export function max(x: Tensor, axes?: number | number[], keepDims = false): Tensor {
+/**
+ * Max (or min) over `axes`; the gradient flows to every position equal to the extreme (PyTorch's
+ * `amax`/`amin` share it evenly; here each tied position gets the whole upstream gradient).
+ */
+function extreme(op: 'max' | 'min', x: Tensor, axes: number | number[] | undefined, keepDims: boolean): Tensor {
   const ax = normaliseAxes(axes, x.rank);
-  const y = reduceRaw('max', x, ax, keepDims);
-  return record(y, 'max', [x], [x, y], (g, [x, y]) => {
+  const y = reduceRaw(op, x, ax, keepDims);
+  return record(y, op, [x], [x, y], (g, [x, y]) => {
     const ks = keptShape(x!.shape, ax);
     const yb = broadcastTo(y!, ks, x!.shape);
-    const mask = mapBinary('greaterEqualMask', x!, yb);
+    // x ≥ max or max ≥ x … i.e. x == the extreme
+    const mask = op === 'max' ? mapBinary('greaterEqualMask', x!, yb) : mapBinary('greaterEqualMask', yb, x!);
     yb.dispose();
     const gb = broadcastTo(g, ks, x!.shape);
     const r = mapBinary('mul', gb, mask);
@@ -56,9 +60,27 @@ export function max(x: Tensor, axes?: number | number[], keepDims = false): Tens
   });
 }
 
-/** Index of the maximum along `axis` (int32; the first one on ties). Not differentiable. */
-export function argmax(x: Tensor, axis = -1, keepDims = false): Tensor {
-  return reduceRaw('argmax', x, normaliseAxes(axis, x.rank), keepDims);
+/** Max over `axes` (all when omitted). */
+export function max(x: Tensor, axes?: number | number[], keepDims = false): Tensor {
+  return extreme('max', x, axes, keepDims);
+}
+
+/** Min over `axes` (all when omitted). */
+export function min(x: Tensor, axes?: number | number[], keepDims = false): Tensor {
+  return extreme('min', x, axes, keepDims);
+}
+
+/**
+ * Index of the maximum along `axis` (int32; the first one on ties). `axis` null: the index into
+ * the flattened tensor (PyTorch's `dim=None`). Not differentiable.
+ */
+export function argmax(x: Tensor, axis: number | null = -1, keepDims = false): Tensor {
+  return reduceRaw('argmax', x, normaliseAxes(axis ?? undefined, x.rank), keepDims);
+}
+
+/** Index of the minimum along `axis` (int32; the first one on ties); null: into the flattened tensor. */
+export function argmin(x: Tensor, axis: number | null = -1, keepDims = false): Tensor {
+  return reduceRaw('argmin', x, normaliseAxes(axis ?? undefined, x.rank), keepDims);
 }
 
 /** Sums a broadcast gradient back to `shape` (the inverse of broadcasting `shape` up to g's shape). */

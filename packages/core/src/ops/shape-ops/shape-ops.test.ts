@@ -1,4 +1,5 @@
-import { reshape, flatten, permute, transpose, concat, slice, pad } from './shape-ops.js';
+import { reshape, flatten, permute, transpose, concat, slice, pad, stack, split } from './shape-ops.js';
+import { stridesOf } from '../shape.js';
 import { permuteRef, sliceRef, padRef, concatRef } from './reference.js';
 import { tensor } from '../creation/creation.js';
 import { expectClose, gradCheck, gpuValues, randomValues } from '../../testing/check.js';
@@ -128,5 +129,74 @@ describe('shape ops', () => {
     // 2147483647 is a NaN bit pattern and -2147483648 is -0 as f32: both must survive unchanged
     const max = 2147483647, min = -2147483648;
     expectClose(got, [-1, 0, 3, 9, -1, max, min, max, 0, min], EXACT, 'int32 slice/permute/concat');
+  });
+
+  /** torch.stack in float64: output coordinate c reads tensor c[axis] at c without that axis. */
+  const stackRef = (xs: Float64Array[], shape: number[], axis: number): Float64Array => {
+    const outShape = [...shape.slice(0, axis), xs.length, ...shape.slice(axis)];
+    const os = stridesOf(outShape);
+    const is = stridesOf(shape);
+    return Float64Array.from({ length: sizeOf(outShape) }, (_, i) => {
+      const c = outShape.map((d, k) => Math.floor(i / os[k]!) % d);
+      const which = c.splice(axis, 1)[0]!;
+      return xs[which]![c.reduce((o, v, k) => o + v * is[k]!, 0)]!;
+    });
+  };
+
+  it('stack joins along a new axis (any position, negative included) with gradients to every input', async () => {
+    const shape = [2, 3];
+    for (const axis of [0, 1, 2, -1]) {
+      const ax = axis < 0 ? axis + 3 : axis;
+      const xs = [0, 1, 2].map((k) => exactValues(6, 60 + k));
+      const got = await gpuValues(() => stack(xs.map((v) => tensor(f32(v), shape)), axis));
+      expectClose(got, stackRef(xs, shape, ax), EXACT, `stack axis ${axis}`);
+      await gradCheck({
+        inputs: xs.map((v) => ({ shape, values: v })),
+        gpu: (ts) => stack(ts, axis),
+        ref: (vs) => stackRef(vs, shape, ax),
+        tol: GRAD_TOL,
+        label: `stack axis ${axis}`,
+      });
+    }
+  });
+
+  it('split into equal pieces (the last shorter) or listed sections matches slices, with gradients; bad sections are rejected', async () => {
+    const shape = [4, 7];
+    const x = exactValues(28, 70);
+    for (const [arg, axis, sizes] of [[3, 1, [3, 3, 1]], [[1, 0, 3], 0, [1, 0, 3]], [2, -2, [2, 2]]] as const) {
+      const ax = axis < 0 ? axis + 2 : axis;
+      const pieces = split(tensor(f32(x), shape), arg, axis);
+      if (pieces.map((p) => p.shape[ax]).join() !== sizes.join()) throw new Error(`split ${JSON.stringify(arg)}: sizes ${pieces.map((p) => p.shape[ax])}`);
+      let at = 0;
+      for (const [i, p] of pieces.entries()) {
+        const begin = ax === 0 ? [at, 0] : [0, at];
+        const size = ax === 0 ? [sizes[i]!, 7] : [4, sizes[i]!];
+        expectClose(await p.data(), sliceRef(x, shape, begin, size), EXACT, `piece ${i}`);
+        at += sizes[i]!;
+        p.dispose();
+      }
+      // each piece weighted differently: the gradient reassembles them in place
+      await gradCheck({
+        inputs: [{ shape, values: x }],
+        gpu: ([t]) => concat(split(t!, arg, axis).map((p) => reshape(p, [-1])), 0),
+        ref: ([v]) => {
+          let pos = 0;
+          const parts = sizes.map((s) => {
+            const begin = ax === 0 ? [pos, 0] : [0, pos];
+            const size = ax === 0 ? [s, 7] : [4, s];
+            pos += s;
+            return sliceRef(v!, shape, begin, size);
+          });
+          return Float64Array.from(parts.flatMap((q) => [...q]));
+        },
+        tol: GRAD_TOL,
+        label: `split ${JSON.stringify(arg)}`,
+      });
+    }
+    const t = tensor(f32(x), shape);
+    let msg = '';
+    try { split(t, [3, 3], 1); } catch (e) { msg = (e as Error).message; }
+    t.dispose();
+    if (!msg.includes('[3,3]') || !msg.includes('7')) throw new Error(`unexpected error '${msg}'`);
   });
 });

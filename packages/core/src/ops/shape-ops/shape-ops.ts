@@ -218,3 +218,43 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
     return slice(g, begin, x.shape);
   }));
 }
+
+// ── stack / split ─────────────────────────────────────────────────────────────────────────────
+
+/** Joins tensors of one shape along a new axis `axis` (torch.stack). */
+export function stack(xs: readonly Tensor[], axis = 0): Tensor {
+  if (xs.length === 0) throw new Error('stack: needs at least one tensor');
+  const first = xs[0]!;
+  if (xs.some((x) => x.rank !== first.rank || x.shape.some((d, i) => d !== first.shape[i]))) {
+    throw new Error(`stack: shapes ${xs.map((t) => `[${t.shape}]`).join(', ')} differ`);
+  }
+  const [ax] = normaliseAxes(axis, first.rank + 1) as [number];
+  const shape = [...first.shape.slice(0, ax), 1, ...first.shape.slice(ax)];
+  return concat(xs.map((x) => reshape(x, shape)), ax);
+}
+
+/**
+ * Splits along `axis` (torch.split): into pieces of `sizeOrSections` elements (the last may be
+ * shorter), or of the listed sizes, which must add up to the axis's extent.
+ */
+export function split(x: Tensor, sizeOrSections: number | readonly number[], axis = 0): Tensor[] {
+  const [ax] = normaliseAxes(axis, x.rank) as [number];
+  const extent = x.shape[ax]!;
+  let sizes: number[];
+  if (typeof sizeOrSections === 'number') {
+    if (!Number.isInteger(sizeOrSections) || sizeOrSections < 1) throw new Error(`split: size must be a positive integer, got ${sizeOrSections}`);
+    sizes = Array.from({ length: Math.max(1, Math.ceil(extent / sizeOrSections)) }, (_, i) => Math.min(sizeOrSections, extent - i * sizeOrSections));
+  } else {
+    sizes = [...sizeOrSections];
+    if (sizes.some((s) => !Number.isInteger(s) || s < 0) || sizes.reduce((a, b) => a + b, 0) !== extent) {
+      throw new Error(`split: sections [${sizes}] must be non-negative integers adding up to ${extent} (axis ${axis} of [${x.shape}])`);
+    }
+  }
+  let at = 0;
+  return sizes.map((s) => {
+    const begin = x.shape.map((_, d) => (d === ax ? at : 0));
+    const size = x.shape.map((d, i) => (i === ax ? s : d));
+    at += s;
+    return slice(x, begin, size);
+  });
+}
