@@ -1,0 +1,2 @@
+export { PAGE_DIR, isSuspiciousPath, startWebServer, type WebServer, type WebServerOptions } from './server.js';
+export type { ServerInfo } from './info.js';
