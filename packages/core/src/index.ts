@@ -1,12 +1,9 @@
-export * from './runtime/device.js';
-export * from './runtime/runtime.js';
-export * from './runtime/buffer-pool.js';
-export * from './runtime/global.js';
-export * from './tensor.js';
-export { tidy, keep } from './memory.js';
-export * from './autograd.js';
-export * from './random.js';
-export * from './ops/index.js';
-export * from './memory-stats.js';
-export * from './nn/index.js';
-export * from './optim/index.js';
+/// <reference types="@webgpu/types" />
+/**
+ * The Node entry (the package's `node` export condition): the whole API, with `init()` opening a
+ * device through Dawn (npm `webgpu`), plus Dawn's own helpers.
+ */
+import './runtime/node-platform.js';
+
+export * from './api.js';
+export { dawn, openDevice, VULKAN_FIX, type NodeDeviceOptions } from './runtime/dawn.js';

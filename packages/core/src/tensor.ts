@@ -1,4 +1,4 @@
-import { GpuError, type Bindable, type Runtime } from './runtime/runtime.js';
+import { DeviceLimitError, type Bindable, type Runtime } from './runtime/runtime.js';
 import { bucketSize } from './runtime/buffer-pool.js';
 import { getRuntime } from './runtime/global.js';
 import { track, untrack, liveTensorCount, noteDisposed, registerTensorClass } from './memory.js';
@@ -111,7 +111,7 @@ export function allocTensor(shape: Shape, dtype: DType = 'f32', runtime: Runtime
   const limit = runtime.description.limits.maxBufferSize;
   const bufferBytes = bucketSize(bytes);
   if (bufferBytes > limit) {
-    throw new GpuError(`a [${shape}] tensor needs a ${bufferBytes}-byte buffer, more than maxBufferSize (${limit} bytes) on this device; use a smaller --batch_size`);
+    throw new DeviceLimitError(`a [${shape}] tensor needs a ${bufferBytes}-byte buffer, more than maxBufferSize (${limit} bytes) on this device`, 'maxBufferSize');
   }
   const buffer = runtime.pool.acquire(bytes);
   return new Tensor(new Storage(runtime, buffer, bytes), [...shape], dtype);

@@ -1,3 +1,4 @@
+/// <reference types="@webgpu/types" />
 export * from './kernel.js';
 export * from './pipeline-cache.js';
 export * from './elementwise/elementwise.js';

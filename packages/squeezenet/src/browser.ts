@@ -1,8 +1,9 @@
 /**
- * The browser entry (`@squeeze/squeezenet/browser`): the model, the training step, evaluation,
- * batching, image preprocessing and the checkpoint and export formats as bytes — the pieces the web
- * page shares with `squeeze train`, `squeeze save` and `squeeze predict`, and nothing that reads or
- * writes files.
+ * The entry for pages and other hosts without Node's modules (the package's `browser` and default
+ * export conditions): the model, the training step, evaluation, batching, image preprocessing and
+ * the prepared-data, checkpoint and export formats as bytes — what the web page shares with
+ * `squeeze train`, `squeeze save` and `squeeze predict`. Reading and writing files (datasets,
+ * checkpoints, exports) and the training loop around them come from the Node entry.
  */
 export * from './model/squeezenet.js';
 export * from './train/step.js';

@@ -1,4 +1,4 @@
-import { ADAM_TENSORS_PER_DISPATCH, adamStepKernel, optimGrid, optimWorkgroupCount } from '@squeeze/kernels-wgsl';
+import { adamStepKernel, adamTensorsPerDispatch, optimGrid, optimWorkgroupCount } from '@squeeze/kernels-wgsl';
 import type { Tensor } from '../tensor.js';
 import { Optimizer, type ParamUpdate, type ParamsInput } from './optimizer.js';
 
@@ -38,8 +38,13 @@ export class Adam extends Optimizer {
     this.updateAll([{ param, grad, state, step }]);
   }
 
-  /** Up to ADAM_TENSORS_PER_DISPATCH parameters of equal step count (they share the bias corrections) per dispatch. */
+  /**
+   * Parameters of equal step count (they share the bias corrections) in as few dispatches as the
+   * device's storage buffers per stage allow.
+   */
   protected override updateAll(updates: readonly ParamUpdate[]): void {
+    if (updates.length === 0) return;
+    const perDispatch = adamTensorsPerDispatch(updates[0]!.param.runtime.description.limits.maxStorageBuffersPerShaderStage);
     const byStep = new Map<number, ParamUpdate[]>();
     for (const u of updates) {
       let group = byStep.get(u.step);
@@ -47,7 +52,7 @@ export class Adam extends Optimizer {
       group.push(u);
     }
     for (const [step, group] of byStep) {
-      for (let i = 0; i < group.length; i += ADAM_TENSORS_PER_DISPATCH) this.dispatch(group.slice(i, i + ADAM_TENSORS_PER_DISPATCH), step);
+      for (let i = 0; i < group.length; i += perDispatch) this.dispatch(group.slice(i, i + perDispatch), step);
     }
   }
 

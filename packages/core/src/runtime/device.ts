@@ -1,11 +1,8 @@
-import { create, globals } from 'webgpu';
-
-// Dawn's node binding exposes the WebGPU constants (GPUBufferUsage, …) as `globals`.
-Object.assign(globalThis, globals);
-// Dawn's Vulkan loader warns when XDG_RUNTIME_DIR is unset; a harmless default keeps output clean.
-process.env.XDG_RUNTIME_DIR ??= '/tmp';
-
-let dawnInstance: GPU | null = null;
+/**
+ * Devices, in terms every WebGPU implementation shares (navigator.gpu in a page, Dawn in Node):
+ * choosing an adapter, opening a device with the features and limits squeeze can use, and the
+ * description kernels read their limits from. Nothing here imports a platform's binding.
+ */
 
 export const OPTIONAL_FEATURES: GPUFeatureName[] = ['timestamp-query', 'shader-f16', 'subgroups'];
 
@@ -18,33 +15,39 @@ export interface DeviceDescription {
   /** true for a software adapter such as Mesa's llvmpipe (lavapipe) or SwiftShader. */
   software: boolean;
   features: string[];
-  limits: Record<string, number>;
+  /** The device's limits that kernels and the runtime read (copied: reading device.limits crosses into the binding). */
+  limits: Record<LimitName, number>;
   /** lanes per subgroup when the device has 'subgroups' with one fixed size (lavapipe: 8), else 0. */
   subgroupSize: number;
 }
 
-export interface OpenedDevice { device: GPUDevice; adapter: GPUAdapter; description: DeviceDescription }
+export interface OpenedDevice { device: GPUDevice; adapter: GPUAdapter | null; description: DeviceDescription }
 
+/** No adapter (or none matching the one asked for). `requested` and `source` say what was asked, `available` what there is. */
 export class NoAdapterError extends Error {
   override name = 'NoAdapterError';
+  constructor(
+    message: string,
+    readonly requested?: string,
+    /** 'option': the `adapter` option; 'environment': env SQUEEZE_ADAPTER. */
+    readonly source?: 'option' | 'environment',
+    readonly available: string[] = [],
+  ) { super(message); }
 }
 
-export const VULKAN_FIX =
-  'Dawn needs a Vulkan driver. On Debian 12 run `bash scripts/setup-system.sh` (installs Mesa 25 ' +
-  "lavapipe from bookworm-backports; Debian 12's own Mesa 22.3 is rejected by Dawn), elsewhere " +
-  "install your GPU vendor's Vulkan driver or Mesa >= 23 (mesa-vulkan-drivers).";
-
-const KEY_LIMITS = [
+export const KEY_LIMITS = [
   'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize',
-  'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupsPerDimension',
-  'maxStorageBuffersPerShaderStage', 'minUniformBufferOffsetAlignment',
+  'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupSizeZ', 'maxComputeWorkgroupsPerDimension', 'maxStorageBuffersPerShaderStage',
+  'minUniformBufferOffsetAlignment',
 ] as const;
+export type LimitName = (typeof KEY_LIMITS)[number];
 
 const SOFTWARE_ADAPTERS = /llvmpipe|lavapipe|swiftshader|software|warp/i;
 
-function fixedSubgroupSize(info: GPUAdapterInfo, device: GPUDevice): number {
-  const sizes = info as GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number };
-  if (!device.features.has('subgroups') || !sizes.subgroupMinSize || sizes.subgroupMinSize !== sizes.subgroupMaxSize) return 0;
+function fixedSubgroupSize(info: GPUAdapterInfo | undefined, device: GPUDevice): number {
+  const sizes = info as (GPUAdapterInfo & { subgroupMinSize?: number; subgroupMaxSize?: number }) | undefined;
+  if (!device.features.has('subgroups') || !sizes?.subgroupMinSize || sizes.subgroupMinSize !== sizes.subgroupMaxSize) return 0;
   return sizes.subgroupMinSize;
 }
 
@@ -56,19 +59,19 @@ export function subgroupSizeDividing(d: DeviceDescription, ...counts: number[]):
   return d.subgroupSize > 0 && counts.every((n) => n % d.subgroupSize === 0) ? d.subgroupSize : 0;
 }
 
-function describe(adapter: GPUAdapter, device: GPUDevice): DeviceDescription {
-  const info = adapter.info;
-  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
-  const limits: Record<string, number> = {};
+/** Describes `device`; `info` is its adapter's (by default the device's own `adapterInfo`, where the implementation has it). */
+export function describeDevice(device: GPUDevice, info: GPUAdapterInfo | undefined = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo): DeviceDescription {
+  const text = info ? `${info.vendor} ${info.architecture} ${info.device} ${info.description}` : '';
+  const limits = {} as Record<LimitName, number>;
   for (const k of KEY_LIMITS) limits[k] = Number(device.limits[k]);
-  const backend = (info as unknown as { backendType?: string }).backendType ?? 'vulkan';
+  const extra = info as unknown as { backendType?: string; isFallbackAdapter?: boolean } | undefined;
   return {
-    vendor: info.vendor,
-    architecture: info.architecture,
-    device: info.device,
-    description: info.description,
-    backend,
-    software: SOFTWARE_ADAPTERS.test(text) || (info as unknown as { isFallbackAdapter?: boolean }).isFallbackAdapter === true,
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description ?? '',
+    backend: extra?.backendType ?? 'webgpu',
+    software: SOFTWARE_ADAPTERS.test(text) || extra?.isFallbackAdapter === true,
     features: [...device.features].sort(),
     limits,
     subgroupSize: fixedSubgroupSize(info, device),
@@ -80,31 +83,42 @@ function adapterText(a: GPUAdapter): string {
   return `${i.vendor} ${i.architecture} ${i.device} ${i.description}`;
 }
 
+export interface AdapterChoice {
+  /** A case-insensitive substring of the adapter's vendor/architecture/device/description. */
+  adapter?: string;
+  /** Where `adapter` came from, for the error when none matches. */
+  source?: 'option' | 'environment';
+  /**
+   * 'adapter' (default): ask for the adapter's own limits where squeeze can use more than WebGPU's
+   * defaults (bigger buffers and workgroups); 'default': WebGPU's default limits, as a page that
+   * asks for nothing gets (kernels adapt to either).
+   */
+  limits?: 'adapter' | 'default';
+  /** Appended to the error when there is no adapter at all (how to install a driver). */
+  noAdapterHelp?: string;
+}
+
 /**
- * Opens a WebGPU device through Dawn. `adapter` (or env SQUEEZE_ADAPTER) picks an adapter by a
- * case-insensitive substring of its vendor/architecture/device/description; by default a hardware
- * adapter is preferred and a software one (llvmpipe) is the fallback.
+ * Opens a device on `gpu` (navigator.gpu, or Dawn's GPU object). `choice.adapter` picks an
+ * adapter by name; by default a hardware adapter is preferred and a software one is the fallback.
  */
-export async function openDevice(opts: { adapter?: string } = {}): Promise<OpenedDevice> {
-  const wanted = opts.adapter ?? process.env.SQUEEZE_ADAPTER;
-  // The Dawn instance must outlive every device made from it: if it is garbage collected, Dawn's
-  // event processing touches freed state and the process aborts at random (mutex errors,
-  // segfaults). Keep it alive for the life of the process.
-  // Dawn rounds GPU timestamps to 65.5 µs unless told otherwise; traces need kernel-level precision.
-  const gpu = (dawnInstance ??= create(['disable-dawn-features=timestamp_quantization']));
+export async function requestDevice(gpu: GPU, choice: AdapterChoice = {}): Promise<OpenedDevice> {
   const candidates: GPUAdapter[] = [];
   for (const req of [{ powerPreference: 'high-performance' }, { powerPreference: 'low-power' }, { forceFallbackAdapter: true }] as GPURequestAdapterOptions[]) {
     const a = await gpu.requestAdapter(req).catch(() => null);
     if (a && !candidates.some((c) => adapterText(c) === adapterText(a))) candidates.push(a);
   }
-  if (candidates.length === 0) throw new NoAdapterError(`No WebGPU adapter found. ${VULKAN_FIX}`);
+  if (candidates.length === 0) throw new NoAdapterError(`No WebGPU adapter found.${choice.noAdapterHelp ? ` ${choice.noAdapterHelp}` : ''}`);
   let adapter: GPUAdapter | undefined;
+  const wanted = choice.adapter;
   if (wanted) {
     adapter = candidates.find((a) => adapterText(a).toLowerCase().includes(wanted.toLowerCase()));
     if (!adapter) {
+      const available = candidates.map((a) => a.info.description || a.info.device || a.info.vendor);
+      const from = choice.source === 'environment' ? 'SQUEEZE_ADAPTER' : 'the adapter option';
       throw new NoAdapterError(
-        `No WebGPU adapter matches '${wanted}' (from ${opts.adapter ? '--adapter' : 'SQUEEZE_ADAPTER'}); available: ` +
-          candidates.map((a) => `'${a.info.description || a.info.device || a.info.vendor}'`).join(', ') + '.',
+        `No WebGPU adapter matches '${wanted}' (from ${from}); available: ${available.map((n) => `'${n}'`).join(', ')}.`,
+        wanted, choice.source ?? 'option', available,
       );
     }
   } else {
@@ -112,10 +126,12 @@ export async function openDevice(opts: { adapter?: string } = {}): Promise<Opene
   }
   const requiredFeatures = OPTIONAL_FEATURES.filter((f) => adapter!.features.has(f));
   const requiredLimits: Record<string, number> = {};
-  for (const k of KEY_LIMITS) {
-    if (k === 'minUniformBufferOffsetAlignment') continue;
-    requiredLimits[k] = Number(adapter.limits[k]);
+  if (choice.limits !== 'default') {
+    for (const k of KEY_LIMITS) {
+      if (k === 'minUniformBufferOffsetAlignment') continue;
+      requiredLimits[k] = Number(adapter.limits[k]);
+    }
   }
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
-  return { device, adapter, description: describe(adapter, device) };
+  return { device, adapter, description: describeDevice(device, adapter.info) };
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { defineKernel, linearIndex, linearWorkgroups } from '@squeeze/kernels-wgsl';
-import { openDevice, NoAdapterError } from './device.js';
+import { NoAdapterError } from './device.js';
+import { openDevice } from './dawn.js';
 import { getRuntime } from './global.js';
 import { PipelineCache } from '@squeeze/kernels-wgsl';
 import { BufferPool, STORAGE_USAGE, bucketSize } from './buffer-pool.js';

@@ -1,7 +1,6 @@
 import { PipelineCache, writeUniforms, type Kernel } from '@squeeze/kernels-wgsl';
 import { BufferPool } from './buffer-pool.js';
-import { openDevice, type DeviceDescription } from './device.js';
-import { throttleNativePolling } from './polling.js';
+import type { DeviceDescription } from './device.js';
 
 /** Something a kernel can bind: a GPU buffer and how many of its bytes the tensor uses. */
 export interface Bindable { readonly buffer: GPUBuffer; readonly byteLength: number }
@@ -27,8 +26,8 @@ const DISPATCHES_PER_SUBMIT = 96;
 const FIRST_DISPATCHES_PER_SUBMIT = 16;
 /**
  * Dawn's node binding busy-polls the main thread while a mapAsync is pending; on a software adapter
- * that poll takes CPU from the very threads doing the GPU work (~15% measured on llvmpipe). So a
- * read first sleeps for this fraction of the wait it expects (learned per dispatch), then maps.
+ * that poll takes CPU from the very threads doing the GPU work (~15% measured on llvmpipe). So in
+ * Node (RuntimeOptions.pacedReads) a read first sleeps for this fraction of the wait it expects (learned per dispatch), then maps.
  * Measured on llvmpipe (2 cores, batch-32 training steps, 2026-11-25): 0.7 → 612–627 ms median per
  * NHWC step, 0.85–0.95 → 532–577 ms, 1.0 about the same; 1.1 runs away (815–845 ms: oversleeping
  * lengthens the measured wait, which raises the estimate). Below 1 the estimate converges.
@@ -58,6 +57,24 @@ const MAX_CACHED_BIND_GROUPS = 4096;
 const MAX_TRACED_PASSES = 2048;
 
 export class GpuError extends Error { override name = 'GpuError'; }
+
+/**
+ * Work too big for one of the device's limits. `detail` says what exceeds which limit; the message
+ * adds what to do about it in the library's terms (an application may say it in its own).
+ */
+export class DeviceLimitError extends GpuError {
+  override name = 'DeviceLimitError';
+  constructor(readonly detail: string, readonly limit: string) {
+    super(`${detail}; use smaller tensors (a smaller batch)`);
+  }
+}
+
+export interface RuntimeOptions {
+  /** Reads sleep for most of the GPU time they expect before mapping (Dawn in Node; see `read`). */
+  pacedReads?: boolean;
+  /** Whether `destroy()` destroys the device (false for a device the caller opened). Default true. */
+  ownsDevice?: boolean;
+}
 
 /**
  * The runtime owns a device, its pipeline cache, its buffer pool and the command encoder that
@@ -96,8 +113,10 @@ export class Runtime {
   private objectIds = new WeakMap<object, number>();
   private nextObjectId = 1;
 
-  constructor(readonly device: GPUDevice, readonly description: DeviceDescription) {
-    throttleNativePolling();
+  /** pipeline keys whose bindings and workgroup size were checked against the device's limits. */
+  private checkedKernels = new Set<string>();
+
+  constructor(readonly device: GPUDevice, readonly description: DeviceDescription, readonly options: RuntimeOptions = {}) {
     this.cache = new PipelineCache(device);
     this.pool = new BufferPool(device);
     this.uniformArena = device.createBuffer({ size: UNIFORM_ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
@@ -107,11 +126,6 @@ export class Runtime {
     void device.lost.then((info) => {
       if (!this.destroyed) this.firstError ??= `GPU device lost (${info.reason}): ${info.message}`;
     });
-  }
-
-  static async open(opts: { adapter?: string } = {}): Promise<Runtime> {
-    const { device, description } = await openDevice(opts);
-    return new Runtime(device, description);
   }
 
   get hasTimestamps(): boolean { return this.device.features.has('timestamp-query'); }
@@ -142,14 +156,15 @@ export class Runtime {
     // The description's copies of the limits: reading device.limits crosses into Dawn, on every dispatch.
     const maxWg = this.description.limits.maxComputeWorkgroupsPerDimension;
     if (workgroups.some((w) => w > maxWg)) {
-      throw new GpuError(`kernel ${kernel.name}: ${workgroups.join('×')} workgroups exceed maxComputeWorkgroupsPerDimension (${maxWg}) on this device; use a smaller --batch_size`);
+      throw new DeviceLimitError(`kernel ${kernel.name}: ${workgroups.join('×')} workgroups exceed maxComputeWorkgroupsPerDimension (${maxWg}) on this device`, 'maxComputeWorkgroupsPerDimension');
     }
     const maxBinding = this.description.limits.maxStorageBufferBindingSize;
     for (const b of bindings) {
       if (b.byteLength > maxBinding) {
-        throw new GpuError(`kernel ${kernel.name}: a ${b.byteLength}-byte buffer exceeds maxStorageBufferBindingSize (${maxBinding} bytes) on this device; use a smaller --batch_size`);
+        throw new DeviceLimitError(`kernel ${kernel.name}: a ${b.byteLength}-byte buffer exceeds maxStorageBufferBindingSize (${maxBinding} bytes) on this device`, 'maxStorageBufferBindingSize');
       }
     }
+    this.checkKernelLimits(kernel, params);
     if (this.collecting) {
       this.collecting.push(() => this.cache.warm(kernel, params));
       return;
@@ -249,7 +264,7 @@ export class Runtime {
     const pending = this.dispatchesSinceRead;
     const t0 = performance.now();
     const expectedMs = Math.min(pending * this.waitMsPerDispatch, Math.max(0, ...this.recentWaitsMs));
-    const sleepMs = expectedMs > 2 ? expectedMs * EXPECTED_WAIT_SLEEP_FRACTION : 0;
+    const sleepMs = this.options.pacedReads && expectedMs > 2 ? expectedMs * EXPECTED_WAIT_SLEEP_FRACTION : 0;
     if (sleepMs > 0) await new Promise((r) => setTimeout(r, sleepMs));
     const tMap = performance.now();
     try {
@@ -314,7 +329,30 @@ export class Runtime {
     this.pass = null;
     this.bindGroups.clear();
     this.pool.trim();
-    this.device.destroy();
+    this.uniformArena.destroy();
+    for (const list of this.stagingFree.values()) for (const b of list) b.destroy();
+    this.stagingFree.clear();
+    if (this.options.ownsDevice !== false) this.device.destroy();
+  }
+
+  /**
+   * A kernel whose storage buffers or workgroup size exceed the device's limits would fail
+   * validation with a message about pipeline layouts; this names the kernel and the limit instead.
+   * Checked once per specialisation.
+   */
+  private checkKernelLimits<P>(kernel: Kernel<P>, params: P): void {
+    const key = kernel.key(params);
+    if (this.checkedKernels.has(key)) return;
+    const l = this.description.limits;
+    const storage = kernel.bindings(params).length;
+    if (storage > l.maxStorageBuffersPerShaderStage) {
+      throw new DeviceLimitError(`kernel ${kernel.name}: ${storage} storage buffers exceed maxStorageBuffersPerShaderStage (${l.maxStorageBuffersPerShaderStage}) on this device`, 'maxStorageBuffersPerShaderStage');
+    }
+    const [x, y, z] = kernel.workgroupSize(params);
+    if (x * y * z > l.maxComputeInvocationsPerWorkgroup || x > l.maxComputeWorkgroupSizeX || y > l.maxComputeWorkgroupSizeY || z > l.maxComputeWorkgroupSizeZ) {
+      throw new DeviceLimitError(`kernel ${kernel.name}: a ${x}×${y}×${z} workgroup exceeds this device's workgroup limits (maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup})`, 'maxComputeInvocationsPerWorkgroup');
+    }
+    this.checkedKernels.add(key);
   }
 
   /** The command encoder for a command outside compute passes (a copy, a query resolve): ends the open pass. */

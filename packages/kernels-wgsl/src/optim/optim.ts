@@ -80,14 +80,24 @@ export const sgdStepKernel = defineKernel<SgdKernelParams>({
     params[i] = p - u.lr * d;`),
 });
 
+/** Storage buffers each parameter takes in an Adam dispatch: parameter, gradient, both moments. */
+export const ADAM_BUFFERS_PER_TENSOR = 4;
 /**
- * Parameters one Adam dispatch updates at most: four buffers each (parameter, gradient, both
- * moments), and Dawn allows 16 storage buffers per shader stage (lavapipe and NVIDIA alike).
+ * Parameters one Adam dispatch updates at most: past four, with 16 storage buffers per stage
+ * (lavapipe, NVIDIA), the dispatches saved are few.
  */
 export const ADAM_TENSORS_PER_DISPATCH = 4;
 
+/**
+ * Parameters one Adam dispatch can update on a device with `maxStorageBuffersPerShaderStage`
+ * (WebGPU's default 8: two; SwiftShader's 10: two; Dawn on lavapipe or NVIDIA, 16: four).
+ */
+export function adamTensorsPerDispatch(maxStorageBuffersPerShaderStage: number): number {
+  return Math.max(1, Math.min(ADAM_TENSORS_PER_DISPATCH, Math.floor(maxStorageBuffersPerShaderStage / ADAM_BUFFERS_PER_TENSOR)));
+}
+
 export interface AdamKernelParams {
-  /** parameters updated by this dispatch (1 … ADAM_TENSORS_PER_DISPATCH) */
+  /** parameters updated by this dispatch (1 … adamTensorsPerDispatch(the device's limit)) */
   tensors: number;
 }
 
@@ -97,7 +107,7 @@ export interface AdamKernelParams {
  * v ← β2·v + (1 − β2)·g², p ← p − stepSize·m / (√v / bc2Sqrt + ε) with stepSize = lr / (1 − β1^t)
  * and bc2Sqrt = √(1 − β2^t) computed on the CPU in double precision, as PyTorch does.
  *
- * One dispatch updates up to ADAM_TENSORS_PER_DISPATCH parameters of the same step count: the
+ * One dispatch updates as many parameters of the same step count as the device's storage buffers allow: the
  * workgroups are laid end to end, `ends(t)` being where parameter t's stop. Most of a CNN's
  * parameters are batch-norm scales and shifts of a few hundred floats, and on lavapipe each
  * dispatch costs ~40 µs however small (SqueezeNet: 52 dispatches of which 46 under 0.25 ms).
