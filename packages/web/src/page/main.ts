@@ -3,7 +3,7 @@ import { LineChart, drawProbabilities } from './charts.js';
 import { deleteCheckpoint, loadCheckpoint, saveCheckpoint, type HostTensors, type StoredCheckpoint } from './checkpoint-store.js';
 import type { ServerInfo } from '../info.js';
 import { loadDataset } from './data.js';
-import { FLAG_NAMES, FLAG_SPECS, FlagError, flagsQuery, parseFlags, type TrainFlags } from './flags.js';
+import { FLAG_NAMES, FLAG_SPECS, FlagError, flagsQuery, parseFlags, type TrainFlags } from '../flags.js';
 import { adapterLine, openGpu, webgpuMissingReason } from './gpu.js';
 import { Predictor, exportFiles } from './predictor.js';
 import { runTraining } from './train-run.js';

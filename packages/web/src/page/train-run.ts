@@ -3,7 +3,7 @@ import {
   ADAM, ARCHITECTURE, EVAL_BATCH, SqueezeNetCifar, TrainBatcher, evalLine, evaluate, modelState, optimizerState, restoreModel,
   restoreOptimizer, trainLine, trainStep, warmModelPipelines, type CheckpointMeta, type Split,
 } from '@squeeze/squeezenet';
-import type { TrainFlags } from './flags.js';
+import type { TrainFlags } from '../flags.js';
 import type { HostTensors, StoredCheckpoint } from './checkpoint-store.js';
 
 export interface PageDataset { name: string; classes: string[]; train: Split; test: Split }
