@@ -115,7 +115,7 @@ describe('squeeze web: training, prediction and download in headless Chromium', 
     }
   });
 
-  it('trains, resumes, predicts and downloads a model squeeze predict reads with the same logits', async function () {
+  it('trains, resumes, predicts, downloads a model squeeze predict reads with the same logits, and stops with a checkpoint', async function () {
     const started = Date.now();
     const page = await browser!.newPage();
     const pageErrors: string[] = [];
@@ -187,6 +187,16 @@ describe('squeeze web: training, prediction and download in headless Chromium', 
     mkdirSync(OUTPUT_DIR, { recursive: true });
     await page.evaluate(() => window.scrollTo(0, 0));
     await page.screenshot({ path: join(OUTPUT_DIR, 'web.png') as `${string}.png`, fullPage: true });
+
+    // Stop: a longer fresh run stops after its current step, with a checkpoint Resume offers.
+    await page.$eval('input[name=max_train_steps]', (el) => { (el as HTMLInputElement).value = '1000'; });
+    await page.click('#train');
+    await waitForLog(page, 'Train Step 1 ');
+    await page.click('#stop');
+    await waitForLog(page, 'Stopped at step ');
+    const stoppedAt = Number(/Stopped at step (\d+)/.exec(await page.$eval('#log', (el) => el.textContent!))![1]);
+    assert.ok(stoppedAt >= 2 && stoppedAt < 1000, `stopped at step ${stoppedAt}`);
+    await page.waitForFunction((n: number) => document.getElementById('resume')!.textContent === `Resume (step ${n})`, { timeout: WAIT_MS }, stoppedAt);
     assert.deepEqual(pageErrors, []);
     console.log(`      ${adapter}; first run ${((trainedAt - started) / 1000).toFixed(0)} s (pipeline compiles included), `
       + `resumed ${((resumedAt - trainedAt) / 1000).toFixed(0)} s, ${((Date.now() - started) / 1000).toFixed(0)} s in all`);

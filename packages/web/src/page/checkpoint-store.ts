@@ -1,4 +1,4 @@
-import { createStore, del, get, set } from 'idb-keyval';
+import { createStore, get, set } from 'idb-keyval';
 import type { CheckpointMeta } from '@squeeze/squeezenet';
 
 export type HostTensors = Record<string, { shape: number[]; data: Float32Array }>;
@@ -21,6 +21,3 @@ export async function saveCheckpoint(c: StoredCheckpoint): Promise<void> {
   await set(KEY, c, store);
 }
 
-export async function deleteCheckpoint(): Promise<void> {
-  await del(KEY, store);
-}

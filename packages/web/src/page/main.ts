@@ -1,6 +1,6 @@
 import type { DataFormat } from '@squeeze/squeezenet';
 import { LineChart, drawProbabilities } from './charts.js';
-import { deleteCheckpoint, loadCheckpoint, saveCheckpoint, type HostTensors, type StoredCheckpoint } from './checkpoint-store.js';
+import { loadCheckpoint, saveCheckpoint, type HostTensors, type StoredCheckpoint } from './checkpoint-store.js';
 import type { ServerInfo } from '../info.js';
 import { loadDataset } from './data.js';
 import { FLAG_NAMES, FLAG_SPECS, FlagError, flagsQuery, parseFlags, type TrainFlags } from '../flags.js';
@@ -117,7 +117,8 @@ form.addEventListener('submit', (ev) => {
   ev.preventDefault();
   let flags: TrainFlags;
   try { flags = readForm(); } catch (e) { say((e as Error).message); return; }
-  void deleteCheckpoint().then(() => train(flags, null));
+  // The checkpoint of an earlier run stays until this run writes its first one.
+  void train(flags, null);
 });
 
 resumeButton.addEventListener('click', () => {
@@ -149,15 +150,16 @@ function offerTrainedModel(): void {
   $<HTMLButtonElement>('download-labels').disabled = false;
 }
 
+/** The model chosen under Predict, loaded once per source and data format. */
 async function currentPredictor(): Promise<Predictor> {
   const source = modelSource.value;
   const dataFormat = (form.elements.namedItem('data_format') as HTMLSelectElement).value as DataFormat;
-  const key = `${source}:${dataFormat}`;
-  const cached = predictors.get(key) ?? predictors.get(source);
-  if (cached && cached.dataFormat === dataFormat) return cached;
+  const cached = predictors.get(source);
+  if (cached?.dataFormat === dataFormat) return cached;
   cached?.dispose();
+  predictors.delete(source);
   let p: Predictor;
-  if (source === 'trained' && trained) p = Predictor.fromTrained(trained.weights, trained.classes, trained.step, dataFormat);
+  if (source === 'trained' && trained) p = Predictor.fromTrained(trained.weights, trained.classes, dataFormat);
   else if (source === 'server' && info.model) p = await Predictor.fromServer(info.model.weights, info.model.labels, dataFormat);
   else throw new Error('No model yet: train one here, or start squeeze web with a --model_dir that squeeze save wrote to.');
   predictors.set(source, p);

@@ -8,19 +8,19 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
 /** A model ready to classify images, as `squeeze predict` loads one (`Classifier`). */
 export class Predictor {
-  private constructor(readonly model: SqueezeNetCifar, readonly labels: string[], readonly dataFormat: DataFormat, readonly description: string) {}
+  private constructor(readonly model: SqueezeNetCifar, readonly labels: string[], readonly dataFormat: DataFormat) {}
 
   /** The export `squeeze save` wrote, as the server serves it. */
   static async fromServer(weightsUrl: string, labelsUrl: string, dataFormat: DataFormat): Promise<Predictor> {
     const [weights, labelsText] = await Promise.all([fetchOk(weightsUrl).then((r) => r.arrayBuffer()), fetchOk(labelsUrl).then((r) => r.text())]);
     const exported = decodeExportWeights(new Uint8Array(weights), weightsUrl);
     const labels = parseLabels(labelsText, labelsUrl);
-    return new Predictor(exportedModel(exported.weights, exported.meta.classes.length, dataFormat), labels, dataFormat, `--model_dir (step ${exported.meta.step})`);
+    return new Predictor(exportedModel(exported.weights, exported.meta.classes.length, dataFormat), labels, dataFormat);
   }
 
   /** The model trained in this page (its last checkpoint's weights). */
-  static fromTrained(weights: HostTensors, classes: string[], step: number, dataFormat: DataFormat): Predictor {
-    return new Predictor(exportedModel(weights, classes.length, dataFormat), classes, dataFormat, `trained in this page (step ${step})`);
+  static fromTrained(weights: HostTensors, classes: string[], dataFormat: DataFormat): Predictor {
+    return new Predictor(exportedModel(weights, classes.length, dataFormat), classes, dataFormat);
   }
 
   /** Classifies one PNG: decoded by the browser, then prepared and run as `squeeze predict` does. */
