@@ -3,6 +3,7 @@
 #  - a Vulkan driver Dawn accepts (Mesa >= 23 lavapipe from bookworm-backports on Debian 12;
 #    Debian 12's own Mesa 22.3 is rejected by Dawn: "shaderUniform*ArrayDynamicIndexing required")
 #  - Debian's dataset-fashion-mnist (real images for offline training)
+#  - Debian's chromium (the browser test runs squeeze in it headless, WebGPU on SwiftShader)
 #  - pnpm (pinned)
 # It never touches a GPU driver when a usable Vulkan adapter already exists.
 set -euo pipefail
@@ -58,8 +59,15 @@ SRC
   else
     say "dataset-fashion-mnist present"
   fi
+  if ! command -v chromium >/dev/null 2>&1; then
+    apt_update
+    say "installing chromium (the browser test drives it headless)"
+    $SUDO apt-get install -y -qq chromium >/dev/null
+  else
+    say "chromium present"
+  fi
 else
-  say "not Debian 12: install a Vulkan driver (Mesa >= 23 'mesa-vulkan-drivers', or your GPU vendor's driver) and Node >= 20 yourself"
+  say "not Debian 12: install a Vulkan driver (Mesa >= 23 'mesa-vulkan-drivers', or your GPU vendor's driver), Chromium (the browser test; env CHROMIUM names its binary) and Node >= 20 yourself"
 fi
 
 # Node >= 20 (package.json engines) is a prerequisite: Debian 12's own nodejs is 18, so it cannot

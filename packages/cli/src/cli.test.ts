@@ -91,6 +91,13 @@ describe('squeeze CLI', () => {
       assert.match(result.stdout, /^OK +compute shaders run and agree with the CPU/m);
     });
 
+    it('--default_limits opens the device with WebGPU\'s default limits and passes its compute check there', () => {
+      const result = squeeze('doctor', '--default_limits');
+      assert.equal(result.status, 0, result.stderr);
+      assert.match(result.stdout, /^ {2}maxStorageBuffersPerShaderStage +8 {2}\(8\)$/m);
+      assert.match(result.stdout, /^OK +compute shaders run and agree with the CPU/m);
+    });
+
     it('fails with one line naming an adapter that does not exist', () => {
       const result = squeeze('doctor', '--adapter', 'nonexistent');
       assert.notEqual(result.status, 0);

@@ -1,4 +1,5 @@
-import { DeviceLimitError, type Bindable, type Runtime } from './runtime/runtime.js';
+import { DeviceLimitError } from './runtime/errors.js';
+import type { Bindable, Runtime } from './runtime/runtime.js';
 import { bucketSize } from './runtime/buffer-pool.js';
 import { getRuntime } from './runtime/global.js';
 import { track, untrack, liveTensorCount, noteDisposed, registerTensorClass } from './memory.js';

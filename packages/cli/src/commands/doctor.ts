@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { add, init, mulScalar, sum, tensor, tidy, VULKAN_FIX, type DeviceDescription } from '@squeeze/core';
+import { add, init, mulScalar, sum, tensor, tidy, VULKAN_FIX, WEBGPU_DEFAULT_LIMITS, type DeviceDescription, type LimitName } from '@squeeze/core';
 import { defineCommand } from '../flags.js';
 import { adapterFlag } from './common.js';
 
@@ -33,8 +33,10 @@ function printDevice(d: DeviceDescription): void {
   const subgroups = d.subgroupSize > 0 ? `${d.subgroupSize} lanes (fixed size)`
     : d.features.includes('subgroups') ? 'size varies (no subgroup sharing in the kernels)' : 'none';
   console.log(`Subgroups:    ${subgroups}`);
-  console.log('Limits:');
-  for (const [name, value] of Object.entries(d.limits)) console.log(`  ${name.padEnd(36)}${value}`);
+  console.log('Limits:                               this device  (WebGPU default)');
+  for (const [name, value] of Object.entries(d.limits)) {
+    console.log(`  ${name.padEnd(36)}${String(value).padStart(11)}  (${WEBGPU_DEFAULT_LIMITS[name as LimitName]})`);
+  }
 }
 
 /** Runs element-wise and reduction kernels on the GPU and compares them with the same sums on the CPU. */
@@ -67,13 +69,15 @@ export default defineCommand({
   summary: 'Check the GPU set-up: adapter, driver, limits and a test computation',
   flags: {
     adapter: adapterFlag,
+    default_limits: { type: 'bool', help: "Open the device with WebGPU's default limits (what a web page gets that asks for none) and check there" },
   },
   async run(flags) {
     const webgpu = webgpuPackage();
     console.log(`Node:         ${process.version} (${process.platform}-${process.arch})`);
     console.log(`webgpu:       ${webgpu.version} (Dawn, ${join(webgpu.dir, 'dist', `${process.platform}-${process.arch}`)})`);
     // NoAdapterError (no driver, or no adapter matching --adapter) carries the fix; the CLI prints it.
-    const runtime = await init({ adapter: flags.adapter });
+    // Dawn itself prints two 'artificially reduced' warnings on Vulkan adapters here: harmless.
+    const runtime = await init({ adapter: flags.adapter, limits: flags.default_limits ? 'default' : undefined });
     printDevice(runtime.description);
     console.log('OK  adapter and device opened');
     let problem: string | undefined;

@@ -41,5 +41,6 @@ export async function openDevice(opts: NodeDeviceOptions = {}): Promise<OpenedDe
     source: opts.adapter ? 'option' : 'environment',
     limits: opts.limits ?? (process.env['SQUEEZE_DEFAULT_LIMITS'] === '1' ? 'default' : 'adapter'),
     noAdapterHelp: VULKAN_FIX,
+    backend: 'vulkan',
   });
 }

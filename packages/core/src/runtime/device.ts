@@ -43,6 +43,14 @@ export const KEY_LIMITS = [
 ] as const;
 export type LimitName = (typeof KEY_LIMITS)[number];
 
+/** WebGPU's default limits: what every adapter offers and a device gets when it asks for nothing. */
+export const WEBGPU_DEFAULT_LIMITS: Readonly<Record<LimitName, number>> = {
+  maxStorageBufferBindingSize: 134217728, maxBufferSize: 268435456, maxComputeWorkgroupStorageSize: 16384,
+  maxComputeInvocationsPerWorkgroup: 256, maxComputeWorkgroupSizeX: 256, maxComputeWorkgroupSizeY: 256,
+  maxComputeWorkgroupSizeZ: 64, maxComputeWorkgroupsPerDimension: 65535, maxStorageBuffersPerShaderStage: 8,
+  minUniformBufferOffsetAlignment: 256,
+};
+
 const SOFTWARE_ADAPTERS = /llvmpipe|lavapipe|swiftshader|software|warp/i;
 
 function fixedSubgroupSize(info: GPUAdapterInfo | undefined, device: GPUDevice): number {
@@ -60,7 +68,9 @@ export function subgroupSizeDividing(d: DeviceDescription, ...counts: number[]):
 }
 
 /** Describes `device`; `info` is its adapter's (by default the device's own `adapterInfo`, where the implementation has it). */
-export function describeDevice(device: GPUDevice, info: GPUAdapterInfo | undefined = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo): DeviceDescription {
+export function describeDevice(
+  device: GPUDevice, info: GPUAdapterInfo | undefined = (device as { adapterInfo?: GPUAdapterInfo }).adapterInfo, backend = 'webgpu',
+): DeviceDescription {
   const text = info ? `${info.vendor} ${info.architecture} ${info.device} ${info.description}` : '';
   const limits = {} as Record<LimitName, number>;
   for (const k of KEY_LIMITS) limits[k] = Number(device.limits[k]);
@@ -70,7 +80,7 @@ export function describeDevice(device: GPUDevice, info: GPUAdapterInfo | undefin
     architecture: info?.architecture ?? '',
     device: info?.device ?? '',
     description: info?.description ?? '',
-    backend: extra?.backendType ?? 'webgpu',
+    backend: extra?.backendType ?? backend,
     software: SOFTWARE_ADAPTERS.test(text) || extra?.isFallbackAdapter === true,
     features: [...device.features].sort(),
     limits,
@@ -96,6 +106,8 @@ export interface AdapterChoice {
   limits?: 'adapter' | 'default';
   /** Appended to the error when there is no adapter at all (how to install a driver). */
   noAdapterHelp?: string;
+  /** The backend's name where the adapter's info does not give it (Dawn in Node: 'vulkan'). */
+  backend?: string;
 }
 
 /**
@@ -133,5 +145,5 @@ export async function requestDevice(gpu: GPU, choice: AdapterChoice = {}): Promi
     }
   }
   const device = await adapter.requestDevice({ requiredFeatures, requiredLimits });
-  return { device, adapter, description: describeDevice(device, adapter.info) };
+  return { device, adapter, description: describeDevice(device, adapter.info, choice.backend) };
 }

@@ -1,6 +1,9 @@
 import { PipelineCache, writeUniforms, type Kernel } from '@squeeze/kernels-wgsl';
 import { BufferPool } from './buffer-pool.js';
 import type { DeviceDescription } from './device.js';
+import { checkDispatchLimits, GpuError } from './errors.js';
+
+export { DeviceLimitError, GpuError } from './errors.js';
 
 /** Something a kernel can bind: a GPU buffer and how many of its bytes the tensor uses. */
 export interface Bindable { readonly buffer: GPUBuffer; readonly byteLength: number }
@@ -27,7 +30,9 @@ const FIRST_DISPATCHES_PER_SUBMIT = 16;
 /**
  * Dawn's node binding busy-polls the main thread while a mapAsync is pending; on a software adapter
  * that poll takes CPU from the very threads doing the GPU work (~15% measured on llvmpipe). So in
- * Node (RuntimeOptions.pacedReads) a read first sleeps for this fraction of the wait it expects (learned per dispatch), then maps.
+ * Node (RuntimeOptions.pacedReads) a read first sleeps for this fraction of the wait it expects
+ * (learned per dispatch), then maps. A page's mapAsync resolves from the browser's own event loop:
+ * there it maps at once.
  * Measured on llvmpipe (2 cores, batch-32 training steps, 2026-11-25): 0.7 → 612–627 ms median per
  * NHWC step, 0.85–0.95 → 532–577 ms, 1.0 about the same; 1.1 runs away (815–845 ms: oversleeping
  * lengthens the measured wait, which raises the estimate). Below 1 the estimate converges.
@@ -55,19 +60,6 @@ const OVERSLEPT_MS = 1;
 const MAX_CACHED_BIND_GROUPS = 4096;
 /** WebGPU allows at most 4096 queries per query set: two timestamps per traced kernel. */
 const MAX_TRACED_PASSES = 2048;
-
-export class GpuError extends Error { override name = 'GpuError'; }
-
-/**
- * Work too big for one of the device's limits. `detail` says what exceeds which limit; the message
- * adds what to do about it in the library's terms (an application may say it in its own).
- */
-export class DeviceLimitError extends GpuError {
-  override name = 'DeviceLimitError';
-  constructor(readonly detail: string, readonly limit: string) {
-    super(`${detail}; use smaller tensors (a smaller batch)`);
-  }
-}
 
 export interface RuntimeOptions {
   /** Reads sleep for most of the GPU time they expect before mapping (Dawn in Node; see `read`). */
@@ -114,7 +106,7 @@ export class Runtime {
   private nextObjectId = 1;
 
   /** pipeline keys whose bindings and workgroup size were checked against the device's limits. */
-  private checkedKernels = new Set<string>();
+  private readonly checkedKernels = new Set<string>();
 
   constructor(readonly device: GPUDevice, readonly description: DeviceDescription, readonly options: RuntimeOptions = {}) {
     this.cache = new PipelineCache(device);
@@ -153,18 +145,7 @@ export class Runtime {
   ): void {
     this.checkAlive();
     if (workgroups[0] === 0 || workgroups[1] === 0 || workgroups[2] === 0) return;
-    // The description's copies of the limits: reading device.limits crosses into Dawn, on every dispatch.
-    const maxWg = this.description.limits.maxComputeWorkgroupsPerDimension;
-    if (workgroups.some((w) => w > maxWg)) {
-      throw new DeviceLimitError(`kernel ${kernel.name}: ${workgroups.join('×')} workgroups exceed maxComputeWorkgroupsPerDimension (${maxWg}) on this device`, 'maxComputeWorkgroupsPerDimension');
-    }
-    const maxBinding = this.description.limits.maxStorageBufferBindingSize;
-    for (const b of bindings) {
-      if (b.byteLength > maxBinding) {
-        throw new DeviceLimitError(`kernel ${kernel.name}: a ${b.byteLength}-byte buffer exceeds maxStorageBufferBindingSize (${maxBinding} bytes) on this device`, 'maxStorageBufferBindingSize');
-      }
-    }
-    this.checkKernelLimits(kernel, params);
+    checkDispatchLimits(this.description.limits, kernel, params, bindings, workgroups, this.checkedKernels);
     if (this.collecting) {
       this.collecting.push(() => this.cache.warm(kernel, params));
       return;
@@ -333,26 +314,6 @@ export class Runtime {
     for (const list of this.stagingFree.values()) for (const b of list) b.destroy();
     this.stagingFree.clear();
     if (this.options.ownsDevice !== false) this.device.destroy();
-  }
-
-  /**
-   * A kernel whose storage buffers or workgroup size exceed the device's limits would fail
-   * validation with a message about pipeline layouts; this names the kernel and the limit instead.
-   * Checked once per specialisation.
-   */
-  private checkKernelLimits<P>(kernel: Kernel<P>, params: P): void {
-    const key = kernel.key(params);
-    if (this.checkedKernels.has(key)) return;
-    const l = this.description.limits;
-    const storage = kernel.bindings(params).length;
-    if (storage > l.maxStorageBuffersPerShaderStage) {
-      throw new DeviceLimitError(`kernel ${kernel.name}: ${storage} storage buffers exceed maxStorageBuffersPerShaderStage (${l.maxStorageBuffersPerShaderStage}) on this device`, 'maxStorageBuffersPerShaderStage');
-    }
-    const [x, y, z] = kernel.workgroupSize(params);
-    if (x * y * z > l.maxComputeInvocationsPerWorkgroup || x > l.maxComputeWorkgroupSizeX || y > l.maxComputeWorkgroupSizeY || z > l.maxComputeWorkgroupSizeZ) {
-      throw new DeviceLimitError(`kernel ${kernel.name}: a ${x}×${y}×${z} workgroup exceeds this device's workgroup limits (maxComputeInvocationsPerWorkgroup ${l.maxComputeInvocationsPerWorkgroup})`, 'maxComputeInvocationsPerWorkgroup');
-    }
-    this.checkedKernels.add(key);
   }
 
   /** The command encoder for a command outside compute passes (a copy, a query resolve): ends the open pass. */
