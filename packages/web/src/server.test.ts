@@ -89,6 +89,14 @@ describe('squeeze web: the server', function () {
     assert.equal((await rawGet(web.url, '/', 'POST')).status, 405);
   });
 
+  it('says in one line when its port is taken', async function () {
+    const port = Number(new URL(web.url).port);
+    await assert.rejects(startWebServer({ port, host: '127.0.0.1', dataDir, modelDir: root, pageDir: join(root, 'page') }), (e: Error) => {
+      assert.equal(e.message, `127.0.0.1:${port} is already in use (another squeeze web?); choose another port`);
+      return true;
+    });
+  });
+
   it('refuses to start without a built page, naming the folder', async function () {
     const missing = join(root, 'no-page');
     await assert.rejects(startWebServer({ port: 0, host: '127.0.0.1', dataDir, modelDir: root, pageDir: missing }), (e: Error) => {

@@ -28,6 +28,9 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
+/** The server cannot start; the message is one line naming the folder or address and what to do. */
+export class WebServerError extends Error { override name = 'WebServerError'; }
+
 /** The bundled page next to this module once `pnpm build` has run. */
 export const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
 
@@ -49,7 +52,7 @@ type Route = { file: string } | { bytes: Uint8Array; type: string };
 function buildRoutes(o: WebServerOptions): { routes: Map<string, Route>; info: ServerInfo } {
   const pageDir = o.pageDir ?? PAGE_DIR;
   if (!existsSync(path.join(pageDir, 'index.html'))) {
-    throw new Error(`${pageDir}: the page is not built (no index.html); run 'pnpm build' first`);
+    throw new WebServerError(`${pageDir}: the page is not built (no index.html); run 'pnpm build' first`);
   }
   const routes = new Map<string, Route>();
   for (const f of readdirSync(pageDir, { withFileTypes: true })) {
@@ -135,8 +138,15 @@ export async function startWebServer(o: WebServerOptions): Promise<WebServer> {
     createReadStream(route.file).on('error', () => res.destroy()).pipe(res);
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(o.port, o.host, () => { server.off('error', reject); resolve(); });
+    const fail = (e: NodeJS.ErrnoException): void => {
+      const where = `${o.host}:${o.port}`;
+      if (e.code === 'EADDRINUSE') reject(new WebServerError(`${where} is already in use (another squeeze web?); choose another port`));
+      else if (e.code === 'EACCES') reject(new WebServerError(`${where}: not allowed to listen there (ports below 1024 need privileges); choose another port`));
+      else if (e.code === 'EADDRNOTAVAIL' || e.code === 'ENOTFOUND') reject(new WebServerError(`${o.host}: not an address of this machine; choose another host`));
+      else reject(e);
+    };
+    server.once('error', fail);
+    server.listen(o.port, o.host, () => { server.off('error', fail); resolve(); });
   });
   const { port } = server.address() as AddressInfo;
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;

@@ -17,12 +17,12 @@ export async function openGpu(): Promise<DeviceDescription> {
   return runtime.description;
 }
 
-/** `Google SwiftShader (swiftshader) — software adapter`, or the hardware's vendor and architecture. */
+/** One line for the page's header: the adapter's vendor and architecture, and whether it is a software adapter. */
 export function adapterLine(d: DeviceDescription): string {
   const name = [d.vendor, d.architecture].filter(Boolean).join(' ') || 'unnamed adapter';
   const detail = d.description && d.description !== name ? ` (${d.description})` : '';
   const kind = d.software
-    ? 'a software adapter: training runs on the CPU and is slow; Chrome falls back to it where it finds no usable GPU'
+    ? 'a software adapter: training runs on the CPU and is slow (browsers use one where they find no usable GPU)'
     : 'hardware';
   return `WebGPU adapter: ${name}${detail} — ${kind}`;
 }
