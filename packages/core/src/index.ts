@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 /**
  * The Node entry (the package's `node` export condition): the whole API, with `init()` opening a
  * device through Dawn (npm `webgpu`), plus Dawn's own helpers.

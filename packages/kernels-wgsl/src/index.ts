@@ -1,4 +1,4 @@
-/// <reference types="@webgpu/types" />
+/// <reference types="@webgpu/types" preserve="true" />
 export * from './kernel.js';
 export * from './pipeline-cache.js';
 export * from './elementwise/elementwise.js';

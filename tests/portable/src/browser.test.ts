@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import puppeteer from 'puppeteer-core';
-import type { PageResult } from './page.js';
+import type { PageResult, PhaseResult } from './page.js';
 import { readmeSnippet, snippetInputs, squeezeNetSteps, SNIPPET_W_SHAPE, SNIPPET_X_SHAPE } from './workload.js';
 
 /** Debian's chromium (scripts/setup-system.sh installs it); env CHROMIUM points elsewhere. */
@@ -47,7 +47,7 @@ describe('browser: @squeeze/core in headless Chromium (WebGPU)', function () {
 
   after(() => server?.close());
 
-  it('bundles for the browser without Dawn or Node modules; runs the README snippet and 3 squeezenet_cifar steps as Node does', async () => {
+  it('bundles for the browser without Dawn or Node modules; runs the README snippet and 3 squeezenet_cifar steps as Node does, after init() and init({ device })', async () => {
     assert.ok(existsSync(CHROMIUM), `${CHROMIUM} not found: run \`bash scripts/setup-system.sh\` (installs Debian's chromium) or set CHROMIUM`);
     const bundle = await build({
       entryPoints: [fileURLToPath(new URL('./page.js', import.meta.url))],
@@ -85,25 +85,29 @@ describe('browser: @squeeze/core in headless Chromium (WebGPU)', function () {
       await browser.close();
     }
     if ('error' in result) assert.fail(`the page failed: ${result.error}\n${pageLog.join('\n')}`);
-    console.log(`      chromium: ${result.adapter}; ${result.limits['maxStorageBuffersPerShaderStage']} storage buffers per stage; `
-      + `steps ${result.training.stepMs.map((t) => `${(t / 1000).toFixed(1)} s`).join(', ')}; ${(result.totalMs / 1000).toFixed(0)} s in all`);
+    const phases = Object.entries(result) as Array<[string, PhaseResult]>;
+    for (const [name, r] of phases) {
+      console.log(`      ${name}: ${r.adapter}; ${r.limits['maxStorageBuffersPerShaderStage']} storage buffers per stage; `
+        + `steps ${r.training.stepMs.map((t) => `${(t / 1000).toFixed(1)} s`).join(', ')}; ${(r.totalMs / 1000).toFixed(0)} s in all`);
+    }
+    assert.equal(result.ownDevice.limits['maxStorageBuffersPerShaderStage'], 8, 'init({ device }) used the device as opened, with the default limits');
 
-    // The snippet against float64: sums of 27-term float32 dot products.
     const { x, w } = snippetInputs();
     const ref = snippetReference(x, w);
-    closeTo([result.snippet.loss], [ref.loss], 1e-3, 1e-4, 'snippet loss (browser vs float64)');
-    closeTo(result.snippet.grad, ref.grad, 1e-3, 1e-4, 'snippet d loss / d w (browser vs float64)');
     const node = await readmeSnippet();
-    closeTo([node.loss], [ref.loss], 1e-3, 1e-4, 'snippet loss (Node vs float64)');
-    closeTo(node.grad, ref.grad, 1e-3, 1e-4, 'snippet d loss / d w (Node vs float64)');
-
+    const nodeTraining = await squeezeNetSteps();
+    // The snippet against float64: sums of 27-term float32 dot products.
+    for (const [name, snippet] of [['Node', node], ['browser, init()', result.viaInit.snippet], ['browser, init({ device })', result.ownDevice.snippet]] as const) {
+      closeTo([snippet.loss], [ref.loss], 1e-3, 1e-4, `snippet loss (${name} vs float64)`);
+      closeTo(snippet.grad, ref.grad, 1e-3, 1e-4, `snippet d loss / d w (${name} vs float64)`);
+    }
     // Training: the same model, batch and optimizer in Node. The first loss differs only by float32
     // rounding in different kernels (adapters pick their own tilings); Adam's first update is about
     // lr·sign(gradient), so a gradient near zero can flip a step of lr and later losses drift a little.
-    const nodeTraining = await squeezeNetSteps();
-    closeTo([result.training.losses[0]!], [nodeTraining.losses[0]!], 1e-4, 1e-4, 'step 1 loss (browser vs Node)');
-    closeTo(result.training.losses, nodeTraining.losses, 1e-3, 2e-3, 'losses (browser vs Node)');
-    closeTo(result.training.conv10Bias, nodeTraining.conv10Bias, 1e-4, 1e-2, 'conv10 bias after 3 steps (browser vs Node)');
-    assert.ok(result.training.losses.every(Number.isFinite));
+    for (const [name, r] of phases) {
+      closeTo([r.training.losses[0]!], [nodeTraining.losses[0]!], 1e-4, 1e-4, `step 1 loss (browser ${name} vs Node)`);
+      closeTo(r.training.losses, nodeTraining.losses, 1e-3, 2e-3, `losses (browser ${name} vs Node)`);
+      closeTo(r.training.conv10Bias, nodeTraining.conv10Bias, 1e-4, 1e-2, `conv10 bias after 3 steps (browser ${name} vs Node)`);
+    }
   });
 });
