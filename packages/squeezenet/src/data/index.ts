@@ -25,6 +25,7 @@ export { FASHION_MNIST_CLASSES, FASHION_MNIST_SYSTEM_DIR, locateFashionMnist, re
 export { downloadCifar10, md5OfFile, type DownloadOptions } from './download.js';
 export { DATASET_NAMES, datasetPaths, labelsText, type DatasetMeta, type DatasetName } from './layout.js';
 export { readDataFile, writeDataFile } from './datafile.js';
+export { parseDataFile } from './datafile-bytes.js';
 export { classFolderName, setupData, type SetupOptions, type SetupResult } from './setup.js';
 export {
   loadDataset,
@@ -37,5 +38,5 @@ export {
   type TrainBatcherOptions,
   type TrainBatcherState,
 } from './dataset.js';
-export { decodeImageFile, encodePngRgb, resizeBilinear, type DecodedImage } from './png.js';
+export { chwToInterleaved, decodeImageFile, encodePngRgb, modelInputFromRgba, resizeBilinear, type DecodedImage } from './png.js';
 export { makeCifarFixture, type CifarFixtureOptions } from './fixture.js';

@@ -3,7 +3,10 @@ import { deflateSync } from 'node:zlib';
 import CRC32 from 'crc-32';
 import pngjs from 'pngjs';
 import { DataError } from './errors.js';
-import { IMAGE_CHANNELS, IMAGE_HEIGHT, IMAGE_PLANE, IMAGE_WIDTH } from './split.js';
+import { modelInputFromRgba } from './image.js';
+import { IMAGE_CHANNELS, IMAGE_PLANE } from './split.js';
+
+export { modelInputFromRgba, resizeBilinear } from './image.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const PNG_COLOR_TYPE_RGB = 2;
@@ -45,55 +48,6 @@ export function encodePngRgb(width: number, height: number, rgbBytes: Uint8Array
   ]);
 }
 
-/**
- * Resizes a CHW float image bilinearly with align_corners=false and no antialiasing, matching
- * PyTorch's F.interpolate(mode='bilinear'): output pixel centres map back to input
- * coordinates (dst + 0.5) · in/out − 0.5, clamped at 0 on the low side.
- */
-export function resizeBilinear(
-  source: Float32Array,
-  channels: number,
-  inHeight: number,
-  inWidth: number,
-  outHeight: number,
-  outWidth: number,
-): Float32Array {
-  const sampleAxis = (inSize: number, outSize: number) => {
-    const low = new Int32Array(outSize);
-    const high = new Int32Array(outSize);
-    const highWeight = new Float32Array(outSize);
-    const scale = inSize / outSize;
-    for (let i = 0; i < outSize; i++) {
-      const position = Math.max(0, (i + 0.5) * scale - 0.5);
-      const index = Math.min(Math.floor(position), inSize - 1);
-      low[i] = index;
-      high[i] = Math.min(index + 1, inSize - 1);
-      highWeight[i] = position - index;
-    }
-    return { low, high, highWeight };
-  };
-  const rows = sampleAxis(inHeight, outHeight);
-  const cols = sampleAxis(inWidth, outWidth);
-  const out = new Float32Array(channels * outHeight * outWidth);
-  for (let c = 0; c < channels; c++) {
-    const plane = c * inHeight * inWidth;
-    for (let y = 0; y < outHeight; y++) {
-      const top = plane + rows.low[y]! * inWidth;
-      const bottom = plane + rows.high[y]! * inWidth;
-      const wy = rows.highWeight[y]!;
-      for (let x = 0; x < outWidth; x++) {
-        const left = cols.low[x]!;
-        const right = cols.high[x]!;
-        const wx = cols.highWeight[x]!;
-        const upper = source[top + left]! * (1 - wx) + source[top + right]! * wx;
-        const lower = source[bottom + left]! * (1 - wx) + source[bottom + right]! * wx;
-        out[(c * outHeight + y) * outWidth + x] = upper * (1 - wy) + lower * wy;
-      }
-    }
-  }
-  return out;
-}
-
 export interface DecodedImage {
   /** 3×32×32, channel planes first, values in [0, 1]. */
   rgb: Float32Array;
@@ -126,17 +80,7 @@ export function decodeImageFile(path: string): DecodedImage {
     throw new DataError(`${path}: damaged or truncated PNG (${reason}); re-export or re-download the image.`, { cause: error });
   }
   const { width, height, data } = decoded;
-  const planes = new Float32Array(IMAGE_CHANNELS * width * height);
-  for (let c = 0; c < IMAGE_CHANNELS; c++) {
-    for (let pixel = 0; pixel < width * height; pixel++) {
-      planes[c * width * height + pixel] = data[pixel * 4 + c]! / 255;
-    }
-  }
-  const rgb =
-    width === IMAGE_WIDTH && height === IMAGE_HEIGHT
-      ? planes
-      : resizeBilinear(planes, IMAGE_CHANNELS, height, width, IMAGE_HEIGHT, IMAGE_WIDTH);
-  return { rgb, sourceWidth: width, sourceHeight: height };
+  return { rgb: modelInputFromRgba(data, width, height), sourceWidth: width, sourceHeight: height };
 }
 
 /**

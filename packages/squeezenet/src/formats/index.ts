@@ -2,6 +2,7 @@
 export { FormatError } from './errors.js';
 export { writeFileAtomic, writeFileAtomicSync } from './atomic.js';
 export {
+  decodeSafetensors,
   encodeSafetensors,
   readSafetensors,
   writeSafetensors,

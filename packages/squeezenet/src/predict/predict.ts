@@ -1,12 +1,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { hasRuntime, init, noGrad, tensor, tidy } from '@squeeze/core';
+import { hasRuntime, init } from '@squeeze/core';
 import { decodeImageFile, DataError } from '../data/index.js';
-import { SqueezeNetCifar, type DataFormat } from '../model/squeezenet.js';
+import type { DataFormat, SqueezeNetCifar } from '../model/squeezenet.js';
+import { exportedModel, modelLogits, prediction, type Prediction, type PredictFailure } from './logits.js';
 import { EXPORT_DIR, EXPORT_LABELS, ExportError, readExport, readLabels, type LoadedExport } from '../export/save.js';
 
-export interface Prediction { path: string; label: string; index: number; probabilities: number[]; logits: number[] }
-export interface PredictFailure { path: string; error: string }
+export { exportedModel, modelLogits, prediction, predictionLine, softmax, type Prediction, type PredictFailure } from './logits.js';
 
 /** A loaded export ready to classify images (the library side of `squeeze predict`). */
 export class Classifier {
@@ -18,30 +18,18 @@ export class Classifier {
     const labels = readLabels(path.join(modelDir, EXPORT_DIR, EXPORT_LABELS));
     if (!hasRuntime()) await init({ adapter: opts.adapter });
     const dataFormat = opts.dataFormat ?? 'NCHW';
-    const model = new SqueezeNetCifar({ dataFormat, seed: 0, numClasses: exported.meta.classes.length });
+    let model: SqueezeNetCifar;
     try {
-      model.loadStateDict(exported.weights, { strict: true });
+      model = exportedModel(exported.weights, exported.meta.classes.length, dataFormat);
     } catch (e) {
-      model.dispose();
       throw new ExportError(`${path.join(modelDir, EXPORT_DIR)}: weights do not fit the model (${(e as Error).message})`);
     }
-    model.eval();
     return new Classifier(model, labels, dataFormat, exported);
   }
 
   /** Logits for images given as CHW float arrays (3×32×32 each, values in [0, 1]). */
   async logits(images: Float32Array[]): Promise<number[][]> {
-    const n = images.length;
-    const x = new Float32Array(n * 3 * 32 * 32);
-    images.forEach((img, i) => {
-      if (this.dataFormat === 'NCHW') x.set(img, i * 3072);
-      else for (let p = 0; p < 1024; p++) for (let c = 0; c < 3; c++) x[i * 3072 + p * 3 + c] = img[c * 1024 + p]!;
-    });
-    const out = tidy(() => noGrad(() => this.model.forward(tensor(x, this.dataFormat === 'NCHW' ? [n, 3, 32, 32] : [n, 32, 32, 3]))));
-    const v = await out.data();
-    out.dispose();
-    const classes = v.length / n;
-    return Array.from({ length: n }, (_, i) => Array.from(v.subarray(i * classes, (i + 1) * classes)));
+    return modelLogits(this.model, this.dataFormat, images);
   }
 
   /** Classifies PNG files; unreadable ones are returned as failures, the rest still predicted. */
@@ -59,10 +47,7 @@ export class Classifier {
       if (batch.length === 0) continue;
       const logits = await this.logits(batch.map((b) => b.rgb));
       batch.forEach((b, i) => {
-        const l = logits[i]!;
-        const probabilities = softmax(l);
-        const index = l.indexOf(Math.max(...l));
-        predictions.push({ path: b.path, label: this.labels[index] ?? String(index), index, probabilities, logits: l });
+        predictions.push(prediction(b.path, logits[i]!, this.labels));
       });
     }
     return { predictions, failures };
@@ -88,13 +73,3 @@ export function listImages(p: string): string[] {
   if (out.length === 0) throw new DataError(`${p}: no .png files in this folder`);
   return out;
 }
-
-export function softmax(logits: number[]): number[] {
-  const m = Math.max(...logits);
-  const e = logits.map((v) => Math.exp(v - m));
-  const s = e.reduce((a, b) => a + b, 0);
-  return e.map((v) => v / s);
-}
-
-/** The sample's output line. */
-export function predictionLine(p: Prediction): string { return `${p.path}: predicted ${p.label}`; }

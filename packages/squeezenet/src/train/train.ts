@@ -1,8 +1,6 @@
 import * as path from 'node:path';
-import {
-  Adam, GpuError, type Optimizer, Tensor, argmax, getRuntime, hasRuntime, init, noGrad, softmaxCrossEntropy, tensor, tidy, zeros, full,
-} from '@squeeze/core';
-import { loadDataset, TrainBatcher, testBatches, type Split } from '../data/index.js';
+import { Adam, GpuError, hasRuntime, init } from '@squeeze/core';
+import { loadDataset, TrainBatcher } from '../data/index.js';
 import { EventWriter } from '../formats/index.js';
 import { ARCHITECTURE, SqueezeNetCifar, type DataFormat } from '../model/squeezenet.js';
 import {
@@ -11,6 +9,9 @@ import {
 import { evalLine, trainLine } from './format.js';
 import { squeezeNetGraphDef } from '../model/graph.js';
 import { modelState, optimizerState, restoreModel, restoreOptimizer } from './state.js';
+import { ADAM, EVAL_BATCH, evaluate, trainStep, warmModelPipelines } from './step.js';
+
+export { ADAM, EVAL_BATCH, encodeTrainStep, evaluate, trainStep, warmModelPipelines } from './step.js';
 
 export interface TrainOptions {
   modelDir: string;
@@ -50,12 +51,6 @@ export interface TrainResult {
 }
 
 export class TrainingDivergedError extends Error { override name = 'TrainingDivergedError'; }
-
-/** Images per evaluation batch: inference only, so any size gives the same accuracy. */
-export const EVAL_BATCH = 100;
-
-/** The sample's Adam settings. */
-export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 
 /** Trains SqueezeNet as the TensorFlow sample does, resuming from the newest checkpoint. */
 export async function train(o: TrainOptions): Promise<TrainResult> {
@@ -145,92 +140,6 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     optimizer.dispose();
   }
   return result;
-}
-
-/**
- * Records one training step (forward, loss, backward, Adam update) without waiting on the GPU.
- * Returns the loss [1] and the batch's predicted classes [N] (int32), still on the GPU.
- */
-export function encodeTrainStep(
-  model: SqueezeNetCifar, optimizer: Adam, xs: Float32Array, ys: Int32Array, batchSize: number, dataFormat: DataFormat,
-): [Tensor, Tensor] {
-  model.train();
-  return tidy(() => {
-    const x = tensor(xs, dataFormat === 'NCHW' ? [batchSize, 3, 32, 32] : [batchSize, 32, 32, 3]);
-    const y = tensor(ys, [batchSize], 'i32');
-    const logits = model.forward(x);
-    const loss = logits.runtime.scope('loss', () => softmaxCrossEntropy(logits, y));
-    loss.backward();
-    loss.runtime.scope('optimizer', () => optimizer.step());
-    optimizer.zeroGrad();
-    return [loss, noGrad(() => argmax(logits, 1))] as [Tensor, Tensor];
-  });
-}
-
-/** One training step on the next batch. Returns the batch's loss and accuracy. */
-export async function trainStep(
-  model: SqueezeNetCifar, optimizer: Adam, batcher: TrainBatcher, batchSize: number, dataFormat: DataFormat,
-): Promise<{ loss: number; accuracy: number }> {
-  const batch = batcher.next(dataFormat);
-  const [lossT, predT] = encodeTrainStep(model, optimizer, batch.x, batch.y, batchSize, dataFormat);
-  const [lossV, pred] = await Promise.all([lossT.data(), predT.data()]);
-  lossT.dispose();
-  predT.dispose();
-  let correct = 0;
-  for (let i = 0; i < batchSize; i++) if (pred[i] === batch.y[i]) correct++;
-  return { loss: lossV[0]!, accuracy: correct / batchSize };
-}
-
-/**
- * Compiles, in parallel and before the first step, every pipeline a training step and an
- * evaluation pass use (nothing is computed), the optimizer's update kernels too when given (Adam's
- * took ~250 ms on lavapipe, compiled at its first use inside the first step).
- */
-export async function warmModelPipelines(model: SqueezeNetCifar, batchSize: number, evalBatchSize: number, dataFormat: DataFormat, optimizer?: Optimizer): Promise<number> {
-  const shape = (n: number) => (dataFormat === 'NCHW' ? [n, 3, 32, 32] : [n, 32, 32, 3]);
-  const wasTraining = model.training;
-  // Two scopes: the training step's tensors go back to the pool before the evaluation's are made
-  // (nothing runs), so the pool peaks at the larger of the two, not their sum.
-  const n = await getRuntime().warmPipelines(() => {
-    tidy(() => {
-      model.train();
-      const logits = model.forward(zeros(shape(batchSize)));
-      softmaxCrossEntropy(logits, full([batchSize], 0, 'i32')).backward();
-      optimizer?.recordForPipelineWarmup();
-      noGrad(() => argmax(logits, 1));
-      model.zeroGrad();
-    });
-    tidy(() => {
-      model.eval();
-      noGrad(() => argmax(model.forward(zeros(shape(evalBatchSize))), 1));
-    });
-  });
-  model.train(wasTraining);
-  return n;
-}
-
-/** Accuracy over a whole split in evaluation mode (running batch-norm statistics). */
-export async function evaluate(model: SqueezeNetCifar, split: Split, batchSize: number, dataFormat: DataFormat): Promise<number> {
-  model.eval();
-  let correct = 0;
-  let inFlight: { pred: Tensor; y: Int32Array; count: number } | null = null;
-  const settle = async (f: { pred: Tensor; y: Int32Array; count: number }): Promise<void> => {
-    const p = await f.pred.data();
-    f.pred.dispose();
-    for (let i = 0; i < f.count; i++) if (p[i] === f.y[i]) correct++;
-  };
-  for (const b of testBatches(split, batchSize, dataFormat)) {
-    const pred = tidy(() => noGrad(() => {
-      const x = tensor(b.x, dataFormat === 'NCHW' ? [batchSize, 3, 32, 32] : [batchSize, 32, 32, 3]);
-      return argmax(model.forward(x), 1);
-    }));
-    // Encode the next batch before waiting on the previous one, so the GPU never idles on the CPU.
-    if (inFlight) await settle(inFlight);
-    inFlight = { pred, y: b.y, count: b.count };
-  }
-  if (inFlight) await settle(inFlight);
-  model.train();
-  return correct / split.count;
 }
 
 function shapesOf(model: SqueezeNetCifar): Record<string, readonly number[]> {

@@ -1,0 +1,113 @@
+import { Adam } from '@squeeze/core';
+import {
+  ADAM, ARCHITECTURE, EVAL_BATCH, SqueezeNetCifar, TrainBatcher, evalLine, evaluate, modelState, optimizerState, restoreModel,
+  restoreOptimizer, trainLine, trainStep, warmModelPipelines, type CheckpointMeta, type Split,
+} from '@squeeze/squeezenet';
+import type { TrainFlags } from '../flags.js';
+import type { HostTensors, StoredCheckpoint } from './checkpoint-store.js';
+
+export interface PageDataset { name: string; classes: string[]; train: Split; test: Split }
+
+export interface RunEvents {
+  /** The sample's output lines, as `squeeze train` prints them. */
+  log(line: string): void;
+  /** Status lines (`squeeze train` prints them on stderr). */
+  info(line: string): void;
+  trained(step: number, accuracy: number, loss: number): void;
+  evaluated(step: number, accuracy: number): void;
+  progress(step: number, maxSteps: number, msPerStep: number): void;
+  /** A checkpoint to keep (the page stores it in IndexedDB). */
+  checkpoint(c: StoredCheckpoint): Promise<void>;
+}
+
+export interface RunResult { globalStep: number; stopped: boolean; alreadyDone: boolean; model: HostTensors | null }
+
+export class TrainingDivergedError extends Error { override name = 'TrainingDivergedError'; }
+export class ResumeError extends Error { override name = 'ResumeError'; }
+
+/**
+ * Trains as `squeeze train` does, with its model, step, optimizer, batching and schedule (evaluate
+ * every validation_interval steps before the step, log every summary_interval, checkpoint every
+ * checkpoint_interval, at the last step and when stopped), keeping checkpoints through `events`
+ * instead of files. Resumes from `resume` when given.
+ */
+export async function runTraining(f: TrainFlags, data: PageDataset, resume: StoredCheckpoint | null, signal: AbortSignal, events: RunEvents): Promise<RunResult> {
+  const startStep = resume?.meta.globalStep ?? 0;
+  if (resume && startStep >= f.max_train_steps) {
+    events.info(`Training already complete: the checkpoint in this browser is at step ${startStep} (max_train_steps ${f.max_train_steps}).`);
+    return { globalStep: startStep, stopped: false, alreadyDone: true, model: resume.model };
+  }
+  const model = new SqueezeNetCifar({ dataFormat: f.data_format, seed: f.seed, numClasses: data.classes.length });
+  const optimizer = new Adam(model.namedParameters(), { lr: f.learning_rate, betas: [ADAM.beta1, ADAM.beta2], eps: ADAM.eps });
+  const batcherOpts = { batchSize: f.batch_size, seed: f.seed, flip: true };
+  let batcher: TrainBatcher;
+  try {
+    if (resume) {
+      if (resume.meta.architecture !== ARCHITECTURE || resume.meta.dataset !== data.name) {
+        throw new Error(`it is a ${resume.meta.architecture} checkpoint of ${resume.meta.dataset}, this run trains ${ARCHITECTURE} on ${data.name}`);
+      }
+      restoreModel(model, { path: 'browser', meta: resume.meta, model: resume.model, optimizer: resume.optimizer });
+      restoreOptimizer(optimizer, { path: 'browser', meta: resume.meta, model: resume.model, optimizer: resume.optimizer });
+      batcher = TrainBatcher.restore(data.train, batcherOpts, resume.meta.dataOrder);
+      events.info(`Resuming from the checkpoint in this browser at step ${startStep}.`);
+    } else {
+      batcher = new TrainBatcher(data.train, batcherOpts);
+    }
+  } catch (e) {
+    model.dispose();
+    optimizer.dispose();
+    throw new ResumeError(`cannot resume from the checkpoint in this browser (${(e as Error).message}); click Train to start over`);
+  }
+
+  const result: RunResult = { globalStep: startStep, stopped: false, alreadyDone: false, model: null };
+  try {
+    const t0 = performance.now();
+    const compiled = await warmModelPipelines(model, f.batch_size, EVAL_BATCH, f.data_format, optimizer);
+    events.info(`Compiled ${compiled} GPU pipelines in parallel (${((performance.now() - t0) / 1000).toFixed(1)} s).`);
+    const save = async (globalStep: number): Promise<void> => {
+      const meta: CheckpointMeta = {
+        architecture: ARCHITECTURE, globalStep, dataFormat: f.data_format, seed: f.seed, dataOrder: batcher.state(),
+        dataset: data.name, classes: data.classes, batchSize: f.batch_size, learningRate: f.learning_rate,
+        optimizer: { name: 'adam', step: optimizer.stepCount, ...ADAM },
+      };
+      const c = { meta, model: await modelState(model), optimizer: await optimizerState(optimizer) };
+      result.model = c.model;
+      await events.checkpoint(c);
+    };
+    const stepMs: number[] = [];
+    for (let step = startStep; step < f.max_train_steps; step++) {
+      if (step % f.validation_interval === 0) {
+        const accuracy = await evaluate(model, data.test, EVAL_BATCH, f.data_format);
+        events.log(evalLine(step, accuracy));
+        events.evaluated(step, accuracy);
+      }
+      const before = performance.now();
+      const { loss, accuracy } = await trainStep(model, optimizer, batcher, f.batch_size, f.data_format);
+      if (!Number.isFinite(loss)) {
+        throw new TrainingDivergedError(`loss is ${loss} at step ${step}; stopping without saving (the last checkpoint stays). Try a lower learning_rate.`);
+      }
+      stepMs.push(performance.now() - before);
+      result.globalStep = step + 1;
+      if (step % f.summary_interval === 0) {
+        events.log(trainLine(step, accuracy));
+        events.trained(step, accuracy, loss);
+      }
+      events.progress(step + 1, f.max_train_steps, median(stepMs.slice(-20)));
+      const last = step + 1 === f.max_train_steps;
+      const stopping = signal.aborted;
+      if ((step + 1) % f.checkpoint_interval === 0 || last || stopping) await save(step + 1);
+      if (stopping && !last) { result.stopped = true; break; }
+    }
+  } finally {
+    model.dispose();
+    optimizer.dispose();
+  }
+  return result;
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
