@@ -1,7 +1,9 @@
 import { batchNorm, batchNormRelu, batchNormReluConcat, batchNormReluConcatMaxPool, batchNormReluMaxPool, conv2dBatchNormReluMaxPool, type BatchNormOptions } from './batchnorm.js';
-import { conv2d, conv2dGeometry, conv2dWithStatistics, type Conv2dOptions } from '../conv2d/conv2d.js';
+import { conv2d, conv2dWithStatistics, type Conv2dOptions } from '../conv2d/conv2d.js';
+import { conv2dGeometry } from '../conv2d/geometry.js';
+import type { ConvTuning } from '../conv2d/plan.js';
 import { conv2dForwardRef } from '../conv2d/reference.js';
-import type { ConvTuning } from '@squeeze/kernels-wgsl';
+import { NO_ALGORITHMS } from '../conv2d/testing/cases.js';
 import { maxPool2d, type Pool2dOptions } from '../pool/pool.js';
 import { batchNormRef, type BatchNormRefOptions } from './reference.js';
 import { nchwToNhwc, nhwcToNchw, pool2dRef } from '../pool/reference.js';
@@ -281,17 +283,19 @@ describe('batch norm', () => {
    * per layer) and chunks of 8 pixels (several per image). `perTap`: the same without it.
    */
   const CONV_TUNING: ConvTuning = {
-    gemm: { pixels: 8, channels: 8, workgroup: 16, unroll: { NCHW: 1, NHWC: 1 } },
-    backwardFilter: {
-      NCHW: { inChannels: 4, outChannels: 8, workgroup: 16, chunkPixels: 32 },
-      NHWC: { inChannels: 4, outChannels: 8, workgroup: 16, chunkPixels: 32 },
+    algorithms: { ...NO_ALGORITHMS, filterPatch: true },
+    tiles: {
+      gemm: { pixels: 8, channels: 8, workgroup: 16, unroll: { NCHW: 1, NHWC: 1 } },
+      backwardFilter: {
+        NCHW: { inChannels: 4, outChannels: 8, workgroup: 16, chunkPixels: 32 },
+        NHWC: { inChannels: 4, outChannels: 8, workgroup: 16, chunkPixels: 32 },
+      },
+      filterPatch: { outChannels: 4, workgroup: 16, chunkPixels: 8 },
+      helperWorkgroup: 64,
     },
-    filterPatch: { outChannels: 4, workgroup: 16, chunkPixels: 8 },
-    winograd: null,
-    helperWorkgroup: 64,
-    nchwFilterViaNHWC: false,
   };
-  const perTap: ConvTuning = { ...CONV_TUNING, filterPatch: null };
+  const withAlgorithms = (a: Partial<ConvTuning['algorithms']>): ConvTuning => ({ ...CONV_TUNING, algorithms: { ...CONV_TUNING.algorithms, ...a } });
+  const perTap = withAlgorithms({ filterPatch: false });
 
   /** float64 maxPool(relu(batchNorm(conv(x, w)))) for NHWC or NCHW x. */
   const convBlockRef = (x: Float64Array, w: Float64Array, xShape: number[], wShape: number[], conv: Conv2dOptions, cs: Case, o: { training: boolean; momentum: number; eps: number; dataFormat: Format }, pool: Pool2dOptions) => {
@@ -340,7 +344,7 @@ describe('batch norm', () => {
       const composed = await run(false, perTap);
       const label = `conv2dBatchNormReluMaxPool x [${xShape}] w [${c.w}] ${JSON.stringify(c.conv)} ${c.format}`;
       const variants: Array<[string, Promise<ArrayLike<number>[]>]> = [
-        ['fused', run(true, CONV_TUNING)], ['fused, statistics from the convolution', run(true, { ...CONV_TUNING, epilogueStatistics: true })],
+        ['fused', run(true, CONV_TUNING)], ['fused, statistics from the convolution', run(true, withAlgorithms({ epilogueStatistics: true }))],
         ['with a convolution bias (not fused)', run(true, CONV_TUNING, true)],
       ];
       for (const [what, pending] of variants) {
@@ -385,7 +389,7 @@ describe('batch norm', () => {
   });
 
   it('takes the statistics its input\'s convolution summed (conv2dWithStatistics): same outputs, running stats and gradients, also far from zero', async () => {
-    const tuning: ConvTuning = { ...CONV_TUNING, epilogueStatistics: true };
+    const tuning = withAlgorithms({ epilogueStatistics: true });
     // 2·32·41 = 2624 pixels: 328 tiles of 8, more partials than BN_FOLD_ABOVE (folded before the per-channel pass).
     const xShape = [2, 32, 41, 3];
     const xv = randomValues(size(xShape), 2000);
@@ -428,7 +432,7 @@ describe('batch norm', () => {
     const x = tensor(f32(randomValues(2 * 3 * 3 * 4, 2400)), [2, 3, 3, 4]);
     const w = tensor(f32(randomValues(4 * 4, 2401)), [4, 4, 1, 1]);
     const [rm, rv, other] = [tensor(new Float32Array(4)), tensor(new Float32Array(4).fill(1)), tensor(new Float32Array(4))];
-    const { y, statistics } = conv2dWithStatistics(x, w, { dataFormat: 'NHWC', tuning: { ...CONV_TUNING, epilogueStatistics: true } }, other);
+    const { y, statistics } = conv2dWithStatistics(x, w, { dataFormat: 'NHWC', tuning: withAlgorithms({ epilogueStatistics: true }) }, other);
     let message = '';
     try { batchNormRelu(y, { runningMean: rm, runningVar: rv, training: true, dataFormat: 'NHWC', statistics }); } catch (e) { message = (e as Error).message; }
     if (!message.includes('runningMean')) throw new Error(`unexpected error: '${message}'`);

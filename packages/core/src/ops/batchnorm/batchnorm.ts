@@ -1,15 +1,17 @@
 import {
   bnPartialSumsKernel, bnChannelParamsKernel, bnFoldPartialsKernel, BN_FOLD, BN_FOLD_ABOVE, bnApplyKernel, bnChannelGradsKernel, bnDxKernel, dxReadsX, bnApplyInvocations,
-  linearWorkgroups, convTuningFor, BN_WG, BN_REDUCE_CHUNK, BN_APPLY_CHUNK, type BnLayout, type BnReduceMode,
+  linearWorkgroups, BN_WG, BN_REDUCE_CHUNK, BN_APPLY_CHUNK, type BnLayout, type BnReduceMode,
   bnReluMaxPoolForwardKernel, bnReluMaxPoolGradSumsKernel, bnReluMaxPoolDxKernel,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
 import { isGradEnabled, record } from '../../autograd.js';
 import { maxPool2d, pool2dGeometry, windowsTile, type Pool2dGeometry, type Pool2dOptions } from '../pool/pool.js';
-import {
-  conv2d, conv2dBackwardData, conv2dFilterPatch, conv2dForwardWith, conv2dGeometry, conv2dOutputShape, filterPatchApplies,
-  type ChannelStatistics, type Conv2dOptions,
-} from '../conv2d/conv2d.js';
+import { conv2d, type Conv2dOptions } from '../conv2d/conv2d.js';
+import { conv2dGeometry, conv2dOutputShape } from '../conv2d/geometry.js';
+import { convTuningFor, planBackwardFilter } from '../conv2d/plan.js';
+import { conv2dBackwardData, conv2dForwardWith } from '../conv2d/passes.js';
+import { conv2dFilterPatch } from '../conv2d/filter.js';
+import type { ChannelStatistics } from '../conv2d/common.js';
 
 export interface BatchNormOptions {
   /** per-channel scale γ [C]; none = 1 */
@@ -468,7 +470,7 @@ function fusedPoolDx(
 /**
  * maxPool2d(batchNormRelu(conv2d(x, w, conv), bn), pool) for a convolution without bias — a
  * network's first block (SqueezeNet's conv1 → pool1). Where batchNormReluMaxPool runs fused and the
- * convolution's filter gradient takes the small-patch kernel (conv2d's filterPatchApplies: NHWC,
+ * convolution's filter gradient takes the small-patch kernel (conv2d's 'filterPatch' path: NHWC,
  * C·KH·KW ≤ 16, e.g. 2×2 over 3 colour channels), that kernel computes the convolution's output
  * gradient itself from the pooled gradient, so the largest gradient of the network (32×32×96 per
  * image) is never written and read back. Anything else runs the ops one after the other; values,
@@ -484,9 +486,9 @@ export function conv2dBatchNormReluMaxPool(x: Tensor, w: Tensor, conv: Conv2dOpt
   const yShape = conv2dOutputShape(g);
   const pg = pool2dGeometry(yShape, pool);
   const v = channelView(yShape, dataFormat);
-  if (conv.bias || !fusedPoolApplies(bn, v, pg) || !filterPatchApplies(g, tuning)) return batchNormReluMaxPool(conv2d(x, w, conv), bn, pool);
+  if (conv.bias || !fusedPoolApplies(bn, v, pg) || planBackwardFilter(g, tuning).algorithm !== 'filterPatch') return batchNormReluMaxPool(conv2d(x, w, conv), bn, pool);
   const rt = x.runtime;
-  // The convolution sums its output's statistics where it can (conv2d's statisticsApply).
+  // The convolution sums its output's statistics where its path can.
   const { y, statistics } = conv2dForwardWith(x, w, null, g, tuning, { statisticsShift: bn.runningMean });
   const cp = channelParams(y, v, { ...bn, statistics }, 2);
   statistics?.partials.dispose();
@@ -500,7 +502,7 @@ export function conv2dBatchNormReluMaxPool(x: Tensor, w: Tensor, conv: Conv2dOpt
         if (needs[1]) {
           grads[1] = conv2dFilterPatch(xs!, {
             kind: 'bnReluMaxPool', y: ys!, grad, positions: pos!, params: ps!, coefs, windowH: pg.kh, windowW: pg.kw,
-          }, g, tuning);
+          }, g, tuning.tiles);
         }
         if (needs[0]) {
           const dy = fusedPoolDx(ys!, grad, pos!, ps!, coefs, f);
