@@ -4,7 +4,7 @@ export * from './elementwise/elementwise.js';
 export * from './reduce/reduce.js';
 export * from './matmul/matmul.js';
 export * from './pool/pool.js';
-export * from './batchnorm/batchnorm.js';
+export * from './batchnorm/index.js';
 export * from './conv2d/index.js';
 export * from './shape-ops/shape-ops.js';
 export * from './softmax/softmax.js';

@@ -26,15 +26,14 @@ export type BnLayout = 'channelsFirst' | 'channelsLast';
 export const BN_WG = 64;
 /**
  * Vectors one invocation sums in the partial-sum pass: the channel's elements are cut into runs
- * of this many, each giving one partial; the channel-params pass adds the partials. On lavapipe
- * 32–256 time the same; this keeps a few thousand invocations at the small SqueezeNet layers.
- * (Measured: partials + a per-channel pass beat one workgroup per channel with a tree reduction
- * 1.4–4× at the SqueezeNet shapes.)
+ * of this many, each giving one partial; the channel-params pass adds the partials (on a CPU adapter
+ * cheaper than one workgroup per channel with a barrier-laden tree reduction). Longer runs time
+ * the same; this keeps a few thousand invocations at the small SqueezeNet layers.
  */
 export const BN_REDUCE_CHUNK = 64;
 /**
- * Vectors one invocation writes in the apply and dx passes. On lavapipe 32 measured ≥ 4, 8, 16
- * (fewer invocations, the same streaming loop) at the SqueezeNet shapes.
+ * Vectors one invocation writes in the apply and dx passes: fewer, longer invocations of the same
+ * streaming loop, at least as fast as shorter ones on lavapipe.
  */
 export const BN_APPLY_CHUNK = 32;
 
@@ -191,14 +190,13 @@ export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
 /**
  * Partials one invocation of the fold pass adds (bnFoldPartialsKernel). bn_channel_params sums a
  * channel's partials in one invocation, one load after another; the statistics a convolution sums in
- * its epilogue come in one partial per tile (1024 per channel for a 16×16 batch-32 layer), which made
- * that pass cost more than the pass over y it replaced. Folding them 32 to 1 first is a parallel pass.
+ * its epilogue come in one partial per tile (1024 per channel for a 16×16 batch-32 layer), too many
+ * for one invocation to add up quickly. Folding them 32 to 1 first is a parallel pass.
  */
 export const BN_FOLD = 32;
 /**
  * Fold only lists longer than this: up to 128 partials (the partial-sum pass's own, for the
- * SqueezeNet layers) the per-channel passes took ~3 ms a step in all, less than a fold dispatch
- * per batch norm costs.
+ * SqueezeNet layers) the per-channel passes cost less than a fold dispatch per batch norm.
  */
 export const BN_FOLD_ABOVE = 128;
 

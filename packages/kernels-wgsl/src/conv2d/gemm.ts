@@ -25,7 +25,7 @@ export const convWeightMatrixKernel = defineKernel<{ workgroup: number }>({
     { name: 'strideA', type: 'u32' }, { name: 'strideB', type: 'u32' },
   ],
   // One vec4 of a row per invocation (BPad % 4 == 0) on a grid (kernel.ts; x: vec4 of the row,
-  // y: a, z: tap): dividing a linear index made this small pass cost 11–13 ms of a training step.
+  // y: a, z: tap): dividing a linear index per element is scalarised on lavapipe, which made this small pass costly.
   // Dispatch gridWorkgroups(row4, A, taps, workgroup).
   workgroupSize: (p) => gridWorkgroupSize(p.workgroup),
   body: () => `
@@ -199,8 +199,8 @@ function gemmBody(p: ConvGemmParams): string {
           ]
         : cols.map((j) => `  let w${j}_${q} = wmat[wIdx${stride(q, 'u.wRow4')} + ${j}u];`))),
       p.weightsAsGiven ? `  wIdx += ${U}u;` : `  wIdx += ${U === 1 ? '' : `${U}u * `}u.wRow4;`,
-      // Column by column (a column's weights serve every pixel before the next are needed): 2–4 %
-      // faster than pixel by pixel on SqueezeNet's NHWC shapes (GPU timestamps, minimums of 9).
+      // Column by column: a column's weights serve every pixel before the next are loaded from the
+      // spill area.
       ...cols.flatMap((j) => pix.map((i) => [i, j] as const)).map(([i, j]) => (U === 1
         ? `  acc${i}_${j} = fma(vec4<f32>(x${i}_0), w${j}_0, acc${i}_${j});`
         : `  acc${i}_${j} = acc${i}_${j} + ${pairSum(qs.map((q) => product(i, j, q)))};`)),

@@ -19,6 +19,10 @@ describe('squeeze trace', function () {
     assert.deepEqual(r.files.map((f) => path.basename(f)), ['cifar_trace_0.json', 'cifar_trace_1.json']);
     const durations = lines.filter((l) => l.includes(' duration : ')).map((l) => Number(/duration : ([\d.]+) ms/.exec(l)![1]));
     assert.equal(durations.length, 2);
+    // The pipelines are compiled before the first step, as `squeeze train` does.
+    assert.ok(lines.some((l) => /^Compiled \d+ GPU pipelines in parallel\.$/.test(l)), 'compile line');
+    assert.ok(r.pipelinesCompiled > 20, `pipelines compiled first: ${r.pipelinesCompiled}`);
+    assert.equal(r.firstStepCompiles, 0, 'the first step compiles nothing');
     const summary = JSON.parse(lines[lines.length - 1]!);
     assert.deepEqual(Object.keys(summary).sort(), ['max', 'measurements', 'median', 'min']);
     assert.deepEqual(summary.measurements.map((m: number) => m.toFixed(3)), durations.map((d) => d.toFixed(3)));
@@ -50,5 +54,13 @@ describe('squeeze trace', function () {
     assert.ok(r.byKernel.length > 3);
     const pct = r.byKernel.reduce((a, k) => a + k.percent, 0);
     assert.ok(Math.abs(pct - 100) < 1e-6, 'kernel shares add up to 100%');
+    // The tables cover the second step only; the first step's GPU time is reported apart.
+    assert.deepEqual(r.tableSteps, { from: 2, to: 2 });
+    const gpuEvents = (file: string) => (JSON.parse(fs.readFileSync(file, 'utf8')) as { traceEvents: TraceEvent[] }).traceEvents.filter((e) => e.ph === 'X' && e.cat === 'gpu');
+    const msOf = (events: TraceEvent[]) => events.reduce((a, e) => a + e.dur!, 0) / 1000;
+    const [first, second] = [gpuEvents(r.files[0]!), gpuEvents(r.files[1]!)];
+    assert.ok(Math.abs(r.firstStepGpuMs - msOf(first)) < 1e-6, 'first step apart');
+    assert.ok(Math.abs(r.byKernel.reduce((a, k) => a + k.totalMs, 0) - msOf(second)) < 1e-6, 'the kernel table is the second step\'s');
+    assert.equal(r.byName.reduce((a, k) => a + k.count, 0), second.length, 'one call per kernel of the second step');
   });
 });
