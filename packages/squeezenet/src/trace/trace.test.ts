@@ -50,6 +50,9 @@ describe('squeeze trace', function () {
       assert.ok([...names].some((n) => n.startsWith('fire3/expand3x3/')), 'forward kernels named by layer');
       assert.ok([...names].some((n) => /^fire3\/expand3x3\/.*(filter|backward)/.test(n)), 'backward kernels named by their layer');
       assert.ok([...names].some((n) => n.startsWith('optimizer/')), 'optimizer kernels');
+      // Convolution kernels carry the path the planner chose (conv2d plan.ts, describeConvPath).
+      const paths = new Set(gpu.filter((e) => e.name.startsWith('fire3/expand3x3/')).map((e) => e.args?.['path']).filter((p) => p !== undefined));
+      assert.ok([...paths].some((p) => typeof p === 'string' && /^winograd-gemm F\(\d×\d,3×3\)/.test(p)), `fire3/expand3x3's paths: ${[...paths].join(', ')}`);
     }
     assert.ok(r.byKernel.length > 3);
     const pct = r.byKernel.reduce((a, k) => a + k.percent, 0);

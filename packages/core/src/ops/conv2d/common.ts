@@ -29,6 +29,21 @@ export function outputStatistics(shift: Tensor | null | undefined, g: Conv2dGeom
   return shift ? { partials: allocTensor([2, parts, g.O]), parts, shift } : null;
 }
 
+/** The name of the path whose kernels are being recorded (describeConvPath's), for their trace args. */
+let pathName: string | null = null;
+
+/** Runs a pass's kernels under its path's name (a pass nested in another keeps the outer one's: NCHW through NHWC). */
+export function onPath<T>(name: string, fn: () => T): T {
+  if (pathName !== null) return fn();
+  pathName = name;
+  try { return fn(); } finally { pathName = null; }
+}
+
+/** A kernel's trace args, with the path it runs for (so `squeeze trace` shows which algorithm ran). */
+export function traceArgs(args: Record<string, unknown> = {}): Record<string, unknown> {
+  return pathName === null ? args : { ...args, path: pathName };
+}
+
 /**
  * The subgroup size for a kernel that shares loads across subgroups (`wanted` by the tiles), when
  * the device has a fixed one that divides every count given (tile widths, tiles, workgroup); else 0.
@@ -43,5 +58,5 @@ export function sumPartials(
 ): void {
   const groups = Math.ceil(d.O / 4);
   partial.runtime.run(convPartialSumKernel, { workgroup: tiles.helperWorkgroup, ...(sameOrder ? { sameOrder } : {}) }, [partial, out],
-    { ...d, groups }, gridWorkgroups(groups, d.C, d.taps, tiles.helperWorkgroup));
+    { ...d, groups }, gridWorkgroups(groups, d.C, d.taps, tiles.helperWorkgroup), traceArgs());
 }

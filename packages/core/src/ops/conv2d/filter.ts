@@ -5,7 +5,7 @@ import { allocTensor, type Tensor } from '../../tensor.js';
 import { roundUp } from '../shape.js';
 import { defaultGemmTile, gemm } from '../matmul/gemm.js';
 import { isPointwise, pixelsAsRows, type Conv2dGeometry } from './geometry.js';
-import { sharingSubgroup, sumPartials } from './common.js';
+import { sharingSubgroup, sumPartials, traceArgs } from './common.js';
 
 /** The trace scope of the 1×1 filter gradient's GEMM (a conv2d_ scope: counted as convolution). */
 const FILTER_GEMM_SCOPE = 'conv2d_filter_gemm';
@@ -45,7 +45,7 @@ export function filterPartials(x: Tensor, dy: Tensor, g: Conv2dGeometry, tiles: 
   }, [x, dy, partial], {
     C: g.C, H: g.H, W: g.W, O: g.O, KW: g.KW, OH: g.OH, OW: g.OW, strideH: g.strideH, strideW: g.strideW,
     padTop: g.padTop, padLeft: g.padLeft, pixels, chunk: tile.chunkPixels, taps, inTiles, outTiles, total,
-  }, linearWorkgroups(total, tile.workgroup), { dataFormat: g.dataFormat, pointwise, chunks });
+  }, linearWorkgroups(total, tile.workgroup), traceArgs({ dataFormat: g.dataFormat, pointwise, chunks }));
   const dw = allocTensor([g.O, g.C, g.KH, g.KW]);
   sumPartials(partial, dw, { rows: taps * g.C, C: g.C, taps, O: g.O, rowVec4s, chunks }, tiles);
   partial.dispose();
@@ -88,7 +88,7 @@ export function conv2dFilterPatch(x: Tensor, source: FilterPatchDy, g: Conv2dGeo
   }, [x, ...inputs, partial], {
     H: g.H, W: g.W, O4: g.O / 4, OH: g.OH, OW: g.OW, strideH: g.strideH, strideW: g.strideW,
     padTop: g.padTop, padLeft: g.padLeft, rows, PH, PW, chunk, outTiles, total,
-  }, linearWorkgroups(total, tile.workgroup), { dataFormat: g.dataFormat, chunks });
+  }, linearWorkgroups(total, tile.workgroup), traceArgs({ dataFormat: g.dataFormat, chunks }));
   const dw = allocTensor([g.O, g.C, g.KH, g.KW]);
   sumPartials(partial, dw, { rows: taps * g.C, C: g.C, taps, O: g.O, rowVec4s, chunks }, tiles);
   partial.dispose();

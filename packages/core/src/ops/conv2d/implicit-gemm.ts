@@ -3,7 +3,7 @@ import { allocTensor, type Tensor } from '../../tensor.js';
 import { roundUp } from '../shape.js';
 import { gemm } from '../matmul/gemm.js';
 import { conv2dInputShape, convSides, isPointwise, type Conv2dGeometry } from './geometry.js';
-import { outputStatistics, sharingSubgroup, type PassResult } from './common.js';
+import { outputStatistics, sharingSubgroup, traceArgs, type PassResult } from './common.js';
 
 /**
  * The implicit GEMM dst[p, d] = Σ src · wmat for forward (src = x, d = out channel) or
@@ -33,7 +33,7 @@ export function implicitGemm(
       A: Cs, B: Cd, row4: CdPad / 4,
       // w[o][c][kh][kw]: the in-channel stride is taps, the out-channel stride C·taps.
       strideA: fwd ? taps : g.C * taps, strideB: fwd ? g.C * taps : taps,
-    }, gridWorkgroups(CdPad / 4, Cs, taps, tiles.helperWorkgroup));
+    }, gridWorkgroups(CdPad / 4, Cs, taps, tiles.helperWorkgroup), traceArgs({ mode }));
   }
   // NCHW images of one pixel in and out (conv10's) are laid out as NHWC: the NHWC kernel, with its
   // channel-wise vector loads and stores, runs them.
@@ -57,7 +57,7 @@ export function implicitGemm(
   }, [src, wmat, ...(bias ? [bias] : []), dst, ...(statistics ? [statistics.shift, statistics.partials] : [])], {
     Hs, Ws, Cs, Hd, Wd, Cd, KH: g.KH, KW: g.KW, strideH: g.strideH, strideW: g.strideW,
     padTop: g.padTop, padLeft: g.padLeft, pixels, tilesP, wRow4: CdPad / 4,
-  }, [Math.ceil(tilesP / tile.workgroup), CdPad / tile.channels, 1], { mode, dataFormat: g.dataFormat, pointwise });
+  }, [Math.ceil(tilesP / tile.workgroup), CdPad / tile.channels, 1], traceArgs({ mode, dataFormat: g.dataFormat, pointwise }));
   if (!wIsMatrix) wmat.dispose();
   return { dst, v: null, u: null, statistics };
 }
@@ -82,7 +82,7 @@ export function gemmCol2im(dy: Tensor, w: Tensor, g: Conv2dGeometry, tiles: Conv
   rt.run(convCol2imKernel, { layout: g.dataFormat, C: g.C, workgroup: tiles.helperWorkgroup }, [dcols, dx], {
     H: g.H, W: g.W, OH: g.OH, OW: g.OW, KH: g.KH, KW: g.KW,
     strideH: g.strideH, strideW: g.strideW, padTop: g.padTop, padLeft: g.padLeft,
-  }, gridWorkgroups(g.W, g.H, g.N, tiles.helperWorkgroup));
+  }, gridWorkgroups(g.W, g.H, g.N, tiles.helperWorkgroup), traceArgs({ dataFormat: g.dataFormat }));
   dcols.dispose();
   return dx;
 }

@@ -3,8 +3,8 @@ import type { Tensor } from '../../tensor.js';
 import { noGrad } from '../../autograd.js';
 import { permute } from '../shape-ops/shape-ops.js';
 import type { Conv2dGeometry } from './geometry.js';
-import { convTuningFor, planBackwardData, planBackwardFilter, planForward, type ConvTuning, type DataPath, type FilterPath, type ForwardPath } from './plan.js';
-import type { ForwardWants, PassResult } from './common.js';
+import { convTuningFor, describeConvPath, planBackwardData, planBackwardFilter, planForward, type ConvTuning, type DataPath, type FilterPath, type ForwardPath } from './plan.js';
+import { onPath, type ForwardWants, type PassResult } from './common.js';
 import { gemmCol2im, implicitGemm } from './implicit-gemm.js';
 import { winogradFused, winogradGemmAdjointData, winogradGemmConv, winogradGemmFilterGrad, winogradTransformDy } from './winograd.js';
 import { biasGrad, conv2dFilterPatch, filterPartials, pointwiseFilterGemm } from './filter.js';
@@ -13,52 +13,59 @@ import { biasGrad, conv2dFilterPatch, filterPartials, pointwiseFilterGemm } from
 
 /** The forward along `path`, and what `want` asks for where the path has it (else null). */
 export function forwardOn(path: ForwardPath, x: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tiles: ConvTiles, want: ForwardWants = {}): PassResult {
-  switch (path.algorithm) {
-    case 'winogradGemm':
-      return winogradGemmConv('forward', x, w, bias, g, tiles, path.m, {
-        v: want.transformedX, u: want.transformedW, statisticsShift: path.statistics ? want.statisticsShift : null,
-      });
-    case 'winograd':
-      return { dst: winogradFused('forward', x, w, bias, g, tiles), v: null, u: null, statistics: null };
-    case 'implicitGemm':
-      return implicitGemm('forward', x, w, bias, g, tiles, path.statistics ? want.statisticsShift ?? null : null);
-  }
+  return onPath(describeConvPath(path), () => {
+    switch (path.algorithm) {
+      case 'winogradGemm':
+        return winogradGemmConv('forward', x, w, bias, g, tiles, path.m, {
+          v: want.transformedX, u: want.transformedW, statisticsShift: path.statistics ? want.statisticsShift : null,
+        });
+      case 'winograd':
+        return { dst: winogradFused('forward', x, w, bias, g, tiles), v: null, u: null, statistics: null };
+      case 'implicitGemm':
+        return implicitGemm('forward', x, w, bias, g, tiles, path.statistics ? want.statisticsShift ?? null : null);
+    }
+  });
 }
 
 /** dx along `path`; `transformedDy` and `transformedW` only serve the Winograd-GEMM adjoint. */
 export function backwardDataOn(path: DataPath, dy: Tensor, w: Tensor, g: Conv2dGeometry, tiles: ConvTiles, transformedDy?: Tensor, transformedW?: Tensor): Tensor {
   if ((transformedDy || transformedW) && path.algorithm !== 'winogradGemmAdjoint') throw new Error('conv2d: a transformed dy or w is only used by the Winograd-GEMM adjoint');
-  switch (path.algorithm) {
-    case 'winogradGemmAdjoint': return winogradGemmAdjointData(dy, w, g, tiles, path.m, transformedDy, transformedW);
-    case 'gemmCol2im': return gemmCol2im(dy, w, g, tiles);
-    case 'winogradGemm': return winogradGemmConv('backwardData', dy, w, null, g, tiles, path.m).dst;
-    case 'winograd': return winogradFused('backwardData', dy, w, null, g, tiles);
-    case 'implicitGemm': return implicitGemm('backwardData', dy, w, null, g, tiles).dst;
-  }
+  return onPath(describeConvPath(path), () => {
+    switch (path.algorithm) {
+      case 'winogradGemmAdjoint': return winogradGemmAdjointData(dy, w, g, tiles, path.m, transformedDy, transformedW);
+      case 'gemmCol2im': return gemmCol2im(dy, w, g, tiles);
+      case 'winogradGemm': return winogradGemmConv('backwardData', dy, w, null, g, tiles, path.m).dst;
+      case 'winograd': return winogradFused('backwardData', dy, w, null, g, tiles);
+      case 'implicitGemm': return implicitGemm('backwardData', dy, w, null, g, tiles).dst;
+    }
+  });
 }
 
 /** dw along `path`; `transformedX` and `transformedDy` only serve the Winograd-GEMM filter gradient. */
 export function backwardFilterOn(path: FilterPath, x: Tensor, dy: Tensor, g: Conv2dGeometry, tiles: ConvTiles, transformedX?: Tensor, transformedDy?: Tensor): Tensor {
   if ((transformedX || transformedDy) && path.algorithm !== 'winogradGemm') throw new Error('conv2d: a transformed input or dy is only used by Winograd-GEMM filter gradients');
-  switch (path.algorithm) {
-    case 'winogradGemm': return winogradGemmFilterGrad(x, dy, g, tiles, path.m, transformedX, transformedDy);
-    case 'filterPatch': return conv2dFilterPatch(x, { kind: 'tensor', dy }, g, tiles);
-    case 'filterGemm': return pointwiseFilterGemm(x, dy, g, tiles);
-    case 'filterPartials': return filterPartials(x, dy, g, tiles);
-    case 'viaNhwc': return noGrad(() => {
-      const toNhwc = [0, 2, 3, 1];
-      const [xT, dyT] = [permute(x, toNhwc), permute(dy, toNhwc)];
-      const dw = backwardFilterOn(path.then, xT, dyT, { ...g, dataFormat: 'NHWC' }, tiles);
-      xT.dispose();
-      dyT.dispose();
-      return dw;
-    });
-  }
+  return onPath(describeConvPath(path), () => {
+    switch (path.algorithm) {
+      case 'winogradGemm': return winogradGemmFilterGrad(x, dy, g, tiles, path.m, transformedX, transformedDy);
+      case 'filterPatch': return conv2dFilterPatch(x, { kind: 'tensor', dy }, g, tiles);
+      case 'filterGemm': return pointwiseFilterGemm(x, dy, g, tiles);
+      case 'filterPartials': return filterPartials(x, dy, g, tiles);
+      case 'viaNhwc': return noGrad(() => {
+        const toNhwc = [0, 2, 3, 1];
+        const [xT, dyT] = [permute(x, toNhwc), permute(dy, toNhwc)];
+        const dw = backwardFilterOn(path.then, xT, dyT, { ...g, dataFormat: 'NHWC' }, tiles);
+        xT.dispose();
+        dyT.dispose();
+        return dw;
+      });
+    }
+  });
 }
 
 /** dy's Winograd transform Z where both backward passes take it (the adjoint dx and the Winograd-GEMM dw), else null. */
 export function sharedTransformedDy(data: DataPath, filter: FilterPath, dy: Tensor, g: Conv2dGeometry, tiles: ConvTiles): Tensor | null {
-  return data.algorithm === 'winogradGemmAdjoint' && filter.algorithm === 'winogradGemm' ? winogradTransformDy(dy, g, tiles, data.m) : null;
+  if (data.algorithm !== 'winogradGemmAdjoint' || filter.algorithm !== 'winogradGemm') return null;
+  return onPath(describeConvPath(data), () => winogradTransformDy(dy, g, tiles, data.m));
 }
 
 // The same passes planned on the spot, for the bench and tests.

@@ -6,7 +6,7 @@ import { allocTensor, type Tensor } from '../../tensor.js';
 import { roundUp } from '../shape.js';
 import { gemm } from '../matmul/gemm.js';
 import { conv2dInputShape, convSides, type Conv2dGeometry } from './geometry.js';
-import { outputStatistics, type PassResult } from './common.js';
+import { outputStatistics, traceArgs, type PassResult } from './common.js';
 
 /** The trace scope of Winograd's GEMMs, so that profiles count them as convolution time. */
 const WINOGRAD_GEMM_SCOPE = 'conv2d_winograd_gemm';
@@ -19,7 +19,7 @@ function transformFilter(w: Tensor, out: Tensor, d: { m: 2 | 4; fwd: boolean; Cs
   // w[o][c][kh][kw]: the in-channel stride is 9, the out-channel stride C·9.
   w.runtime.run(winogradGemmFilterKernel, { m: d.m, workgroup: d.workgroup, flip: !d.fwd }, [w, out], {
     A: d.Cs, Apad: d.Apad, B: d.Cd, row4: d.row4, strideA: d.fwd ? 9 : d.g.C * 9, strideB: d.fwd ? d.g.C * 9 : 9,
-  }, gridWorkgroups(d.row4, d.Apad, 1, d.workgroup));
+  }, gridWorkgroups(d.row4, d.Apad, 1, d.workgroup), traceArgs({ winograd: true }));
 }
 
 /**
@@ -49,7 +49,7 @@ export function winogradFused(mode: 'forward' | 'backwardData', src: Tensor, w: 
   }, bias ? [src, wino, bias, dst] : [src, wino, dst], {
     Hs, Ws, Cs, Hd, Wd, Cd, padTop: fwd ? g.padTop : 2 - g.padTop, padLeft: fwd ? g.padLeft : 2 - g.padLeft,
     TH, TW, tiles: count, row4: CdPad / 4, plane4: rowVec4s,
-  }, [Math.ceil(count / tile.workgroup), CdPad / tile.channels, 1], { mode, dataFormat: g.dataFormat, winograd: true });
+  }, [Math.ceil(count / tile.workgroup), CdPad / tile.channels, 1], traceArgs({ mode, dataFormat: g.dataFormat, winograd: true }));
   wino.dispose();
   return dst;
 }
@@ -97,7 +97,7 @@ export function winogradGemmConv(
   const t = winogradTiles(m, g.N, Hd, Wd);
   const [S, D] = [roundUp(Cs, 4), roundUp(Cd, 4)];
   const workgroup = tiles.helperWorkgroup;
-  const trace = { mode, dataFormat: g.dataFormat, winograd: true };
+  const trace = traceArgs({ mode, dataFormat: g.dataFormat, winograd: true });
   const u = allocTensor([t.alpha * t.alpha * S * D]);
   transformFilter(w, u, { m, fwd, Cs, Apad: S, Cd, row4: D / 4, g, workgroup });
   const pads = { padTop: fwd ? g.padTop : 2 - g.padTop, padLeft: fwd ? g.padLeft : 2 - g.padLeft };
@@ -123,7 +123,7 @@ function winogradBackward(g: Conv2dGeometry, tiles: ConvTiles, m: WinogradOutput
     S: roundUp(g.C, 4),
     D: roundUp(g.O, 4),
     workgroup: tiles.helperWorkgroup,
-    trace: { mode, dataFormat: g.dataFormat, winograd: true },
+    trace: traceArgs({ mode, dataFormat: g.dataFormat, winograd: true }),
   };
 }
 
