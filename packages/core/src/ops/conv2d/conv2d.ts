@@ -33,6 +33,7 @@ export function conv2dWithStatistics(x: Tensor, w: Tensor, opts: Conv2dOptions, 
 
 /** The op: plans its three passes once, runs the forward and records the gradient rule. */
 function conv2dOp(x: Tensor, w: Tensor, opts: Conv2dOptions, shift: Tensor | null): { y: Tensor; statistics: ChannelStatistics | null } {
+  // Grouped or dilated convolutions go to their own op here, before this geometry and plan.
   const g = conv2dGeometry(x.shape, w.shape, opts);
   const bias = opts.bias ?? null;
   if (bias && (bias.rank !== 1 || bias.shape[0] !== g.O)) throw new Error(`conv2d: bias must be [${g.O}], got [${bias.shape}]`);

@@ -70,6 +70,15 @@ export type FilterPath =
 export type ConvPath = ForwardPath | DataPath | FilterPath;
 
 // ── the planner: one if-chain per pass; delete a line to switch its algorithm off ──────────────
+// (Grouped or dilated convolutions are not planned here: conv2d() routes them to their own op first.)
+//
+// What SqueezeNet-on-CIFAR runs (forward | backward-data | backward-filter; both layouts alike but where said):
+//   software: conv1 2×2 3→96        implicit GEMM | GEMM + col2im | filter patch (NCHW: filter partials)
+//             1×1 squeeze, expand,  implicit GEMM | implicit GEMM | filter GEMM
+//             conv10
+//             expand3x3             winograd-gemm F(4×4) | its adjoint | winograd-gemm F(4×4)  (fire9's 4×4 images: F(2×2))
+//   hardware: expand3x3             winograd F(2×2) | winograd F(2×2) | filter partials
+//             every other layer     implicit GEMM | implicit GEMM | filter partials
 
 export function planForward(g: Conv2dGeometry, t: ConvTuning): ForwardPath {
   const a = t.algorithms;
