@@ -19,9 +19,9 @@ describe('squeeze trace', function () {
     assert.deepEqual(r.files.map((f) => path.basename(f)), ['cifar_trace_0.json', 'cifar_trace_1.json']);
     const durations = lines.filter((l) => l.includes(' duration : ')).map((l) => Number(/duration : ([\d.]+) ms/.exec(l)![1]));
     assert.equal(durations.length, 2);
-    // The pipelines are compiled before the first step, as `squeeze train` does.
+    // The pipelines are compiled before the first step, as `squeeze train` does (how many depends on
+    // what this process compiled before), so the first step compiles none.
     assert.ok(lines.some((l) => /^Compiled \d+ GPU pipelines in parallel\.$/.test(l)), 'compile line');
-    assert.ok(r.pipelinesCompiled > 20, `pipelines compiled first: ${r.pipelinesCompiled}`);
     assert.equal(r.firstStepCompiles, 0, 'the first step compiles nothing');
     const summary = JSON.parse(lines[lines.length - 1]!);
     assert.deepEqual(Object.keys(summary).sort(), ['max', 'measurements', 'median', 'min']);
