@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getRuntime } from '@squeeze/core';
-import { HARDWARE_CONV_TUNING, SOFTWARE_CONV_TUNING } from '@squeeze/kernels-wgsl';
+import { convTuningFor, getRuntime } from '@squeeze/core';
 import { readBenchSteps } from '@squeeze/squeezenet';
 import { BenchFilterError, runBench, type BenchResult } from './bench.js';
 import type { ConvRow } from './kernels.js';
@@ -12,6 +11,9 @@ import { distinctConvShapes, gemmSizes, squeezeNetConvLayers } from './shapes.js
 import { KERNEL_KINDS, kernelKind } from './step.js';
 import { measureTakingTurns, timingOf } from './measure.js';
 import { defaultCandidates, sweepConvTunings, withFilter, withGemm } from './tuning-sweep.js';
+
+const SOFTWARE_CONV_TUNING = convTuningFor({ software: true });
+const HARDWARE_CONV_TUNING = convTuningFor({ software: false });
 
 /** Relative closeness, for ratios recomputed from the rounded-free numbers of the same result. */
 function assertClose(actual: number, expected: number, what: string): void {
@@ -153,22 +155,23 @@ describe('conv tuning sweep', () => {
   it('candidates keep the base tuning\'s options, and each load-sharing option runs against off', () => {
     const { gemm, filter } = defaultCandidates(SOFTWARE_CONV_TUNING);
     for (const [name, t] of Object.entries(gemm)) {
-      if (name === 'no subgroup weights') assert.equal(t.gemm.subgroupWeights, false);
-      else if (name === 'no wider loads') assert.equal(t.gemm.pairLoads, false);
-      else assert.ok(t.gemm.subgroupWeights && t.gemm.pairLoads, `${name} dropped an option of the base`);
+      if (name === 'no subgroup weights') assert.equal(t.tiles.gemm.subgroupWeights, false);
+      else if (name === 'no wider loads') assert.equal(t.tiles.gemm.pairLoads, false);
+      else assert.ok(t.tiles.gemm.subgroupWeights && t.tiles.gemm.pairLoads, `${name} dropped an option of the base`);
       // A tile candidate is that tile for every layer; only 'current' keeps the base's wide tiles.
-      assert.equal(t.gemm.wide, /^\d+x\d+ |^no wide tiles$/.test(name) ? undefined : SOFTWARE_CONV_TUNING.gemm.wide, name);
+      assert.equal(t.tiles.gemm.wide, /^\d+x\d+ |^no wide tiles$/.test(name) ? undefined : SOFTWARE_CONV_TUNING.tiles.gemm.wide, name);
     }
     assert.ok('no wide tiles' in gemm);
     for (const [name, t] of Object.entries(filter)) {
-      assert.equal(t.backwardFilter.NHWC.subgroupX, name !== 'no shared x rows', name);
+      assert.equal(t.tiles.backwardFilter.NHWC.subgroupX, name !== 'no shared x rows', name);
     }
     assert.ok('no subgroup weights' in gemm && 'no wider loads' in gemm && 'no shared x rows' in filter);
     // Winograd-GEMM would take every pass of the 3×3 layers: only 'current' and its own candidates have it.
     for (const [name, t] of [...Object.entries(gemm), ...Object.entries(filter)]) {
-      const expected = name === 'current' ? SOFTWARE_CONV_TUNING.winogradGemm : name.startsWith('winograd-gemm F(4') ? { m: 4, m2Below: 8 }
+      const expected = name === 'current' ? SOFTWARE_CONV_TUNING.tiles.winogradGemm : name.startsWith('winograd-gemm F(4') ? { m: 4, m2Below: 8 }
         : name.startsWith('winograd-gemm F(2') ? { m: 2, m2Below: 0 } : null;
-      assert.deepEqual(t.winogradGemm, expected, name);
+      assert.equal(t.algorithms.winogradGemm, expected !== null, name);
+      if (expected) assert.deepEqual(t.tiles.winogradGemm, expected, name);
     }
     assert.ok('no winograd-gemm' in gemm && 'no winograd-gemm' in filter);
   });

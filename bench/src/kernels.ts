@@ -1,8 +1,7 @@
 import {
-  conv2dAlgorithm, conv2dBackwardData, conv2dBackwardFilter, conv2dForward, conv2dGeometry, conv2dOutputShape, gemm, rand, tidy,
+  convTuningFor, describeConvPath, planConv, conv2dBackwardData, conv2dBackwardFilter, conv2dForward, conv2dGeometry, conv2dOutputShape, gemm, rand, tidy,
   type Conv2dGeometry, type Runtime, type Tensor,
 } from '@squeeze/core';
-import { convTuningFor } from '@squeeze/kernels-wgsl';
 import { gflops, measureTakingTurns, type Clock, type Timing } from './measure.js';
 import { gemmSizes, type ConvPass, type ConvShape } from './shapes.js';
 
@@ -35,7 +34,7 @@ export interface ConvRow extends Timing {
   cin: number; cout: number; kernel: number; size: number;
   /** the pass's GEMM (shapes.ts gemmSizes), the same 2·M·N·K for every pass. */
   M: number; N: number; K: number;
-  /** what the pass runs (core's conv2dAlgorithm), e.g. 'implicit GEMM' or 'winograd-gemm F(4×4,3×3)'. */
+  /** what the pass runs (core's planConv, named by describeConvPath), e.g. 'implicit GEMM' or 'winograd-gemm F(4×4,3×3)'. */
   algorithm: string;
   /** 2·M·N·K, the direct convolution's count, also for Winograd (whose GFLOP/s are thus effective). */
   flop: number;
@@ -113,7 +112,7 @@ function convCases(rt: Runtime, shape: ConvShape, layout: Layout, passes: readon
       row: (timing) => ({
         name: convRowName(shape, pass, layout), shape: shape.name, layers: shape.layers, pass, layout, batchSize,
         cin: shape.cin, cout: shape.cout, kernel: shape.k, size: shape.size, M, N, K,
-        algorithm: conv2dAlgorithm(g, PASS_NAME[pass], convTuningFor(rt.description)), flop, ...timing,
+        algorithm: describeConvPath(planConv(g, PASS_NAME[pass], convTuningFor(rt.description))), flop, ...timing,
         gflops: gflops(flop, timing.medianMs), ceilingGflops: NaN, ratioToCeiling: NaN, nhwcOverNchw: null,
       }),
     };

@@ -3,7 +3,7 @@
  * convolution at batch 32, both layouts, and sums each candidate over the 26 convolutions of a
  * training step. Candidates take turns within each repetition and are timed by GPU timestamps
  * (wall-clock A/B runs misled on lavapipe), so slow drift hits them all alike. This is how the
- * figures in kernels-wgsl's conv2d/tuning.ts were taken.
+ * tuning figures in bench/README.md were taken.
  *
  *   node bench/dist/tuning-sweep.js [--reps 9] [--json FILE] [--shapes fire4/expand3x3,…] [--base software|hardware]
  *
@@ -13,10 +13,10 @@ import { writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  conv2dBackwardData, conv2dBackwardFilter, conv2dForward, conv2dGeometry, conv2dOutputShape, init, rand, tidy,
-  type Conv2dGeometry, type Runtime, type Tensor,
+  conv2dBackwardData, conv2dBackwardFilter, conv2dForward, conv2dGeometry, conv2dOutputShape, convTuningFor, init, rand, tidy,
+  type Conv2dGeometry, type ConvAlgorithms, type ConvTuning, type Runtime, type Tensor,
 } from '@squeeze/core';
-import { HARDWARE_CONV_TUNING, SOFTWARE_CONV_TUNING, convTuningFor, type ConvTuning } from '@squeeze/kernels-wgsl';
+import type { ConvTiles } from '@squeeze/kernels-wgsl';
 import { timeGpuWork, timingOf } from './measure.js';
 import { distinctConvShapes, type ConvShape } from './shapes.js';
 import type { Layout } from './kernels.js';
@@ -30,20 +30,26 @@ const RECORD: Record<Pass, (t: Operands, g: Conv2dGeometry, tu: ConvTuning) => T
   backwardFilter: (t, g, tu) => conv2dBackwardFilter(t.x, t.dy, g, tu),
 };
 
+/** `base` with some algorithms switched and some tiles replaced. */
+export function tunedFrom(base: ConvTuning, algorithms: Partial<ConvAlgorithms>, tiles: Partial<ConvTiles> = {}): ConvTuning {
+  return { algorithms: { ...base.algorithms, ...algorithms }, tiles: { ...base.tiles, ...tiles } };
+}
+
 /**
  * The adapter's tuning with the GEMM tile changed (pixels × channels, workgroup, channels per step;
  * other GEMM options kept) — for every convolution: the base's `wide` tiles are dropped, or they
  * would replace the candidate's tile wherever a layer has enough channels.
  */
 export function withGemm(base: ConvTuning, pixels: number, channels: number, workgroup: number, unroll: number): ConvTuning {
-  const { wide: _wide, ...options } = base.gemm;
-  return { ...base, gemm: { ...options, pixels, channels, workgroup, unroll: { NCHW: unroll, NHWC: unroll } } };
+  const { wide: _wide, ...options } = base.tiles.gemm;
+  return tunedFrom(base, {}, { gemm: { ...options, pixels, channels, workgroup, unroll: { NCHW: unroll, NHWC: unroll } } });
 }
 
 /** The adapter's tuning with the filter-gradient tile changed, the same for both layouts (other filter options kept). */
 export function withFilter(base: ConvTuning, inChannels: number, outChannels: number, workgroup: number, chunkPixels: number): ConvTuning {
   const tile = { inChannels, outChannels, workgroup, chunkPixels };
-  return { ...base, backwardFilter: { NCHW: { ...base.backwardFilter.NCHW, ...tile }, NHWC: { ...base.backwardFilter.NHWC, ...tile } } };
+  const bf = base.tiles.backwardFilter;
+  return tunedFrom(base, {}, { backwardFilter: { NCHW: { ...bf.NCHW, ...tile }, NHWC: { ...bf.NHWC, ...tile } } });
 }
 
 /** Candidates around a tuning: GEMM tiles for forward/backward-data, filter tiles for backward-filter. */
@@ -51,14 +57,14 @@ export function defaultCandidates(adapterTuning: ConvTuning): { gemm: Record<str
   // Winograd around the GEMM takes over every pass of the 3×3 stride-1 layers, so the candidates that
   // vary the direct kernels (and the fused Winograd) run without it, else on those layers they would
   // all time the same Winograd-GEMM; it has candidates of its own below.
-  const base: ConvTuning = { ...adapterTuning, winogradGemm: null };
-  const g = base.gemm;
-  const f = base.backwardFilter.NHWC;
+  const base = tunedFrom(adapterTuning, { winogradGemm: false });
+  const g = base.tiles.gemm;
+  const f = base.tiles.backwardFilter.NHWC;
   const gemm: Record<string, ConvTuning> = { current: adapterTuning };
   const winogradGemm: Record<string, ConvTuning> = {
-    'winograd-gemm F(4×4)': { ...base, winogradGemm: { m: 4, m2Below: 8 } },
-    'winograd-gemm F(2×2)': { ...base, winogradGemm: { m: 2, m2Below: 0 } },
-    ...(adapterTuning.winogradGemm ? { 'no winograd-gemm': base } : {}),
+    'winograd-gemm F(4×4)': tunedFrom(base, { winogradGemm: true }, { winogradGemm: { m: 4, m2Below: 8 } }),
+    'winograd-gemm F(2×2)': tunedFrom(base, { winogradGemm: true }, { winogradGemm: { m: 2, m2Below: 0 } }),
+    ...(adapterTuning.algorithms.winogradGemm ? { 'no winograd-gemm': base } : {}),
   };
   Object.assign(gemm, winogradGemm);
   for (const [p, c, wg] of [[4, 4, 64], [4, 8, 32], [4, 8, 64], [8, 8, 64], [8, 4, 64], [4, 16, 64], [16, 16, 16]] as const) {
@@ -69,25 +75,25 @@ export function defaultCandidates(adapterTuning: ConvTuning): { gemm: Record<str
   }
   // Winograd replaces forward and backward-data of the 3×3 stride-1 convolutions (others: as current).
   for (const [c, wg, u] of [[4, 64, 1], [8, 64, 1], [16, 64, 1], [4, 32, 2], [8, 32, 2], [16, 16, 1]] as const) {
-    gemm[`winograd ${c} wg${wg} unroll${u}`] = { ...base, winograd: { channels: c, workgroup: wg, unroll: u } };
+    gemm[`winograd ${c} wg${wg} unroll${u}`] = tunedFrom(base, { winograd: true }, { winograd: { channels: c, workgroup: wg, unroll: u } });
   }
-  if (base.winograd) gemm['no winograd'] = { ...base, winograd: null };
+  if (base.algorithms.winograd) gemm['no winograd'] = tunedFrom(base, { winograd: false });
   // The load-sharing options on, as the adapter's tuning has them, against off.
-  if (base.gemm.subgroupWeights) gemm['no subgroup weights'] = { ...base, gemm: { ...base.gemm, subgroupWeights: false } };
-  if (base.gemm.pairLoads) gemm['no wider loads'] = { ...base, gemm: { ...base.gemm, pairLoads: false } };
-  if (base.gemm.wide) {
-    const { wide: _wide, ...baseTile } = base.gemm;
-    gemm['no wide tiles'] = { ...base, gemm: baseTile };
+  if (g.subgroupWeights) gemm['no subgroup weights'] = tunedFrom(base, {}, { gemm: { ...g, subgroupWeights: false } });
+  if (g.pairLoads) gemm['no wider loads'] = tunedFrom(base, {}, { gemm: { ...g, pairLoads: false } });
+  if (g.wide) {
+    const { wide: _wide, ...baseTile } = g;
+    gemm['no wide tiles'] = tunedFrom(base, {}, { gemm: baseTile });
   }
   const filter: Record<string, ConvTuning> = {
-    current: adapterTuning, ...winogradGemm, 'NCHW via NHWC': { ...base, nchwFilterViaNHWC: !base.nchwFilterViaNHWC },
+    current: adapterTuning, ...winogradGemm, 'NCHW via NHWC': tunedFrom(base, { nchwFilterViaNhwc: !base.algorithms.nchwFilterViaNhwc }),
   };
   for (const [i, o, wg, chunk] of [[4, 8, 64, 64], [4, 8, 64, 128], [4, 8, 64, 512], [4, 4, 64, 128], [8, 8, 64, 128], [8, 8, 16, 512], [16, 16, 16, 512]] as const) {
     if (i === f.inChannels && o === f.outChannels && wg === f.workgroup && chunk === f.chunkPixels) continue;
     filter[`${i}x${o} wg${wg} chunk${chunk}`] = withFilter(base, i, o, wg, chunk);
   }
-  if (base.backwardFilter.NHWC.subgroupX) {
-    filter['no shared x rows'] = { ...base, backwardFilter: { ...base.backwardFilter, NHWC: { ...base.backwardFilter.NHWC, subgroupX: false } } };
+  if (f.subgroupX) {
+    filter['no shared x rows'] = tunedFrom(base, {}, { backwardFilter: { ...base.tiles.backwardFilter, NHWC: { ...f, subgroupX: false } } });
   }
   return { gemm, filter };
 }
@@ -144,7 +150,7 @@ async function main(): Promise<void> {
   }
   const shapes = values.shapes ? distinctConvShapes().filter((s) => values.shapes!.split(',').includes(s.name)) : undefined;
   const rt = await init();
-  const base = values.base === 'software' ? SOFTWARE_CONV_TUNING : values.base === 'hardware' ? HARDWARE_CONV_TUNING : convTuningFor(rt.description);
+  const base = values.base === 'software' || values.base === 'hardware' ? convTuningFor({ software: values.base === 'software' }) : convTuningFor(rt.description);
   console.log(`tuning sweep on ${rt.description.description || rt.description.device}, ${new Date().toISOString()}`);
   const result = await sweepConvTunings(rt, defaultCandidates(base), { reps: Number(values.reps), batchSize: 32, ...(shapes ? { shapes } : {}) }, (row) => {
     const best = Object.entries(row.medianMs).reduce((a, b) => (a[1] <= b[1] ? a : b));

@@ -8,6 +8,7 @@ export * from './matmul/matmul.js';
 export * from './conv2d/index.js';
 export * from './pool/pool.js';
 export * from './batchnorm/batchnorm.js';
+export * from './batchnorm/batchnorm-apply.js';
 export * from './layout/layout.js';
 export * from './softmax/softmax.js';
 export * from './dropout/dropout.js';

@@ -21,9 +21,12 @@ export default defineCommand({
       steps: f.steps, batchSize: f.batch_size, dataFormat: f.data_format, out: f.out, dataDir: f.data_dir, adapter: f.adapter,
     });
     if (r.timestamps) {
-      console.log('\nGPU time by kernel over all traced steps:');
+      const { from, to } = r.tableSteps;
+      const steps = from === to ? `step ${from}` : `steps ${from}–${to}`;
+      if (from > 1) console.log(`\nThe first step (${r.firstStepGpuMs.toFixed(2)} ms of GPU time, shaders run for the first time) is left out of the tables.`);
+      console.log(`\nGPU time by kernel over ${steps}:`);
       console.log(kernelTable(r.byKernel));
-      console.log('\nGPU time by layer and kernel:');
+      console.log(`\nGPU time by layer and kernel over ${steps}:`);
       console.log(kernelTable(r.byName));
     }
     return 0;

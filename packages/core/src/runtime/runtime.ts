@@ -32,10 +32,8 @@ const FIRST_DISPATCHES_PER_SUBMIT = 16;
  * that poll takes CPU from the very threads doing the GPU work (~15% measured on llvmpipe). So in
  * Node (RuntimeOptions.pacedReads) a read first sleeps for this fraction of the wait it expects
  * (learned per dispatch), then maps. A page's mapAsync resolves from the browser's own event loop:
- * there it maps at once.
- * Measured on llvmpipe (2 cores, batch-32 training steps, 2026-11-25): 0.7 → 612–627 ms median per
- * NHWC step, 0.85–0.95 → 532–577 ms, 1.0 about the same; 1.1 runs away (815–845 ms: oversleeping
- * lengthens the measured wait, which raises the estimate). Below 1 the estimate converges.
+ * there it maps at once. Below 1 the estimate converges; above it oversleeping lengthens the
+ * measured wait, which raises the estimate, and the sleep runs away (figures in bench/README.md).
  */
 const EXPECTED_WAIT_SLEEP_FRACTION = 0.9;
 const WAIT_ESTIMATE_SMOOTHING = 0.3;
@@ -51,9 +49,8 @@ const OVERSLEPT_MS = 1;
 /**
  * Bind groups are cached by layout and bound buffers (the uniforms' place in the arena is a dynamic
  * offset, not part of the group). A training step binds the same pooled buffers in the same order
- * every step, and createBindGroup cost ~20 µs of the main thread per dispatch (Dawn converts the
- * descriptor): 8 of a batch-32 step's 25 ms of encoding on llvmpipe, time the adapter's own threads
- * want on a software GPU. Past this many the cache starts over. Tensors' buffers come from the pool
+ * every step, and createBindGroup costs the main thread more than any other call of a dispatch (Dawn
+ * converts the descriptor), time the adapter's own threads want on a software GPU. Past this many the cache starts over. Tensors' buffers come from the pool
  * and live as long as the runtime, so a cached group never binds a destroyed buffer; a group made for
  * a caller's own buffer keeps it referenced until the cache starts over or the runtime is destroyed.
  */

@@ -5,3 +5,5 @@ export * from './winograd.js';
 export * from './winograd-gemm.js';
 export * from './filter-patch.js';
 export * from './col2im.js';
+export * from './filter-partials.js';
+export * from './winograd-gemm-backward.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { GpuError, add, conv2d, getRuntime, memory, tensor, tidy, zeros } from '@squeeze/core';
-import { convTuningFor } from '@squeeze/kernels-wgsl';
+import { convTilesFor } from '@squeeze/kernels-wgsl';
 
 /**
  * Work larger than the device allows must fail with a GpuError that names the limit and what to
@@ -32,7 +32,7 @@ describe('reliability: requests beyond the device limits', () => {
     const limit = rt.device.limits.maxComputeWorkgroupsPerDimension;
     // A 1×1 convolution of one channel: the GEMM covers tile.pixels × workgroup pixels per
     // workgroup along x, so this image needs limit + 1 workgroups with a small buffer.
-    const tile = convTuningFor(rt.description).gemm;
+    const tile = convTilesFor(rt.description).gemm;
     const width = tile.pixels * tile.workgroup;
     const live = memory().liveTensors;
     assert.throws(

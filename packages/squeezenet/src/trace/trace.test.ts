@@ -19,6 +19,10 @@ describe('squeeze trace', function () {
     assert.deepEqual(r.files.map((f) => path.basename(f)), ['cifar_trace_0.json', 'cifar_trace_1.json']);
     const durations = lines.filter((l) => l.includes(' duration : ')).map((l) => Number(/duration : ([\d.]+) ms/.exec(l)![1]));
     assert.equal(durations.length, 2);
+    // The pipelines are compiled before the first step, as `squeeze train` does (how many depends on
+    // what this process compiled before), so the first step compiles none.
+    assert.ok(lines.some((l) => /^Compiled \d+ GPU pipelines in parallel\.$/.test(l)), 'compile line');
+    assert.equal(r.firstStepCompiles, 0, 'the first step compiles nothing');
     const summary = JSON.parse(lines[lines.length - 1]!);
     assert.deepEqual(Object.keys(summary).sort(), ['max', 'measurements', 'median', 'min']);
     assert.deepEqual(summary.measurements.map((m: number) => m.toFixed(3)), durations.map((d) => d.toFixed(3)));
@@ -46,9 +50,20 @@ describe('squeeze trace', function () {
       assert.ok([...names].some((n) => n.startsWith('fire3/expand3x3/')), 'forward kernels named by layer');
       assert.ok([...names].some((n) => /^fire3\/expand3x3\/.*(filter|backward)/.test(n)), 'backward kernels named by their layer');
       assert.ok([...names].some((n) => n.startsWith('optimizer/')), 'optimizer kernels');
+      // Convolution kernels carry the path the planner chose (conv2d plan.ts, describeConvPath).
+      const paths = new Set(gpu.filter((e) => e.name.startsWith('fire3/expand3x3/')).map((e) => e.args?.['path']).filter((p) => p !== undefined));
+      assert.ok([...paths].some((p) => typeof p === 'string' && /^winograd-gemm F\(\d×\d,3×3\)/.test(p)), `fire3/expand3x3's paths: ${[...paths].join(', ')}`);
     }
     assert.ok(r.byKernel.length > 3);
     const pct = r.byKernel.reduce((a, k) => a + k.percent, 0);
     assert.ok(Math.abs(pct - 100) < 1e-6, 'kernel shares add up to 100%');
+    // The tables cover the second step only; the first step's GPU time is reported apart.
+    assert.deepEqual(r.tableSteps, { from: 2, to: 2 });
+    const gpuEvents = (file: string) => (JSON.parse(fs.readFileSync(file, 'utf8')) as { traceEvents: TraceEvent[] }).traceEvents.filter((e) => e.ph === 'X' && e.cat === 'gpu');
+    const msOf = (events: TraceEvent[]) => events.reduce((a, e) => a + e.dur!, 0) / 1000;
+    const [first, second] = [gpuEvents(r.files[0]!), gpuEvents(r.files[1]!)];
+    assert.ok(Math.abs(r.firstStepGpuMs - msOf(first)) < 1e-6, 'first step apart');
+    assert.ok(Math.abs(r.byKernel.reduce((a, k) => a + k.totalMs, 0) - msOf(second)) < 1e-6, 'the kernel table is the second step\'s');
+    assert.equal(r.byName.reduce((a, k) => a + k.count, 0), second.length, 'one call per kernel of the second step');
   });
 });

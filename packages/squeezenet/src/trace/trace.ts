@@ -4,7 +4,7 @@ import { Adam, Random, getRuntime, hasRuntime, init, type KernelSpan } from '@sq
 import { loadDataset, TrainBatcher, DataError } from '../data/index.js';
 import { ChromeTrace, summariseDurations, type DurationSummary } from '../formats/index.js';
 import { SqueezeNetCifar, type DataFormat } from '../model/squeezenet.js';
-import { ADAM, encodeTrainStep } from '../train/train.js';
+import { ADAM, encodeTrainStep, warmModelPipelines } from '../train/train.js';
 
 export interface TraceOptions {
   steps: number;
@@ -21,11 +21,24 @@ export interface KernelTotal { name: string; totalMs: number; count: number; per
 
 export interface TraceResult {
   files: string[];
+  /** every step's wall-clock duration, the first included (as the sample prints them) */
   summary: DurationSummary;
-  /** GPU time per kernel type (e.g. conv2d_backward_filter) over all traced steps, largest first. */
+  /**
+   * GPU time per kernel type (e.g. conv2d_backward_filter) over the steps after the first, largest
+   * first; with a single step, over that step. The first step runs each kernel for the first time
+   * (lavapipe compiles its shader code then), so it is counted apart: `firstStepGpuMs`.
+   */
   byKernel: KernelTotal[];
-  /** GPU time per layer and kernel (e.g. fire3/expand3x3/conv2d_backward_filter), largest first. */
+  /** GPU time per layer and kernel (e.g. fire3/expand3x3/conv2d_backward_filter), over the same steps. */
   byName: KernelTotal[];
+  /** the steps the tables cover (1-based, inclusive) */
+  tableSteps: { from: number; to: number };
+  /** the first step's GPU time, kept out of the tables when there are later steps */
+  firstStepGpuMs: number;
+  /** pipelines compiled before the first step */
+  pipelinesCompiled: number;
+  /** pipelines the first step still had to compile (0 when the compile before it was complete) */
+  firstStepCompiles: number;
   timestamps: boolean;
 }
 
@@ -35,8 +48,9 @@ const CPU_PID = 2;
 /**
  * Runs training steps of a fresh model with GPU timestamps around every kernel (resolved once per
  * step) and writes `cifar_trace_<i>.json` per step in Chrome trace-event format: a GPU track with
- * each kernel named by layer and op, and a CPU track (encode, submit, wait). Never touches the
- * user's checkpoints. Without 'timestamp-query' only wall-clock step times are measured.
+ * each kernel named by layer and op, and a CPU track (encode, submit, wait). The pipelines are
+ * compiled first, as `train` does. Never touches the user's checkpoints. Without 'timestamp-query'
+ * only wall-clock step times are measured.
  */
 export async function traceTraining(o: TraceOptions): Promise<TraceResult> {
   const log = o.log ?? ((l: string) => console.log(l));
@@ -52,8 +66,16 @@ export async function traceTraining(o: TraceOptions): Promise<TraceResult> {
   const durations: number[] = [];
   const totals = new Map<string, { ms: number; count: number }>();
   const byKernel = new Map<string, { ms: number; count: number }>();
+  // The tables leave the first step out when there are others (see TraceResult.byKernel).
+  const firstTabled = o.steps > 1 ? 1 : 0;
   let gpuTotalMs = 0;
+  let firstStepGpuMs = 0;
+  let pipelinesCompiled = 0;
+  let firstStepCompiles = 0;
   try {
+    pipelinesCompiled = await warmModelPipelines(model, o.batchSize, o.batchSize, o.dataFormat, optimizer);
+    log(`Compiled ${pipelinesCompiled} GPU pipelines in parallel.`);
+    const compilesBefore = rt.cache.stats.compiles;
     for (let i = 0; i < o.steps; i++) {
       const batch = nextBatch();
       const t0 = performance.now();
@@ -65,6 +87,7 @@ export async function traceTraining(o: TraceOptions): Promise<TraceResult> {
       const tSubmitted = performance.now();
       await loss.data();
       const tDone = performance.now();
+      if (i === 0) firstStepCompiles = rt.cache.stats.compiles - compilesBefore;
       loss.dispose();
       pred.dispose();
       const spans: KernelSpan[] = timestamps ? await rt.endTrace() : [];
@@ -93,6 +116,8 @@ export async function traceTraining(o: TraceOptions): Promise<TraceResult> {
             args: { kernel: s.kernel, pipelineKey: s.pipelineKey, workgroups: s.workgroups, ...(s.args ?? {}) },
           });
           const ms = dur / 1000;
+          if (i === 0) firstStepGpuMs += ms;
+          if (i < firstTabled) continue;
           gpuTotalMs += ms;
           add(totals, s.name, ms);
           add(byKernel, s.kernel, ms);
@@ -112,7 +137,10 @@ export async function traceTraining(o: TraceOptions): Promise<TraceResult> {
   const rank = (m: Map<string, { ms: number; count: number }>): KernelTotal[] =>
     [...m.entries()].map(([name, v]) => ({ name, totalMs: v.ms, count: v.count, percent: gpuTotalMs > 0 ? (100 * v.ms) / gpuTotalMs : 0 }))
       .sort((a, b) => b.totalMs - a.totalMs);
-  return { files, summary, byKernel: rank(byKernel), byName: rank(totals), timestamps };
+  return {
+    files, summary, byKernel: rank(byKernel), byName: rank(totals), tableSteps: { from: firstTabled + 1, to: o.steps },
+    firstStepGpuMs, pipelinesCompiled, firstStepCompiles, timestamps,
+  };
 }
 
 function us(ms: number): number { return ms * 1000; }

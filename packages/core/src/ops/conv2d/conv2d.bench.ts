@@ -8,11 +8,9 @@ import { init, shutdown } from '../../runtime/global.js';
 import { tidy } from '../../memory.js';
 import { rand } from '../creation/creation.js';
 import type { Tensor } from '../../tensor.js';
-import {
-  conv2dGeometry, conv2dOutputShape, conv2dForward, conv2dForwardSimple, conv2dBackwardData, conv2dBackwardDataSimple,
-  conv2dBackwardFilter, conv2dBackwardFilterSimple, conv2dBiasGrad, conv2dBiasGradSimple,
-  type Conv2dGeometry, type Conv2dDataFormat,
-} from './conv2d.js';
+import { conv2dGeometry, conv2dOutputShape, type Conv2dGeometry, type Conv2dDataFormat } from './geometry.js';
+import { conv2dForward, conv2dBackwardData, conv2dBackwardFilter, conv2dBiasGrad } from './passes.js';
+import { conv2dForwardSimple, conv2dBackwardDataSimple, conv2dBackwardFilterSimple, conv2dBiasGradSimple } from './testing/simple.js';
 
 const BATCH = 32;
 

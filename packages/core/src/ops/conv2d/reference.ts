@@ -1,4 +1,4 @@
-import type { Conv2dGeometry } from './conv2d.js';
+import type { Conv2dGeometry } from './geometry.js';
 
 /** Plain float64 references of the convolution passes, in the geometry's data format. */
 

@@ -1,0 +1,2 @@
+export { batchNorm, batchNormRelu, batchNormReluConcat, type BatchNormOptions } from './batchnorm.js';
+export { batchNormReluMaxPool, batchNormReluConcatMaxPool, conv2dBatchNormReluMaxPool } from './fused-pool.js';

@@ -1,0 +1,47 @@
+import { BN_FOLD_ABOVE } from '@squeeze/kernels-wgsl';
+import { windowsTile, type Pool2dGeometry } from '../pool/pool.js';
+import type { FilterPath } from '../conv2d/plan.js';
+import type { BatchNormOptions } from './batchnorm.js';
+import type { ChannelView } from './channel.js';
+
+// Which batch-norm kernels run: one small decision each, read top to bottom.
+
+/**
+ * Where the batch statistics come from: eval uses the running ones; training takes the sums the
+ * producing convolution's epilogue wrote (conv2dWithStatistics) where given, else a partial-sum pass over x.
+ */
+export type BnStatisticsPath = 'running' | 'fromProducer' | 'partialSums';
+
+export function planStatistics(opts: Pick<BatchNormOptions, 'training' | 'statistics'>): BnStatisticsPath {
+  if (!opts.training) return 'running';
+  if (opts.statistics) return 'fromProducer';
+  return 'partialSums';
+}
+
+/** Many partials per channel are first folded (bn_fold_partials) so that the per-channel pass that reads them is short. */
+export function foldsPartials(parts: number, channels: number): boolean {
+  return parts > BN_FOLD_ABOVE && channels % 4 === 0;
+}
+
+/**
+ * batchNormReluMaxPool: the fused kernels (training, channels-last with C % 4 == 0, windows that tile
+ * x: kernel == stride, no padding), else batchNormRelu then maxPool2d.
+ */
+export type BnPoolPath = 'fused' | 'bnReluThenPool';
+
+export function planBnReluMaxPool(bn: Pick<BatchNormOptions, 'training'>, v: ChannelView, g: Pool2dGeometry): BnPoolPath {
+  if (bn.training && v.layout === 'channelsLast' && v.vec && windowsTile(g)) return 'fused';
+  return 'bnReluThenPool';
+}
+
+/**
+ * conv2dBatchNormReluMaxPool: where the pool runs fused and the convolution (without bias) takes the
+ * small-patch filter gradient, that kernel computes the convolution's output gradient itself from
+ * the pooled one; else the convolution, then batchNormReluMaxPool.
+ */
+export type ConvBnPoolPath = 'fusedWithFilterPatch' | 'convThenBnPool';
+
+export function planConvBnReluMaxPool(hasBias: boolean, pool: BnPoolPath, filter: FilterPath): ConvBnPoolPath {
+  if (!hasBias && pool === 'fused' && filter.algorithm === 'filterPatch') return 'fusedWithFilterPatch';
+  return 'convThenBnPool';
+}

@@ -1,0 +1,155 @@
+import { defineKernel, linearIndex, pairSum, range, type BufferBinding } from '../kernel.js';
+import { BN_WG, BN_APPLY_CHUNK, MEAN_ROW, INVSTD_ROW, SCALE_ROW, vecType, paramsType, tableRowLen, channelOf, channelConstants, wideUniforms, type BnLayout } from './batchnorm.js';
+
+// The batch norm's elementwise passes (apply, dx) and the per-channel gradient pass.
+
+export interface BnApplyParams { layout: BnLayout; vec: boolean; relu: boolean }
+
+/**
+ * The loop shared by the apply and dx passes; `load` reads the channel constants, `step` handles
+ * vector `j`. Channels-first: each invocation takes BN_APPLY_CHUNK consecutive vectors, finds its
+ * channel with one division and steps it along at plane boundaries. Channels-last: each
+ * invocation takes one column (channel vector) over BN_APPLY_CHUNK rows, so the constants load
+ * once (re-reading them per vector costs more than the data).
+ */
+function perChannelLoop(p: { layout: BnLayout }, load: string, step: string): string {
+  if (p.layout === 'channelsFirst') {
+    return `
+  let first = ${linearIndex(BN_WG)} * ${BN_APPLY_CHUNK}u;
+  if (first >= u.n) { return; }
+  let end = min(first + ${BN_APPLY_CHUNK}u, u.n);
+  var j = first;
+  var c = (j / u.sv) % u.c;
+  var s = j % u.sv;
+  // jw = j + shift: the same element in the wide tensor (planes widePlane apart, ours at wideOffset).
+  var shift = (j / (u.c * u.sv)) * (u.widePlane - u.c * u.sv) + u.wideOffset;
+  while (j < end) {
+    ${load}
+    let runEnd = min(j + u.sv - s, end);
+    for (; j < runEnd; j++) {
+      let jw = j + shift;
+      ${step}
+    }
+    s = 0u;
+    c = select(c + 1u, 0u, c + 1u == u.c);
+    if (c == 0u) { shift += u.widePlane - u.c * u.sv; }
+  }`;
+  }
+  return `
+  let idx = ${linearIndex(BN_WG)};
+  if (idx >= u.cv * u.rowBlocks) { return; }
+  let cv = idx % u.cv;
+  let block = idx / u.cv;
+  ${load}
+  let rEnd = min((block + 1u) * ${BN_APPLY_CHUNK}u, u.rows);
+  for (var r = block * ${BN_APPLY_CHUNK}u; r < rEnd; r++) {
+    let j = r * u.cv + cv;
+    let jw = r * u.wideRow + u.wideCol + cv;
+    ${step}
+  }`;
+}
+
+function applyUniforms(p: { layout: BnLayout }) {
+  return [
+    ...(p.layout === 'channelsFirst'
+      ? [{ name: 'n', type: 'u32' as const }, { name: 'c', type: 'u32' as const }, { name: 'sv', type: 'u32' as const }]
+      : [
+          { name: 'rows', type: 'u32' as const }, { name: 'rowBlocks', type: 'u32' as const },
+          { name: 'c', type: 'u32' as const }, { name: 'cv', type: 'u32' as const },
+        ]),
+    ...wideUniforms(p.layout),
+  ];
+}
+
+/** Invocations of the apply and dx passes for `vectors` vectors (see `perChannelLoop`). */
+export function bnApplyInvocations(layout: BnLayout, vectors: number, cv: number): number {
+  return layout === 'channelsFirst' ? Math.ceil(vectors / BN_APPLY_CHUNK) : cv * Math.ceil(vectors / cv / BN_APPLY_CHUNK);
+}
+
+
+/** y = x·scale + shift per channel, then max(·, 0) when the ReLU is fused. `n` counts vectors. */
+export const bnApplyKernel = defineKernel<BnApplyParams>({
+  name: 'bn_apply',
+  bindings: (p) => [
+    { name: 'xs', type: vecType(p.vec), access: 'read' },
+    { name: 'params', type: paramsType(p), access: 'read' },
+    { name: 'ys', type: vecType(p.vec), access: 'read_write' },
+  ],
+  uniforms: applyUniforms,
+  workgroupSize: () => [BN_WG, 1, 1],
+  body: (p) => {
+    const T = vecType(p.vec);
+    const y = p.relu ? `max(xs[j] * sc + sh, ${T}(0.0))` : 'xs[j] * sc + sh';
+    return perChannelLoop(p, channelConstants(p, channelOf(p), false, true), `ys[jw] = ${y};`);
+  },
+});
+
+export interface BnGradParams { training: boolean; coefs: boolean; weightGrad: boolean; biasGrad: boolean }
+
+/**
+ * One invocation per channel turns the 'grad' partials into dbias = Σg', dweight = Σg'·x̂
+ * (x̂ = (x − mean)/std) and, in training, the dx coefficients [3, C] (k, k2, k3) of
+ * dx = k·g' + k2·x + k3, which is scale·(g' − mean(g') − x̂·mean(g'·x̂)) expanded.
+ */
+export const bnChannelGradsKernel = defineKernel<BnGradParams>({
+  name: 'bn_channel_grads',
+  bindings: (p) => [
+    { name: 'partials', type: 'f32', access: 'read' },
+    { name: 'params', type: 'f32', access: 'read' },
+    ...(p.coefs ? [{ name: 'coefs', type: 'f32' as const, access: 'read_write' as const }] : []),
+    ...(p.weightGrad ? [{ name: 'dweight', type: 'f32' as const, access: 'read_write' as const }] : []),
+    ...(p.biasGrad ? [{ name: 'dbias', type: 'f32' as const, access: 'read_write' as const }] : []),
+  ],
+  uniforms: () => [{ name: 'c', type: 'u32' }, { name: 'parts', type: 'u32' }, { name: 'count', type: 'f32' }],
+  workgroupSize: () => [BN_WG, 1, 1],
+  body: (p) => `
+  let c = ${linearIndex(BN_WG)};
+  if (c >= u.c) { return; }
+  var sumG = 0.0;
+  var sumGX = 0.0;
+  for (var part = 0u; part < u.parts; part++) {
+    sumG += partials[part * u.c + c];
+    sumGX += partials[(u.parts + part) * u.c + c];
+  }
+  let invstd = params[${INVSTD_ROW}u * u.c + c];
+  ${p.weightGrad ? 'dweight[c] = sumGX * invstd;' : ''}
+  ${p.biasGrad ? 'dbias[c] = sumG;' : ''}
+  ${p.coefs ? `let mean = params[${MEAN_ROW}u * u.c + c];
+  let k = params[${SCALE_ROW}u * u.c + c];
+  let k2 = -k * invstd * invstd * sumGX / u.count;
+  coefs[c] = k;
+  coefs[u.c + c] = k2;
+  coefs[2u * u.c + c] = -k * sumG / u.count - k2 * mean;` : ''}`,
+});
+
+export interface BnDxParams { layout: BnLayout; vec: boolean; relu: boolean; training: boolean }
+
+/** Eval without ReLU needs only g: dx = scale·g. */
+export const dxReadsX = (p: BnDxParams): boolean => p.training || p.relu;
+
+/**
+ * dx per element: training dx = k·g' + k2·x + k3 (coefficients from bn_channel_grads); eval
+ * dx = scale·g'. With the fused ReLU, g' = g where x·scale + shift > 0, else 0.
+ */
+export const bnDxKernel = defineKernel<BnDxParams>({
+  name: 'bn_dx',
+  bindings: (p) => [
+    { name: 'gs', type: vecType(p.vec), access: 'read' },
+    ...(dxReadsX(p) ? [{ name: 'xs', type: vecType(p.vec), access: 'read' as const }] : []),
+    { name: 'params', type: paramsType(p), access: 'read' },
+    ...(p.training ? [{ name: 'coefs', type: paramsType(p), access: 'read' as const }] : []),
+    { name: 'dxs', type: vecType(p.vec), access: 'read_write' },
+  ],
+  uniforms: applyUniforms,
+  workgroupSize: () => [BN_WG, 1, 1],
+  body: (p) => {
+    const T = vecType(p.vec);
+    const ch = channelOf(p);
+    const rowLen = tableRowLen(p);
+    let load = channelConstants(p, ch, false, p.relu || !p.training);
+    if (p.training) load += `\n    let k = ${T}(coefs[${ch}]);\n    let k2 = ${T}(coefs[${rowLen} + ${ch}]);\n    let k3 = ${T}(coefs[2u * ${rowLen} + ${ch}]);`;
+    const g = p.relu ? `select(${T}(0.0), gs[jw], xv * sc + sh > ${T}(0.0))` : 'gs[jw]';
+    const dx = p.training ? 'k * gv + k2 * xv + k3' : 'sc * gv';
+    return perChannelLoop(p, load, `${dxReadsX(p) ? 'let xv = xs[j];\n      ' : ''}let gv = ${g};\n      dxs[j] = ${dx};`);
+  },
+});
