@@ -5,19 +5,27 @@ import { convTuningFor, planBackwardData, planBackwardFilter, planForward, type 
 import type { ChannelStatistics } from './common.js';
 import { backwardDataOn, backwardFilterOn, forwardOn, sharedTransformedDy } from './passes.js';
 import { biasGrad } from './filter.js';
+import { groupedConv2d } from '../grouped-conv/grouped-conv.js';
 
 export interface Conv2dOptions extends Conv2dShapeOptions {
   /** [out] */
   bias?: Tensor;
   /** The algorithms and tiles to use; by default the adapter's (plan.ts, kernels-wgsl conv2d/tuning.ts). */
   tuning?: ConvTuning;
+  /** Input and output channels split into this many groups (PyTorch's; default 1, C for depthwise). */
+  groups?: number;
+  /** Spacing between kernel taps (PyTorch's; default 1). */
+  dilation?: number | [number, number];
 }
 
 /**
  * 2-D convolution (cross-correlation, as PyTorch and TensorFlow). x is [N, C, H, W] (NCHW, default)
- * or [N, H, W, C] (NHWC); w is always [out, in, kh, kw]; dilation 1.
+ * or [N, H, W, C] (NHWC); w is always [out, in / groups, kh, kw].
  */
 export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
+  const { groups = 1, dilation = 1 } = opts;
+  // Grouped (depthwise) and dilated convolutions have kernels of their own, planned apart.
+  if (groups !== 1 || (typeof dilation === 'number' ? dilation !== 1 : dilation.some((d) => d !== 1))) return groupedConv2d(x, w, opts);
   return conv2dOp(x, w, opts, null).y;
 }
 
@@ -33,7 +41,6 @@ export function conv2dWithStatistics(x: Tensor, w: Tensor, opts: Conv2dOptions, 
 
 /** The op: plans its three passes once, runs the forward and records the gradient rule. */
 function conv2dOp(x: Tensor, w: Tensor, opts: Conv2dOptions, shift: Tensor | null): { y: Tensor; statistics: ChannelStatistics | null } {
-  // Grouped or dilated convolutions go to their own op here, before this geometry and plan.
   const g = conv2dGeometry(x.shape, w.shape, opts);
   const bias = opts.bias ?? null;
   if (bias && (bias.rank !== 1 || bias.shape[0] !== g.O)) throw new Error(`conv2d: bias must be [${g.O}], got [${bias.shape}]`);

@@ -1,5 +1,6 @@
 import { groupedConv2d, groupedConv2dGeometry, type GroupedConv2dOptions, type GroupedConv2dGeometry } from './grouped-conv.js';
 import { tensor } from '../creation/creation.js';
+import { conv2d } from '../conv2d/conv2d.js';
 import { expectClose, gradCheck, gpuValues, randomValues } from '../../testing/check.js';
 
 /** F.conv2d with groups and dilation in float64, in the geometry's layout (reads sizes from `g`, checked separately). */
@@ -66,6 +67,20 @@ describe('groupedConv2d', () => {
       });
     }
   }
+
+  it('conv2d takes groups and dilation (PyTorch\'s options) and gives the reference\'s values', async () => {
+    const cases: Array<[number[], number[], GroupedConv2dOptions]> = [
+      [[1, 4, 6, 5], [4, 1, 3, 3], { groups: 4, padding: 1 }],
+      [[1, 5, 6, 6], [6, 3, 3, 3], { groups: 2, dilation: [1, 2], padding: 'SAME', dataFormat: 'NHWC' }],
+    ];
+    for (const [xShape, wShape, opts] of cases) {
+      const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+      const x = randomValues(size(xShape), 3);
+      const w = randomValues(size(wShape), 5);
+      const got = await gpuValues(() => conv2d(tensor(Float32Array.from(x), xShape), tensor(Float32Array.from(w), wShape), opts));
+      expectClose(got, groupedConvRef(x, w, null, groupedConv2dGeometry(xShape, wShape, opts)), { atol: 1e-5, rtol: 1e-5 }, `conv2d ${JSON.stringify(opts)}`);
+    }
+  });
 
   it('rejects groups that do not divide the channels, or a filter of the wrong depth, naming the shapes', () => {
     const messages: string[] = [];

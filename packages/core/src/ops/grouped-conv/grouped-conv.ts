@@ -5,7 +5,7 @@ import {
 import { allocTensor, type Shape, type Tensor } from '../../tensor.js';
 import { record } from '../../autograd.js';
 import { sum } from '../reduce/reduce.js';
-import type { Conv2dDataFormat, Conv2dPadding } from '../conv2d/conv2d.js';
+import type { Conv2dDataFormat, Conv2dPadding } from '../conv2d/geometry.js';
 
 export interface GroupedConv2dOptions {
   stride?: number | [number, number];
