@@ -3,17 +3,18 @@ import { createRequire } from 'node:module';
 import { getRuntime, hasRuntime, init, type DeviceDescription } from '@squeeze/core';
 import {
   CONV_PASSES, convRowName, convStepTotals, gemmRowName, measureShape, relateConvRows,
-  type ConvPass, type ConvRow, type ConvStepTotal, type GemmRow, type Layout,
+  type ConvPass, type ConvRow, type ConvStepTotal, type GemmRow,
 } from './kernels.js';
 import type { Clock } from './measure.js';
 import { distinctConvShapes, type ConvShape } from './shapes.js';
 import { benchTrainingSteps, stepRowName, type StepMemory, type StepRow } from './step.js';
+import type { DataFormat } from '@squeeze/core';
 
 export interface BenchOptions {
   batchSize: number;
   /** timed repetitions of every kernel and of the training step. */
   reps: number;
-  layouts: readonly Layout[];
+  layouts: readonly DataFormat[];
   /** only rows whose name contains this text (`gemm fire2/squeeze`, `conv conv1 forward NHWC`, `step NCHW`). */
   filter?: string;
   /** progress lines (stderr in the CLI). */
@@ -35,7 +36,7 @@ export interface BenchResult {
   reps: number;
   kernelWarmups: number;
   stepWarmups: number;
-  layouts: Layout[];
+  layouts: DataFormat[];
   filter: string | null;
   /** the clock of the kernel rows (GPU timestamps where the adapter has 'timestamp-query'); steps use the wall clock. */
   kernelClock: Clock;
@@ -72,8 +73,8 @@ const DEFAULT_STEP_WARMUPS = 5;
 
 interface Plan {
   /** per shape: the passes whose GEMM ceiling runs, and the conv rows per layout. */
-  shapes: Array<{ shape: ConvShape; ceilings: ConvPass[]; convs: Array<{ layout: Layout; passes: ConvPass[] }> }>;
-  steps: Layout[];
+  shapes: Array<{ shape: ConvShape; ceilings: ConvPass[]; convs: Array<{ layout: DataFormat; passes: ConvPass[] }> }>;
+  steps: DataFormat[];
 }
 
 /** Which rows run: those the filter selects, plus the GEMM ceiling of every selected conv row's pass (its ratio needs it). */

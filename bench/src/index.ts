@@ -1,8 +1,9 @@
+import type { DataFormat } from '@squeeze/core';
 export { runBench, BenchFilterError, type BenchOptions, type BenchResult } from './bench.js';
 export { formatBench, textTable, writeBenchJson } from './report.js';
 export {
   measureShape, convStepTotals, relateConvRows, CONV_PASSES,
-  type ConvPass, type ConvRow, type ConvStepTotal, type GemmRow, type Layout,
+  type ConvPass, type ConvRow, type ConvStepTotal, type GemmRow,
 } from './kernels.js';
 export {
   benchTrainingSteps, kernelKind, kernelKindTotals, memorySnapshot, KERNEL_KINDS,

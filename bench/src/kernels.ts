@@ -4,10 +4,10 @@ import {
 } from '@squeeze/core';
 import { gflops, measureTakingTurns, type Clock, type Timing } from './measure.js';
 import { gemmSizes, type ConvPass, type ConvShape } from './shapes.js';
+import type { DataFormat } from '@squeeze/core';
 
 export type { ConvPass };
 
-export type Layout = 'NCHW' | 'NHWC';
 export const CONV_PASSES: readonly ConvPass[] = ['forward', 'backward-data', 'backward-filter'];
 
 /** The fast GEMM kernel at the M, N, K of one convolution pass: what that pass could reach. */
@@ -29,7 +29,7 @@ export interface ConvRow extends Timing {
   /** every layer of this shape (fire2/expand1x1 is also fire3/expand1x1). */
   layers: string[];
   pass: ConvPass;
-  layout: Layout;
+  layout: DataFormat;
   batchSize: number;
   cin: number; cout: number; kernel: number; size: number;
   /** the pass's GEMM (shapes.ts gemmSizes), the same 2·M·N·K for every pass. */
@@ -49,7 +49,7 @@ export interface ConvRow extends Timing {
 }
 
 export const gemmRowName = (shape: ConvShape, pass: ConvPass): string => `gemm ${shape.name} ${pass}`;
-export const convRowName = (shape: ConvShape, pass: ConvPass, layout: Layout): string => `conv ${shape.name} ${pass} ${layout}`;
+export const convRowName = (shape: ConvShape, pass: ConvPass, layout: DataFormat): string => `conv ${shape.name} ${pass} ${layout}`;
 
 interface Measure { warmups: number; reps: number }
 
@@ -97,7 +97,7 @@ const RECORD_PASS: Record<ConvPass, (t: Operands, g: Conv2dGeometry) => Tensor> 
  * counted: the weight reorder with the implicit GEMM, the partial sums with the filter gradient)
  * of the selected passes of one shape and layout. Ratios are filled in later, once ceilings are known.
  */
-function convCases(rt: Runtime, shape: ConvShape, layout: Layout, passes: readonly ConvPass[], batchSize: number): BenchCases<ConvRow> {
+function convCases(rt: Runtime, shape: ConvShape, layout: DataFormat, passes: readonly ConvPass[], batchSize: number): BenchCases<ConvRow> {
   const xShape = layout === 'NCHW' ? [batchSize, shape.cin, shape.size, shape.size] : [batchSize, shape.size, shape.size, shape.cin];
   const wShape = [shape.cout, shape.cin, shape.k, shape.k];
   const g = conv2dGeometry(xShape, wShape, { padding: 'SAME', dataFormat: layout });
@@ -125,7 +125,7 @@ function convCases(rt: Runtime, shape: ConvShape, layout: Layout, passes: readon
  * all taking turns: `warmups` untimed rounds, then `reps` timed ones, each running every case once.
  */
 export async function measureShape(
-  rt: Runtime, shape: ConvShape, ceilings: readonly ConvPass[], convs: ReadonlyArray<{ layout: Layout; passes: readonly ConvPass[] }>,
+  rt: Runtime, shape: ConvShape, ceilings: readonly ConvPass[], convs: ReadonlyArray<{ layout: DataFormat; passes: readonly ConvPass[] }>,
   batchSize: number, m: Measure, onRow: (name: string, medianMs: number, gflops: number) => void = () => {},
 ): Promise<{ gemm: GemmRow[]; convs: ConvRow[] }> {
   const gemmSets = ceilings.map((pass) => gemmCeilingCase(rt, shape, pass, batchSize));
@@ -157,7 +157,7 @@ export function relateConvRows(rows: ConvRow[], ceilings: readonly GemmRow[]): v
 }
 
 export interface ConvStepTotal {
-  layout: Layout;
+  layout: DataFormat;
   /** sum over every conv layer of a training step of its shape's median, per pass (conv1 has no backward-data). */
   forwardMs: number;
   backwardDataMs: number;
@@ -170,7 +170,7 @@ export interface ConvStepTotal {
  * (shared shapes counted per layer), conv1's backward-data left out as training skips it (its
  * input needs no gradient). Only for layouts where every shape and pass was measured.
  */
-export function convStepTotals(rows: readonly ConvRow[], shapes: readonly ConvShape[], layouts: readonly Layout[]): ConvStepTotal[] {
+export function convStepTotals(rows: readonly ConvRow[], shapes: readonly ConvShape[], layouts: readonly DataFormat[]): ConvStepTotal[] {
   const totals: ConvStepTotal[] = [];
   for (const layout of layouts) {
     const perPass: Record<ConvPass, number> = { 'forward': 0, 'backward-data': 0, 'backward-filter': 0 };

@@ -1,7 +1,7 @@
 import { Adam, Random, memory, type KernelSpan, type Runtime } from '@squeeze/core';
 import { ADAM, SqueezeNetCifar, encodeTrainStep, warmModelPipelines } from '@squeeze/squeezenet';
 import { gpuMsOf, timingOf, type Timing } from './measure.js';
-import type { Layout } from './kernels.js';
+import type { DataFormat } from '@squeeze/core';
 
 /** Kinds of kernel a training step's GPU time is split into. */
 export const KERNEL_KINDS = ['conv', 'pooling', 'batchNorm', 'elementwise', 'loss', 'optimizer', 'other'] as const;
@@ -57,7 +57,7 @@ export function memorySnapshot(): MemorySnapshot {
 
 /** One layout's training steps; --filter selects it as `step <layout>` (no `name`: 'squeeze plot --bench' names a series by layout). */
 export interface StepRow extends Timing {
-  layout: Layout;
+  layout: DataFormat;
   batchSize: number;
   /**
    * Compiling, in parallel, the pipelines of a training step and an evaluation pass before the first
@@ -86,7 +86,7 @@ const SEED = 1337;
 const CIFAR_PIXELS = 3 * 32 * 32;
 const CLASSES = 10;
 
-export const stepRowName = (layout: Layout): string => `step ${layout}`;
+export const stepRowName = (layout: DataFormat): string => `step ${layout}`;
 
 /** A fresh SqueezeNet and Adam in one layout, training on one random batch (kernel times do not depend on pixel values). */
 class StepRunner {
@@ -95,7 +95,7 @@ class StepRunner {
   private readonly xs: Float32Array;
   private readonly ys: Int32Array;
 
-  constructor(readonly layout: Layout, readonly batchSize: number) {
+  constructor(readonly layout: DataFormat, readonly batchSize: number) {
     this.model = new SqueezeNetCifar({ dataFormat: layout, seed: SEED });
     this.optimizer = new Adam(this.model.namedParameters(), { lr: LEARNING_RATE, betas: [ADAM.beta1, ADAM.beta2], eps: ADAM.eps });
     const rng = new Random(SEED);
@@ -136,7 +136,7 @@ class StepRunner {
  * step per layout traced kernel by kernel.
  */
 export async function benchTrainingSteps(
-  rt: Runtime, layouts: readonly Layout[], batchSize: number, o: { warmups: number; reps: number; log?: (line: string) => void },
+  rt: Runtime, layouts: readonly DataFormat[], batchSize: number, o: { warmups: number; reps: number; log?: (line: string) => void },
 ): Promise<{ steps: StepRow[]; memory: StepMemory }> {
   const log = o.log ?? (() => {});
   const runners: StepRunner[] = [];

@@ -19,7 +19,7 @@ import {
 import type { ConvTiles } from '@squeeze/kernels-wgsl';
 import { timeGpuWork, timingOf } from './measure.js';
 import { distinctConvShapes, type ConvShape } from './shapes.js';
-import type { Layout } from './kernels.js';
+import type { DataFormat } from '@squeeze/core';
 
 type Pass = 'forward' | 'backwardData' | 'backwardFilter';
 const PASSES: readonly Pass[] = ['forward', 'backwardData', 'backwardFilter'];
@@ -98,7 +98,7 @@ export function defaultCandidates(adapterTuning: ConvTuning): { gemm: Record<str
   return { gemm, filter };
 }
 
-export interface SweepRow { layout: Layout; shape: string; pass: Pass; layers: number; medianMs: Record<string, number> }
+export interface SweepRow { layout: DataFormat; shape: string; pass: Pass; layers: number; medianMs: Record<string, number> }
 
 
 /** Medians per candidate for every distinct shape, pass and layout; `totals` weights them by layers. */

@@ -12,3 +12,4 @@ export * from './memory-stats.js';
 export * from './nn/index.js';
 export * from './optim/index.js';
 export * from './io/safetensors.js';
+export type { DataFormat } from '@squeeze/kernels-wgsl';

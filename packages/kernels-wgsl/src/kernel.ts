@@ -1,3 +1,6 @@
+
+/** Where a tensor's channels are: 'NCHW' channels before the spatial axes, 'NHWC' last (any rank: [N, C] is channels-last). */
+export type DataFormat = 'NCHW' | 'NHWC';
 /**
  * A kernel is a small record: its name, the specialisation it compiles for (the params type P — the
  * pipeline-cache key is `name` + P as JSON, so P must hold exactly what the WGSL text depends on),

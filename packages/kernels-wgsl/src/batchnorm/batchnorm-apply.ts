@@ -1,9 +1,10 @@
 import { defineKernel, linearIndex, pairSum, range, type BufferBinding } from '../kernel.js';
-import { BN_WG, BN_APPLY_CHUNK, MEAN_ROW, INVSTD_ROW, SCALE_ROW, vecType, paramsType, tableRowLen, channelOf, channelConstants, wideUniforms, type BnLayout } from './batchnorm.js';
+import { BN_WG, BN_APPLY_CHUNK, MEAN_ROW, INVSTD_ROW, SCALE_ROW, vecType, paramsType, tableRowLen, channelOf, channelConstants, wideUniforms } from './batchnorm.js';
+import type { DataFormat } from '../kernel.js';
 
 // The batch norm's elementwise passes (apply, dx) and the per-channel gradient pass.
 
-export interface BnApplyParams { layout: BnLayout; vec: boolean; relu: boolean }
+export interface BnApplyParams { layout: DataFormat; vec: boolean; relu: boolean }
 
 /**
  * The loop shared by the apply and dx passes; `load` reads the channel constants, `step` handles
@@ -12,8 +13,8 @@ export interface BnApplyParams { layout: BnLayout; vec: boolean; relu: boolean }
  * invocation takes one column (channel vector) over BN_APPLY_CHUNK rows, so the constants load
  * once (re-reading them per vector costs more than the data).
  */
-function perChannelLoop(p: { layout: BnLayout }, load: string, step: string): string {
-  if (p.layout === 'channelsFirst') {
+function perChannelLoop(p: { layout: DataFormat }, load: string, step: string): string {
+  if (p.layout === 'NCHW') {
     return `
   let first = ${linearIndex(BN_WG)} * ${BN_APPLY_CHUNK}u;
   if (first >= u.n) { return; }
@@ -49,9 +50,9 @@ function perChannelLoop(p: { layout: BnLayout }, load: string, step: string): st
   }`;
 }
 
-function applyUniforms(p: { layout: BnLayout }) {
+function applyUniforms(p: { layout: DataFormat }) {
   return [
-    ...(p.layout === 'channelsFirst'
+    ...(p.layout === 'NCHW'
       ? [{ name: 'n', type: 'u32' as const }, { name: 'c', type: 'u32' as const }, { name: 'sv', type: 'u32' as const }]
       : [
           { name: 'rows', type: 'u32' as const }, { name: 'rowBlocks', type: 'u32' as const },
@@ -62,8 +63,8 @@ function applyUniforms(p: { layout: BnLayout }) {
 }
 
 /** Invocations of the apply and dx passes for `vectors` vectors (see `perChannelLoop`). */
-export function bnApplyInvocations(layout: BnLayout, vectors: number, cv: number): number {
-  return layout === 'channelsFirst' ? Math.ceil(vectors / BN_APPLY_CHUNK) : cv * Math.ceil(vectors / cv / BN_APPLY_CHUNK);
+export function bnApplyInvocations(layout: DataFormat, vectors: number, cv: number): number {
+  return layout === 'NCHW' ? Math.ceil(vectors / BN_APPLY_CHUNK) : cv * Math.ceil(vectors / cv / BN_APPLY_CHUNK);
 }
 
 
@@ -122,7 +123,7 @@ export const bnChannelGradsKernel = defineKernel<BnGradParams>({
   coefs[2u * u.c + c] = -k * sumG / u.count - k2 * mean;` : ''}`,
 });
 
-export interface BnDxParams { layout: BnLayout; vec: boolean; relu: boolean; training: boolean }
+export interface BnDxParams { layout: DataFormat; vec: boolean; relu: boolean; training: boolean }
 
 /** Eval without ReLU needs only g: dx = scale·g. */
 export const dxReadsX = (p: BnDxParams): boolean => p.training || p.relu;

@@ -1,4 +1,5 @@
 import { defineKernel, linearIndex, pairSum, range, type BufferBinding } from '../kernel.js';
+import type { DataFormat } from '../kernel.js';
 
 /**
  * Batch-norm kernels. A tensor is seen per channel in one of two layouts:
@@ -21,7 +22,6 @@ import { defineKernel, linearIndex, pairSum, range, type BufferBinding } from '.
  * channels-first planes `widePlane` vectors apart with ours starting at vector `wideOffset`.
  * A tensor of its own is the slice of everything (wideRow = cv, wideCol = 0; widePlane = C·S/V).
  */
-export type BnLayout = 'channelsFirst' | 'channelsLast';
 
 export const BN_WG = 64;
 /**
@@ -52,18 +52,18 @@ export type BnReduceMode =
   /** the same with g masked where the fused ReLU was inactive (x·scale + shift ≤ 0). */
   | 'gradRelu';
 
-export interface BnReduceParams { layout: BnLayout; vec: boolean; mode: BnReduceMode }
+export interface BnReduceParams { layout: DataFormat; vec: boolean; mode: BnReduceMode }
 
 export const vecType = (vec: boolean): 'vec4<f32>' | 'f32' => (vec ? 'vec4<f32>' : 'f32');
 /** Channels-last vec4 reads per-channel tables ([rows, C]) as vec4; everything else as scalars. */
-export const paramsType = (p: { layout: BnLayout; vec: boolean }) => (p.layout === 'channelsLast' && p.vec ? 'vec4<f32>' as const : 'f32' as const);
+export const paramsType = (p: { layout: DataFormat; vec: boolean }) => (p.layout === 'NHWC' && p.vec ? 'vec4<f32>' as const : 'f32' as const);
 /** WGSL length of one row of a per-channel table, in the units paramsType reads. */
-export const tableRowLen = (p: { layout: BnLayout; vec: boolean }) => (paramsType(p) === 'vec4<f32>' ? 'u.cv' : 'u.c');
-export const channelOf = (p: { layout: BnLayout }) => (p.layout === 'channelsFirst' ? 'c' : 'cv');
+export const tableRowLen = (p: { layout: DataFormat; vec: boolean }) => (paramsType(p) === 'vec4<f32>' ? 'u.cv' : 'u.c');
+export const channelOf = (p: { layout: DataFormat }) => (p.layout === 'NCHW' ? 'c' : 'cv');
 const horizontalSum = (vec: boolean, e: string) => (vec ? `dot(${e}, vec4<f32>(1.0))` : e);
 
 /** WGSL that loads the per-channel constants the reduce/apply loops need into `mean`, `sc`, `sh`. */
-export function channelConstants(p: { layout: BnLayout; vec: boolean }, channel: string, needMean: boolean, needAffine: boolean): string {
+export function channelConstants(p: { layout: DataFormat; vec: boolean }, channel: string, needMean: boolean, needAffine: boolean): string {
   const T = vecType(p.vec);
   // Channels-last vec4 reads the table as vec4 (C % 4 == 0, so each row starts on a vec4);
   // every other case reads scalars and splats them.
@@ -102,7 +102,7 @@ function unrolledRows(mode: BnReduceMode, T: string): string {
 const BN_REDUCE_UNROLL = 4;
 
 /** Uniforms placing the (possibly wider) y or g tensor: see the file comment. */
-export const wideUniforms = (layout: BnLayout) => (layout === 'channelsFirst'
+export const wideUniforms = (layout: DataFormat) => (layout === 'NCHW'
   ? [{ name: 'widePlane', type: 'u32' as const }, { name: 'wideOffset', type: 'u32' as const }]
   : [{ name: 'wideRow', type: 'u32' as const }, { name: 'wideCol', type: 'u32' as const }]);
 
@@ -122,7 +122,7 @@ export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
     { name: 'partials', type: paramsType(p), access: 'read_write' },
   ],
   uniforms: (p) => [
-    ...(p.layout === 'channelsFirst'
+    ...(p.layout === 'NCHW'
       ? [
           { name: 'c', type: 'u32' as const }, { name: 'parts', type: 'u32' as const },
           /** vectors per channel (N·S/V), per plane (S/V), between planes (C·S/V) */
@@ -135,11 +135,11 @@ export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
   body: (p) => {
     const T = vecType(p.vec);
     const constants = p.mode === 'stats'
-      ? (p.layout === 'channelsFirst'
+      ? (p.layout === 'NCHW'
           ? `let shiftK = ${T}(xs[c * u.sv]${p.vec ? '.x' : ''});`
           : `let shiftK = xs[cv];`)
       : channelConstants(p, channelOf(p), true, p.mode === 'gradRelu');
-    if (p.layout === 'channelsFirst') {
+    if (p.layout === 'NCHW') {
       return `
   let idx = ${linearIndex(BN_WG)};
   if (idx >= u.c * u.parts) { return; }

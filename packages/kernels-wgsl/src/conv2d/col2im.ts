@@ -1,8 +1,8 @@
 import { defineKernel, gridWorkgroupSize, range } from '../kernel.js';
-import type { ConvLayout } from './gemm.js';
+import type { DataFormat } from '../kernel.js';
 
 export interface ConvCol2imParams {
-  layout: ConvLayout;
+  layout: DataFormat;
   /** input channels C, a compile-time constant: each invocation writes all of one pixel's (C is small where this runs). */
   C: number;
 }

@@ -1,11 +1,11 @@
 import { defineKernel, fromSubgroupSlots, gridWorkgroupSize, LANES as lanes, linearIndex, pairSum, range } from '../kernel.js';
 import { statisticsBindings, statisticsEpilogue } from '../batchnorm/batchnorm.js';
-import { type ConvLayout } from './gemm.js';
+import type { DataFormat } from '../kernel.js';
 
 // The per-tap filter gradient's partials, the bias gradient's, and the pass that sums partials.
 
 export interface ConvFilterParams {
-  layout: ConvLayout;
+  layout: DataFormat;
   /** input channels per invocation. */
   tileIn: number;
   /** output channels per invocation (a multiple of 4). */
@@ -177,7 +177,7 @@ function filterBody(p: ConvFilterParams): string {
  * per invocation. NHWC with O % 4 == 0 loads vec4 along channels; NCHW with OH·OW % 4 == 0 loads vec4
  * along pixels (`vec4`).
  */
-export const convBiasPartialKernel = defineKernel<{ layout: ConvLayout; vec4: boolean; workgroup: number }>({
+export const convBiasPartialKernel = defineKernel<{ layout: DataFormat; vec4: boolean; workgroup: number }>({
   name: 'conv2d_bias_partial',
   bindings: (p) => [
     { name: 'dy', type: p.vec4 ? 'vec4<f32>' : 'f32', access: 'read' },

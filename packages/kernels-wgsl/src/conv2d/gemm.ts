@@ -1,5 +1,6 @@
 import { defineKernel, fromSubgroupSlots, gridWorkgroupSize, LANES as lanes, linearIndex, pairSum, range } from '../kernel.js';
 import { statisticsBindings, statisticsEpilogue } from '../batchnorm/batchnorm.js';
+import type { DataFormat } from '../kernel.js';
 
 /**
  * The fast convolution kernels: implicit GEMMs (im2col is never materialised) where each invocation
@@ -7,7 +8,6 @@ import { statisticsBindings, statisticsEpilogue } from '../batchnorm/batchnorm.j
  * adapter such as lavapipe runs well (see tuning.ts). 1×1 convolutions with stride 1 and no padding
  * skip all tap arithmetic and run as a plain GEMM.
  */
-export type ConvLayout = 'NCHW' | 'NHWC';
 
 /**
  * Weight reorder for the GEMMs: wmat[tap][a][b] (b padded with zeros to `BPad`) from w[o][c][kh][kw]
@@ -45,7 +45,7 @@ export const BIAS_AT = 'fn biasAt(o: u32) -> f32 { return select(0.0, bias[min(o
 export interface ConvGemmParams {
   /** forward: src = x, dst = y. backwardData: src = dy, dst = dx, each tap mapped backwards. */
   mode: 'forward' | 'backwardData';
-  layout: ConvLayout;
+  layout: DataFormat;
   /** destination pixels per invocation (a multiple of 4). */
   tilePixels: number;
   /** destination channels per invocation (a multiple of 4). */

@@ -1,7 +1,8 @@
 import { defineKernel, gridWorkgroupSize, LANES as lanes, range } from '../kernel.js';
 import { statisticsBindings, statisticsEpilogue } from '../batchnorm/batchnorm.js';
-import { BIAS_AT, type ConvLayout } from './gemm.js';
+import { BIAS_AT } from './gemm.js';
 import { winogradMatrices, sandwich, ZERO4, fourChannels, type WinogradOutputTile, type WinogradInputParams } from './winograd-gemm.js';
+import type { DataFormat } from '../kernel.js';
 
 // Winograd-GEMM's backward passes: dy's transform, the filter gradient's output transform, and the adjoint backward-data's patch gradients and gather.
 
@@ -72,7 +73,7 @@ export const winogradInputGradKernel = defineKernel<{ m: WinogradOutputTile; wor
 
 export interface WinogradGatherParams {
   m: WinogradOutputTile;
-  layout: ConvLayout;
+  layout: DataFormat;
   workgroup: number;
   /** NHWC with C % 4 == 0: one vec4 store per pixel. */
   dstVec4: boolean;

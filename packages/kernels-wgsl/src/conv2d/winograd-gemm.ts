@@ -1,6 +1,7 @@
 import { defineKernel, gridWorkgroupSize, LANES as lanes, range } from '../kernel.js';
 import { statisticsBindings, statisticsEpilogue } from '../batchnorm/batchnorm.js';
-import { BIAS_AT, type ConvLayout } from './gemm.js';
+import { BIAS_AT } from './gemm.js';
+import type { DataFormat } from '../kernel.js';
 
 /**
  * Winograd F(m×m, 3×3) as three passes around a batched GEMM, for 3×3 stride-1 forward and
@@ -106,7 +107,7 @@ export const ZERO4 = 'vec4<f32>(0.0)';
  * expression that loads them at pixel (n, y, x) of `buf`, an H × W image with C channels in
  * `layout`: one vec4 load (NHWC, `vec4`: C % 4 == 0 and `C4` vec4s per pixel) or four masked scalars.
  */
-export function fourChannels(layout: ConvLayout, vec4: boolean, buf: string, s: { c4: string; C: string; C4: string; H: string; W: string }) {
+export function fourChannels(layout: DataFormat, vec4: boolean, buf: string, s: { c4: string; C: string; C4: string; H: string; W: string }) {
   const decls = range(4).flatMap((k) => [`let c${k} = min(${s.c4} * 4u + ${k}u, ${s.C} - 1u);`, `let cOk${k} = ${s.c4} * 4u + ${k}u < ${s.C};`]);
   const load = (y: string, x: string): string => {
     const pix = `((n * ${s.H} + ${y}) * ${s.W} + ${x})`;
@@ -157,7 +158,7 @@ export const winogradGemmFilterKernel = defineKernel<{ m: WinogradOutputTile; wo
 
 export interface WinogradInputParams {
   m: WinogradOutputTile;
-  layout: ConvLayout;
+  layout: DataFormat;
   workgroup: number;
   /** NHWC with source channels % 4 == 0: one vec4 load per patch element. */
   srcVec4: boolean;
@@ -207,7 +208,7 @@ export const winogradInputKernel = defineKernel<WinogradInputParams>({
 
 export interface WinogradOutputParams {
   m: WinogradOutputTile;
-  layout: ConvLayout;
+  layout: DataFormat;
   workgroup: number;
   bias: boolean;
   /** NHWC with destination channels % 4 == 0: one vec4 store per pixel. */

@@ -1,5 +1,6 @@
 import { defineKernel, LANES as lanes, range } from '../kernel.js';
-import { BIAS_AT, type ConvLayout } from './gemm.js';
+import { BIAS_AT } from './gemm.js';
+import type { DataFormat } from '../kernel.js';
 
 /**
  * Winograd F(2×2, 3×3) for 3×3 convolutions with stride 1 (forward, and backward-data as the
@@ -14,7 +15,7 @@ import { BIAS_AT, type ConvLayout } from './gemm.js';
  */
 
 export interface ConvWinogradParams {
-  layout: ConvLayout;
+  layout: DataFormat;
   /** destination channels per invocation (a multiple of 4). */
   tileChannels: number;
   workgroup: number;

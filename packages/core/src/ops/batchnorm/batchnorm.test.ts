@@ -1,3 +1,4 @@
+import type { DataFormat } from '@squeeze/kernels-wgsl';
 import { batchNorm, batchNormRelu, batchNormReluConcat } from './index.js';
 import { batchNormRef } from './reference.js';
 import { nchwToNhwc, nhwcToNchw } from '../pool/reference.js';
@@ -7,7 +8,7 @@ import { concat } from '../shape-ops/shape-ops.js';
 import { concatRef } from '../shape-ops/reference.js';
 import { expectClose, gradCheck, randomValues } from '../../testing/check.js';
 import type { Tensor } from '../../tensor.js';
-import { type Format, size, toLayout, f32, shapes, makeCase, affineCombos, caseTensors, runGpu, refOptions, checkGradients } from './testing/cases.js';
+import { size, toLayout, f32, shapes, makeCase, affineCombos, caseTensors, runGpu, refOptions, checkGradients } from './testing/cases.js';
 
 describe('batch norm', function () {
   // Small shapes: each test compiles a few pipelines (seconds on lavapipe) and checks on the CPU.
@@ -15,7 +16,7 @@ describe('batch norm', function () {
   for (const training of [true, false]) {
     it(`${training ? 'training' : 'eval'} forward (and fused ReLU) matches the float64 reference in both layouts${training ? ', running stats included' : ''}`, async () => {
       for (const [k, nchw] of shapes.entries()) {
-        for (const dataFormat of (nchw.length === 2 ? ['NCHW'] : ['NCHW', 'NHWC']) as Format[]) {
+        for (const dataFormat of (nchw.length === 2 ? ['NCHW'] : ['NCHW', 'NHWC']) as DataFormat[]) {
           const shape = toLayout(nchw, dataFormat);
           for (const [j, fused] of [false, true].entries()) {
             const affine = affineCombos[(k + 2 * j) % affineCombos.length]!;
@@ -34,7 +35,7 @@ describe('batch norm', function () {
   }
 
   it('keeps the variance accurate when the mean is large next to the spread', async () => {
-    for (const dataFormat of ['NCHW', 'NHWC'] as Format[]) {
+    for (const dataFormat of ['NCHW', 'NHWC'] as DataFormat[]) {
       const shape = toLayout([8, 4, 8, 8], dataFormat);
       const cs = makeCase(4, size(shape), 3, { weight: true, bias: true });
       cs.x = cs.x.map((v) => 200 + 0.1 * v);
@@ -47,13 +48,13 @@ describe('batch norm', function () {
   });
 
   it('training gradients (x, weight, bias) match finite differences in both layouts', async () => {
-    for (const [k, [nchw, dataFormat]] of ([[[2, 3, 3, 3], 'NCHW'], [[2, 3, 3, 3], 'NHWC'], [[3, 2, 1, 1], 'NHWC'], [[2, 6, 4, 4], 'NCHW'], [[2, 8, 3, 3], 'NHWC'], [[6, 5], 'NCHW']] as Array<[number[], Format]>).entries()) {
+    for (const [k, [nchw, dataFormat]] of ([[[2, 3, 3, 3], 'NCHW'], [[2, 3, 3, 3], 'NHWC'], [[3, 2, 1, 1], 'NHWC'], [[2, 6, 4, 4], 'NCHW'], [[2, 8, 3, 3], 'NHWC'], [[6, 5], 'NCHW']] as Array<[number[], DataFormat]>).entries()) {
       await checkGradients(toLayout(nchw, dataFormat), dataFormat, true, false, 100 + k);
     }
   });
 
   it('eval gradients (x, weight, bias) match finite differences', async () => {
-    for (const [k, [nchw, dataFormat]] of ([[[2, 3, 3, 3], 'NCHW'], [[2, 8, 3, 3], 'NHWC'], [[4, 6], 'NCHW']] as Array<[number[], Format]>).entries()) {
+    for (const [k, [nchw, dataFormat]] of ([[[2, 3, 3, 3], 'NCHW'], [[2, 8, 3, 3], 'NHWC'], [[4, 6], 'NCHW']] as Array<[number[], DataFormat]>).entries()) {
       await checkGradients(toLayout(nchw, dataFormat), dataFormat, false, false, 200 + k);
     }
   });
@@ -72,7 +73,7 @@ describe('batch norm', function () {
   });
 
   it('batchNormRelu equals batchNorm followed by relu, gradients included', async () => {
-    for (const [k, [shape, dataFormat, training]] of ([[[2, 6, 4, 4], 'NCHW', true], [[2, 3, 5, 5], 'NCHW', false], [[2, 4, 4, 8], 'NHWC', true], [[2, 3, 3, 5], 'NHWC', true]] as Array<[number[], Format, boolean]>).entries()) {
+    for (const [k, [shape, dataFormat, training]] of ([[[2, 6, 4, 4], 'NCHW', true], [[2, 3, 5, 5], 'NCHW', false], [[2, 4, 4, 8], 'NHWC', true], [[2, 3, 3, 5], 'NHWC', true]] as Array<[number[], DataFormat, boolean]>).entries()) {
       const c = dataFormat === 'NHWC' ? shape[3]! : shape[1]!;
       const cs = makeCase(c, size(shape), 500 + k, { weight: true, bias: true });
       const up = randomValues(size(shape), 600 + k);
@@ -96,7 +97,7 @@ describe('batch norm', function () {
 
   it('batchNormReluConcat equals concat of batchNormRelu branches (output, running stats, every gradient)', async () => {
     // [N, C1 + C2, H, W] in NCHW terms: vec4 and scalar paths, channel offsets not divisible by 4.
-    const cases: Array<[number[], number[], Format]> = [
+    const cases: Array<[number[], number[], DataFormat]> = [
       [[2, 0, 4, 4], [4, 8], 'NHWC'], [[2, 0, 3, 3], [3, 5], 'NHWC'], [[2, 0, 4, 4], [8, 4], 'NCHW'], [[3, 0, 3, 5], [2, 3], 'NCHW'], [[6, 0], [3, 4], 'NCHW'],
     ];
     for (const [k, [nchw, split, dataFormat]] of cases.entries()) {
@@ -131,7 +132,7 @@ describe('batch norm', function () {
 
 
   it('batchNormReluConcat gradients match finite differences', async () => {
-    for (const [shapes, dataFormat, seed] of [[[[2, 3, 3, 3], [2, 3, 3, 5]], 'NHWC', 1000], [[[2, 2, 3, 3], [2, 4, 3, 3]], 'NCHW', 1100]] as Array<[number[][], Format, number]>) {
+    for (const [shapes, dataFormat, seed] of [[[[2, 3, 3, 3], [2, 3, 3, 5]], 'NHWC', 1000], [[[2, 2, 3, 3], [2, 4, 3, 3]], 'NCHW', 1100]] as Array<[number[][], DataFormat, number]>) {
       const axis = dataFormat === 'NHWC' ? 3 : 1;
       const channels = shapes.map((s) => s[axis]!);
       const o = { training: true, momentum: 0.1, eps: 1e-5, dataFormat };
@@ -168,7 +169,7 @@ describe('batch norm', function () {
     const nchw = [3, 8, 5, 4];
     const cs = makeCase(8, size(nchw), 700, { weight: true, bias: true });
     const up = randomValues(size(nchw), 701);
-    const run = async (dataFormat: Format) => {
+    const run = async (dataFormat: DataFormat) => {
       const nhwc = dataFormat === 'NHWC';
       const x = tensor(f32(nhwc ? nchwToNhwc(cs.x, nchw) : cs.x), toLayout(nchw, dataFormat)).requireGrad();
       const w = tensor(f32(cs.weight!)).requireGrad();

@@ -5,6 +5,7 @@ import type { ChannelStatistics } from '../conv2d/common.js';
 import {
   affineGradsNeeded, channelGrads, channelParams, channelView, elementwiseGeometry, partialSums, type WideView,
 } from './channel.js';
+import type { DataFormat } from '@squeeze/kernels-wgsl';
 
 export interface BatchNormOptions {
   /** per-channel scale γ [C]; none = 1 */
@@ -22,7 +23,7 @@ export interface BatchNormOptions {
   /** added to the variance. Default 1e-5. */
   eps?: number;
   /** channel axis 1 (NCHW, default) or last (NHWC); a rank-2 [N, C] input has it at 1 either way */
-  dataFormat?: 'NCHW' | 'NHWC';
+  dataFormat?: DataFormat;
   /**
    * Training: the statistics of x as its producer summed them (conv2dWithStatistics, shifted by
    * this batch norm's runningMean), used instead of a pass over x. Ignored in eval.
@@ -44,7 +45,7 @@ function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: T
   const compact = channelView(x.shape, opts.dataFormat ?? 'NCHW');
   const wide = slice ?? { channels: compact.c, offset: 0 };
   // vec4 access must line up in the wide tensor too (channels-last: its rows and our offset).
-  const v = compact.layout === 'channelsLast' && (wide.channels % 4 !== 0 || wide.offset % 4 !== 0) ? { ...compact, vec: false } : compact;
+  const v = compact.layout === 'NHWC' && (wide.channels % 4 !== 0 || wide.offset % 4 !== 0) ? { ...compact, vec: false } : compact;
   const rt = x.runtime;
   const training = opts.training;
   const cp = channelParams(x, v, opts);

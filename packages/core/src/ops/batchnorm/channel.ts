@@ -1,6 +1,6 @@
 import {
   bnPartialSumsKernel, bnChannelParamsKernel, bnFoldPartialsKernel, BN_FOLD, bnChannelGradsKernel, bnApplyInvocations,
-  linearWorkgroups, BN_WG, BN_REDUCE_CHUNK, BN_APPLY_CHUNK, type BnLayout, type BnReduceMode,
+  linearWorkgroups, BN_WG, BN_REDUCE_CHUNK, BN_APPLY_CHUNK, type DataFormat, type BnReduceMode,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
 import type { BatchNormOptions } from './batchnorm.js';
@@ -11,7 +11,7 @@ import { foldsPartials, planStatistics } from './plan.js';
 
 /** How the kernels see x: see packages/kernels-wgsl/src/batchnorm/batchnorm.ts. */
 export interface ChannelView {
-  layout: BnLayout;
+  layout: DataFormat;
   vec: boolean;
   c: number;
   /** elements per channel (N·S) */
@@ -21,16 +21,16 @@ export interface ChannelView {
   s: number;
 }
 
-export function channelView(shape: readonly number[], dataFormat: 'NCHW' | 'NHWC'): ChannelView {
+export function channelView(shape: readonly number[], dataFormat: DataFormat): ChannelView {
   if (shape.length < 2) throw new Error(`batchNorm needs an input of rank 2 or more, got [${shape}]`);
   const size = shape.reduce((a, b) => a * b, 1);
   if (dataFormat === 'NHWC' || shape.length === 2) {
     const c = shape[shape.length - 1]!;
-    return { layout: 'channelsLast', vec: c % 4 === 0, c, count: size / c, n: size / c, s: 1 };
+    return { layout: 'NHWC', vec: c % 4 === 0, c, count: size / c, n: size / c, s: 1 };
   }
   const [n, c] = [shape[0]!, shape[1]!];
   const s = size / (n * c);
-  return { layout: 'channelsFirst', vec: s % 4 === 0, c, count: n * s, n, s };
+  return { layout: 'NCHW', vec: s % 4 === 0, c, count: n * s, n, s };
 }
 
 function checkChannelTensor(t: Tensor | null | undefined, c: number, what: string): void {
@@ -39,7 +39,7 @@ function checkChannelTensor(t: Tensor | null | undefined, c: number, what: strin
 
 /** Vectors per channel and partials per channel of the partial-sum pass. */
 function reduceGeometry(v: ChannelView): { parts: number; invocations: number; uniforms: Record<string, number> } {
-  if (v.layout === 'channelsFirst') {
+  if (v.layout === 'NCHW') {
     const sv = v.vec ? v.s / 4 : v.s;
     const perChannel = v.n * sv;
     const parts = Math.ceil(perChannel / BN_REDUCE_CHUNK);
@@ -65,7 +65,7 @@ export interface WideView { channels: number; offset: number }
 
 /** The wide-tensor uniforms of the kernels (see kernels-wgsl batchnorm.ts) for a view. */
 function wideUniforms(v: ChannelView, wide: WideView): Record<string, number> {
-  if (v.layout === 'channelsFirst') {
+  if (v.layout === 'NCHW') {
     const sv = v.vec ? v.s / 4 : v.s;
     return { widePlane: wide.channels * sv, wideOffset: wide.offset * sv };
   }
@@ -76,7 +76,7 @@ function wideUniforms(v: ChannelView, wide: WideView): Record<string, number> {
 /** Uniforms and invocations of the apply and dx passes. */
 export function elementwiseGeometry(v: ChannelView, size: number, wide: WideView): { invocations: number; uniforms: Record<string, number> } {
   const vectors = v.vec ? size / 4 : size;
-  if (v.layout === 'channelsFirst') {
+  if (v.layout === 'NCHW') {
     return {
       invocations: bnApplyInvocations(v.layout, vectors, 1),
       uniforms: { n: vectors, c: v.c, sv: v.vec ? v.s / 4 : v.s, ...wideUniforms(v, wide) },
@@ -126,7 +126,7 @@ export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions,
   if (statistics !== 'running') {
     const sums = statistics === 'fromProducer' ? given! : partialSums(v, 'stats', x);
     withFolded(sums, v.c, ({ partials, parts }) => rt.run(bnChannelParamsKernel, { ...paramsKernel, ...(given ? { shiftIsRunningMean: true } : {}) }, [...(given ? [] : [x]), partials, runningMean, runningVar, ...affine, params], {
-      c: v.c, eps, parts, channelStride: v.layout === 'channelsFirst' ? v.s : 1, count: v.count, momentum,
+      c: v.c, eps, parts, channelStride: v.layout === 'NCHW' ? v.s : 1, count: v.count, momentum,
       unbias: v.count / (v.count - 1),
     }, channelWorkgroups));
     if (!given) sums.partials.dispose();

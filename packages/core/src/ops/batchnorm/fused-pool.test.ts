@@ -1,3 +1,4 @@
+import type { DataFormat } from '@squeeze/kernels-wgsl';
 import { batchNorm, batchNormRelu, batchNormReluConcat, batchNormReluConcatMaxPool, batchNormReluMaxPool, conv2dBatchNormReluMaxPool, type BatchNormOptions } from './index.js';
 import { conv2d, conv2dWithStatistics, type Conv2dOptions } from '../conv2d/conv2d.js';
 import { conv2dGeometry } from '../conv2d/geometry.js';
@@ -13,7 +14,7 @@ import { concat } from '../shape-ops/shape-ops.js';
 import { concatRef } from '../shape-ops/reference.js';
 import { expectClose, gradCheck, randomValues } from '../../testing/check.js';
 import type { Tensor } from '../../tensor.js';
-import { type Format, size, toLayout, f32, shapes, type Case, makeCase, caseTensors, refOptions, checkGradients } from './testing/cases.js';
+import { size, toLayout, f32, shapes, type Case, makeCase, caseTensors, refOptions, checkGradients } from './testing/cases.js';
 
 describe('batch norm + ReLU + max-pool, fused', function () {
   // Small shapes: each test compiles a few pipelines (seconds on lavapipe) and checks on the CPU.
@@ -21,7 +22,7 @@ describe('batch norm + ReLU + max-pool, fused', function () {
   it('batchNormReluMaxPool equals maxPool2d(batchNormRelu) (output, running stats, every gradient), ties included', async () => {
     // Fused: NHWC, C % 4 == 0, training, windows that tile (2×2, 3×3, 2×3). The rest takes the
     // two ops: NCHW, C % 4 != 0, overlapping windows, eval.
-    const cases: Array<[number[], Pool2dOptions, Format, boolean]> = [
+    const cases: Array<[number[], Pool2dOptions, DataFormat, boolean]> = [
       [[2, 4, 4, 8], { kernelSize: 2 }, 'NHWC', true], [[2, 6, 6, 4], { kernelSize: 3 }, 'NHWC', true],
       [[3, 4, 6, 8], { kernelSize: [2, 3] }, 'NHWC', true], [[2, 4, 4, 6], { kernelSize: 2 }, 'NHWC', true],
       [[2, 4, 4, 4], { kernelSize: 2, stride: 1 }, 'NHWC', true], [[2, 8, 4, 4], { kernelSize: 2 }, 'NCHW', true],
@@ -98,7 +99,7 @@ describe('batch norm + ReLU + max-pool, fused', function () {
   const perTap = withAlgorithms({ filterPatch: false });
 
   /** float64 maxPool(relu(batchNorm(conv(x, w)))) for NHWC or NCHW x. */
-  const convBlockRef = (x: Float64Array, w: Float64Array, xShape: number[], wShape: number[], conv: Conv2dOptions, cs: Case, o: { training: boolean; momentum: number; eps: number; dataFormat: Format }, pool: Pool2dOptions) => {
+  const convBlockRef = (x: Float64Array, w: Float64Array, xShape: number[], wShape: number[], conv: Conv2dOptions, cs: Case, o: { training: boolean; momentum: number; eps: number; dataFormat: DataFormat }, pool: Pool2dOptions) => {
     const g = conv2dGeometry(xShape, wShape, conv);
     const yShape = o.dataFormat === 'NHWC' ? [g.N, g.OH, g.OW, g.O] : [g.N, g.O, g.OH, g.OW];
     const bn = batchNormRef(conv2dForwardRef(x, w, null, g), yShape, { ...refOptions(cs, o), relu: true }).y;
@@ -109,7 +110,7 @@ describe('batch norm + ReLU + max-pool, fused', function () {
     // Fused (NHWC, small patch): conv1-like 2×2 SAME over 3 channels, a 3×2 kernel over 2 channels
     // with stride and VALID padding, 12 output channels (3 tiles of 4), x with and without a gradient
     // (backward-data from the full-size gradient). Not fused: NCHW, a convolution with bias.
-    const cases: Array<{ x: number[]; w: number[]; conv: Conv2dOptions; pool: Pool2dOptions; format: Format; xGrad: boolean }> = [
+    const cases: Array<{ x: number[]; w: number[]; conv: Conv2dOptions; pool: Pool2dOptions; format: DataFormat; xGrad: boolean }> = [
       { x: [2, 3, 8, 8], w: [8, 3, 2, 2], conv: { padding: 'SAME' }, pool: { kernelSize: 2 }, format: 'NHWC', xGrad: false },
       { x: [2, 3, 8, 8], w: [12, 3, 2, 2], conv: { padding: 'SAME' }, pool: { kernelSize: 2 }, format: 'NHWC', xGrad: true },
       { x: [3, 2, 9, 7], w: [8, 2, 3, 2], conv: { stride: [1, 2], padding: 'VALID' }, pool: { kernelSize: [7, 3] }, format: 'NHWC', xGrad: true },
@@ -242,7 +243,7 @@ describe('batch norm + ReLU + max-pool, fused', function () {
   it('batchNormReluConcatMaxPool equals maxPool2d(batchNormReluConcat) (output, running stats, every gradient), ties included', async () => {
     // Fused: NHWC, training, channels % 4 == 0 per branch, windows that tile (2×2 and 3×1 over three
     // branches). Not fused: a branch of 6 channels, NCHW, eval.
-    const cases: Array<[number[][], Pool2dOptions, Format, boolean]> = [
+    const cases: Array<[number[][], Pool2dOptions, DataFormat, boolean]> = [
       [[[2, 4, 4, 8], [2, 4, 4, 4]], { kernelSize: 2 }, 'NHWC', true],
       [[[3, 6, 2, 4], [3, 6, 2, 12], [3, 6, 2, 4]], { kernelSize: [3, 1] }, 'NHWC', true],
       [[[2, 4, 4, 8], [2, 4, 4, 6]], { kernelSize: 2 }, 'NHWC', true],

@@ -30,7 +30,7 @@ export function foldsPartials(parts: number, channels: number): boolean {
 export type BnPoolPath = 'fused' | 'bnReluThenPool';
 
 export function planBnReluMaxPool(bn: Pick<BatchNormOptions, 'training'>, v: ChannelView, g: Pool2dGeometry): BnPoolPath {
-  if (bn.training && v.layout === 'channelsLast' && v.vec && windowsTile(g)) return 'fused';
+  if (bn.training && v.layout === 'NHWC' && v.vec && windowsTile(g)) return 'fused';
   return 'bnReluThenPool';
 }
 

@@ -1,3 +1,4 @@
+import type { DataFormat } from '@squeeze/kernels-wgsl';
 /** Plain float64 reference for batch normalisation (and its fused ReLU). */
 
 export interface BatchNormRefOptions {
@@ -8,7 +9,7 @@ export interface BatchNormRefOptions {
   training: boolean;
   momentum: number;
   eps: number;
-  dataFormat: 'NCHW' | 'NHWC';
+  dataFormat: DataFormat;
   relu?: boolean;
 }
 
@@ -20,7 +21,7 @@ export interface BatchNormRefResult {
 }
 
 /** Channel of each element: axis 1 for NCHW (and rank 2), the last axis for NHWC. */
-export function channelIndex(shape: number[], dataFormat: 'NCHW' | 'NHWC'): { c: number; of: (i: number) => number } {
+export function channelIndex(shape: number[], dataFormat: DataFormat): { c: number; of: (i: number) => number } {
   if (dataFormat === 'NHWC' || shape.length === 2) {
     const c = shape[shape.length - 1]!;
     return { c, of: (i) => i % c };

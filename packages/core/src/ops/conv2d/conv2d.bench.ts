@@ -8,9 +8,10 @@ import { init, shutdown } from '../../runtime/global.js';
 import { tidy } from '../../memory.js';
 import { rand } from '../creation/creation.js';
 import type { Tensor } from '../../tensor.js';
-import { conv2dGeometry, conv2dOutputShape, type Conv2dGeometry, type Conv2dDataFormat } from './geometry.js';
+import { conv2dGeometry, conv2dOutputShape, type Conv2dGeometry } from './geometry.js';
 import { conv2dForward, conv2dBackwardData, conv2dBackwardFilter, conv2dBiasGrad } from './passes.js';
 import { conv2dForwardSimple, conv2dBackwardDataSimple, conv2dBackwardFilterSimple, conv2dBiasGradSimple } from './testing/simple.js';
+import type { DataFormat } from '@squeeze/kernels-wgsl';
 
 const BATCH = 32;
 
@@ -66,7 +67,7 @@ const median = (v: number[]): number => { const s = [...v].sort((a, b) => a - b)
 async function main(): Promise<void> {
   const reps = Number(arg('reps', '5'));
   const impls = arg('impl', 'fast,simple').split(',') as Impl[];
-  const formats = arg('format', 'NCHW,NHWC').split(',') as Conv2dDataFormat[];
+  const formats = arg('format', 'NCHW,NHWC').split(',') as DataFormat[];
   const passes = arg('pass', 'forward,dx,dw,bias').split(',') as Pass[];
   const only = arg('only', '');
   const rt = await init();

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { conv2d, conv2dWithStatistics, type Conv2dOptions } from './conv2d.js';
-import { conv2dGeometry, conv2dOutputShape, type Conv2dDataFormat } from './geometry.js';
+import { conv2dGeometry, conv2dOutputShape } from './geometry.js';
 import { convTuningFor, type ConvTuning } from './plan.js';
 import { conv2dForwardRef, nchwToNhwc } from './reference.js';
 import { checkPass, layoutShape, operands, TEST_TILES, TEST_TUNING, TOL, tuned, WINOGRAD_TILES } from './testing/cases.js';
 import { tensor } from '../creation/creation.js';
 import { expectClose, gradCheck, gpuValues, randomValues } from '../../testing/check.js';
 import { getRuntime } from '../../runtime/global.js';
+import type { DataFormat } from '@squeeze/kernels-wgsl';
 
 describe('conv2d', () => {
   it('forward without bias matches the reference', async () => {
@@ -139,7 +140,7 @@ describe('conv2d', () => {
     const xv = randomValues(N * C * H * W, 11);
     const wv = randomValues(O * C * 9, 12);
     const bv = randomValues(O, 13);
-    const run = async (format: Conv2dDataFormat) => {
+    const run = async (format: DataFormat) => {
       const x = tensor(Float32Array.from(format === 'NCHW' ? xv : nchwToNhwc(xv, N, C, H, W)), layoutShape(format, [N, C, H, W])).requireGrad();
       const w = tensor(Float32Array.from(wv), [O, C, 3, 3]).requireGrad();
       const b = tensor(Float32Array.from(bv), [O]).requireGrad();

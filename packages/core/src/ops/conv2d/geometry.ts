@@ -1,6 +1,6 @@
 import type { Shape } from '../../tensor.js';
+import type { DataFormat } from '@squeeze/kernels-wgsl';
 
-export type Conv2dDataFormat = 'NCHW' | 'NHWC';
 export type Conv2dPadding = 'SAME' | 'VALID' | number | [[number, number], [number, number]];
 
 /** The options that decide a convolution's sizes. */
@@ -8,12 +8,12 @@ export interface Conv2dShapeOptions {
   stride?: number | [number, number];
   /** SAME follows TensorFlow: total pad max((ceil(H/s)−1)·s + k − H, 0), the odd pixel at the bottom/right. */
   padding?: Conv2dPadding;
-  dataFormat?: Conv2dDataFormat;
+  dataFormat?: DataFormat;
 }
 
 /** Every size a convolution needs, resolved once from the shapes and options. */
 export interface Conv2dGeometry {
-  dataFormat: Conv2dDataFormat;
+  dataFormat: DataFormat;
   N: number; C: number; H: number; W: number;
   O: number; KH: number; KW: number;
   OH: number; OW: number;

@@ -5,7 +5,8 @@ import {
 import { allocTensor, type Shape, type Tensor } from '../../tensor.js';
 import { record } from '../../autograd.js';
 import { sum } from '../reduce/reduce.js';
-import type { Conv2dDataFormat, Conv2dPadding } from '../conv2d/geometry.js';
+import type { Conv2dPadding } from '../conv2d/geometry.js';
+import type { DataFormat } from '@squeeze/kernels-wgsl';
 
 export interface GroupedConv2dOptions {
   stride?: number | [number, number];
@@ -15,7 +16,7 @@ export interface GroupedConv2dOptions {
   dilation?: number | [number, number];
   /** input and output channels split into this many groups (default 1; C for depthwise). */
   groups?: number;
-  dataFormat?: Conv2dDataFormat;
+  dataFormat?: DataFormat;
   /** [O] */
   bias?: Tensor;
 }

@@ -4,10 +4,10 @@ import { tensor } from '../creation/creation.js';
 import { expectClose, gradCheck, gpuValues, randomValues } from '../../testing/check.js';
 import { Random } from '../../random.js';
 import type { Tensor } from '../../tensor.js';
+import type { DataFormat } from '@squeeze/kernels-wgsl';
 
-type Format = 'NCHW' | 'NHWC';
-const formats: Format[] = ['NCHW', 'NHWC'];
-const toLayout = ([n, c, h, w]: number[], f: Format): number[] => (f === 'NCHW' ? [n!, c!, h!, w!] : [n!, h!, w!, c!]);
+const formats: DataFormat[] = ['NCHW', 'NHWC'];
+const toLayout = ([n, c, h, w]: number[], f: DataFormat): number[] => (f === 'NCHW' ? [n!, c!, h!, w!] : [n!, h!, w!, c!]);
 
 /** [NCHW shape, options]: odd sizes, batch 1, 1×1 spatial, C not divisible by 4, every padding mode. */
 const cases: Array<[number[], Omit<Pool2dOptions, 'dataFormat'>]> = [
@@ -91,7 +91,7 @@ describe('pooling', () => {
       const x = randomValues(size(nchw), 31);
       const up = randomValues(2 * 6 * 5 * 5, 32);
       const opts = { kernelSize: 3, stride: 2, padding: 'SAME' as const };
-      const run = async (f: Format, xs: Float64Array, g: Float64Array) => {
+      const run = async (f: DataFormat, xs: Float64Array, g: Float64Array) => {
         const t = tensor(Float32Array.from(xs), toLayout(nchw, f)).requireGrad();
         const y = gpuOp(t, { ...opts, dataFormat: f });
         y.backward(tensor(Float32Array.from(g), y.shape));

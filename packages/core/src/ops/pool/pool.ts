@@ -4,6 +4,7 @@ import {
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
 import { isGradEnabled, record } from '../../autograd.js';
+import type { DataFormat } from '@squeeze/kernels-wgsl';
 
 export type PoolPadding = 'SAME' | 'VALID' | number;
 
@@ -28,7 +29,7 @@ export interface Pool2dOptions {
    * Numeric padding only.
    */
   countIncludePad?: boolean;
-  dataFormat?: 'NCHW' | 'NHWC';
+  dataFormat?: DataFormat;
 }
 
 /** Sizes of a 2-D pooling: input [n, c, h, w] (whatever the layout), window, stride, output, padding. */
@@ -150,7 +151,7 @@ export function avgPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   return record(y, 'avgPool2d', [x], [], (grad) => [poolBackward('avg', g, inShape, grad, undefined, includePad)]);
 }
 
-export interface GlobalAvgPoolOptions { dataFormat?: 'NCHW' | 'NHWC' }
+export interface GlobalAvgPoolOptions { dataFormat?: DataFormat }
 
 /** Mean over the spatial axes of a rank-4 tensor → [N, C]. */
 export function globalAvgPool(x: Tensor, opts: GlobalAvgPoolOptions = {}): Tensor {

@@ -1,4 +1,5 @@
 import { pool2dGeometry, type Pool2dOptions } from './pool.js';
+import type { DataFormat } from '@squeeze/kernels-wgsl';
 
 /** Plain float64 references for the pooling ops (either layout, as `opts.dataFormat` says). */
 
@@ -74,7 +75,7 @@ export function maxPool2dGradRef(x: Float64Array, shape: number[], opts: Pool2dO
 }
 
 /** Mean over the spatial axes → [N, C]. */
-export function globalAvgPoolRef(x: Float64Array, shape: number[], dataFormat: 'NCHW' | 'NHWC'): Float64Array {
+export function globalAvgPoolRef(x: Float64Array, shape: number[], dataFormat: DataFormat): Float64Array {
   const channelsLast = dataFormat === 'NHWC';
   const [n, c, h, w] = channelsLast ? [shape[0]!, shape[3]!, shape[1]!, shape[2]!] : [shape[0]!, shape[1]!, shape[2]!, shape[3]!];
   const at = offsetOf(channelsLast, c, h, w);

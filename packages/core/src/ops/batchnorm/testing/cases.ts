@@ -3,11 +3,11 @@ import { batchNormRef, type BatchNormRefOptions } from '../reference.js';
 import { tensor } from '../../creation/creation.js';
 import { gradCheck, randomValues } from '../../../testing/check.js';
 import type { Tensor } from '../../../tensor.js';
+import type { DataFormat } from '@squeeze/kernels-wgsl';
 
 // What the batch-norm tests share: shapes, random cases and a finite-difference check.
-export type Format = 'NCHW' | 'NHWC';
 export const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
-export const toLayout = (s: number[], f: Format): number[] => (f === 'NCHW' || s.length === 2 ? s : [s[0]!, s[2]!, s[3]!, s[1]!]);
+export const toLayout = (s: number[], f: DataFormat): number[] => (f === 'NCHW' || s.length === 2 ? s : [s[0]!, s[2]!, s[3]!, s[1]!]);
 export const f32 = (v: Float64Array) => Float32Array.from(v);
 
 /**
@@ -59,12 +59,12 @@ export async function runGpu(cs: Case, shape: number[], o: Omit<BatchNormOptions
   return out;
 }
 
-export function refOptions(cs: Case, o: { training: boolean; momentum: number; eps: number; dataFormat: Format; relu?: boolean }): BatchNormRefOptions {
+export function refOptions(cs: Case, o: { training: boolean; momentum: number; eps: number; dataFormat: DataFormat; relu?: boolean }): BatchNormRefOptions {
   return { ...o, weight: cs.weight, bias: cs.bias, runningMean: cs.runningMean, runningVar: cs.runningVar };
 }
 
 /** gradCheck of batchNorm(Relu) w.r.t. x, weight and bias (those in `grads`). */
-export async function checkGradients(shape: number[], dataFormat: Format, training: boolean, fused: boolean, seed: number, grads = { x: true, weight: true, bias: true }) {
+export async function checkGradients(shape: number[], dataFormat: DataFormat, training: boolean, fused: boolean, seed: number, grads = { x: true, weight: true, bias: true }) {
   const c = dataFormat === 'NHWC' || shape.length === 2 ? shape[shape.length - 1]! : shape[1]!;
   const o = { training, momentum: 0.1, eps: 1e-5, dataFormat };
   const label = `${fused ? 'batchNormRelu' : 'batchNorm'} ${training ? 'training' : 'eval'} [${shape}] ${dataFormat}`;

@@ -3,11 +3,12 @@ import type { ConvTiles } from '@squeeze/kernels-wgsl';
 import { tensor } from '../../creation/creation.js';
 import { expectClose, gpuValues, randomValues } from '../../../testing/check.js';
 import type { Tensor } from '../../../tensor.js';
-import { conv2dGeometry, conv2dOutputShape, type Conv2dDataFormat, type Conv2dGeometry, type Conv2dShapeOptions } from '../geometry.js';
+import { conv2dGeometry, conv2dOutputShape, type Conv2dGeometry, type Conv2dShapeOptions } from '../geometry.js';
 import { describeConvPath, planConv, type ConvAlgorithms, type ConvPass, type ConvTuning } from '../plan.js';
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dBiasGrad, conv2dForward } from '../passes.js';
 import { conv2dBackwardDataSimple, conv2dBackwardFilterSimple, conv2dBiasGradSimple, conv2dForwardSimple } from './simple.js';
 import { conv2dBackwardDataRef, conv2dBackwardFilterRef, conv2dBiasGradRef, conv2dForwardRef } from '../reference.js';
+import type { DataFormat } from '@squeeze/kernels-wgsl';
 
 // What the conv2d tests share: small tunings, shapes in both layouts, and a check of one pass along
 // the path the planner gives it against the simple kernels and the float64 reference.
@@ -44,14 +45,14 @@ export function tuned(algorithms: Partial<ConvAlgorithms>, tiles: Partial<ConvTi
 /** Winograd tiles for the 3×3 stride-1 cases: 4 and 8 channels per invocation, 1 and 2 per step. */
 export const WINOGRAD_TILES = [{ channels: 4, workgroup: 16, unroll: 1 }, { channels: 8, workgroup: 8, unroll: 2 }];
 
-export function layoutShape(format: Conv2dDataFormat, [n, ch, h, w]: readonly number[]): number[] {
+export function layoutShape(format: DataFormat, [n, ch, h, w]: readonly number[]): number[] {
   return format === 'NCHW' ? [n!, ch!, h!, w!] : [n!, h!, w!, ch!];
 }
 
 /** A convolution with x given as [N, C, H, W] (run in `format`), and random operands for its passes. */
 export interface ConvCase { x: readonly [number, number, number, number]; out: number; k: readonly [number, number]; opts: Omit<Conv2dShapeOptions, 'dataFormat'> }
 
-export function operands(c: ConvCase, format: Conv2dDataFormat, seed: number) {
+export function operands(c: ConvCase, format: DataFormat, seed: number) {
   const xShape = layoutShape(format, c.x);
   const wShape = [c.out, c.x[1], c.k[0], c.k[1]];
   const g = conv2dGeometry(xShape, wShape, { ...c.opts, dataFormat: format });

@@ -3,13 +3,14 @@ import {
   linearWorkgroups, SIMPLE_CONV_WG,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../../tensor.js';
-import { conv2dInputShape, conv2dOutputShape, type Conv2dDataFormat, type Conv2dGeometry } from '../geometry.js';
+import { conv2dInputShape, conv2dOutputShape, type Conv2dGeometry } from '../geometry.js';
+import type { DataFormat } from '@squeeze/kernels-wgsl';
 
 // The straightforward GPU kernels, one output element per invocation: a second oracle for the tests
 // (beside the float64 reference) and the bench's baseline. Not part of the public API.
 
 /** Strides of (n, c, h, w) for a tensor of the geometry's format with the given sizes. */
-function strides(format: Conv2dDataFormat, C: number, H: number, W: number): number[] {
+function strides(format: DataFormat, C: number, H: number, W: number): number[] {
   return format === 'NCHW' ? [C * H * W, H * W, W, 1] : [H * W * C, 1, W * C, C];
 }
 
