@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import CRC32 from 'crc-32';
 import { DataError } from './errors.js';
 import { hasErrorCode, writeFileAtomic } from './fsutil.js';
@@ -34,6 +34,18 @@ export function writeDataFile(path: string, split: Split): void {
   header.writeUInt32LE(IMAGE_WIDTH, 20);
   header.writeUInt32LE(payloadCrc(labels, images), 24);
   writeFileAtomic(path, header, labels, images);
+}
+
+/** The header of a prepared split file (count, shape, CRC-32 of the contents). */
+export function readDataFileHeader(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const header = Buffer.alloc(HEADER_BYTES);
+    readSync(fd, header, 0, HEADER_BYTES, 0);
+    return header;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -156,6 +156,48 @@ export function writeSafetensorsSync(
   writeFileAtomicSync(path, encodeSafetensors(tensors, metadata));
 }
 
+/**
+ * Reads a safetensors file only after its header says how large the file must be: a junk or
+ * truncated file is refused after reading its first bytes, not its whole body, and a FIFO or
+ * device is refused before it is read at all.
+ */
+function readCheckedFile(file: string, fail: (detail: string) => never): Uint8Array {
+  const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NONBLOCK);
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) fail('not a regular file');
+    const size = st.size;
+    if (size < 8) fail(`file is ${size} bytes, too short for the 8-byte header length`);
+    const head = Buffer.alloc(8);
+    fs.readSync(fd, head, 0, 8, 0);
+    const headerLen64 = head.readBigUInt64LE(0);
+    if (headerLen64 > BigInt(size - 8)) fail(`header length ${headerLen64} exceeds the ${size - 8} bytes after the length field`);
+    if (headerLen64 > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLen64} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+    const headerLen = Number(headerLen64);
+    const header = Buffer.alloc(headerLen);
+    fs.readSync(fd, header, 0, headerLen, 8);
+    let dataEnd = 0;
+    try {
+      for (const v of Object.values(JSON.parse(header.toString('utf8')) as Record<string, { data_offsets?: unknown }>)) {
+        const end = Array.isArray(v?.data_offsets) ? Number(v.data_offsets[1]) : 0;
+        if (Number.isFinite(end) && end > dataEnd) dataEnd = end;
+      }
+    } catch { /* the full parse below reports it */ }
+    if (8 + headerLen + dataEnd < size && dataEnd > 0) fail(`file is ${size} bytes but its header describes ${8 + headerLen + dataEnd} (trailing data)`);
+    if (8 + headerLen + dataEnd > size) fail(`file is ${size} bytes but its header describes ${8 + headerLen + dataEnd} (truncated)`);
+    const bytes = Buffer.alloc(size);
+    let off = 0;
+    while (off < size) {
+      const n = fs.readSync(fd, bytes, off, size - off, off);
+      if (n === 0) fail(`file shrank to ${off} bytes while being read`);
+      off += n;
+    }
+    return bytes;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -168,10 +210,10 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 export function readSafetensors(pathOrBytes: string | Uint8Array, label?: string): SafetensorsFile {
   assertLittleEndianHost();
   const file = label ?? (typeof pathOrBytes === 'string' ? pathOrBytes : '<bytes>');
-  const bytes = typeof pathOrBytes === 'string' ? fs.readFileSync(pathOrBytes) : pathOrBytes;
   const fail = (detail: string): never => {
     throw new FormatError(file, `invalid safetensors: ${detail}`);
   };
+  const bytes = typeof pathOrBytes === 'string' ? readCheckedFile(pathOrBytes, fail) : pathOrBytes;
 
   if (bytes.byteLength < 8) fail(`file is ${bytes.byteLength} bytes, too short for the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

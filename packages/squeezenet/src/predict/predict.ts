@@ -15,7 +15,11 @@ export class Classifier {
   /** Loads `<modelDir>/models/` (weights + labels); `dataFormat` only selects the kernels' layout. */
   static async load(modelDir: string, opts: { dataFormat?: DataFormat; adapter?: string } = {}): Promise<Classifier> {
     const exported = readExport(modelDir);
-    const labels = readLabels(path.join(modelDir, EXPORT_DIR, EXPORT_LABELS));
+    const labelsFile = path.join(modelDir, EXPORT_DIR, EXPORT_LABELS);
+    const labels = readLabels(labelsFile);
+    if (labels.length !== exported.meta.classes.length) {
+      throw new ExportError(`${labelsFile}: ${labels.length} labels for a model of ${exported.meta.classes.length} classes; rerun 'squeeze save'`);
+    }
     if (!hasRuntime()) await init({ adapter: opts.adapter });
     const dataFormat = opts.dataFormat ?? 'NCHW';
     const model = new SqueezeNetCifar({ dataFormat, seed: 0, numClasses: exported.meta.classes.length });
@@ -60,9 +64,13 @@ export class Classifier {
       const logits = await this.logits(batch.map((b) => b.rgb));
       batch.forEach((b, i) => {
         const l = logits[i]!;
+        // A label is printed only for logits that were computed: NaN would make every class "win".
+        if (!l.every(Number.isFinite) || l.length !== this.labels.length) {
+          throw new ExportError(`${b.path}: the model in ${this.exported.dir} computed ${l.length !== this.labels.length ? `${l.length} scores for ${this.labels.length} labels` : `non-finite scores (${l.find((v) => !Number.isFinite(v))})`}; rerun 'squeeze save' from a good checkpoint`);
+        }
         const probabilities = softmax(l);
         const index = l.indexOf(Math.max(...l));
-        predictions.push({ path: b.path, label: this.labels[index] ?? String(index), index, probabilities, logits: l });
+        predictions.push({ path: b.path, label: this.labels[index]!, index, probabilities, logits: l });
       });
     }
     return { predictions, failures };
