@@ -211,8 +211,12 @@ describe('reliability: one writer per folder, poisoned values, misleading errors
     const r = await squeezeAsync('setup', '--dataset', 'fashion-mnist', '--data_dir', data, '--from', bad, '--limit', '20');
     assert.match(failureLine(r, 'setup'), /bad-fashion\/train-labels-idx1-ubyte\.gz: (cannot be read or decompressed|not an idx1 file)/);
     assert.equal(hashTree(data), before);
-    const t = await squeezeAsync(...trainFlags(path.join(root, 'fashion-model'), ['--max_train_steps', '1'], data));
+    const fashionModel = path.join(root, 'fashion-model');
+    const t = await squeezeAsync(...trainFlags(fashionModel, ['--max_train_steps', '1'], data));
     assert.equal(t.status, 0, t.stderr);
+    // The Fashion-MNIST checkpoint does not resume on CIFAR-10 data.
+    const other = await squeezeAsync(...trainFlags(fashionModel, ['--max_train_steps', '5']));
+    assert.match(failureLine(other, 'train'), /model\.ckpt-000001\.safetensors: trained on fashion-mnist \(40 training images, fingerprint [0-9a-f]{16}\), but .* holds cifar10 \(40 training images, fingerprint [0-9a-f]{16}\); pass --allow_dataset_change/);
   });
 
   it('clean never follows a symbolic link out of --model_dir', () => {

@@ -292,11 +292,14 @@ describe('reliability: the squeeze CLI under crashes and hostile input', functio
         trainFlags(trained, ['--max_train_steps', '5'], { data: smaller }),
         /model\.ckpt-000002\.safetensors: trained on cifar10 \(40 training images, fingerprint [0-9a-f]{16}\), but .*smaller-data holds cifar10 \(8 training images, fingerprint [0-9a-f]{16}\); pass --allow_dataset_change/, [trained, smaller],
       );
-      // Two steps of 4 images: the checkpoint resumes at image 8 of the epoch; this set has 8.
-      await assertOneLineFailure(
-        trainFlags(trained, ['--max_train_steps', '5', '--allow_dataset_change'], { data: smaller }),
-        /model\.ckpt-000002\.safetensors: cannot resume from it \(.*does not fit a split of 8 images\)/, [trained, smaller],
-      );
+      // Allowed, it says so; then two steps of 4 images: the checkpoint resumes at image 8 of the epoch; this set has 8.
+      const before = hashTree(trained, smaller);
+      const r = await squeezeAsync(...trainFlags(trained, ['--max_train_steps', '5', '--allow_dataset_change'], { data: smaller }));
+      assert.equal(r.status, 1, r.stderr);
+      assertOneErrorLine(r);
+      assert.match(r.stderr, /was trained on cifar10 \(40 training images, .*continuing on cifar10 \(8 training images, .*\(--allow_dataset_change\)\.$/m);
+      assert.match(errorLine(r), /model\.ckpt-000002\.safetensors: cannot resume from it \(.*does not fit a split of 8 images\)/);
+      assert.equal(hashTree(trained, smaller), before);
     });
 
     it('damaged, truncated or missing dataset files', async () => {
@@ -374,7 +377,7 @@ describe('reliability: the squeeze CLI under crashes and hostile input', functio
   });
 
   it('a diverging loss or weights stop with the step named, never saving non-finite values, naming only a good checkpoint', async () => {
-    for (const lr of ['1e30', '30']) {
+    for (const lr of ['1e30']) {
       const modelDir = path.join(root, `diverged-${lr}`);
       const r = await squeezeAsync(...trainFlags(modelDir, ['--learning_rate', lr, '--checkpoint_interval', '1', '--max_train_steps', '30']));
       assert.equal(r.status, 1, r.stderr);
