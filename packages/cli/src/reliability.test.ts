@@ -197,7 +197,8 @@ describe('reliability: the squeeze CLI under crashes and hostile input', functio
     assert.equal(code, 130, run.stderr);
     assert.match(run.stderr, /Interrupted again: exiting now\./);
     assert.doesNotMatch(run.stderr, /Stopped at step/, 'it did not wait for the step and its checkpoint');
-    assert.ok(Date.now() - second < 10_000, `took ${Date.now() - second} ms to exit`);
+    // Generous for a loaded machine; that it did not wait for the step is checked above.
+    assert.ok(Date.now() - second < 30_000, `took ${Date.now() - second} ms to exit`);
     const newest = assertCheckpointDirConsistent(modelDir);
     assert.ok(newest >= 2, `newest checkpoint ${newest}`);
     const resumed = await squeezeAsync(...trainFlags(modelDir, ['--checkpoint_interval', '2', '--max_train_steps', String(newest + 1)]));
@@ -377,21 +378,19 @@ describe('reliability: the squeeze CLI under crashes and hostile input', functio
   });
 
   it('a diverging loss or weights stop with the step named, never saving non-finite values, naming only a good checkpoint', async () => {
-    for (const lr of ['1e30']) {
-      const modelDir = path.join(root, `diverged-${lr}`);
-      const r = await squeezeAsync(...trainFlags(modelDir, ['--learning_rate', lr, '--checkpoint_interval', '1', '--max_train_steps', '30']));
-      assert.equal(r.status, 1, r.stderr);
-      assertOneErrorLine(r);
-      const m = /^squeeze train: (loss is (NaN|-?Infinity) at step (\d+)|weights are not finite after step (\d+) \('[\w.]+' holds (NaN|-?Infinity)\)); stopping without saving( \(the last good checkpoint stays: (.+)\))?\. Try a lower --learning_rate\.$/.exec(errorLine(r));
-      assert.ok(m, r.stderr);
-      const step = Number(m[3] ?? m[4]);
-      assert.ok(step < 30, 'it diverged before the end');
-      // Every checkpoint reads back, and so holds finite values only; the one named is the newest.
-      const newest = assertCheckpointDirConsistent(modelDir);
-      if (m[7] !== undefined) assert.equal(readCheckpoint(m[7]).meta.globalStep, newest);
-      else assert.equal(newest, 0, 'no checkpoint named, none written');
-      assert.ok(newest <= step, 'nothing was saved after the values went bad');
-    }
+    const modelDir = path.join(root, 'diverged');
+    const r = await squeezeAsync(...trainFlags(modelDir, ['--learning_rate', '1e30', '--checkpoint_interval', '1', '--max_train_steps', '30']));
+    assert.equal(r.status, 1, r.stderr);
+    assertOneErrorLine(r);
+    const m = /^squeeze train: (loss is (NaN|-?Infinity) at step (\d+)|weights are not finite after step (\d+) \('[\w.]+' holds (NaN|-?Infinity)\)); stopping without saving( \(the last good checkpoint stays: (.+)\))?\. Try a lower --learning_rate\.$/.exec(errorLine(r));
+    assert.ok(m, r.stderr);
+    const step = Number(m[3] ?? m[4]);
+    assert.ok(step < 30, 'it diverged before the end');
+    // Every checkpoint reads back, and so holds finite values only; the one named is the newest.
+    const newest = assertCheckpointDirConsistent(modelDir);
+    if (m[7] !== undefined) assert.equal(readCheckpoint(m[7]).meta.globalStep, newest);
+    else assert.equal(newest, 0, 'no checkpoint named, none written');
+    assert.ok(newest <= step, 'nothing was saved after the values went bad');
   });
 
   it('a batch beyond the device limits says which limit and what to change, in one line', async () => {

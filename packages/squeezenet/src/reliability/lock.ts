@@ -81,6 +81,15 @@ function takeOver(file: string, stale: string): boolean {
   }
 }
 
+/** Temp files of lock writes (`<lock>.tmp-<pid>-…`) left by a process killed while it wrote one. */
+function removeDebrisOfDeadWriters(dir: string, lockName: string): void {
+  for (const f of fs.readdirSync(dir)) {
+    if (!f.startsWith(`${lockName}.tmp-`)) continue;
+    const pid = Number(f.slice(lockName.length + 5).split('-')[0]);
+    if (Number.isSafeInteger(pid) && !isAlive(pid)) fs.rmSync(path.join(dir, f), { force: true });
+  }
+}
+
 function describeHolder(h: Holder): string {
   return `PID ${h.pid}${h.hostname !== hostname() ? ` on ${h.hostname}` : ''}${h.command ? ` (${h.command})` : ''}, since ${h.started}`;
 }
@@ -99,6 +108,7 @@ export function acquireLock(dir: string, kind: string, opts: { role: string; inf
     mine.count++;
     return once(() => release(key));
   }
+  removeDebrisOfDeadWriters(dir, path.basename(file));
   const me: Holder = { pid: process.pid, hostname: hostname(), started: new Date().toISOString(), command: process.argv.slice(2, 3).join(' ') };
   const text = `${JSON.stringify(me)}\n`;
   for (let attempt = 0; ; attempt++) {
