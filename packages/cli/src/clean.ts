@@ -1,19 +1,24 @@
-import { existsSync, readdirSync, rmdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { MODEL_DIR_LAYOUT, withLockSync } from '@squeeze/squeezenet';
 
 /**
- * What training, tracing, plotting and exporting leave in a model directory. The model
- * directory defaults to the data directory, so everything else there (cifar10/,
- * fashion-mnist/, *_images/, labels.txt, downloaded archives) is the dataset and is kept:
- * this list names what to remove, never what to keep.
+ * What `clean` removed, and the symbolic links it left alone: a link in the model folder may point
+ * anywhere (another disk, the user's home), so clean never follows one.
  */
-const MODEL_SUBDIRS = ['checkpoints', 'models', 'plots'];
-const EVAL_SUBDIR = 'eval';
-const EVENT_FILE = /^events\.out\.tfevents\./;
-const TRACE_FILE = /^cifar_trace_.*\.json$/;
+export interface CleanResult { removed: string[]; keptLinks: string[] }
 
+function isLink(path: string): boolean {
+  try { return lstatSync(path).isSymbolicLink(); } catch { return false; }
+}
+
+function isRealDir(path: string): boolean {
+  try { return lstatSync(path).isDirectory(); } catch { return false; }
+}
+
+/** Regular files (not links) in `dir` whose names match. */
 function matchingFiles(dir: string, pattern: RegExp): string[] {
-  if (!existsSync(dir)) return [];
+  if (!isRealDir(dir)) return [];
   return readdirSync(dir, { withFileTypes: true })
     .filter((entry) => entry.isFile() && pattern.test(entry.name))
     .map((entry) => join(dir, entry.name))
@@ -21,32 +26,43 @@ function matchingFiles(dir: string, pattern: RegExp): string[] {
 }
 
 /**
- * Removes checkpoints (`checkpoints/`), exported models (`models/`), plots (`plots/`), TensorBoard
- * event files (`events.out.tfevents.*` in modelDir and modelDir/eval, and eval/ once empty) and
- * Chrome traces (`cifar_trace_*.json`) from `modelDir`. Returns the paths removed (folders end in '/').
+ * Removes what training, saving, plotting and tracing leave in `modelDir` (MODEL_DIR_LAYOUT: the
+ * checkpoint, export and plot folders, event files in modelDir and its eval folder, Chrome traces);
+ * everything else there (the dataset, when it shares the folder) is kept. Holds the model folder's
+ * lock. Everything to remove is listed before anything is removed; symbolic links are reported
+ * and left alone. Folders in `removed` end in '/'.
  */
-export function cleanModelDir(modelDir: string): string[] {
-  const removed: string[] = [];
-  for (const name of MODEL_SUBDIRS) {
-    const dir = join(modelDir, name);
-    if (existsSync(dir) && statSync(dir).isDirectory()) {
-      rmSync(dir, { recursive: true });
+export function cleanModelDir(modelDir: string): CleanResult {
+  if (!existsSync(modelDir)) return { removed: [], keptLinks: [] };
+  return withLockSync(modelDir, 'model', { role: '--model_dir' }, () => {
+    const keptLinks: string[] = [];
+    const dirs: string[] = [];
+    const debris = readdirSync(modelDir).filter((name) => MODEL_DIR_LAYOUT.exportDebris.test(name)).map((name) => join(modelDir, name));
+    for (const name of MODEL_DIR_LAYOUT.folders) {
+      const dir = join(modelDir, name);
+      if (isLink(dir)) keptLinks.push(dir);
+      else if (isRealDir(dir)) dirs.push(dir);
+    }
+    const evalDir = join(modelDir, MODEL_DIR_LAYOUT.evalDir);
+    if (isLink(evalDir)) keptLinks.push(evalDir);
+    const files = [
+      ...matchingFiles(modelDir, MODEL_DIR_LAYOUT.eventFile),
+      ...matchingFiles(evalDir, MODEL_DIR_LAYOUT.eventFile),
+      ...matchingFiles(modelDir, MODEL_DIR_LAYOUT.traceFile),
+    ];
+    const removed: string[] = [];
+    for (const dir of [...dirs, ...debris]) {
+      rmSync(dir, { recursive: true, force: true });
       removed.push(`${dir}/`);
     }
-  }
-  const evalDir = join(modelDir, EVAL_SUBDIR);
-  const files = [
-    ...matchingFiles(modelDir, EVENT_FILE),
-    ...matchingFiles(evalDir, EVENT_FILE),
-    ...matchingFiles(modelDir, TRACE_FILE),
-  ];
-  for (const file of files) {
-    rmSync(file);
-    removed.push(file);
-  }
-  if (existsSync(evalDir) && statSync(evalDir).isDirectory() && readdirSync(evalDir).length === 0) {
-    rmdirSync(evalDir);
-    removed.push(`${evalDir}/`);
-  }
-  return removed;
+    for (const file of files) {
+      rmSync(file, { force: true });
+      removed.push(file);
+    }
+    if (isRealDir(evalDir) && readdirSync(evalDir).length === 0) {
+      rmdirSync(evalDir);
+      removed.push(`${evalDir}/`);
+    }
+    return { removed, keptLinks };
+  });
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { getRuntime } from '@squeeze/core';
 import { decodeImageFile, EventWriter, makeCifarFixture } from '@squeeze/squeezenet';
 import { COMMANDS } from './commands/index.js';
-import { makeTempDir, squeeze, squeezeWithEnv } from './test-helpers.js';
+import { CLI_RUN_MS, makeTempDir, squeeze, squeezeWithEnv } from './test-helpers.js';
 
 /** A usage error: exit code 2 and exactly one line naming the problem and pointing at the help. */
 function assertUsageError(command: string, args: string[], mention: RegExp): void {
@@ -15,7 +15,9 @@ function assertUsageError(command: string, args: string[], mention: RegExp): voi
   assert.match(result.errorLines[0]!, mention);
 }
 
-describe('squeeze CLI', () => {
+describe('squeeze CLI', function () {
+  // A test makes up to a few CLI runs, each allowed CLI_RUN_MS.
+  this.timeout(4 * CLI_RUN_MS);
   describe('help and usage errors', () => {
     it('lists the commands and prints the version', () => {
       const help = squeeze('--help');

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { shutdown } from '@squeeze/core';
 import { COMMANDS } from './commands/index.js';
 import { isUserFacing, userMessage } from './errors.js';
+import { describeFsError } from './fs-errors.js';
 import { helpText, parseFlags, UsageError, type Command, type FlagSpecs } from './flags.js';
 
 /** Exit codes: 1 for a failed command, 2 for a command line that could not be understood. */
@@ -46,7 +47,7 @@ async function runCommand(command: Command<FlagSpecs>, argv: readonly string[]):
     return (await command.run(parsed.values)) ?? 0;
   } catch (error) {
     if (isUserFacing(error) && !process.env['SQUEEZE_DEBUG']) {
-      process.stderr.write(`squeeze ${command.name}: ${userMessage(error)}\n`);
+      process.stderr.write(`squeeze ${command.name}: ${describeFsError(error) ?? userMessage(error)}\n`);
     } else {
       process.stderr.write(`squeeze ${command.name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     }

@@ -11,3 +11,6 @@ export * from './predict/predict.js';
 export * from './plot/index.js';
 export * from './trace/trace.js';
 export * from './model/graph.js';
+export * from './train/layout.js';
+export * from './export/shapes.js';
+export * from './reliability/lock.js';

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { plotBench, plotTraining } from '@squeeze/squeezenet';
+import { MODEL_DIR_LAYOUT, plotBench, plotTraining } from '@squeeze/squeezenet';
 import { defineCommand } from '../flags.js';
 import { modelDirFlag } from './common.js';
 
@@ -16,7 +16,7 @@ export default defineCommand({
     bench: { type: 'string', metavar: 'FILE', help: "Plot these 'squeeze bench --json FILE' results instead of the training run" },
   },
   run(flags) {
-    const outDir = flags.out ?? join(flags.model_dir, 'plots');
+    const outDir = flags.out ?? join(flags.model_dir, MODEL_DIR_LAYOUT.plotsDir);
     const written = flags.bench === undefined ? plotTraining(flags.model_dir, outDir) : plotBench(flags.bench, outDir);
     for (const path of written) console.log(`wrote ${path}`);
   },

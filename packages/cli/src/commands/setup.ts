@@ -20,6 +20,7 @@ export default defineCommand({
     },
     no_download: { type: 'bool', help: 'Never download: without --from, only an already prepared set is accepted' },
     limit: { type: 'int', min: 1, help: 'Prepare only the first N images of each split (quick experiments)' },
+    download_timeout: { type: 'int', default: 60, min: 1, metavar: 'SECONDS', help: 'Give up a download when connecting, or any wait for more data, takes longer' },
   },
   async run(flags) {
     const result = await setupData({
@@ -28,6 +29,7 @@ export default defineCommand({
       from: flags.from,
       download: !flags.no_download,
       limit: flags.limit,
+      downloadTimeoutMs: flags.download_timeout * 1000,
       log: (line) => console.log(line),
     });
     if (!result.alreadyPresent) console.log(`Next: squeeze train --data_dir ${flags.data_dir} --dataset ${result.dataset}`);

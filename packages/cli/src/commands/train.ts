@@ -27,6 +27,7 @@ export default defineCommand({
     validation_interval: { type: 'int', default: 100, min: 1, help: 'Evaluate on the test split every this many steps' },
     keep_last_n_checkpoints: { type: 'int', default: 3, min: 1, help: 'Checkpoints to keep; older ones are deleted' },
     seed: { type: 'int', default: 1337, min: 0, help: 'Seed for weight initialisation and shuffling' },
+    allow_dataset_change: { type: 'bool', help: 'Resume a checkpoint trained on another dataset (or other contents) instead of refusing it' },
     adapter: adapterFlag,
   },
   async run(f) {
@@ -45,7 +46,7 @@ export default defineCommand({
         modelDir: f.model_dir, dataDir: f.data_dir, dataset: f.dataset, batchSize: f.batch_size, dataFormat: f.data_format,
         maxTrainSteps: f.max_train_steps, learningRate: f.learning_rate, summaryInterval: f.summary_interval,
         checkpointInterval: f.checkpoint_interval, validationInterval: f.validation_interval,
-        keepLastNCheckpoints: f.keep_last_n_checkpoints, seed: f.seed, adapter: f.adapter,
+        keepLastNCheckpoints: f.keep_last_n_checkpoints, seed: f.seed, adapter: f.adapter, allowDatasetChange: f.allow_dataset_change,
         log: (line) => { progress.clear(); console.log(line); },
         info: (line) => { progress.clear(); console.error(line); },
         progress: progress.update,

@@ -60,7 +60,7 @@ const DTYPES: Record<SafetensorsDType, { size: number; ctor: TypedArrayCtor }> =
 
 const METADATA_KEY = '__metadata__';
 /** Same cap as the reference Rust implementation; guards against absurd allocations. */
-const MAX_HEADER_BYTES = 100_000_000;
+export const SAFETENSORS_MAX_HEADER_BYTES = 100_000_000;
 
 function isDType(s: unknown): s is SafetensorsDType {
   return typeof s === 'string' && Object.prototype.hasOwnProperty.call(DTYPES, s);
@@ -166,7 +166,7 @@ export function decodeSafetensors(bytes: Uint8Array, label = '<bytes>'): Safeten
   if (headerLen64 > BigInt(bytes.byteLength - 8)) {
     fail(`header length ${headerLen64} exceeds the ${bytes.byteLength - 8} bytes after the length field`);
   }
-  if (headerLen64 > BigInt(MAX_HEADER_BYTES)) fail(`header length ${headerLen64} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  if (headerLen64 > BigInt(SAFETENSORS_MAX_HEADER_BYTES)) fail(`header length ${headerLen64} exceeds the ${SAFETENSORS_MAX_HEADER_BYTES}-byte limit`);
   const headerLen = Number(headerLen64);
   if (headerLen < 2) fail(`header length ${headerLen} is too small for a JSON object`);
 

@@ -1,6 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readSafetensors, writeSafetensorsSync, writeFileAtomicSync, FormatError } from '../formats/index.js';
+import { findNonFinite } from './finite.js';
+
+export { findNonFinite } from './finite.js';
 
 /**
  * Training checkpoints: one safetensors file per checkpoint (`checkpoints/model.ckpt-<step>.safetensors`)
@@ -13,6 +16,8 @@ export const CHECKPOINT_DIR = 'checkpoints';
 export const CHECKPOINT_INDEX = 'checkpoint.json';
 export const OPTIMIZER_PREFIX = 'optimizer.';
 const FILE_PATTERN = /^model\.ckpt-(\d+)\.safetensors$/;
+/** More steps than any run makes (a year at 30 steps a second): a larger step is a corrupt value. */
+const MAX_PLAUSIBLE_STEP = 1e9 - 1;
 
 export class CheckpointError extends Error { override name = 'CheckpointError'; }
 
@@ -24,6 +29,9 @@ export interface CheckpointMeta {
   seed: number;
   dataOrder: { seed: number; epoch: number; position: number };
   dataset: string;
+  /** The training split's image count and content fingerprint (see LoadedDataset); absent in older checkpoints. */
+  datasetFingerprint?: string;
+  trainCount?: number;
   classes: string[];
   optimizer: { name: string; step: number; [k: string]: unknown };
   [k: string]: unknown;
@@ -42,36 +50,42 @@ export function checkpointFileName(step: number): string {
   return `model.ckpt-${String(step).padStart(6, '0')}.safetensors`;
 }
 
+/** The index: the newest file and the files kept. It is rebuilt from the files on every write, never trusted to prune. */
 interface Index { latest: string; kept: string[] }
 
-/** Writes a checkpoint atomically, updates the index, then prunes beyond the last `keep`. */
+/** The step of a checkpoint file name, or null for any other name. */
+export function checkpointStep(fileName: string): number | null {
+  const m = FILE_PATTERN.exec(fileName);
+  return m ? Number(m[1]) : null;
+}
+
+/**
+ * Writes a checkpoint atomically, updates the index, then prunes beyond the newest `keep`. What is
+ * kept is decided from the checkpoint files on disk (by step), not from the index, so a damaged or
+ * hand-edited checkpoint.json can never make a write delete good checkpoints. Files with a later
+ * step than this one are those resuming skipped as unreadable; they go too. Refuses non-finite values.
+ */
 export function writeCheckpoint(modelDir: string, c: Omit<Checkpoint, 'path'>, keep: number): string {
   const dir = path.join(modelDir, CHECKPOINT_DIR);
-  fs.mkdirSync(dir, { recursive: true });
   const file = checkpointFileName(c.meta.globalStep);
+  const bad = findNonFinite([c.model, c.optimizer]);
+  if (bad) throw new CheckpointError(`${path.join(dir, file)}: not written: tensor '${bad.name}' holds ${bad.value} at index ${bad.index}`);
+  fs.mkdirSync(dir, { recursive: true });
   const tensors: Record<string, { dtype: 'F32'; shape: number[]; data: Float32Array }> = {};
   for (const [name, t] of Object.entries(c.model)) tensors[name] = { dtype: 'F32', shape: t.shape, data: t.data };
   for (const [name, t] of Object.entries(c.optimizer)) tensors[OPTIMIZER_PREFIX + name] = { dtype: 'F32', shape: t.shape, data: t.data };
   writeSafetensorsSync(path.join(dir, file), tensors, { squeeze: JSON.stringify(c.meta) });
-  const previous = readIndex(dir)?.kept ?? [];
-  const kept = [...previous.filter((f) => f !== file), file].slice(-Math.max(1, keep));
+  const step = c.meta.globalStep;
+  const onDisk = fs.readdirSync(dir).filter((f) => { const s = checkpointStep(f); return s !== null && s <= step; })
+    .sort((a, b) => checkpointStep(a)! - checkpointStep(b)!);
+  const kept = onDisk.slice(-Math.max(1, keep));
   writeFileAtomicSync(path.join(dir, CHECKPOINT_INDEX), JSON.stringify({ latest: file, kept } satisfies Index, null, 2) + '\n');
   // Only now that the index no longer names them may old files go.
   for (const f of fs.readdirSync(dir)) {
-    if (FILE_PATTERN.test(f) && !kept.includes(f)) fs.rmSync(path.join(dir, f), { force: true });
+    if (checkpointStep(f) !== null && !kept.includes(f)) fs.rmSync(path.join(dir, f), { force: true });
     else if (f.includes('.tmp-')) fs.rmSync(path.join(dir, f), { force: true }); // debris of a killed write
   }
   return path.join(dir, file);
-}
-
-function readIndex(dir: string): Index | null {
-  try {
-    const idx = JSON.parse(fs.readFileSync(path.join(dir, CHECKPOINT_INDEX), 'utf8')) as Index;
-    if (typeof idx.latest !== 'string' || !Array.isArray(idx.kept)) return null;
-    return idx;
-  } catch {
-    return null;
-  }
 }
 
 /** Reads and validates one checkpoint file; errors name the file. */
@@ -94,6 +108,11 @@ export function readCheckpoint(file: string): Checkpoint {
   } catch {
     throw new CheckpointError(`${file}: checkpoint metadata is missing or corrupt; delete it or run 'squeeze clean'`);
   }
+  // Every step runs one optimizer update, so the two counts agree in any checkpoint training wrote.
+  const named = checkpointStep(path.basename(file));
+  if (meta.optimizer.step !== meta.globalStep || meta.globalStep > MAX_PLAUSIBLE_STEP || (named !== null && named !== meta.globalStep)) {
+    throw new CheckpointError(`${file}: checkpoint metadata is corrupt (step ${meta.globalStep}, optimizer step ${meta.optimizer.step}); delete it or run 'squeeze clean'`);
+  }
   const model: Checkpoint['model'] = {};
   const optimizer: Checkpoint['optimizer'] = {};
   for (const [name, t] of Object.entries(parsed.tensors)) {
@@ -101,6 +120,11 @@ export function readCheckpoint(file: string): Checkpoint {
     const entry = { shape: t.shape, data: t.data as Float32Array };
     if (name.startsWith(OPTIMIZER_PREFIX)) optimizer[name.slice(OPTIMIZER_PREFIX.length)] = entry;
     else model[name] = entry;
+  }
+  const bad = findNonFinite([model, optimizer]);
+  if (bad) {
+    const tensor = model[bad.name] ? bad.name : OPTIMIZER_PREFIX + bad.name;
+    throw new CheckpointError(`${file}: tensor '${tensor}' holds ${bad.value} at index ${bad.index} (poisoned); delete it or run 'squeeze clean'`);
   }
   return { path: file, meta, model, optimizer };
 }
@@ -128,8 +152,8 @@ function isUsableMeta(meta: unknown): meta is CheckpointMeta {
 export function findLatestCheckpoint(modelDir: string, warn: (msg: string) => void = () => {}): Checkpoint | null {
   const dir = path.join(modelDir, CHECKPOINT_DIR);
   if (!fs.existsSync(dir)) return null;
-  const files = fs.readdirSync(dir).filter((f) => FILE_PATTERN.test(f))
-    .sort((a, b) => Number(FILE_PATTERN.exec(b)![1]) - Number(FILE_PATTERN.exec(a)![1]));
+  const files = fs.readdirSync(dir).filter((f) => checkpointStep(f) !== null)
+    .sort((a, b) => checkpointStep(b)! - checkpointStep(a)!);
   const skipped: CheckpointError[] = [];
   for (const f of files) {
     try {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { DataError } from './errors.js';
-import { hasErrorCode } from './fsutil.js';
+import { hasErrorCode, regularFileSize } from './fsutil.js';
 import { IMAGE_BYTES, type Split } from './split.js';
 
 export const CIFAR10_CLASSES: readonly string[] = [
@@ -27,6 +27,9 @@ export const CIFAR10_META_FILE = 'batches.meta.txt';
 
 /** A record is one label byte followed by the R, G and B planes of a 32×32 image — already our CHW layout. */
 export const CIFAR10_RECORD_BYTES = 1 + IMAGE_BYTES;
+
+/** A batch file holds 10000 records. */
+const CIFAR10_BATCH_MAX_BYTES = 10_000 * CIFAR10_RECORD_BYTES;
 
 const REDOWNLOAD_ADVICE = `re-download ${CIFAR10_ARCHIVE_NAME} and run squeeze setup again`;
 
@@ -89,8 +92,10 @@ export function concatSplits(splits: readonly Split[]): Split {
 export function readCifarBatchFile(path: string, displayName = path): Split {
   let bytes: Buffer;
   try {
+    regularFileSize(path, CIFAR10_BATCH_MAX_BYTES, `the CIFAR-10 batch files (${CIFAR10_FOLDER})`);
     bytes = readFileSync(path);
   } catch (error) {
+    if (error instanceof DataError) throw new DataError(error.message.replace(path, displayName));
     if (hasErrorCode(error, 'ENOENT')) {
       throw new DataError(
         `${displayName}: missing; CIFAR-10 needs ${CIFAR10_TRAIN_FILES.join(', ')} and ${CIFAR10_TEST_FILE} in ${CIFAR10_FOLDER}; ${REDOWNLOAD_ADVICE}.`,

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { DataError } from './errors.js';
 import { DATA_FILE_HEADER_BYTES, DATA_FILE_MAGIC, dataFileCrc, parseDataFile } from './datafile-bytes.js';
 import { hasErrorCode, writeFileAtomic } from './fsutil.js';
@@ -16,6 +16,18 @@ export function writeDataFile(path: string, split: Split): void {
   header.writeUInt32LE(IMAGE_WIDTH, 20);
   header.writeUInt32LE(dataFileCrc(labels, images), 24);
   writeFileAtomic(path, header, labels, images);
+}
+
+/** The header of a prepared split file (count, shape, CRC-32 of the contents). */
+export function readDataFileHeader(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const header = Buffer.alloc(DATA_FILE_HEADER_BYTES);
+    readSync(fd, header, 0, DATA_FILE_HEADER_BYTES, 0);
+    return header;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /**

@@ -27,7 +27,7 @@ function isDataError(pattern: RegExp) {
 }
 
 describe('data/dataset: loadDataset', function () {
-  this.timeout(20000);
+  this.timeout(120_000);
   let root: string;
   let dataDir: string;
   before(async () => {

@@ -1,6 +1,7 @@
 import { DataError } from './errors.js';
 import { DATASET_NAMES, DATASET_TITLES, datasetPaths, isDatasetName, isPrepared, readMeta, setupCommand } from './layout.js';
-import { readDataFile } from './datafile.js';
+import { createHash } from 'node:crypto';
+import { readDataFile, readDataFileHeader } from './datafile.js';
 import type { Split } from './split.js';
 
 export type { Split } from './split.js';
@@ -10,6 +11,11 @@ export {
 
 export interface LoadedDataset {
   name: string;
+  /**
+   * Identifies the prepared contents: a hash of both split files' headers, which hold each
+   * file's image count and the CRC-32 of its images and labels (checked as the files are read).
+   */
+  fingerprint: string;
   classes: string[];
   train: Split;
   test: Split;
@@ -47,5 +53,14 @@ export function loadDataset(dataDir: string, dataset?: string): LoadedDataset {
     }
     return split;
   };
-  return { name, classes: meta.classes, train: load(paths.train, meta.trainCount), test: load(paths.test, meta.testCount) };
+  const train = load(paths.train, meta.trainCount);
+  if (train.count === 0) throw new DataError(`${paths.train}: holds no images, so there is nothing to train on; ${advice} with a source that has images.`);
+  const test = load(paths.test, meta.testCount);
+  return { name, fingerprint: fingerprintOf(name, [paths.train, paths.test]), classes: meta.classes, train, test };
+}
+
+function fingerprintOf(name: string, files: string[]): string {
+  const hash = createHash('sha256').update(name);
+  for (const file of files) hash.update(readDataFileHeader(file));
+  return hash.digest('hex').slice(0, 16);
 }

@@ -17,7 +17,11 @@ export interface DownloadOptions {
   md5?: string;
   progress?: boolean;
   log?: (line: string) => void;
+  /** Give up when connecting, or any wait for more data, takes longer than this (default 60 s). */
+  timeoutMs?: number;
 }
+
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 60_000;
 
 export async function md5OfFile(path: string): Promise<string> {
   const hash = createHash('md5');
@@ -40,14 +44,30 @@ export async function downloadCifar10(options: DownloadOptions): Promise<string>
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const offlineAdvice = `download ${CIFAR10_ARCHIVE_NAME} from ${CIFAR10_URL} on a machine with internet access and pass it with --from PATH`;
 
-  log(`Downloading ${url}`);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+  const seconds = `${timeoutMs / 1000} s`;
+  log(`Downloading ${url} (giving up after ${seconds} without data)`);
+  // One timer covers connecting and every wait for the next chunk: a silent server ends the
+  // download after timeoutMs instead of hanging it.
+  const controller = new AbortController();
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  const arm = (): void => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs);
+  };
+  const timeoutAdvice = `retry, raise --download_timeout, or ${offlineAdvice}`;
+  arm();
   let response: Response;
   try {
-    response = await fetch(url);
+    response = await fetch(url, { signal: controller.signal });
   } catch (error) {
+    clearTimeout(timer);
+    if (timedOut) throw new DataError(`${url}: no answer within ${seconds} (--download_timeout); ${timeoutAdvice}.`, { cause: error });
     throw new DataError(`${url}: cannot be reached (${describeFetchFailure(error)}); ${offlineAdvice}.`, { cause: error });
   }
   if (!response.ok || response.body === null) {
+    clearTimeout(timer);
     throw new DataError(`${url}: server answered HTTP ${response.status}; ${offlineAdvice}.`);
   }
   const announcedBytes = Number(response.headers.get('content-length'));
@@ -56,6 +76,7 @@ export async function downloadCifar10(options: DownloadOptions): Promise<string>
   const hash = createHash('md5');
   const hashAndCount = new Transform({
     transform(chunk: Buffer, _encoding, callback) {
+      arm();
       hash.update(chunk);
       bar.increment(chunk.length);
       callback(null, chunk);
@@ -66,10 +87,12 @@ export async function downloadCifar10(options: DownloadOptions): Promise<string>
     await pipeline(Readable.fromWeb(response.body as WebReadableStream), hashAndCount, createWriteStream(temp));
   } catch (error) {
     rmSync(temp, { force: true });
+    if (timedOut) throw new DataError(`${url}: no data for ${seconds} (--download_timeout); ${timeoutAdvice}.`, { cause: error });
     throw new DataError(`${url}: download interrupted (${describeFetchFailure(error)}); retry, or ${offlineAdvice}.`, {
       cause: error,
     });
   } finally {
+    clearTimeout(timer);
     bar.stop();
   }
   const actualMd5 = hash.digest('hex');

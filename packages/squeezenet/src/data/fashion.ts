@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { DataError } from './errors.js';
+import { hasErrorCode, regularFileSize } from './fsutil.js';
 import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_PLANE, IMAGE_WIDTH, type Split } from './split.js';
 
 export const FASHION_MNIST_CLASSES: readonly string[] = [
@@ -23,6 +24,8 @@ export const FASHION_MNIST_SYSTEM_DIR = '/usr/share/datasets/fashion-mnist';
 const SOURCE_SIDE = 28;
 /** 28×28 images are centred in 32×32 with this many zero pixels on each side. */
 const PAD = (IMAGE_WIDTH - SOURCE_SIDE) / 2;
+/** The largest Fashion-MNIST file: 60000 training images of 28×28 bytes after a 16-byte header. */
+const MAX_IDX_BYTES = 16 + 60_000 * SOURCE_SIDE * SOURCE_SIDE;
 const IDX_LABELS_MAGIC = 0x00000801;
 const IDX_IMAGES_MAGIC = 0x00000803;
 
@@ -56,10 +59,15 @@ export function locateFashionMnist(from: string | undefined, systemDir = FASHION
 /** Reads an idx file, gunzipping it when it starts with the gzip magic, and checks its header. */
 function readIdx(path: string, expectedMagic: number, expectedDims: number): { dims: number[]; data: Uint8Array } {
   let bytes: Uint8Array;
+  regularFileSize(path, MAX_IDX_BYTES, 'the folder holding the four Fashion-MNIST idx files');
   try {
     bytes = readFileSync(path);
-    if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes);
+    // maxOutputLength stops inflating as the bound is passed: a gzip bomb never reaches memory.
+    if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = gunzipSync(bytes, { maxOutputLength: MAX_IDX_BYTES });
   } catch (error) {
+    if (hasErrorCode(error, 'ERR_BUFFER_TOO_LARGE')) {
+      throw new DataError(`${path}: unpacks to more than ${MAX_IDX_BYTES} bytes, more than any Fashion-MNIST file; reinstall or re-download Fashion-MNIST.`);
+    }
     throw new DataError(`${path}: cannot be read or decompressed (${String(error)}); reinstall or re-download Fashion-MNIST.`, {
       cause: error,
     });

@@ -22,7 +22,7 @@ function meanColour(split: Split, i: number): number[] {
 }
 
 describe('data/fixture', function () {
-  this.timeout(20000);
+  this.timeout(120_000);
   let root: string;
   before(() => {
     root = makeTempDir('fixture');

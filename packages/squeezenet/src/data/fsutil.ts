@@ -1,4 +1,5 @@
-import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { DataError } from './errors.js';
 
 let tempCounter = 0;
 
@@ -29,6 +30,9 @@ export function writeFileAtomic(path: string, ...parts: (Uint8Array | string)[])
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });
+    // writeSync's errors (ENOSPC) name no file.
+    const e = error as NodeJS.ErrnoException;
+    if (typeof e.code === 'string' && (e.path === undefined || e.path === temp)) e.path = path;
     throw error;
   }
 }
@@ -37,3 +41,15 @@ export function writeFileAtomic(path: string, ...parts: (Uint8Array | string)[])
 export function hasErrorCode(error: unknown, code: string): boolean {
   return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === code;
 }
+
+/**
+ * The size of `path`, refusing anything but a regular file (a FIFO would block the read forever, a
+ * device such as /dev/zero never ends) and files over `maxBytes`, before it is opened.
+ */
+export function regularFileSize(path: string, maxBytes: number, what: string): number {
+  const st = statSync(path); // ENOENT and the like are the caller's to word
+  if (!st.isFile()) throw new DataError(`${path}: not a regular file (${st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : st.isDirectory() ? 'a folder' : 'a special file'}); pass --from ${what}.`);
+  if (st.size > maxBytes) throw new DataError(`${path}: ${st.size} bytes is more than ${what} can be (${maxBytes} bytes); pass --from ${what}.`);
+  return st.size;
+}
+

@@ -1,5 +1,8 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, mkdirSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGunzip } from 'node:zlib';
 import * as tar from 'tar';
 import {
   CIFAR10_ARCHIVE_MD5,
@@ -18,7 +21,7 @@ import { readDataFile, writeDataFile } from './datafile.js';
 import { downloadCifar10, md5OfFile } from './download.js';
 import { DataError } from './errors.js';
 import { FASHION_MNIST_CLASSES, locateFashionMnist, readFashionMnistSplit } from './fashion.js';
-import { writeFileAtomic } from './fsutil.js';
+import { regularFileSize, writeFileAtomic } from './fsutil.js';
 import {
   DATASET_TITLES,
   datasetPaths,
@@ -30,6 +33,7 @@ import {
   type DatasetName,
 } from './layout.js';
 import { chwToInterleaved, encodePngRgb } from './png.js';
+import { withLock } from '../reliability/lock.js';
 import { formatBytes, startProgress, type ProgressOptions } from './progress.js';
 import { IMAGE_BYTES, IMAGE_HEIGHT, IMAGE_WIDTH, takeFirst, type Split } from './split.js';
 
@@ -51,6 +55,8 @@ export interface SetupOptions {
   url?: string;
   /** Prepare only the first `limit` images of each split (quick experiments, tests). */
   limit?: number;
+  /** A download gives up when connecting, or any wait for more data, takes longer (default 60 s). */
+  downloadTimeoutMs?: number;
 }
 
 export interface SetupResult {
@@ -88,12 +94,15 @@ export async function setupData(options: SetupOptions): Promise<SetupResult> {
     throw new RangeError(`setupData: limit must be a positive integer, got ${options.limit}`);
   }
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  return withLock(options.dataDir, 'data', { role: '--data_dir', info: log }, () => setupLocked(options, dataset, log));
+}
+
+async function setupLocked(options: SetupOptions, dataset: DatasetName, log: (line: string) => void): Promise<SetupResult> {
   const progress: ProgressOptions = { progress: options.progress, log };
   const { dataDir } = options;
   const paths = datasetPaths(dataDir, dataset);
   const classes = CLASSES[dataset];
   const title = DATASET_TITLES[dataset];
-  mkdirSync(dataDir, { recursive: true });
 
   const existing = verifiedExistingSet(dataDir, dataset, options.limit, log);
   if (existing !== undefined) {
@@ -102,30 +111,53 @@ export async function setupData(options: SetupOptions): Promise<SetupResult> {
     return { dataset, dir: paths.dir, trainCount: existing.trainCount, testCount: existing.testCount, alreadyPresent: true };
   }
 
-  // A meta.json from an earlier set must not vouch for files this run is about to replace.
-  rmSync(paths.meta, { force: true });
-  const data =
-    dataset === 'cifar10' ? await readCifarSource(options, progress) : readFashionSource(options, progress);
-  const train = takeFirst(data.train, options.limit);
-  const test = takeFirst(data.test, options.limit);
-  mkdirSync(paths.dir, { recursive: true });
-
-  writeDataFile(paths.train, train);
-  writeDataFile(paths.test, test);
-  writeFileAtomic(paths.labels, labelsText(classes));
-  writePngTree(paths.imagesDir, classes, { train, test }, progress);
-  const meta: DatasetMeta = {
-    dataset,
-    classes: [...classes],
-    trainCount: train.count,
-    testCount: test.count,
-    source: data.source,
-    ...(options.limit !== undefined ? { limit: options.limit } : {}),
-  };
-  writeFileAtomic(paths.meta, `${JSON.stringify(meta, null, 2)}\n`);
-  writeIfChanged(join(dataDir, 'labels.txt'), labelsText(classes));
-  log(`${title} prepared in ${paths.dir}: ${train.count} training and ${test.count} test images`);
-  return { dataset, dir: paths.dir, trainCount: train.count, testCount: test.count, alreadyPresent: false };
+  // The new set is built beside the old one and swapped in only when complete: a source that
+  // turns out to be bad, a full disk or a kill leaves the old set as it was.
+  const staging = join(dataDir, `.${dataset}.setup-partial`);
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging);
+  try {
+    const data =
+      dataset === 'cifar10' ? await readCifarSource(options, staging, progress) : readFashionSource(options, progress);
+    const train = takeFirst(data.train, options.limit);
+    const test = takeFirst(data.test, options.limit);
+    for (const [name, split] of [['training', train], ['test', test]] as const) {
+      if (split.count === 0) throw new DataError(`${data.source}: holds no ${name} images; pass --from a complete ${title} source.`);
+    }
+    const staged = datasetPaths(staging, dataset);
+    try {
+      mkdirSync(staged.dir, { recursive: true });
+      writeDataFile(staged.train, train);
+      writeDataFile(staged.test, test);
+      writeFileAtomic(staged.labels, labelsText(classes));
+      writePngTree(staged.imagesDir, classes, { train, test }, progress);
+      const meta: DatasetMeta = {
+        dataset,
+        classes: [...classes],
+        trainCount: train.count,
+        testCount: test.count,
+        source: data.source,
+        ...(options.limit !== undefined ? { limit: options.limit } : {}),
+      };
+      writeFileAtomic(staged.meta, `${JSON.stringify(meta, null, 2)}\n`);
+      writeIfChanged(join(dataDir, 'labels.txt'), labelsText(classes));
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (typeof code !== 'string') throw error;
+      const file = (error as NodeJS.ErrnoException).path ?? staging;
+      const what = code === 'ENOSPC' ? 'no space left on device' : (error as Error).message;
+      throw new DataError(`${file}: ${what} (${code}); the prepared set in ${paths.dir} is unchanged — free some space and run setup again.`, { cause: error });
+    }
+    // Images first, then the folder whose meta.json vouches for the set.
+    for (const [from, to] of [[staged.imagesDir, paths.imagesDir], [staged.dir, paths.dir]] as const) {
+      if (existsSync(to)) renameSync(to, join(staging, `old-${basename(to)}`));
+      renameSync(from, to);
+    }
+    log(`${title} prepared in ${paths.dir}: ${train.count} training and ${test.count} test images`);
+    return { dataset, dir: paths.dir, trainCount: train.count, testCount: test.count, alreadyPresent: false };
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
 }
 
 /** The meta of a complete set whose files all verify and that was prepared with the same limit, else undefined. */
@@ -162,7 +194,7 @@ function writeIfChanged(path: string, text: string): void {
   writeFileAtomic(path, text);
 }
 
-async function readCifarSource(options: SetupOptions, progress: ProgressOptions): Promise<SourceData> {
+async function readCifarSource(options: SetupOptions, staging: string, progress: ProgressOptions): Promise<SourceData> {
   if (options.from !== undefined) {
     if (!existsSync(options.from)) {
       throw new DataError(
@@ -178,7 +210,7 @@ async function readCifarSource(options: SetupOptions, progress: ProgressOptions)
       }
       return { ...readCifarBatches(folder, folder, progress), source: folder };
     }
-    return { ...(await readCifarArchive(options.from, options.dataDir, progress)), source: options.from };
+    return { ...(await readCifarArchive(options.from, staging, progress)), source: options.from };
   }
   if (options.download === false) {
     throw new DataError(
@@ -191,9 +223,9 @@ async function readCifarSource(options: SetupOptions, progress: ProgressOptions)
     progress.log(`Using the archive downloaded earlier: ${archive}`);
   } else {
     source = options.url ?? CIFAR10_URL;
-    await downloadCifar10({ destination: archive, url: source, progress: progress.progress, log: progress.log });
+    await downloadCifar10({ destination: archive, url: source, progress: progress.progress, log: progress.log, timeoutMs: options.downloadTimeoutMs });
   }
-  return { ...(await readCifarArchive(archive, options.dataDir, progress)), source };
+  return { ...(await readCifarArchive(archive, staging, progress)), source };
 }
 
 /** `dir` itself when it holds the batch files, or its cifar-10-batches-bin subfolder when that does. */
@@ -201,8 +233,8 @@ function findBatchesFolder(dir: string): string | undefined {
   return [dir, join(dir, CIFAR10_FOLDER)].find((candidate) => existsSync(join(candidate, CIFAR10_TRAIN_FILES[0]!)));
 }
 
-async function readCifarArchive(archive: string, dataDir: string, progress: ProgressOptions): Promise<{ train: Split; test: Split }> {
-  const archiveBytes = statSync(archive).size;
+async function readCifarArchive(archive: string, staging: string, progress: ProgressOptions): Promise<{ train: Split; test: Split }> {
+  const archiveBytes = regularFileSize(archive, MAX_ARCHIVE_BYTES, 'the CIFAR-10 archive');
   // Only the genuine archive has a known checksum; other archives (fixtures, repacks) are checked record by record.
   if (archive.endsWith(CIFAR10_ARCHIVE_NAME) && archiveBytes === CIFAR10_ARCHIVE_SIZE) {
     const md5 = await md5OfFile(archive);
@@ -210,8 +242,8 @@ async function readCifarArchive(archive: string, dataDir: string, progress: Prog
       throw new DataError(`${archive}: MD5 ${md5} differs from the official ${CIFAR10_ARCHIVE_MD5} (corrupt); re-download it.`);
     }
   }
-  const extractDir = join(dataDir, '.cifar10-extract');
-  rmSync(extractDir, { recursive: true, force: true });
+  await checkUnpackedSize(archive);
+  const extractDir = join(staging, 'extract');
   mkdirSync(extractDir, { recursive: true });
   try {
     extractTarGz(archive, extractDir, archiveBytes, progress);
@@ -228,31 +260,62 @@ async function readCifarArchive(archive: string, dataDir: string, progress: Prog
 
 /** Records in each CIFAR-10 batch file. */
 const CIFAR10_RECORDS_PER_FILE = 10_000;
+const CIFAR10_BATCH_BYTES = CIFAR10_RECORDS_PER_FILE * CIFAR10_RECORD_BYTES;
+/** The official archive is 170 MB and unpacks to 185 MB; these bounds leave room for a repack. */
+const MAX_ARCHIVE_BYTES = 400_000_000;
+const MAX_UNPACKED_BYTES = 400_000_000;
+
+/**
+ * Refuses an archive that unpacks to more than MAX_UNPACKED_BYTES, counting while it decompresses
+ * (a gzip bomb is stopped as it passes the bound, not after).
+ */
+async function checkUnpackedSize(archive: string): Promise<void> {
+  const head = Buffer.alloc(2);
+  const fd = openSync(archive, 'r');
+  try { readSync(fd, head, 0, 2, 0); } finally { closeSync(fd); }
+  if (head[0] !== 0x1f || head[1] !== 0x8b) return; // a plain tar: its size was bounded above
+  let total = 0;
+  const count = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      total += chunk.length;
+      callback(total > MAX_UNPACKED_BYTES ? new DataError(`${archive}: unpacks to more than ${MAX_UNPACKED_BYTES} bytes; this is not the CIFAR-10 binary archive — re-download it.`) : null);
+    },
+  });
+  try {
+    await pipeline(createReadStream(archive), createGunzip(), count);
+  } catch (error) {
+    if (error instanceof DataError) throw error;
+    throw new DataError(`${archive}: cannot be extracted (${error instanceof Error ? error.message : String(error)}); the archive is damaged or not a .tar.gz — re-download it.`, { cause: error });
+  }
+}
 
 /**
  * Extracts synchronously: when this returns or throws, nothing is still being written. (tar's
  * streaming extraction goes on writing entries after reporting its first error, racing the removal
  * of the extraction folder, and some damaged entries — a path with a NUL byte — made it throw from
- * a callback, crashing the process.) Only the batch files are written, and none larger than a
- * CIFAR-10 batch: an archive with huge entries (a decompression bomb) cannot fill the disk.
+ * a callback, crashing the process.) Only the six batch files at their exact paths
+ * (`cifar-10-batches-bin/data_batch_1.bin`, …), each once, as regular files no larger than a
+ * CIFAR-10 batch, are written: at most six batches' bytes, whatever the archive holds.
  */
 function extractTarGz(archive: string, into: string, archiveBytes: number, progress: ProgressOptions): void {
   const bar = startProgress('Extract', archiveBytes, progress, formatBytes);
-  const wanted = new Set<string>([...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE]);
-  const maxEntryBytes = CIFAR10_RECORDS_PER_FILE * CIFAR10_RECORD_BYTES;
-  let oversized: string | null = null;
+  const wanted = new Set<string>([...CIFAR10_TRAIN_FILES, CIFAR10_TEST_FILE].map((f) => `${CIFAR10_FOLDER}/${f}`));
+  const taken = new Set<string>();
+  let refused: string | null = null;
   try {
     // strict turns tar's warnings about damaged entries into errors instead of skipping them silently.
     tar.x({
       file: archive, cwd: into, strict: true, sync: true,
       filter: (path, entry) => {
-        if (!wanted.has(basename(path))) return false;
+        const name = path.replace(/^(\.\/)+/, '');
+        if (!wanted.has(name)) return false;
+        const type = 'type' in entry ? entry.type : 'File';
         const size = 'size' in entry ? entry.size : 0;
-        if (size > maxEntryBytes) {
-          oversized ??= `${path} (${size} bytes)`;
-          return false;
-        }
-        return true;
+        if (type !== 'File' && type !== 'OldFile') refused ??= `entry ${path} is a ${type}, not a file`;
+        else if (taken.has(name)) refused ??= `entry ${path} appears more than once`;
+        else if (size > CIFAR10_BATCH_BYTES) refused ??= `entry ${path} (${size} bytes) is larger than a CIFAR-10 batch (${CIFAR10_BATCH_BYTES} bytes)`;
+        else { taken.add(name); return refused === null; }
+        return false;
       },
     });
     bar.increment(archiveBytes);
@@ -262,8 +325,8 @@ function extractTarGz(archive: string, into: string, archiveBytes: number, progr
   } finally {
     bar.stop();
   }
-  if (oversized !== null) {
-    throw new DataError(`${archive}: entry ${oversized} is larger than a CIFAR-10 batch (${maxEntryBytes} bytes); this is not the CIFAR-10 binary archive — re-download it.`);
+  if (refused !== null) {
+    throw new DataError(`${archive}: ${refused}; this is not the CIFAR-10 binary archive — re-download it.`);
   }
 }
 
@@ -303,11 +366,10 @@ export function classFolderName(className: string): string {
 
 /**
  * Writes `<imagesDir>/{train,test}/<class>/NNNN.png`, numbered from 1 per class in dataset
- * order. The tree is built under a temporary name and renamed into place when complete.
+ * order (in the setup's staging folder, which is swapped in when complete).
  */
 function writePngTree(imagesDir: string, classes: readonly string[], splits: Record<'train' | 'test', Split>, progress: ProgressOptions): void {
-  const partial = `${imagesDir}.partial`;
-  rmSync(partial, { recursive: true, force: true });
+  const partial = imagesDir;
   const bar = startProgress('PNG images', splits.train.count + splits.test.count, progress);
   try {
     for (const [splitName, split] of Object.entries(splits)) {
@@ -328,6 +390,4 @@ function writePngTree(imagesDir: string, classes: readonly string[], splits: Rec
   } finally {
     bar.stop();
   }
-  rmSync(imagesDir, { recursive: true, force: true });
-  renameSync(partial, imagesDir);
 }

@@ -8,6 +8,8 @@ import { decodeOnnxModel, readSafetensors } from '../formats/index.js';
 import { train } from '../train/train.js';
 import { Classifier, listImages, predictionLine } from '../predict/predict.js';
 import { saveModel, ExportError, readLabels } from './save.js';
+import { squeezeNetStateShapes } from './shapes.js';
+import { SqueezeNetCifar } from '../model/squeezenet.js';
 
 describe('squeeze save and predict', function () {
   this.timeout(600_000);
@@ -29,6 +31,18 @@ describe('squeeze save and predict', function () {
     });
   });
   after(() => fs.rmSync(root, { recursive: true, force: true }));
+
+  it("squeezeNetStateShapes (save's check, computed without a GPU) equals the model's state dict", () => {
+    for (const numClasses of [10, 3]) {
+      const model = new SqueezeNetCifar({ dataFormat: 'NCHW', seed: 0, numClasses });
+      try {
+        const actual = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, [...t.shape]]));
+        assert.deepEqual(squeezeNetStateShapes(numClasses), actual);
+      } finally {
+        model.dispose();
+      }
+    }
+  });
 
   it('fails clearly when there is no checkpoint', () => {
     assert.throws(() => saveModel(path.join(root, 'nothing')), (e: Error) => e instanceof ExportError && /no checkpoint found/.test(e.message));

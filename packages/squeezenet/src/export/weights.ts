@@ -1,5 +1,6 @@
 import { decodeSafetensors, encodeSafetensors } from '../formats/safetensors-bytes.js';
 import { FormatError } from '../formats/errors.js';
+import { findNonFinite } from '../checkpoint/finite.js';
 
 /*
  * The exported model's files as bytes: what `squeeze save` writes and `squeeze predict` reads, and
@@ -45,7 +46,12 @@ export function decodeExportWeights(bytes: Uint8Array, file: string): LoadedExpo
     throw new ExportError(`${file}: export metadata is missing or corrupt; rerun 'squeeze save'`);
   }
   const weights: LoadedExport['weights'] = {};
-  for (const [k, t] of Object.entries(parsed.tensors)) weights[k] = { shape: t.shape, data: t.data as Float32Array };
+  for (const [k, t] of Object.entries(parsed.tensors)) {
+    if (t.dtype !== 'F32') throw new ExportError(`${file}: tensor '${k}' has dtype ${t.dtype}, expected F32; rerun 'squeeze save'`);
+    weights[k] = { shape: t.shape, data: t.data as Float32Array };
+  }
+  const bad = findNonFinite([weights]);
+  if (bad) throw new ExportError(`${file}: tensor '${bad.name}' holds ${bad.value} (poisoned); rerun 'squeeze save' from a good checkpoint`);
   return { meta, weights };
 }
 

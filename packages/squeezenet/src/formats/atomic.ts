@@ -32,6 +32,13 @@ function isUnsupportedDirSync(err: unknown): boolean {
   return code === 'EISDIR' || code === 'EINVAL' || code === 'EPERM' || code === 'ENOTSUP' || code === 'EACCES';
 }
 
+/** writeSync's errors (ENOSPC, EIO) name no file: name the file being replaced. */
+function namingTarget(err: unknown, target: string): unknown {
+  const e = err as NodeJS.ErrnoException | null;
+  if (e instanceof Error && typeof e.code === 'string' && (e.path === undefined || e.path.includes('.tmp-'))) e.path = target;
+  return err;
+}
+
 function fsyncDirSync(dir: string): void {
   let fd: number | undefined;
   try {
@@ -78,7 +85,7 @@ export function writeFileAtomicSync(target: string, data: Uint8Array | string): 
       try { fs.closeSync(fd); } catch { /* already failing; keep the original error */ }
     }
     try { fs.unlinkSync(tmp); } catch { /* may not exist */ }
-    throw err;
+    throw namingTarget(err, target);
   }
   fsyncDirSync(path.dirname(path.resolve(target)));
 }
@@ -104,7 +111,7 @@ export async function writeFileAtomic(target: string, data: Uint8Array | string)
       try { await handle.close(); } catch { /* keep the original error */ }
     }
     try { await fsp.unlink(tmp); } catch { /* may not exist */ }
-    throw err;
+    throw namingTarget(err, target);
   }
   await fsyncDir(path.dirname(path.resolve(target)));
 }

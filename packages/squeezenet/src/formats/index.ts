@@ -5,6 +5,7 @@ export {
   decodeSafetensors,
   encodeSafetensors,
   readSafetensors,
+  readSafetensorsBytes,
   writeSafetensors,
   writeSafetensorsSync,
   type SafetensorsData,

@@ -40,10 +40,20 @@ export async function modelLogits(model: SqueezeNetCifar, dataFormat: DataFormat
   return Array.from({ length: n }, (_, i) => Array.from(v.subarray(i * classes, (i + 1) * classes)));
 }
 
+/** Why `logits` cannot give a label among `classes`, or null: NaN would make every class "win". */
+export function logitsProblem(logits: readonly number[], classes: number): string | null {
+  if (logits.length !== classes) return `${logits.length} scores for ${classes} labels`;
+  const bad = logits.find((v) => !Number.isFinite(v));
+  return bad === undefined ? null : `non-finite scores (${bad})`;
+}
+
 /** The prediction for one image's logits: the most likely label and every class's probability. */
 export function prediction(path: string, logits: number[], labels: readonly string[]): Prediction {
+  // A label is given only for logits that were computed.
+  const problem = logitsProblem(logits, labels.length);
+  if (problem) throw new Error(`${path}: the model computed ${problem}`);
   const index = logits.indexOf(Math.max(...logits));
-  return { path, label: labels[index] ?? String(index), index, probabilities: softmax(logits), logits };
+  return { path, label: labels[index]!, index, probabilities: softmax(logits), logits };
 }
 
 export function softmax(logits: number[]): number[] {

@@ -3,19 +3,23 @@ import * as path from 'node:path';
 import { hasRuntime, init } from '@squeeze/core';
 import { decodeImageFile, DataError } from '../data/index.js';
 import type { DataFormat, SqueezeNetCifar } from '../model/squeezenet.js';
-import { exportedModel, modelLogits, prediction, type Prediction, type PredictFailure } from './logits.js';
-import { EXPORT_DIR, EXPORT_LABELS, ExportError, readExport, readLabels, type LoadedExport } from '../export/save.js';
+import { exportedModel, logitsProblem, modelLogits, prediction, type Prediction, type PredictFailure } from './logits.js';
+import { EXPORT_DIR, EXPORT_LABELS, ExportError, readExport, readLabels, type ExportFolder } from '../export/save.js';
 
-export { exportedModel, modelLogits, prediction, predictionLine, softmax, type Prediction, type PredictFailure } from './logits.js';
+export { exportedModel, logitsProblem, modelLogits, prediction, predictionLine, softmax, type Prediction, type PredictFailure } from './logits.js';
 
 /** A loaded export ready to classify images (the library side of `squeeze predict`). */
 export class Classifier {
-  private constructor(readonly model: SqueezeNetCifar, readonly labels: string[], readonly dataFormat: DataFormat, readonly exported: LoadedExport) {}
+  private constructor(readonly model: SqueezeNetCifar, readonly labels: string[], readonly dataFormat: DataFormat, readonly exported: ExportFolder) {}
 
   /** Loads `<modelDir>/models/` (weights + labels); `dataFormat` only selects the kernels' layout. */
   static async load(modelDir: string, opts: { dataFormat?: DataFormat; adapter?: string } = {}): Promise<Classifier> {
     const exported = readExport(modelDir);
-    const labels = readLabels(path.join(modelDir, EXPORT_DIR, EXPORT_LABELS));
+    const labelsFile = path.join(modelDir, EXPORT_DIR, EXPORT_LABELS);
+    const labels = readLabels(labelsFile);
+    if (labels.length !== exported.meta.classes.length) {
+      throw new ExportError(`${labelsFile}: ${labels.length} labels for a model of ${exported.meta.classes.length} classes; rerun 'squeeze save'`);
+    }
     if (!hasRuntime()) await init({ adapter: opts.adapter });
     const dataFormat = opts.dataFormat ?? 'NCHW';
     let model: SqueezeNetCifar;
@@ -47,7 +51,10 @@ export class Classifier {
       if (batch.length === 0) continue;
       const logits = await this.logits(batch.map((b) => b.rgb));
       batch.forEach((b, i) => {
-        predictions.push(prediction(b.path, logits[i]!, this.labels));
+        const l = logits[i]!;
+        const problem = logitsProblem(l, this.labels.length);
+        if (problem) throw new ExportError(`${b.path}: the model in ${this.exported.dir} computed ${problem}; rerun 'squeeze save' from a good checkpoint`);
+        predictions.push(prediction(b.path, l, this.labels));
       });
     }
     return { predictions, failures };

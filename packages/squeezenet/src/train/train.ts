@@ -1,13 +1,15 @@
 import * as path from 'node:path';
 import { Adam, GpuError, hasRuntime, init } from '@squeeze/core';
-import { loadDataset, TrainBatcher } from '../data/index.js';
+import { loadDataset, TrainBatcher, type LoadedDataset } from '../data/index.js';
 import { EventWriter } from '../formats/index.js';
 import { ARCHITECTURE, SqueezeNetCifar, type DataFormat } from '../model/squeezenet.js';
 import {
-  CheckpointError, checkCompatible, findLatestCheckpoint, writeCheckpoint, type CheckpointMeta,
+  CheckpointError, checkCompatible, findLatestCheckpoint, findNonFinite, writeCheckpoint, type Checkpoint, type CheckpointMeta,
 } from '../checkpoint/checkpoint.js';
 import { evalLine, trainLine } from './format.js';
 import { squeezeNetGraphDef } from '../model/graph.js';
+import { withLock } from '../reliability/lock.js';
+import { MODEL_DIR_LAYOUT } from './layout.js';
 import { modelState, optimizerState, restoreModel, restoreOptimizer } from './state.js';
 import { ADAM, EVAL_BATCH, evaluate, trainStep, warmModelPipelines } from './step.js';
 
@@ -35,6 +37,8 @@ export interface TrainOptions {
   info?: (line: string) => void;
   /** a live progress line (terminal only) */
   progress?: (p: { step: number; maxSteps: number; msPerStep: number }) => void;
+  /** Resume a checkpoint trained on another dataset (name or content) instead of refusing it. */
+  allowDatasetChange?: boolean;
   /** abort to stop after the current step, with a checkpoint (Ctrl-C) */
   signal?: AbortSignal;
 }
@@ -52,10 +56,17 @@ export interface TrainResult {
 
 export class TrainingDivergedError extends Error { override name = 'TrainingDivergedError'; }
 
-/** Trains SqueezeNet as the TensorFlow sample does, resuming from the newest checkpoint. */
+/**
+ * Trains SqueezeNet as the TensorFlow sample does, resuming from the newest checkpoint. Holds the
+ * model folder's lock throughout: a second writer stops with a LockError before touching anything.
+ */
 export async function train(o: TrainOptions): Promise<TrainResult> {
-  const log = o.log ?? ((l: string) => console.log(l));
   const info = o.info ?? ((l: string) => console.error(l));
+  return withLock(o.modelDir, 'model', { role: '--model_dir', info }, () => trainLocked(o, info));
+}
+
+async function trainLocked(o: TrainOptions, info: (line: string) => void): Promise<TrainResult> {
+  const log = o.log ?? ((l: string) => console.log(l));
   const data = loadDataset(o.dataDir, o.dataset);
   const latest = findLatestCheckpoint(o.modelDir, info);
   const startStep = latest?.meta.globalStep ?? 0;
@@ -63,6 +74,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     info(`Training already complete: ${latest!.path} is at step ${startStep} (--max_train_steps ${o.maxTrainSteps}).`);
     return { startStep, globalStep: startStep, alreadyDone: true, stopped: false, lastEvalAccuracy: null, stepMs: [], checkpoint: latest!.path };
   }
+  if (latest) checkSameDataset(latest, data, o, info);
   if (!hasRuntime()) await init({ adapter: o.adapter });
 
   const model = new SqueezeNetCifar({ dataFormat: o.dataFormat, seed: o.seed, numClasses: data.classes.length });
@@ -93,16 +105,24 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
   info(`Compiled ${compiled} GPU pipelines in parallel.`);
 
   const trainEvents = new EventWriter(o.modelDir);
-  const evalEvents = new EventWriter(path.join(o.modelDir, 'eval'));
+  const evalEvents = new EventWriter(path.join(o.modelDir, MODEL_DIR_LAYOUT.evalDir));
   trainEvents.addGraph(squeezeNetGraphDef(shapes, data.classes.length, o.dataFormat));
+  /** Every checkpoint written or resumed from holds finite values only, so this names a good one. */
+  const stoppingLine = (): string => {
+    const good = result.checkpoint ?? latest?.path;
+    return `stopping without saving${good ? ` (the last good checkpoint stays: ${good})` : ''}. Try a lower --learning_rate.`;
+  };
   const result: TrainResult = { startStep, globalStep: startStep, alreadyDone: false, stopped: false, lastEvalAccuracy: null, stepMs: [], checkpoint: null };
   const saveCheckpoint = async (globalStep: number): Promise<void> => {
     const meta: CheckpointMeta = {
       architecture: ARCHITECTURE, globalStep, dataFormat: o.dataFormat, seed: o.seed, dataOrder: batcher.state(),
-      dataset: data.name, classes: data.classes, batchSize: o.batchSize, learningRate: o.learningRate,
+      dataset: data.name, datasetFingerprint: data.fingerprint, trainCount: data.train.count, classes: data.classes, batchSize: o.batchSize, learningRate: o.learningRate,
       optimizer: { name: 'adam', step: optimizer.stepCount, ...ADAM },
     };
     const state = { model: await modelState(model), optimizer: await optimizerState(optimizer) };
+    // A non-finite weight would poison every later checkpoint and the export: stop, as for a NaN loss.
+    const bad = findNonFinite([state.model, state.optimizer]);
+    if (bad) throw new TrainingDivergedError(`weights are not finite after step ${globalStep - 1} ('${bad.name}' holds ${bad.value}); ${stoppingLine()}`);
     result.checkpoint = writeCheckpoint(o.modelDir, { meta, ...state }, o.keepLastNCheckpoints);
   };
 
@@ -117,7 +137,7 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
       const t0 = performance.now();
       const { loss, accuracy } = await trainStep(model, optimizer, batcher, o.batchSize, o.dataFormat);
       if (!Number.isFinite(loss)) {
-        throw new TrainingDivergedError(`loss is ${loss} at step ${step}; stopping without saving${result.checkpoint ?? latest ? ` (the last good checkpoint stays: ${result.checkpoint ?? latest!.path})` : ''}. Try a lower --learning_rate.`);
+        throw new TrainingDivergedError(`loss is ${loss} at step ${step}; ${stoppingLine()}`);
       }
       const ms = performance.now() - t0;
       result.stepMs.push(ms);
@@ -140,6 +160,21 @@ export async function train(o: TrainOptions): Promise<TrainResult> {
     optimizer.dispose();
   }
   return result;
+}
+
+/**
+ * Refuses to resume a checkpoint trained on another dataset — another name, or the same name with
+ * other contents (a different --limit, another source) — unless allowDatasetChange is set.
+ */
+function checkSameDataset(c: Checkpoint, data: LoadedDataset, o: TrainOptions, info: (line: string) => void): void {
+  const fingerprintDiffers = c.meta.datasetFingerprint !== undefined && c.meta.datasetFingerprint !== data.fingerprint;
+  if (c.meta.dataset === data.name && !fingerprintDiffers) return;
+  const was = `${c.meta.dataset}${c.meta.trainCount !== undefined ? ` (${c.meta.trainCount} training images${c.meta.datasetFingerprint ? `, fingerprint ${c.meta.datasetFingerprint}` : ''})` : ''}`;
+  const now = `${data.name} (${data.train.count} training images, fingerprint ${data.fingerprint})`;
+  if (!o.allowDatasetChange) {
+    throw new CheckpointError(`${c.path}: trained on ${was}, but ${o.dataDir} holds ${now}; pass --allow_dataset_change to go on training it on this data, or use another --model_dir`);
+  }
+  info(`${c.path} was trained on ${was}; continuing on ${now} (--allow_dataset_change).`);
 }
 
 function shapesOf(model: SqueezeNetCifar): Record<string, readonly number[]> {
