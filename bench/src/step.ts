@@ -106,14 +106,14 @@ class StepRunner {
   /** Compiles the pipelines of this model's training step (and an evaluation pass) in parallel, as `squeeze train` does first. */
   async compilePipelines(): Promise<{ ms: number; pipelines: number }> {
     const t0 = performance.now();
-    const pipelines = await warmModelPipelines(this.model, this.batchSize, this.batchSize, this.layout, this.optimizer);
+    const pipelines = await warmModelPipelines(this.model, this.batchSize, this.batchSize, this.optimizer);
     return { ms: performance.now() - t0, pipelines };
   }
 
   /** One step, from encoding to the loss read back; returns its wall-clock ms. */
   async step(): Promise<number> {
     const t0 = performance.now();
-    const [loss, predictions] = encodeTrainStep(this.model, this.optimizer, this.xs, this.ys, this.batchSize, this.layout);
+    const [loss, predictions] = encodeTrainStep(this.model, this.optimizer, this.xs, this.ys, this.batchSize);
     await loss.data();
     const ms = performance.now() - t0;
     loss.dispose();

@@ -11,7 +11,7 @@ export * from './train/format.js';
 export * from './train/state.js';
 export * from './predict/logits.js';
 export * from './export/weights.js';
-export { testBatches, TrainBatcher, type Layout, type TestBatch, type TrainBatch, type TrainBatcherOptions, type TrainBatcherState } from './data/batches.js';
+export { testBatches, TrainBatcher, type TestBatch, type TrainBatch, type TrainBatcherOptions, type TrainBatcherState } from './data/batches.js';
 export { parseDataFile } from './data/datafile-bytes.js';
 export { modelInputFromRgba, resizeBilinear } from './data/image.js';
 export { DataError } from './data/errors.js';

@@ -1,4 +1,4 @@
-import type { DataFormat } from '@squeeze/squeezenet';
+import type { DataFormat } from '@squeeze/core';
 
 /**
  * The training flags of `squeeze train` that mean something in a page, with the same names,

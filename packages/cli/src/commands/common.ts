@@ -1,9 +1,9 @@
+import type { DataFormat } from '@squeeze/core';
 import type { EnumFlag, IntFlag, StringFlag } from '../flags.js';
 
 /** Flags several commands share, declared once so their names, defaults and help agree. */
 
-export const DATA_FORMATS = ['NCHW', 'NHWC'] as const;
-export type DataFormat = (typeof DATA_FORMATS)[number];
+export const DATA_FORMATS = ['NCHW', 'NHWC'] as const satisfies readonly DataFormat[];
 
 export const modelDirFlag = {
   type: 'string',

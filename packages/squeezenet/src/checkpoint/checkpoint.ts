@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { readSafetensors, writeSafetensorsSync, writeFileAtomicSync, FormatError } from '../formats/index.js';
 import { findNonFinite } from './finite.js';
+import type { DataFormat } from '@squeeze/core';
 
 export { findNonFinite } from './finite.js';
 
@@ -25,7 +26,7 @@ export interface CheckpointMeta {
   architecture: string;
   /** training steps completed; training resumes at this step. */
   globalStep: number;
-  dataFormat: 'NCHW' | 'NHWC';
+  dataFormat: DataFormat;
   seed: number;
   dataOrder: { seed: number; epoch: number; position: number };
   dataset: string;

@@ -1,5 +1,6 @@
 import { hash32, mulberry32, permutation } from './prng.js';
 import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_PLANE, IMAGE_WIDTH, type Split } from './split.js';
+import type { DataFormat } from '@squeeze/core';
 
 /*
  * Batches of a loaded split for training and evaluation. Pure computation on bytes already in
@@ -7,13 +8,12 @@ import { IMAGE_BYTES, IMAGE_CHANNELS, IMAGE_PLANE, IMAGE_WIDTH, type Split } fro
  */
 
 /** NCHW: batch × channel × row × column; NHWC: batch × row × column × channel. */
-export type Layout = 'NCHW' | 'NHWC';
 
 /**
  * Writes image `index` of `split` as floats in [0, 1] into row `row` of a batch in `layout`,
  * mirrored left-right when `flip` is set.
  */
-function copyImage(split: Split, index: number, flip: boolean, x: Float32Array, row: number, layout: Layout): void {
+function copyImage(split: Split, index: number, flip: boolean, x: Float32Array, row: number, layout: DataFormat): void {
   const source = index * IMAGE_BYTES;
   const target = row * IMAGE_BYTES;
   for (let c = 0; c < IMAGE_CHANNELS; c++) {
@@ -90,7 +90,7 @@ export class TrainBatcher {
     return { seed: this.options.seed, epoch: this.epoch, position: this.position };
   }
 
-  next(layout: Layout): TrainBatch {
+  next(layout: DataFormat): TrainBatch {
     const { batchSize, seed, flip } = this.options;
     const batch: TrainBatch = {
       x: new Float32Array(batchSize * IMAGE_BYTES),
@@ -130,7 +130,7 @@ export interface TestBatch {
  * The split in order, in batches of `batchSize`; the last batch is zero-padded to full size
  * so that a model compiled for one batch shape can evaluate everything.
  */
-export function* testBatches(split: Split, batchSize: number, layout: Layout): Generator<TestBatch> {
+export function* testBatches(split: Split, batchSize: number, layout: DataFormat): Generator<TestBatch> {
   if (!Number.isInteger(batchSize) || batchSize < 1) {
     throw new RangeError(`testBatches: batchSize must be a positive integer, got ${batchSize}`);
   }

@@ -8,6 +8,7 @@ import { makeCifarFixture } from './fixture.js';
 import { setupData } from './setup.js';
 import { IMAGE_BYTES, type Split } from './split.js';
 import { makeTempDir } from './test-helpers.js';
+import type { DataFormat } from '@squeeze/core';
 
 /** `count` images whose pixel (c, y, x) of image i is (i + 3c + 5y + 7x) mod 256: no two rows, channels or columns alike. */
 function syntheticSplit(count: number): Split {
@@ -99,7 +100,7 @@ describe('data/dataset: loadDataset', function () {
 describe('data/dataset: TrainBatcher', () => {
   const split = syntheticSplit(37);
 
-  function collect(batcher: TrainBatcher, batches: number, layout: 'NCHW' | 'NHWC' = 'NCHW'): TrainBatch[] {
+  function collect(batcher: TrainBatcher, batches: number, layout: DataFormat = 'NCHW'): TrainBatch[] {
     return Array.from({ length: batches }, () => batcher.next(layout));
   }
 

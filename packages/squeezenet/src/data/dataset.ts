@@ -3,10 +3,11 @@ import { DATASET_NAMES, DATASET_TITLES, datasetPaths, isDatasetName, isPrepared,
 import { createHash } from 'node:crypto';
 import { readDataFile, readDataFileHeader } from './datafile.js';
 import type { Split } from './split.js';
+import type { DataFormat } from '@squeeze/core';
 
 export type { Split } from './split.js';
 export {
-  testBatches, TrainBatcher, type Layout, type TestBatch, type TrainBatch, type TrainBatcherOptions, type TrainBatcherState,
+  testBatches, TrainBatcher, type TestBatch, type TrainBatch, type TrainBatcherOptions, type TrainBatcherState,
 } from './batches.js';
 
 export interface LoadedDataset {

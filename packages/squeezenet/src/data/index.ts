@@ -31,7 +31,6 @@ export {
   loadDataset,
   testBatches,
   TrainBatcher,
-  type Layout,
   type LoadedDataset,
   type TestBatch,
   type TrainBatch,

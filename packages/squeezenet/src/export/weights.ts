@@ -1,6 +1,7 @@
 import { decodeSafetensors, encodeSafetensors } from '../formats/safetensors-bytes.js';
 import { FormatError } from '../formats/errors.js';
 import { findNonFinite } from '../checkpoint/finite.js';
+import type { DataFormat } from '@squeeze/core';
 
 /*
  * The exported model's files as bytes: what `squeeze save` writes and `squeeze predict` reads, and
@@ -15,7 +16,7 @@ export class ExportError extends Error { override name = 'ExportError'; }
 
 export interface ExportMetadata {
   architecture: string;
-  dataFormat: 'NCHW' | 'NHWC';
+  dataFormat: DataFormat;
   classes: string[];
   step: number;
   dataset: string;

@@ -1,5 +1,6 @@
 import type { GraphDefInput } from '../formats/index.js';
 import { squeezeNetOnnxGraph } from '../export/onnx-graph.js';
+import type { DataFormat } from '@squeeze/core';
 
 /**
  * The network as a TensorFlow GraphDef for TensorBoard's Graph tab: one node per layer op, named
@@ -11,7 +12,7 @@ const TF_OPS: Record<string, string> = {
   Concat: 'ConcatV2', Flatten: 'Reshape', ArgMax: 'ArgMax',
 };
 
-export function squeezeNetGraphDef(shapes: Record<string, readonly number[]>, classes: number, dataFormat: 'NCHW' | 'NHWC'): GraphDefInput {
+export function squeezeNetGraphDef(shapes: Record<string, readonly number[]>, classes: number, dataFormat: DataFormat): GraphDefInput {
   // Only names and shapes matter here: zero-filled stand-ins for the weights.
   const weights: Record<string, { shape: number[]; data: Float32Array }> = {};
   for (const [k, s] of Object.entries(shapes)) weights[k] = { shape: [...s], data: new Float32Array(s.reduce((a, b) => a * b, 1)) };

@@ -2,6 +2,7 @@ import {
   Module, Random, Tensor, avgPool2d, batchNorm, batchNormRelu, batchNormReluConcat, batchNormReluConcatMaxPool, conv2d, conv2dBatchNormReluMaxPool, conv2dWithStatistics, glorotUniform, ones, reshape, zeros,
   type ChannelStatistics, type Pool2dOptions,
 } from '@squeeze/core';
+import type { DataFormat } from '@squeeze/core';
 
 /**
  * TensorFlow's SqueezeNet CIFAR-10 sample network (`squeezenet_cifar`), with PyTorch-style names:
@@ -9,7 +10,6 @@ import {
  * maxpool → fire9 → avgpool 4×4 → conv10 (1×1 → classes, bias) → logits [N, classes].
  */
 export const ARCHITECTURE = 'squeezenet_cifar';
-export type DataFormat = 'NCHW' | 'NHWC';
 
 /** The sample's batch norm: shift (beta) only, eps 1e-3, running-average decay 0.9 (momentum 0.1). */
 export const BN_EPS = 1e-3;

@@ -1,5 +1,6 @@
 import { noGrad, tensor, tidy } from '@squeeze/core';
-import { SqueezeNetCifar, type DataFormat } from '../model/squeezenet.js';
+import { SqueezeNetCifar } from '../model/squeezenet.js';
+import type { DataFormat } from '@squeeze/core';
 
 /*
  * From model input to the printed prediction: the part of `squeeze predict` that does not read
@@ -26,7 +27,8 @@ export function exportedModel(weights: Record<string, { shape: number[]; data: F
 }
 
 /** Logits of `model` (in evaluation mode) for images given as CHW float arrays (3×32×32 each, values in [0, 1]). */
-export async function modelLogits(model: SqueezeNetCifar, dataFormat: DataFormat, images: Float32Array[]): Promise<number[][]> {
+export async function modelLogits(model: SqueezeNetCifar, images: Float32Array[]): Promise<number[][]> {
+  const { dataFormat } = model;
   const n = images.length;
   const x = new Float32Array(n * 3 * 32 * 32);
   images.forEach((img, i) => {

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { hasRuntime, init } from '@squeeze/core';
 import { decodeImageFile, DataError } from '../data/index.js';
-import type { DataFormat, SqueezeNetCifar } from '../model/squeezenet.js';
+import type { SqueezeNetCifar } from '../model/squeezenet.js';
+import type { DataFormat } from '@squeeze/core';
 import { exportedModel, logitsProblem, modelLogits, prediction, type Prediction, type PredictFailure } from './logits.js';
 import { EXPORT_DIR, EXPORT_LABELS, ExportError, readExport, readLabels, type ExportFolder } from '../export/save.js';
 
@@ -33,7 +34,7 @@ export class Classifier {
 
   /** Logits for images given as CHW float arrays (3×32×32 each, values in [0, 1]). */
   async logits(images: Float32Array[]): Promise<number[][]> {
-    return modelLogits(this.model, this.dataFormat, images);
+    return modelLogits(this.model, images);
   }
 
   /** Classifies PNG files; unreadable ones are returned as failures, the rest still predicted. */

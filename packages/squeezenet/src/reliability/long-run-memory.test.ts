@@ -45,7 +45,7 @@ describe('reliability: memory stays flat over a long training run', function () 
     try {
       for (let step = 0; step < STEPS; step++) {
         const batch = batcher.next('NCHW');
-        const [loss, predicted] = encodeTrainStep(model, optimizer, batch.x, batch.y, BATCH, 'NCHW');
+        const [loss, predicted] = encodeTrainStep(model, optimizer, batch.x, batch.y, BATCH);
         const [value] = await Promise.all([loss.data(), predicted.data()]);
         loss.dispose();
         predicted.dispose();
@@ -53,7 +53,7 @@ describe('reliability: memory stays flat over a long training run', function () 
         if (step % CHECKPOINT_EVERY === 1) {
           await modelState(model);
           await optimizerState(optimizer);
-          await evaluate(model, split, BATCH, 'NCHW');
+          await evaluate(model, split, BATCH);
         }
         const m = memory();
         if (step === RSS_BASELINE_STEP) steadyRss = process.memoryUsage().rss;

@@ -3,7 +3,8 @@ import * as path from 'node:path';
 import { Adam, Random, getRuntime, hasRuntime, init, type KernelSpan } from '@squeeze/core';
 import { loadDataset, TrainBatcher, DataError } from '../data/index.js';
 import { ChromeTrace, summariseDurations, type DurationSummary } from '../formats/index.js';
-import { SqueezeNetCifar, type DataFormat } from '../model/squeezenet.js';
+import { SqueezeNetCifar } from '../model/squeezenet.js';
+import type { DataFormat } from '@squeeze/core';
 import { ADAM, encodeTrainStep, warmModelPipelines } from '../train/train.js';
 
 export interface TraceOptions {
@@ -73,7 +74,7 @@ export async function traceTraining(o: TraceOptions): Promise<TraceResult> {
   let pipelinesCompiled = 0;
   let firstStepCompiles = 0;
   try {
-    pipelinesCompiled = await warmModelPipelines(model, o.batchSize, o.batchSize, o.dataFormat, optimizer);
+    pipelinesCompiled = await warmModelPipelines(model, o.batchSize, o.batchSize, optimizer);
     log(`Compiled ${pipelinesCompiled} GPU pipelines in parallel.`);
     const compilesBefore = rt.cache.stats.compiles;
     for (let i = 0; i < o.steps; i++) {
@@ -81,7 +82,7 @@ export async function traceTraining(o: TraceOptions): Promise<TraceResult> {
       const t0 = performance.now();
       if (timestamps) rt.beginTrace();
       const tEncode = performance.now();
-      const [loss, pred] = encodeTrainStep(model, optimizer, batch.x, batch.y, o.batchSize, o.dataFormat);
+      const [loss, pred] = encodeTrainStep(model, optimizer, batch.x, batch.y, o.batchSize);
       const tEncoded = performance.now();
       rt.flush();
       const tSubmitted = performance.now();

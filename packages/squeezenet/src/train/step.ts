@@ -3,7 +3,7 @@ import {
 } from '@squeeze/core';
 import { testBatches, type TrainBatcher } from '../data/batches.js';
 import type { Split } from '../data/split.js';
-import type { DataFormat, SqueezeNetCifar } from '../model/squeezenet.js';
+import type { SqueezeNetCifar } from '../model/squeezenet.js';
 
 /*
  * One training step, one evaluation pass and the pipeline warm-up: what `squeeze train` and the
@@ -21,8 +21,9 @@ export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
  * Returns the loss [1] and the batch's predicted classes [N] (int32), still on the GPU.
  */
 export function encodeTrainStep(
-  model: SqueezeNetCifar, optimizer: Adam, xs: Float32Array, ys: Int32Array, batchSize: number, dataFormat: DataFormat,
+  model: SqueezeNetCifar, optimizer: Adam, xs: Float32Array, ys: Int32Array, batchSize: number,
 ): [Tensor, Tensor] {
+  const { dataFormat } = model;
   model.train();
   return tidy(() => {
     const x = tensor(xs, dataFormat === 'NCHW' ? [batchSize, 3, 32, 32] : [batchSize, 32, 32, 3]);
@@ -38,10 +39,10 @@ export function encodeTrainStep(
 
 /** One training step on the next batch. Returns the batch's loss and accuracy. */
 export async function trainStep(
-  model: SqueezeNetCifar, optimizer: Adam, batcher: TrainBatcher, batchSize: number, dataFormat: DataFormat,
+  model: SqueezeNetCifar, optimizer: Adam, batcher: TrainBatcher, batchSize: number,
 ): Promise<{ loss: number; accuracy: number }> {
-  const batch = batcher.next(dataFormat);
-  const [lossT, predT] = encodeTrainStep(model, optimizer, batch.x, batch.y, batchSize, dataFormat);
+  const batch = batcher.next(model.dataFormat);
+  const [lossT, predT] = encodeTrainStep(model, optimizer, batch.x, batch.y, batchSize);
   const [lossV, pred] = await Promise.all([lossT.data(), predT.data()]);
   lossT.dispose();
   predT.dispose();
@@ -55,7 +56,8 @@ export async function trainStep(
  * evaluation pass use (nothing is computed), the optimizer's update kernels too when given (Adam's
  * took ~250 ms on lavapipe, compiled at its first use inside the first step).
  */
-export async function warmModelPipelines(model: SqueezeNetCifar, batchSize: number, evalBatchSize: number, dataFormat: DataFormat, optimizer?: Optimizer): Promise<number> {
+export async function warmModelPipelines(model: SqueezeNetCifar, batchSize: number, evalBatchSize: number, optimizer?: Optimizer): Promise<number> {
+  const { dataFormat } = model;
   const shape = (n: number) => (dataFormat === 'NCHW' ? [n, 3, 32, 32] : [n, 32, 32, 3]);
   const wasTraining = model.training;
   // Two scopes: the training step's tensors go back to the pool before the evaluation's are made
@@ -79,7 +81,8 @@ export async function warmModelPipelines(model: SqueezeNetCifar, batchSize: numb
 }
 
 /** Accuracy over a whole split in evaluation mode (running batch-norm statistics). */
-export async function evaluate(model: SqueezeNetCifar, split: Split, batchSize: number, dataFormat: DataFormat): Promise<number> {
+export async function evaluate(model: SqueezeNetCifar, split: Split, batchSize: number): Promise<number> {
+  const { dataFormat } = model;
   model.eval();
   let correct = 0;
   let inFlight: { pred: Tensor; y: Int32Array; count: number } | null = null;

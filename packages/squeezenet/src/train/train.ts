@@ -2,7 +2,8 @@ import * as path from 'node:path';
 import { Adam, GpuError, hasRuntime, init } from '@squeeze/core';
 import { loadDataset, TrainBatcher, type LoadedDataset } from '../data/index.js';
 import { EventWriter } from '../formats/index.js';
-import { ARCHITECTURE, SqueezeNetCifar, type DataFormat } from '../model/squeezenet.js';
+import { ARCHITECTURE, SqueezeNetCifar } from '../model/squeezenet.js';
+import type { DataFormat } from '@squeeze/core';
 import {
   CheckpointError, checkCompatible, findLatestCheckpoint, findNonFinite, writeCheckpoint, type Checkpoint, type CheckpointMeta,
 } from '../checkpoint/checkpoint.js';
@@ -101,7 +102,7 @@ async function trainLocked(o: TrainOptions, info: (line: string) => void): Promi
     batcher = new TrainBatcher(data.train, batcherOpts);
   }
 
-  const compiled = await warmModelPipelines(model, o.batchSize, o.evalBatchSize ?? EVAL_BATCH, o.dataFormat, optimizer);
+  const compiled = await warmModelPipelines(model, o.batchSize, o.evalBatchSize ?? EVAL_BATCH, optimizer);
   info(`Compiled ${compiled} GPU pipelines in parallel.`);
 
   const trainEvents = new EventWriter(o.modelDir);
@@ -129,13 +130,13 @@ async function trainLocked(o: TrainOptions, info: (line: string) => void): Promi
   try {
     for (let step = startStep; step < o.maxTrainSteps; step++) {
       if (step % o.validationInterval === 0) {
-        const acc = await evaluate(model, data.test, o.evalBatchSize ?? EVAL_BATCH, o.dataFormat);
+        const acc = await evaluate(model, data.test, o.evalBatchSize ?? EVAL_BATCH);
         result.lastEvalAccuracy = acc;
         log(evalLine(step, acc));
         evalEvents.addScalar('accuracy', acc, step);
       }
       const t0 = performance.now();
-      const { loss, accuracy } = await trainStep(model, optimizer, batcher, o.batchSize, o.dataFormat);
+      const { loss, accuracy } = await trainStep(model, optimizer, batcher, o.batchSize);
       if (!Number.isFinite(loss)) {
         throw new TrainingDivergedError(`loss is ${loss} at step ${step}; ${stoppingLine()}`);
       }

@@ -1,4 +1,4 @@
-import type { DataFormat } from '@squeeze/squeezenet';
+import type { DataFormat } from '@squeeze/core';
 import { LineChart, drawProbabilities } from './charts.js';
 import { loadCheckpoint, saveCheckpoint, type HostTensors, type StoredCheckpoint } from './checkpoint-store.js';
 import type { ServerInfo } from '../info.js';

@@ -1,8 +1,9 @@
 import {
   ARCHITECTURE, DataError, decodeExportWeights, encodeExportWeights, exportedModel, exportLabelsText, modelInputFromRgba, modelLogits, parseLabels,
-  prediction, type DataFormat, type ExportMetadata, type Prediction, type SqueezeNetCifar,
+  prediction, type ExportMetadata, type Prediction, type SqueezeNetCifar,
 } from '@squeeze/squeezenet';
 import type { HostTensors } from './checkpoint-store.js';
+import type { DataFormat } from '@squeeze/core';
 
 const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
@@ -27,7 +28,7 @@ export class Predictor {
   async predict(name: string, png: Blob): Promise<{ prediction: Prediction; pixels: ImageData }> {
     const pixels = await decodePng(name, png);
     const input = modelInputFromRgba(pixels.data, pixels.width, pixels.height);
-    const [logits] = await modelLogits(this.model, this.dataFormat, [input]);
+    const [logits] = await modelLogits(this.model, [input]);
     return { prediction: prediction(name, logits!, this.labels), pixels };
   }
 

@@ -62,7 +62,7 @@ export async function runTraining(f: TrainFlags, data: PageDataset, resume: Stor
   const result: RunResult = { globalStep: startStep, stopped: false, alreadyDone: false, model: null };
   try {
     const t0 = performance.now();
-    const compiled = await warmModelPipelines(model, f.batch_size, EVAL_BATCH, f.data_format, optimizer);
+    const compiled = await warmModelPipelines(model, f.batch_size, EVAL_BATCH, optimizer);
     events.info(`Compiled ${compiled} GPU pipelines in parallel (${((performance.now() - t0) / 1000).toFixed(1)} s).`);
     const save = async (globalStep: number): Promise<void> => {
       const meta: CheckpointMeta = {
@@ -77,12 +77,12 @@ export async function runTraining(f: TrainFlags, data: PageDataset, resume: Stor
     const stepMs: number[] = [];
     for (let step = startStep; step < f.max_train_steps; step++) {
       if (step % f.validation_interval === 0) {
-        const accuracy = await evaluate(model, data.test, EVAL_BATCH, f.data_format);
+        const accuracy = await evaluate(model, data.test, EVAL_BATCH);
         events.log(evalLine(step, accuracy));
         events.evaluated(step, accuracy);
       }
       const before = performance.now();
-      const { loss, accuracy } = await trainStep(model, optimizer, batcher, f.batch_size, f.data_format);
+      const { loss, accuracy } = await trainStep(model, optimizer, batcher, f.batch_size);
       if (!Number.isFinite(loss)) {
         throw new TrainingDivergedError(`loss is ${loss} at step ${step}; stopping without saving (the last checkpoint stays). Try a lower learning_rate.`);
       }
