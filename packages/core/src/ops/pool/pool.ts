@@ -97,16 +97,27 @@ function rowPass(g: Pool2dGeometry, pass: 'forward' | 'backward') {
 export const windowsTile = (g: Pool2dGeometry): boolean =>
   g.kh === g.sh && g.kw === g.sw && g.padTop === 0 && g.padLeft === 0 && g.oh * g.sh === g.h && g.ow * g.sw === g.w;
 
-/** NCHW windows two wide that tile the input with whole vec4s per output row (`maxPoolPairs*` kernels). */
-const pairsTile = (g: Pool2dGeometry): boolean => !g.channelsLast && windowsTile(g) && g.kw === 2 && g.ow % 4 === 0;
+/**
+ * Which kernels a max pool runs, chosen once for both passes: 'pairs' — NCHW windows two wide that
+ * tile the input with whole vec4s per output row (`maxPoolPairs*`); 'tiles' — windows that tile the
+ * input, so the backward lets each window write its own inputs (2–3× faster than gathering per
+ * input, bench/README.md); 'general' — any windows (the backward gathers per input element).
+ */
+export type MaxPoolPath = 'pairs' | 'tiles' | 'general';
+
+export function planMaxPool(g: Pool2dGeometry): MaxPoolPath {
+  if (!g.channelsLast && windowsTile(g) && g.kw === 2 && g.ow % 4 === 0) return 'pairs';
+  if (windowsTile(g)) return 'tiles';
+  return 'general';
+}
 
 function poolBackward(op: PoolOp, g: Pool2dGeometry, inShape: readonly number[], grad: Tensor, positions?: Tensor, includePad = false): Tensor {
   const dx = allocTensor(inShape);
-  if (op === 'max' && windowsTile(g)) {
-    // Each window writes its own inputs (measured 2–3× faster than gathering per input element).
+  const path = op === 'max' ? planMaxPool(g) : 'general';
+  if (path !== 'general') {
     const pass = rowPass(g, 'forward');
     const bindings = [grad, positions!, dx];
-    if (pairsTile(g)) grad.runtime.run(maxPoolPairsBackwardKernel, {}, bindings, pass.uniforms, pass.workgroups);
+    if (path === 'pairs') grad.runtime.run(maxPoolPairsBackwardKernel, {}, bindings, pass.uniforms, pass.workgroups);
     else grad.runtime.run(maxPoolBackwardTilesKernel, { channelsLast: g.channelsLast, vec: vectorised(g) }, bindings, pass.uniforms, pass.workgroups);
     return dx;
   }
@@ -129,7 +140,7 @@ export function maxPool2d(x: Tensor, opts: Pool2dOptions): Tensor {
   // the NHWC path can compare four channels at once.
   const positions = savePositions ? allocTensor(y.shape) : null;
   const bindings = positions ? [x, y, positions] : [x, y];
-  if (pairsTile(g)) x.runtime.run(maxPoolPairsForwardKernel, { savePositions }, bindings, pass.uniforms, pass.workgroups);
+  if (planMaxPool(g) === 'pairs') x.runtime.run(maxPoolPairsForwardKernel, { savePositions }, bindings, pass.uniforms, pass.workgroups);
   else x.runtime.run(poolForwardKernel, { op: 'max', channelsLast: g.channelsLast, vec: vectorised(g), savePositions }, bindings, pass.uniforms, pass.workgroups);
   if (!positions) return y;
   const inShape = [...x.shape];
