@@ -76,7 +76,10 @@ async function checkBatches(name: string, opts: GemmOptions): Promise<void> {
   }
 }
 
-describe('matmul', () => {
+describe('matmul', function () {
+  // Each case compiles kernel variants (LLVM on lavapipe) and checks gradients by finite differences:
+  // seconds alone, minutes on a loaded 2-core machine.
+  this.timeout(600_000);
   for (const [name, opts] of KERNELS) {
     it(`${name} GEMM kernel matches the float64 reference for every shape and transpose`, async () => checkShapes(name, opts));
     it(`${name} GEMM kernel handles batches, broadcast operands, offsets and accumulation`, async () => checkBatches(name, opts));

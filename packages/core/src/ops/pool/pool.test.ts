@@ -43,7 +43,10 @@ function distinctValues(n: number, seed: number): Float64Array {
   return Float64Array.from(perm, (p) => (p - n / 2) * 0.01);
 }
 
-describe('pooling', () => {
+describe('pooling', function () {
+  // Each case compiles kernel variants (LLVM on lavapipe) and checks gradients by finite differences:
+  // seconds alone, minutes on a loaded 2-core machine.
+  this.timeout(600_000);
   it('countIncludePad divides by PyTorch\'s padded window size', async () => {
     // F.avg_pool2d(ones(1, 1, 3, 3), 3, 1, padding=1) (count_include_pad=True): 4/9 at corners, 6/9 at edges, 1 in the middle
     const got = await gpuValues(() => avgPool2d(tensor(new Float32Array(9).fill(1), [1, 1, 3, 3]), { kernelSize: 3, stride: 1, padding: 1, countIncludePad: true }));
