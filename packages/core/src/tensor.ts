@@ -39,6 +39,11 @@ export class Tensor implements Bindable {
   /** The autograd node that produced this tensor (null for leaves and no-grad results). */
   node: GradNode | null = null;
   name?: string;
+  /**
+   * The values an int32 tensor was made from on the host (`tensor(Int32Array…)`), kept so that
+   * class labels can be checked without a read-back; no kernel writes an int32 tensor in place.
+   */
+  hostValues?: Int32Array;
   private storage_: Storage | null;
 
   constructor(storage: Storage, readonly shape: Shape, readonly dtype: DType = 'f32') {

@@ -92,6 +92,20 @@ describe('losses', () => {
     logits.dispose();
   });
 
+  it('rejects a label tensor made from host values outside [0, classes) (ignoreIndex still allowed)', () => {
+    const logits = tensor(Float32Array.from(x), [N, C]);
+    const bad = tensor(Int32Array.from([3, 0, 4, 7, 1, 2]), [N], 'i32');
+    let msg = '';
+    try { crossEntropyLoss(logits, bad); } catch (e) { msg = (e as Error).message; }
+    if (msg !== 'crossEntropyLoss: label 7 of row 3 is outside [0, 5)') throw new Error(`unexpected error: '${msg}'`);
+    const ignored = tensor(Int32Array.from([3, 0, -100, 4, 1, 2]), [N], 'i32');
+    crossEntropyLoss(logits, ignored, { ignoreIndex: -100 }).dispose();
+    // Written over on the GPU, a tensor's host values no longer speak for it.
+    bad.runtime.write(bad, Int32Array.from([3, 0, 4, 1, 1, 2]));
+    crossEntropyLoss(logits, bad).dispose();
+    for (const t of [logits, bad, ignored]) t.dispose();
+  });
+
   for (const reduction of reductions) {
     it(`nllLoss with ignoreIndex (${reduction}) matches the reference and finite differences`, async () => {
       const logp = softmaxRef(x, [N, C], 1, true);

@@ -10,10 +10,10 @@ import { logSoftmax, softmaxCrossEntropy } from '../ops/softmax/softmax.js';
 export type Reduction = 'mean' | 'sum' | 'none';
 
 /**
- * Class labels: an int32 tensor [N], or host values, which are checked (a label outside
- * [0, classes) other than `ignoreIndex` throws one line naming its row) before they are uploaded.
- * A label tensor already on the GPU cannot be checked without reading it back: a real row with an
- * out-of-range label there gives a NaN loss.
+ * Class labels: host values or an int32 tensor [N]. Host values, and a tensor made from host values
+ * with `tensor()`, are checked: a label outside [0, classes) other than `ignoreIndex` throws one line
+ * naming its row. Labels computed on the GPU are not read back to be checked: an out-of-range one
+ * there gives a NaN loss.
  */
 export type Labels = Tensor | ArrayLike<number>;
 
@@ -28,21 +28,30 @@ export interface ClassLossOptions {
 
 interface PreparedLabels { labels: Tensor; mask: Tensor | undefined; owned: Tensor[] }
 
-/** Checks host labels and builds the row mask that ignoreIndex implies (on the GPU for a label tensor). */
+/** Throws one line for a label outside [0, classes) (other than ignoreIndex). */
+function checkLabelRange(op: string, host: ArrayLike<number>, classes: number, ignoreIndex: number | undefined): void {
+  for (let i = 0; i < host.length; i++) {
+    const l = host[i]!;
+    if (l === ignoreIndex) continue;
+    if (!Number.isInteger(l) || l < 0 || l >= classes) throw new Error(`${op}: label ${l} of row ${i} is outside [0, ${classes})`);
+  }
+}
+
+/**
+ * Checks the labels (host values, or a label tensor's values where it was made from the host; a
+ * label tensor computed on the GPU is not read back) and builds the row mask that ignoreIndex implies.
+ */
 function prepareLabels(op: string, given: Labels, n: number, classes: number, opts: ClassLossOptions): PreparedLabels {
   const owned: Tensor[] = [];
   let labels: Tensor;
   if (given instanceof Object && 'dtype' in given && 'shape' in given) {
     labels = given as Tensor;
     if (labels.dtype !== 'i32' || labels.rank !== 1 || labels.size !== n) throw new Error(`${op}: labels must be int32 [${n}], got [${labels.shape}] ${labels.dtype}`);
+    if (labels.hostValues) checkLabelRange(op, labels.hostValues, classes, opts.ignoreIndex);
   } else {
     const host = given as ArrayLike<number>;
     if (host.length !== n) throw new Error(`${op}: ${host.length} labels for ${n} rows`);
-    for (let i = 0; i < n; i++) {
-      const l = host[i]!;
-      if (l === opts.ignoreIndex) continue;
-      if (!Number.isInteger(l) || l < 0 || l >= classes) throw new Error(`${op}: label ${l} of row ${i} is outside [0, ${classes})`);
-    }
+    checkLabelRange(op, host, classes, opts.ignoreIndex);
     labels = tensor(Int32Array.from(host), [n], 'i32');
     owned.push(labels);
   }

@@ -210,6 +210,8 @@ export class Runtime {
   write(dst: Bindable, data: ArrayBufferView, dstOffset = 0): void {
     this.checkAlive();
     if (this.encoder) this.flush();
+    // A tensor written here no longer holds the host values it was made from.
+    if ('hostValues' in dst) delete (dst as { hostValues?: Int32Array }).hostValues;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const padded = bytes.byteLength % 4 === 0 ? bytes : (() => { const p = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4); p.set(bytes); return p; })();
     this.device.queue.writeBuffer(dst.buffer, dstOffset, padded);

@@ -32,7 +32,11 @@ export function tensor(values: Nested | ArrayLike<number>, shape?: Shape, dtype?
   }
   const dt: DType = dtype ?? (values instanceof Int32Array ? 'i32' : 'f32');
   const t = allocTensor(s, dt);
-  if (flat.length > 0) getRuntime().write(t, dt === 'i32' ? Int32Array.from(flat) : Float32Array.from(flat));
+  if (dt === 'i32') {
+    const values = Int32Array.from(flat);
+    if (flat.length > 0) getRuntime().write(t, values);
+    t.hostValues = values;
+  } else if (flat.length > 0) getRuntime().write(t, Float32Array.from(flat));
   return t;
 }
 
