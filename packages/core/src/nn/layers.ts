@@ -7,7 +7,6 @@ import {
   type BatchNormOptions, type Conv2dOptions, type Pool2dOptions,
 } from '../ops/index.js';
 import { reshape } from '../ops/shape-ops/shape-ops.js';
-import { groupedConv2d } from '../ops/grouped-conv/grouped-conv.js';
 import { Module } from './module.js';
 import { defaultRandom, initLayerBias, initLayerWeight, type LayerInit } from './init.js';
 
@@ -57,33 +56,24 @@ export class Linear extends Module {
   }
 }
 
-export type Conv2dLayerOptions = Omit<Conv2dOptions, 'bias'> & LayerInitOptions & {
-  bias?: boolean;
-  /** channel groups (PyTorch's groups; inChannels for depthwise) and tap spacing: see `groupedConv2d`. */
-  groups?: number;
-  dilation?: number | [number, number];
-};
+/** conv2d's options (groups and dilation among them) with a learnable bias or none. */
+export type Conv2dLayerOptions = Omit<Conv2dOptions, 'bias'> & LayerInitOptions & { bias?: boolean };
 
-/**
- * 2-D convolution; weight [outChannels, inChannels/groups, kh, kw] (PyTorch layout in every data
- * format). Grouped or dilated convolutions run `groupedConv2d`, the others `conv2d`.
- */
+/** 2-D convolution; weight [outChannels, inChannels/groups, kh, kw] (PyTorch layout in every data format). */
 export class Conv2d extends Module {
   readonly weight: Tensor;
   readonly bias: Tensor | null;
   private readonly convOptions: Omit<Conv2dOptions, 'bias'>;
-  private readonly grouped: { groups: number; dilation: number | [number, number] } | null;
 
   constructor(readonly inChannels: number, readonly outChannels: number, kernelSize: number | [number, number], opts: Conv2dLayerOptions = {}) {
     super();
-    const { init = 'pytorch', rng = defaultRandom(), bias = true, groups = 1, dilation = 1, ...convOptions } = opts;
+    const { init = 'pytorch', rng = defaultRandom(), bias = true, ...convOptions } = opts;
+    const groups = convOptions.groups ?? 1;
     const [kh, kw] = typeof kernelSize === 'number' ? [kernelSize, kernelSize] : kernelSize;
     if (!Number.isInteger(groups) || groups < 1 || inChannels % groups !== 0 || outChannels % groups !== 0) {
       throw new Error(`Conv2d: groups ${groups} must divide inChannels ${inChannels} and outChannels ${outChannels}`);
     }
     this.convOptions = { padding: 0, ...convOptions };
-    const dilated = typeof dilation === 'number' ? dilation !== 1 : dilation.some((d) => d !== 1);
-    this.grouped = groups !== 1 || dilated ? { groups, dilation } : null;
     this.weight = this.registerParameter('weight', initLayerWeight([outChannels, inChannels / groups, kh, kw], init, rng));
     this.bias = bias ? this.registerParameter('bias', initLayerBias(this.weight.shape, init, rng)) : null;
   }
@@ -95,7 +85,7 @@ export class Conv2d extends Module {
       throw new Error(`${this.describe(`Conv2d ${this.inChannels}→${this.outChannels}`)}: input [${x.shape}], expected ${expected}`);
     }
     const options = this.bias ? { ...this.convOptions, bias: this.bias } : this.convOptions;
-    return this.grouped ? groupedConv2d(x, this.weight, { ...options, ...this.grouped }) : conv2d(x, this.weight, options);
+    return conv2d(x, this.weight, options);
   }
 }
 

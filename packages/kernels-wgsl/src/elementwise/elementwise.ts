@@ -4,6 +4,22 @@ import { defineKernel, linearIndex, linearWorkgroups } from '../kernel.js';
 export const ELEMENTWISE_WG = 64;
 export const MAX_RANK = 8;
 
+/**
+ * WGSL: from output element `i` (row-major over `outShape`), the offset `i<name>` of each operand
+ * read through its `<name>Strides` (0 on broadcast axes).
+ */
+export function broadcastOffsets(operands: readonly string[]): string {
+  return `
+  var rest = i;
+${operands.map((o) => `  var i${o} = 0u;`).join('\n')}
+  for (var d = i32(u.rank) - 1; d >= 0; d--) {
+    let dim = outShape(u32(d));
+    let c = rest % dim;
+    rest = rest / dim;
+${operands.map((o) => `    i${o} += c * ${o}Strides(u32(d));`).join('\n')}
+  }`;
+}
+
 /** WGSL expressions of the unary ops; `x` is the input value. */
 export const UNARY_EXPR = {
   neg: '-x',
@@ -152,16 +168,7 @@ export const binaryBroadcastKernel = defineKernel<{ op: BinaryOp }>({
   body: () => `
   let i = ${linearIndex(ELEMENTWISE_WG)};
   if (i >= u.n) { return; }
-  var rest = i;
-  var ia = 0u;
-  var ib = 0u;
-  for (var d = i32(u.rank) - 1; d >= 0; d--) {
-    let dim = outShape(u32(d));
-    let c = rest % dim;
-    rest = rest / dim;
-    ia += c * aStrides(u32(d));
-    ib += c * bStrides(u32(d));
-  }
+${broadcastOffsets(['a', 'b'])}
   cs[i] = f(as_[ia], bs[ib]);`,
 });
 
@@ -182,13 +189,7 @@ export const broadcastToKernel = defineKernel<Record<string, never>>({
   body: () => `
   let i = ${linearIndex(ELEMENTWISE_WG)};
   if (i >= u.n) { return; }
-  var rest = i;
-  var ix = 0u;
-  for (var d = i32(u.rank) - 1; d >= 0; d--) {
-    let dim = outShape(u32(d));
-    ix += (rest % dim) * xStrides(u32(d));
-    rest = rest / dim;
-  }
+${broadcastOffsets(['x'])}
   ys[i] = xs[ix];`,
 });
 

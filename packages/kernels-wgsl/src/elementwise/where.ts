@@ -1,5 +1,5 @@
 import { defineKernel, linearIndex } from '../kernel.js';
-import { ELEMENTWISE_WG, MAX_RANK } from './elementwise.js';
+import { broadcastOffsets, ELEMENTWISE_WG, MAX_RANK } from './elementwise.js';
 
 export interface WhereParams {
   /** dtype of the condition: any non-zero value selects `a`. */
@@ -33,17 +33,6 @@ export const whereKernel = defineKernel<WhereParams>({
   body: (p) => `
   let i = ${linearIndex(ELEMENTWISE_WG)};
   if (i >= u.n) { return; }
-  var rest = i;
-  var ic = 0u;
-  var ia = 0u;
-  var ib = 0u;
-  for (var d = i32(u.rank) - 1; d >= 0; d--) {
-    let dim = outShape(u32(d));
-    let c = rest % dim;
-    rest = rest / dim;
-    ic += c * cStrides(u32(d));
-    ia += c * aStrides(u32(d));
-    ib += c * bStrides(u32(d));
-  }
+${broadcastOffsets(['c', 'a', 'b'])}
   out[i] = select(${p.b ? 'bs[ib]' : '0.0'}, ${p.a ? 'as_[ia]' : '0.0'}, conds[ic] != ${p.cond === 'f32' ? '0.0' : '0'});`,
 });
