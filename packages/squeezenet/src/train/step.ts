@@ -105,3 +105,11 @@ export async function evaluate(model: SqueezeNetCifar, split: Split, batchSize: 
   return correct / split.count;
 }
 
+
+/** The median time of the last 20 steps: the progress figure of `squeeze train` and the web page. */
+export function recentMsPerStep(stepMs: readonly number[]): number {
+  const s = stepMs.slice(-20).sort((a, b) => a - b);
+  if (s.length === 0) return 0;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}

@@ -12,7 +12,7 @@ import { squeezeNetGraphDef } from '../model/graph.js';
 import { withLock } from '../reliability/lock.js';
 import { MODEL_DIR_LAYOUT } from './layout.js';
 import { modelState, optimizerState, restoreModel, restoreOptimizer } from './state.js';
-import { ADAM, EVAL_BATCH, evaluate, trainStep, warmModelPipelines } from './step.js';
+import { ADAM, EVAL_BATCH, evaluate, recentMsPerStep, trainStep, warmModelPipelines } from './step.js';
 
 export { ADAM, EVAL_BATCH, encodeTrainStep, evaluate, trainStep, warmModelPipelines } from './step.js';
 
@@ -148,7 +148,7 @@ async function trainLocked(o: TrainOptions, info: (line: string) => void): Promi
         trainEvents.addScalar('accuracy', accuracy, step);
         trainEvents.addScalar('loss', loss, step);
       }
-      o.progress?.({ step, maxSteps: o.maxTrainSteps, msPerStep: median(result.stepMs.slice(-20)) });
+      o.progress?.({ step, maxSteps: o.maxTrainSteps, msPerStep: recentMsPerStep(result.stepMs) });
       const last = step + 1 === o.maxTrainSteps;
       const stopping = o.signal?.aborted === true;
       if ((step + 1) % o.checkpointInterval === 0 || last || stopping) await saveCheckpoint(step + 1);
@@ -184,9 +184,3 @@ function shapesOf(model: SqueezeNetCifar): Record<string, readonly number[]> {
   return out;
 }
 
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}

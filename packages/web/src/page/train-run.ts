@@ -1,6 +1,6 @@
 import { Adam } from '@squeeze/core';
 import {
-  ADAM, ARCHITECTURE, EVAL_BATCH, SqueezeNetCifar, TrainBatcher, evalLine, evaluate, modelState, optimizerState, restoreModel,
+  ADAM, ARCHITECTURE, EVAL_BATCH, SqueezeNetCifar, recentMsPerStep, TrainBatcher, evalLine, evaluate, modelState, optimizerState, restoreModel,
   restoreOptimizer, trainLine, trainStep, warmModelPipelines, type CheckpointMeta, type Split,
 } from '@squeeze/squeezenet';
 import type { TrainFlags } from '../flags.js';
@@ -92,7 +92,7 @@ export async function runTraining(f: TrainFlags, data: PageDataset, resume: Stor
         events.log(trainLine(step, accuracy));
         events.trained(step, accuracy, loss);
       }
-      events.progress(step + 1, f.max_train_steps, median(stepMs.slice(-20)));
+      events.progress(step + 1, f.max_train_steps, recentMsPerStep(stepMs));
       const last = step + 1 === f.max_train_steps;
       const stopping = signal.aborted;
       if ((step + 1) % f.checkpoint_interval === 0 || last || stopping) await save(step + 1);
@@ -105,9 +105,3 @@ export async function runTraining(f: TrainFlags, data: PageDataset, resume: Stor
   return result;
 }
 
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
