@@ -4,6 +4,8 @@
 #    Debian 12's own Mesa 22.3 is rejected by Dawn: "shaderUniform*ArrayDynamicIndexing required")
 #  - Debian's dataset-fashion-mnist (real images for offline training)
 #  - Debian's chromium (the browser test runs squeeze in it headless, WebGPU on SwiftShader)
+#  - Debian's python3-torch (PyTorch 1.13: the bench times PyTorch's step beside ours, and a test
+#    reads our safetensors files in PyTorch); it runs as /usr/bin/python3
 #  - pnpm (pinned)
 # It never touches a GPU driver when a usable Vulkan adapter already exists.
 set -euo pipefail
@@ -65,6 +67,13 @@ SRC
     $SUDO apt-get install -y -qq chromium >/dev/null
   else
     say "chromium present"
+  fi
+  if ! /usr/bin/python3 -c 'import torch' >/dev/null 2>&1; then
+    apt_update
+    say "installing python3-torch (the bench's PyTorch baseline and the safetensors interop test)"
+    $SUDO apt-get install -y -qq python3-torch >/dev/null
+  else
+    say "python3-torch present"
   fi
 else
   say "not Debian 12: install a Vulkan driver (Mesa >= 23 'mesa-vulkan-drivers', or your GPU vendor's driver), Chromium (the browser test; env CHROMIUM names its binary) and Node >= 20 yourself"
