@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('./main.js', import.meta.url));
+/** The installed command (bin/squeeze), so every CLI test also runs through its stderr filter. */
+export const SQUEEZE_BIN = fileURLToPath(new URL('../bin/squeeze', import.meta.url));
 /**
  * The longest one CLI run of the tests may take: a short training run compiles its pipelines
  * (tens of seconds on llvmpipe) and may share two cores with other work, where it has taken
@@ -39,7 +40,7 @@ export function squeezeWithEnv(extraEnv: Record<string, string>, ...args: string
   delete env['SQUEEZE_DEBUG'];
   delete env['SQUEEZE_ADAPTER'];
   Object.assign(env, extraEnv);
-  const result = spawnSync(process.execPath, [MAIN, ...args], {
+  const result = spawnSync(SQUEEZE_BIN, args, {
     encoding: 'utf8',
     timeout: CLI_RUN_MS,
     env,
@@ -63,7 +64,7 @@ export class Running {
   private readonly waiters: Array<() => void> = [];
 
   constructor(args: string[]) {
-    this.child = spawn(process.execPath, [MAIN, ...args], { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(SQUEEZE_BIN, args, { env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout.setEncoding('utf8').on('data', (s: string) => { this.stdout += s; this.wake(); });
     this.child.stderr.setEncoding('utf8').on('data', (s: string) => { this.stderr += s; this.wake(); });
     this.exited = new Promise((resolve) => this.child.on('close', (code, signal) => { resolve({ code, signal }); this.wake(); }));

@@ -3,18 +3,16 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as http from 'node:http';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { makeCifarFixture, setupData } from '@squeeze/squeezenet';
 import { FLAG_NAMES, FLAG_SPECS } from '@squeeze/web';
-import { makeTempDir } from '../test-helpers.js';
+import { makeTempDir, SQUEEZE_BIN } from '../test-helpers.js';
 import train from './train.js';
 
-const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
 const START_TIMEOUT_MS = 60_000;
 
 /** Starts `squeeze web` and resolves with its URL once it prints it. */
 function startSqueezeWeb(args: string[]): Promise<{ child: ChildProcess; url: string; stderr: () => string }> {
-  const child = spawn(process.execPath, [MAIN, 'web', ...args], { env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
+  const child = spawn(SQUEEZE_BIN, ['web', ...args], { env: { ...process.env, XDG_RUNTIME_DIR: '/tmp' } });
   let stdout = '';
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => { stderr += d.toString(); });
