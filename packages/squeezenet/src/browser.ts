@@ -3,10 +3,11 @@
  * export conditions): the model, the training step, evaluation, batching, image preprocessing and
  * the prepared-data, checkpoint and export formats as bytes — what the web page shares with
  * `squeeze train`, `squeeze save` and `squeeze predict`. Reading and writing files (datasets,
- * checkpoints, exports) and the training loop around them come from the Node entry.
+ * checkpoints, exports) comes from the Node entry; the training loop is here, its storage the caller's.
  */
 export * from './model/squeezenet.js';
 export * from './train/step.js';
+export * from './train/loop.js';
 export * from './train/format.js';
 export * from './train/state.js';
 export * from './predict/logits.js';

@@ -12,9 +12,11 @@ import { squeezeNetGraphDef } from '../model/graph.js';
 import { withLock } from '../reliability/lock.js';
 import { MODEL_DIR_LAYOUT } from './layout.js';
 import { modelState, optimizerState, restoreModel, restoreOptimizer } from './state.js';
-import { ADAM, EVAL_BATCH, evaluate, recentMsPerStep, trainStep, warmModelPipelines } from './step.js';
+import { ADAM, EVAL_BATCH, warmModelPipelines } from './step.js';
+import { trainLoop } from './loop.js';
 
 export { ADAM, EVAL_BATCH, encodeTrainStep, evaluate, trainStep, warmModelPipelines } from './step.js';
+export { trainLoop, type LoopHooks, type LoopResult, type LoopSchedule } from './loop.js';
 
 export interface TrainOptions {
   modelDir: string;
@@ -128,32 +130,21 @@ async function trainLocked(o: TrainOptions, info: (line: string) => void): Promi
   };
 
   try {
-    for (let step = startStep; step < o.maxTrainSteps; step++) {
-      if (step % o.validationInterval === 0) {
-        const acc = await evaluate(model, data.test, o.evalBatchSize ?? EVAL_BATCH);
-        result.lastEvalAccuracy = acc;
-        log(evalLine(step, acc));
-        evalEvents.addScalar('accuracy', acc, step);
-      }
-      const t0 = performance.now();
-      const { loss, accuracy } = await trainStep(model, optimizer, batcher, o.batchSize);
-      if (!Number.isFinite(loss)) {
-        throw new TrainingDivergedError(`loss is ${loss} at step ${step}; ${stoppingLine()}`);
-      }
-      const ms = performance.now() - t0;
-      result.stepMs.push(ms);
-      result.globalStep = step + 1;
-      if (step % o.summaryInterval === 0) {
+    const loop = await trainLoop(model, optimizer, batcher, data.test, startStep, {
+      maxTrainSteps: o.maxTrainSteps, batchSize: o.batchSize, evalBatchSize: o.evalBatchSize ?? EVAL_BATCH,
+      summaryInterval: o.summaryInterval, checkpointInterval: o.checkpointInterval, validationInterval: o.validationInterval,
+    }, {
+      evaluated: (step, acc) => { log(evalLine(step, acc)); evalEvents.addScalar('accuracy', acc, step); },
+      trained: (step, accuracy, loss) => {
         log(trainLine(step, accuracy));
         trainEvents.addScalar('accuracy', accuracy, step);
         trainEvents.addScalar('loss', loss, step);
-      }
-      o.progress?.({ step, maxSteps: o.maxTrainSteps, msPerStep: recentMsPerStep(result.stepMs) });
-      const last = step + 1 === o.maxTrainSteps;
-      const stopping = o.signal?.aborted === true;
-      if ((step + 1) % o.checkpointInterval === 0 || last || stopping) await saveCheckpoint(step + 1);
-      if (stopping && !last) { result.stopped = true; break; }
-    }
+      },
+      progress: (done, msPerStep) => o.progress?.({ step: done - 1, maxSteps: o.maxTrainSteps, msPerStep }),
+      checkpoint: saveCheckpoint,
+      diverged: (loss, step) => new TrainingDivergedError(`loss is ${loss} at step ${step}; ${stoppingLine()}`),
+    }, o.signal);
+    Object.assign(result, loop);
   } finally {
     trainEvents.close();
     evalEvents.close();

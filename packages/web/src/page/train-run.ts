@@ -1,7 +1,7 @@
 import { Adam } from '@squeeze/core';
 import {
-  ADAM, ARCHITECTURE, EVAL_BATCH, SqueezeNetCifar, recentMsPerStep, TrainBatcher, evalLine, evaluate, modelState, optimizerState, restoreModel,
-  restoreOptimizer, trainLine, trainStep, warmModelPipelines, type CheckpointMeta, type Split,
+  ADAM, ARCHITECTURE, EVAL_BATCH, SqueezeNetCifar, TrainBatcher, evalLine, modelState, optimizerState, restoreModel,
+  restoreOptimizer, trainLine, trainLoop, warmModelPipelines, type CheckpointMeta, type Split,
 } from '@squeeze/squeezenet';
 import type { TrainFlags } from '../flags.js';
 import type { HostTensors, StoredCheckpoint } from './checkpoint-store.js';
@@ -26,10 +26,8 @@ export class TrainingDivergedError extends Error { override name = 'TrainingDive
 export class ResumeError extends Error { override name = 'ResumeError'; }
 
 /**
- * Trains as `squeeze train` does, with its model, step, optimizer, batching and schedule (evaluate
- * every validation_interval steps before the step, log every summary_interval, checkpoint every
- * checkpoint_interval, at the last step and when stopped), keeping checkpoints through `events`
- * instead of files. Resumes from `resume` when given.
+ * Trains as `squeeze train` does, with its model, optimizer, batching and loop (`trainLoop`),
+ * keeping checkpoints through `events` instead of files. Resumes from `resume` when given.
  */
 export async function runTraining(f: TrainFlags, data: PageDataset, resume: StoredCheckpoint | null, signal: AbortSignal, events: RunEvents): Promise<RunResult> {
   const startStep = resume?.meta.globalStep ?? 0;
@@ -74,30 +72,18 @@ export async function runTraining(f: TrainFlags, data: PageDataset, resume: Stor
       result.model = c.model;
       await events.checkpoint(c);
     };
-    const stepMs: number[] = [];
-    for (let step = startStep; step < f.max_train_steps; step++) {
-      if (step % f.validation_interval === 0) {
-        const accuracy = await evaluate(model, data.test, EVAL_BATCH);
-        events.log(evalLine(step, accuracy));
-        events.evaluated(step, accuracy);
-      }
-      const before = performance.now();
-      const { loss, accuracy } = await trainStep(model, optimizer, batcher, f.batch_size);
-      if (!Number.isFinite(loss)) {
-        throw new TrainingDivergedError(`loss is ${loss} at step ${step}; stopping without saving (the last checkpoint stays). Try a lower learning_rate.`);
-      }
-      stepMs.push(performance.now() - before);
-      result.globalStep = step + 1;
-      if (step % f.summary_interval === 0) {
-        events.log(trainLine(step, accuracy));
-        events.trained(step, accuracy, loss);
-      }
-      events.progress(step + 1, f.max_train_steps, recentMsPerStep(stepMs));
-      const last = step + 1 === f.max_train_steps;
-      const stopping = signal.aborted;
-      if ((step + 1) % f.checkpoint_interval === 0 || last || stopping) await save(step + 1);
-      if (stopping && !last) { result.stopped = true; break; }
-    }
+    const loop = await trainLoop(model, optimizer, batcher, data.test, startStep, {
+      maxTrainSteps: f.max_train_steps, batchSize: f.batch_size, evalBatchSize: EVAL_BATCH,
+      summaryInterval: f.summary_interval, checkpointInterval: f.checkpoint_interval, validationInterval: f.validation_interval,
+    }, {
+      evaluated: (step, accuracy) => { events.log(evalLine(step, accuracy)); events.evaluated(step, accuracy); },
+      trained: (step, accuracy, loss) => { events.log(trainLine(step, accuracy)); events.trained(step, accuracy, loss); },
+      progress: (done, msPerStep) => events.progress(done, f.max_train_steps, msPerStep),
+      checkpoint: save,
+      diverged: (loss, step) => new TrainingDivergedError(`loss is ${loss} at step ${step}; stopping without saving (the last checkpoint stays). Try a lower learning_rate.`),
+    }, signal);
+    result.globalStep = loop.globalStep;
+    result.stopped = loop.stopped;
   } finally {
     model.dispose();
     optimizer.dispose();
