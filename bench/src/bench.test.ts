@@ -129,6 +129,10 @@ describe('bench', () => {
       assert.equal(step.coldStepCompiles, 0, 'the pipeline warm-up covers every pipeline of a training step');
       assertTiming(step, 1, `step ${step.layout}`);
       assertClose(step.imagesPerSecond, 2000 / step.medianMs, 'images/s');
+      const k = step.kernelCounts;
+      assert.ok(k.forward > 0 && k.backward > 0 && k.optimizer > 0 && k.evaluation > 0, JSON.stringify(k));
+      assert.equal(k.forward + k.backward + k.optimizer, k.total, 'the phases add up to the step');
+      if (step.traced) assert.equal(step.traced.kernels, k.total, 'the traced step dispatched the counted kernels');
       if (result.kernelClock === 'gpu-timestamps') {
         const traced = step.traced!;
         assert.ok(traced.kernels > 0 && traced.totalMs > 0 && traced.wallMs > 0);

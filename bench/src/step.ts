@@ -1,5 +1,5 @@
 import { Adam, Random, memory, type KernelSpan, type Runtime } from '@squeeze/core';
-import { ADAM, SqueezeNetCifar, encodeTrainStep, warmModelPipelines } from '@squeeze/squeezenet';
+import { ADAM, SqueezeNetCifar, countKernels, encodeEvalBatch, encodeTrainStep, warmModelPipelines, type StepKernelCounts } from '@squeeze/squeezenet';
 import { gpuMsOf, timingOf, type Timing } from './measure.js';
 import type { DataFormat } from '@squeeze/core';
 
@@ -73,6 +73,8 @@ export interface StepRow extends Timing {
   /** untimed steps between the cold one and the timed ones. */
   warmups: number;
   imagesPerSecond: number;
+  /** kernels dispatched by one training step, by phase, and by one evaluation batch of the same size. */
+  kernelCounts: StepKernelCounts & { evaluation: number };
   /** one step traced after the timed ones: its wall time and its GPU time by kind of kernel; null without 'timestamp-query'. */
   traced: (KernelKindTotals & { wallMs: number }) | null;
 }
@@ -94,6 +96,8 @@ class StepRunner {
   private readonly optimizer: Adam;
   private readonly xs: Float32Array;
   private readonly ys: Int32Array;
+  /** the kernels of the last step, by phase. */
+  lastCounts: StepKernelCounts = { forward: 0, backward: 0, optimizer: 0, total: 0 };
 
   constructor(readonly layout: DataFormat, readonly batchSize: number) {
     this.model = new SqueezeNetCifar({ dataFormat: layout, seed: SEED });
@@ -113,12 +117,26 @@ class StepRunner {
   /** One step, from encoding to the loss read back; returns its wall-clock ms. */
   async step(): Promise<number> {
     const t0 = performance.now();
-    const [loss, predictions] = encodeTrainStep(this.model, this.optimizer, this.xs, this.ys, this.batchSize);
+    const [loss, predictions, counts] = encodeTrainStep(this.model, this.optimizer, this.xs, this.ys, this.batchSize);
     await loss.data();
     const ms = performance.now() - t0;
     loss.dispose();
     predictions.dispose();
+    this.lastCounts = counts;
     return ms;
+  }
+
+  /** Kernels of one evaluation batch (the model's training mode restored after it). */
+  async evaluationKernels(): Promise<number> {
+    this.model.eval();
+    try {
+      const [predictions, kernels] = countKernels(() => encodeEvalBatch(this.model, this.xs, this.batchSize));
+      await predictions.data();
+      predictions.dispose();
+      return kernels;
+    } finally {
+      this.model.train();
+    }
   }
 
   dispose(): void {
@@ -171,9 +189,10 @@ export async function benchTrainingSteps(
         traced = { ...kernelKindTotals(spans), wallMs };
       }
       const timing = timingOf(samples[r]!);
+      const kernelCounts = { ...runner.lastCounts, evaluation: await runner.evaluationKernels() };
       steps.push({
         layout: runner.layout, batchSize, ...cold[r]!, warmups: o.warmups, ...timing,
-        imagesPerSecond: (batchSize * 1000) / timing.medianMs, traced,
+        imagesPerSecond: (batchSize * 1000) / timing.medianMs, kernelCounts, traced,
       });
     }
     const flat = after.liveTensors === before.liveTensors && after.buffersCreated === before.buffersCreated && after.poolHighWater === before.poolHighWater;

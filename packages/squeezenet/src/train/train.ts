@@ -14,7 +14,7 @@ import { MODEL_DIR_LAYOUT } from './layout.js';
 import { modelState, optimizerState, restoreModel, restoreOptimizer } from './state.js';
 import { ADAM, EVAL_BATCH, evaluate, recentMsPerStep, trainStep, warmModelPipelines } from './step.js';
 
-export { ADAM, EVAL_BATCH, encodeTrainStep, evaluate, trainStep, warmModelPipelines } from './step.js';
+export { ADAM, EVAL_BATCH, countKernels, encodeEvalBatch, encodeTrainStep, evaluate, trainStep, warmModelPipelines, type StepKernelCounts } from './step.js';
 
 export interface TrainOptions {
   modelDir: string;
