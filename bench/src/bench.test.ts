@@ -141,6 +141,16 @@ describe('bench', () => {
         assert.ok(traced.byKind.conv.count > 0 && traced.byKind.optimizer.count > 0);
       }
     }
+    const pt = result.pytorch!;
+    if (pt.available) {
+      assert.equal(pt.samplesMs.length, 1, 'PyTorch timed in the same rounds as ours');
+      const best = result.steps.reduce((a, b) => (b.medianMs < a.medianMs ? b : a));
+      assertClose(pt.ratio, best.medianMs / pt.medianMs, 'ratio of medians');
+      assert.match(formatBench(result), /ours \(NHWC\) ÷ PyTorch/);
+    } else {
+      assert.match(formatBench(result), new RegExp(`PyTorch: not available — ${pt.reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    }
+    assert.match(formatBench({ ...result, pytorch: { available: false, reason: 'no Python with torch' } }), /^PyTorch: not available — no Python with torch$/m);
     const memory = result.stepMemory!;
     assert.ok(memory.before.rssBytes > 0 && memory.before.liveTensors > 0 && memory.before.poolHighWater > 0);
     assert.ok(memory.flat, `memory grew over the timed steps: ${JSON.stringify(memory)}`);

@@ -69,6 +69,17 @@ export function formatBench(r: BenchResult): string {
         String(s.kernelCounts.evaluation),
       ]),
     ));
+    const pt = r.pytorch;
+    if (pt?.available) {
+      out.push('', `PyTorch ${pt.torchVersion} (${pt.python}, ${pt.threads} threads, channels_last, Adam; the same network: ${pt.parameters} parameters), ` +
+        'timed in the same rounds as the steps above, taking turns');
+      out.push(textTable(
+        ['baseline', 'batch', 'min ms', 'median ms', 'max ms', 'images/s', `ours (${pt.bestLayout}) ÷ PyTorch`],
+        [['PyTorch CPU', String(r.batchSize), ms(pt.minMs), ms(pt.medianMs), ms(pt.maxMs), fixed((r.batchSize * 1000) / pt.medianMs, 1), fixed(pt.ratio)]],
+      ));
+    } else if (pt) {
+      out.push('', `PyTorch: not available — ${pt.reason}`);
+    }
     const traced = r.steps.filter((s) => s.traced !== null);
     if (traced.length > 0) {
       out.push('', 'GPU time of one traced step by kind of kernel, ms (% of the kernels\' total); wall = that step\'s wall clock');

@@ -1,6 +1,7 @@
 import { Adam, Random, memory, type KernelSpan, type Runtime } from '@squeeze/core';
 import { ADAM, SqueezeNetCifar, countKernels, encodeEvalBatch, encodeTrainStep, warmModelPipelines, type StepKernelCounts } from '@squeeze/squeezenet';
 import { gpuMsOf, timingOf, type Timing } from './measure.js';
+import type { PyTorchStep } from './pytorch.js';
 import type { DataFormat } from '@squeeze/core';
 
 /** Kinds of kernel a training step's GPU time is split into. */
@@ -150,12 +151,13 @@ class StepRunner {
  * the wall clock from encoding to the loss read back: what a training loop sees per step. Each
  * layout's pipelines are compiled in parallel first and timed apart (as `squeeze train` starts),
  * then its cold first step is timed on its own; then `warmups` untimed steps; then `reps` timed
- * ones, the layouts taking turns so that a change in the machine's load hits both alike; then one
- * step per layout traced kernel by kernel.
+ * ones, the layouts (and PyTorch's step, when given) taking turns so that a change in the machine's
+ * load hits all alike; then one step per layout traced kernel by kernel.
  */
 export async function benchTrainingSteps(
-  rt: Runtime, layouts: readonly DataFormat[], batchSize: number, o: { warmups: number; reps: number; log?: (line: string) => void },
-): Promise<{ steps: StepRow[]; memory: StepMemory }> {
+  rt: Runtime, layouts: readonly DataFormat[], batchSize: number,
+  o: { warmups: number; reps: number; log?: (line: string) => void; pytorch?: PyTorchStep },
+): Promise<{ steps: StepRow[]; memory: StepMemory; pytorchMs: number[] }> {
   const log = o.log ?? (() => {});
   const runners: StepRunner[] = [];
   try {
@@ -170,12 +172,18 @@ export async function benchTrainingSteps(
       cold.push({ compileMs: compiled.ms, pipelinesCompiled: compiled.pipelines, coldMs, coldStepCompiles: rt.cache.stats.compiles - compilesBefore });
       log(`${stepRowName(layout)}: ${compiled.pipelines} pipelines compiled in ${compiled.ms.toFixed(0)} ms, then a cold step of ${coldMs.toFixed(0)} ms`);
     }
-    for (let i = 0; i < o.warmups; i++) for (const runner of runners) await runner.step();
+    for (let i = 0; i < o.warmups; i++) {
+      for (const runner of runners) await runner.step();
+      await o.pytorch?.step();
+    }
     const before = memorySnapshot();
     const samples: number[][] = runners.map(() => []);
+    const pytorchMs: number[] = [];
     for (let i = 0; i < o.reps; i++) {
       for (const [r, runner] of runners.entries()) samples[r]!.push(await runner.step());
-      log(`steps ${i + 1}/${o.reps}: ${runners.map((runner, r) => `${runner.layout} ${samples[r]![i]!.toFixed(0)} ms`).join(', ')}`);
+      if (o.pytorch) pytorchMs.push(await o.pytorch.step());
+      log(`steps ${i + 1}/${o.reps}: ${runners.map((runner, r) => `${runner.layout} ${samples[r]![i]!.toFixed(0)} ms`).join(', ')}` +
+        (o.pytorch ? `, PyTorch ${pytorchMs[i]!.toFixed(0)} ms` : ''));
     }
     const after = memorySnapshot();
     const steps: StepRow[] = [];
@@ -196,7 +204,7 @@ export async function benchTrainingSteps(
       });
     }
     const flat = after.liveTensors === before.liveTensors && after.buffersCreated === before.buffersCreated && after.poolHighWater === before.poolHighWater;
-    return { steps, memory: { before, after, flat } };
+    return { steps, memory: { before, after, flat }, pytorchMs };
   } finally {
     for (const runner of runners) runner.dispose();
   }
