@@ -7,7 +7,7 @@ import {
 } from './kernels.js';
 import { timingOf, type Clock } from './measure.js';
 import { distinctConvShapes, type ConvShape } from './shapes.js';
-import { PYTORCH_SCRIPT, PYTORCH_THREADS, PyTorchStep, findTorchPython, type PyTorchRow } from './pytorch.js';
+import { PYTORCH_SCRIPT, PYTORCH_THREADS, PyTorchStep, findTorchPython, ompWaitPolicy, type PyTorchRow } from './pytorch.js';
 import { benchTrainingSteps, stepRowName, type StepMemory, type StepRow } from './step.js';
 import type { DataFormat } from '@squeeze/core';
 
@@ -158,7 +158,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         const timing = timingOf(pytorchMs);
         const best = steps.reduce((a, b) => (b.medianMs < a.medianMs ? b : a));
         pytorch = {
-          available: true, python: torch.step.python, torchVersion: torch.step.torchVersion, threads: PYTORCH_THREADS,
+          available: true, python: torch.step.python, torchVersion: torch.step.torchVersion, threads: PYTORCH_THREADS, ompWaitPolicy: ompWaitPolicy(),
           parameters: await torch.step.parameters(), ...timing, ratio: best.medianMs / timing.medianMs, bestLayout: best.layout,
         };
         log(`PyTorch ${torch.step.torchVersion}: median ${timing.medianMs.toFixed(0)} ms; ours (${best.layout}) ÷ PyTorch ${pytorch.ratio.toFixed(2)}`);

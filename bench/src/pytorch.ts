@@ -12,6 +12,15 @@ export const PYTHON_CANDIDATES = ['python3', '/usr/bin/python3'] as const;
 /** CPU threads PyTorch may use: the cores of the machine the bench's reference figures came from. */
 export const PYTORCH_THREADS = 2;
 
+/**
+ * OpenMP's wait policy for PyTorch's threads: PASSIVE unless set. With libgomp's spinning default,
+ * PyTorch's steps slow several-fold whenever other processes share the cores (bench/README.md),
+ * which would flatter our ratio.
+ */
+export function ompWaitPolicy(): string {
+  return process.env['OMP_WAIT_POLICY'] || 'PASSIVE';
+}
+
 /** PyTorch's timed steps, or why there are none. */
 export type PyTorchRow =
   | (Timing & {
@@ -19,6 +28,8 @@ export type PyTorchRow =
     python: string;
     torchVersion: string;
     threads: number;
+    /** OMP_WAIT_POLICY it ran under. */
+    ompWaitPolicy: string;
     /** trainable scalars of PyTorch's model (equal to ours: the same network). */
     parameters: number;
     /** our best layout's median step ÷ PyTorch's median step. */
@@ -52,7 +63,9 @@ export class PyTorchStep {
 
   /** Starts the script under `python` at `batchSize`; throws with its stderr if it does not come up. */
   static async start(python: string, batchSize: number): Promise<PyTorchStep> {
-    const child = spawn(python, [PYTORCH_SCRIPT, '--batch_size', String(batchSize), '--threads', String(PYTORCH_THREADS)]);
+    const child = spawn(python, [PYTORCH_SCRIPT, '--batch_size', String(batchSize), '--threads', String(PYTORCH_THREADS)], {
+      env: { ...process.env, OMP_WAIT_POLICY: ompWaitPolicy() },
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
     const reader = createInterface({ input: child.stdout });
