@@ -146,6 +146,8 @@ describe('bench', () => {
       assert.equal(pt.samplesMs.length, 1, 'PyTorch timed in the same rounds as ours');
       const best = result.steps.reduce((a, b) => (b.medianMs < a.medianMs ? b : a));
       assertClose(pt.ratio, best.medianMs / pt.medianMs, 'ratio of medians');
+      assert.equal(pt.parameters, pt.ourParameters, 'PyTorch builds our network');
+      assert.match(formatBench(result), new RegExp(`the same network: ${pt.parameters} parameters, ours ${pt.ourParameters}`));
       assert.match(formatBench(result), /ours \(NHWC\) ÷ PyTorch/);
     } else {
       assert.match(formatBench(result), new RegExp(`PyTorch: not available — ${pt.reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));

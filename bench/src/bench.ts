@@ -5,6 +5,7 @@ import {
   CONV_PASSES, convRowName, convStepTotals, gemmRowName, measureShape, relateConvRows,
   type ConvPass, type ConvRow, type ConvStepTotal, type GemmRow,
 } from './kernels.js';
+import { SqueezeNetCifar } from '@squeeze/squeezenet';
 import { timingOf, type Clock } from './measure.js';
 import { distinctConvShapes, type ConvShape } from './shapes.js';
 import { PYTORCH_SCRIPT, PYTORCH_THREADS, PyTorchStep, findTorchPython, ompWaitPolicy, type PyTorchRow } from './pytorch.js';
@@ -95,6 +96,15 @@ function plan(o: BenchOptions): Plan {
   return { shapes, steps: o.layouts.filter((layout) => selected(stepRowName(layout))) };
 }
 
+/** Trainable scalars of our SqueezeNet-for-CIFAR (compared with PyTorch's). */
+function ourParameterCount(): number {
+  const model = new SqueezeNetCifar({ dataFormat: 'NHWC', seed: 1 });
+  let n = 0;
+  for (const [, p] of model.namedParameters()) n += p.size;
+  model.dispose();
+  return n;
+}
+
 /** PyTorch's step running beside ours, or why it cannot (never fails the bench). */
 async function startPyTorch(batchSize: number, log: (line: string) => void): Promise<{ step: PyTorchStep } | { available: false; reason: string }> {
   const found = findTorchPython();
@@ -159,7 +169,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
         const best = steps.reduce((a, b) => (b.medianMs < a.medianMs ? b : a));
         pytorch = {
           available: true, python: torch.step.python, torchVersion: torch.step.torchVersion, threads: PYTORCH_THREADS, ompWaitPolicy: ompWaitPolicy(),
-          parameters: await torch.step.parameters(), ...timing, ratio: best.medianMs / timing.medianMs, bestLayout: best.layout,
+          parameters: await torch.step.parameters(), ourParameters: ourParameterCount(), ...timing, ratio: best.medianMs / timing.medianMs, bestLayout: best.layout,
         };
         log(`PyTorch ${torch.step.torchVersion}: median ${timing.medianMs.toFixed(0)} ms; ours (${best.layout}) ÷ PyTorch ${pytorch.ratio.toFixed(2)}`);
       } else if (torch) {

@@ -30,8 +30,10 @@ export type PyTorchRow =
     threads: number;
     /** OMP_WAIT_POLICY it ran under. */
     ompWaitPolicy: string;
-    /** trainable scalars of PyTorch's model (equal to ours: the same network). */
+    /** trainable scalars of PyTorch's model. */
     parameters: number;
+    /** trainable scalars of ours (equal when both build the same network). */
+    ourParameters: number;
     /** our best layout's median step ÷ PyTorch's median step. */
     ratio: number;
     /** the layout of that median. */

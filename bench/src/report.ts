@@ -71,7 +71,8 @@ export function formatBench(r: BenchResult): string {
     ));
     const pt = r.pytorch;
     if (pt?.available) {
-      out.push('', `PyTorch ${pt.torchVersion} (${pt.python}, ${pt.threads} threads, OMP_WAIT_POLICY=${pt.ompWaitPolicy}, channels_last, Adam; the same network: ${pt.parameters} parameters), ` +
+      out.push('', `PyTorch ${pt.torchVersion} (${pt.python}, ${pt.threads} threads, OMP_WAIT_POLICY=${pt.ompWaitPolicy}, channels_last, Adam; ` +
+        `${pt.parameters === pt.ourParameters ? `the same network: ${pt.parameters} parameters, ours ${pt.ourParameters}` : `A DIFFERENT NETWORK: ${pt.parameters} parameters, ours ${pt.ourParameters}`}), ` +
         'timed in the same rounds as the steps above, taking turns');
       out.push(textTable(
         ['baseline', 'batch', 'min ms', 'median ms', 'max ms', 'images/s', `ours (${pt.bestLayout}) ÷ PyTorch`],
