@@ -129,6 +129,10 @@ describe('bench', () => {
       assert.equal(step.coldStepCompiles, 0, 'the pipeline warm-up covers every pipeline of a training step');
       assertTiming(step, 1, `step ${step.layout}`);
       assertClose(step.imagesPerSecond, 2000 / step.medianMs, 'images/s');
+      const k = step.kernelCounts;
+      assert.ok(k.forward > 0 && k.backward > 0 && k.optimizer > 0 && k.evaluation > 0, JSON.stringify(k));
+      assert.equal(k.forward + k.backward + k.optimizer, k.total, 'the phases add up to the step');
+      if (step.traced) assert.equal(step.traced.kernels, k.total, 'the traced step dispatched the counted kernels');
       if (result.kernelClock === 'gpu-timestamps') {
         const traced = step.traced!;
         assert.ok(traced.kernels > 0 && traced.totalMs > 0 && traced.wallMs > 0);
@@ -137,6 +141,18 @@ describe('bench', () => {
         assert.ok(traced.byKind.conv.count > 0 && traced.byKind.optimizer.count > 0);
       }
     }
+    const pt = result.pytorch!;
+    if (pt.available) {
+      assert.equal(pt.samplesMs.length, 1, 'PyTorch timed in the same rounds as ours');
+      const best = result.steps.reduce((a, b) => (b.medianMs < a.medianMs ? b : a));
+      assertClose(pt.ratio, best.medianMs / pt.medianMs, 'ratio of medians');
+      assert.equal(pt.parameters, pt.ourParameters, 'PyTorch builds our network');
+      assert.match(formatBench(result), new RegExp(`the same network: ${pt.parameters} parameters, ours ${pt.ourParameters}`));
+      assert.match(formatBench(result), /ours \(NHWC\) ÷ PyTorch/);
+    } else {
+      assert.match(formatBench(result), new RegExp(`PyTorch: not available — ${pt.reason.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+    }
+    assert.match(formatBench({ ...result, pytorch: { available: false, reason: 'no Python with torch' } }), /^PyTorch: not available — no Python with torch$/m);
     const memory = result.stepMemory!;
     assert.ok(memory.before.rssBytes > 0 && memory.before.liveTensors > 0 && memory.before.poolHighWater > 0);
     assert.ok(memory.flat, `memory grew over the timed steps: ${JSON.stringify(memory)}`);

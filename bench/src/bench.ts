@@ -5,8 +5,10 @@ import {
   CONV_PASSES, convRowName, convStepTotals, gemmRowName, measureShape, relateConvRows,
   type ConvPass, type ConvRow, type ConvStepTotal, type GemmRow,
 } from './kernels.js';
-import type { Clock } from './measure.js';
+import { SqueezeNetCifar } from '@squeeze/squeezenet';
+import { timingOf, type Clock } from './measure.js';
 import { distinctConvShapes, type ConvShape } from './shapes.js';
+import { PYTORCH_SCRIPT, PYTORCH_THREADS, PyTorchStep, findTorchPython, ompWaitPolicy, type PyTorchRow } from './pytorch.js';
 import { benchTrainingSteps, stepRowName, type StepMemory, type StepRow } from './step.js';
 import type { DataFormat } from '@squeeze/core';
 
@@ -23,6 +25,8 @@ export interface BenchOptions {
   kernelWarmups?: number;
   /** untimed training steps after the cold one (default 2). */
   stepWarmups?: number;
+  /** time PyTorch's step beside ours when a Python with torch is found (default true). */
+  pytorch?: boolean;
 }
 
 export interface BenchResult {
@@ -48,6 +52,8 @@ export interface BenchResult {
   steps: StepRow[];
   /** process and GPU memory before and after the timed training steps (all layouts together); null when no step ran. */
   stepMemory: StepMemory | null;
+  /** PyTorch's step (bench/pytorch), timed taking turns with ours; null when no step ran or it was not asked for. */
+  pytorch: PyTorchRow | null;
   durationS: number;
 }
 
@@ -90,6 +96,27 @@ function plan(o: BenchOptions): Plan {
   return { shapes, steps: o.layouts.filter((layout) => selected(stepRowName(layout))) };
 }
 
+/** Trainable scalars of our SqueezeNet-for-CIFAR (compared with PyTorch's). */
+function ourParameterCount(): number {
+  const model = new SqueezeNetCifar({ dataFormat: 'NHWC', seed: 1 });
+  let n = 0;
+  for (const [, p] of model.namedParameters()) n += p.size;
+  model.dispose();
+  return n;
+}
+
+/** PyTorch's step running beside ours, or why it cannot (never fails the bench). */
+async function startPyTorch(batchSize: number, log: (line: string) => void): Promise<{ step: PyTorchStep } | { available: false; reason: string }> {
+  const found = findTorchPython();
+  if ('reason' in found) return { available: false, reason: found.reason };
+  try {
+    log(`PyTorch: ${found.python} ${PYTORCH_SCRIPT}`);
+    return { step: await PyTorchStep.start(found.python, batchSize) };
+  } catch (e) {
+    return { available: false, reason: (e as Error).message };
+  }
+}
+
 /** The webgpu package (Dawn) that @squeeze/core loads. */
 function webgpuVersion(): string {
   try {
@@ -127,10 +154,30 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 
   let steps: StepRow[] = [];
   let stepMemory: StepMemory | null = null;
+  let pytorch: PyTorchRow | null = null;
   if (p.steps.length > 0) {
     log(`${p.steps.map(stepRowName).join(', ')}: a cold step each, ${stepWarmups} warm-ups, then ${o.reps} timed steps taking turns`);
-    ({ steps, memory: stepMemory } = await benchTrainingSteps(rt, p.steps, o.batchSize, { warmups: stepWarmups, reps: o.reps, log }));
-    for (const s of steps) log(`${stepRowName(s.layout)}: median ${s.medianMs.toFixed(0)} ms, ${s.imagesPerSecond.toFixed(1)} images/s`);
+    const torch = o.pytorch === false ? null : await startPyTorch(o.batchSize, log);
+    try {
+      let pytorchMs: number[];
+      ({ steps, memory: stepMemory, pytorchMs } = await benchTrainingSteps(rt, p.steps, o.batchSize, {
+        warmups: stepWarmups, reps: o.reps, log, pytorch: torch && 'step' in torch ? torch.step : undefined,
+      }));
+      for (const s of steps) log(`${stepRowName(s.layout)}: median ${s.medianMs.toFixed(0)} ms, ${s.imagesPerSecond.toFixed(1)} images/s`);
+      if (torch && 'step' in torch) {
+        const timing = timingOf(pytorchMs);
+        const best = steps.reduce((a, b) => (b.medianMs < a.medianMs ? b : a));
+        pytorch = {
+          available: true, python: torch.step.python, torchVersion: torch.step.torchVersion, threads: PYTORCH_THREADS, ompWaitPolicy: ompWaitPolicy(),
+          parameters: await torch.step.parameters(), ourParameters: ourParameterCount(), ...timing, ratio: best.medianMs / timing.medianMs, bestLayout: best.layout,
+        };
+        log(`PyTorch ${torch.step.torchVersion}: median ${timing.medianMs.toFixed(0)} ms; ours (${best.layout}) ÷ PyTorch ${pytorch.ratio.toFixed(2)}`);
+      } else if (torch) {
+        pytorch = torch;
+      }
+    } finally {
+      if (torch && 'step' in torch) torch.step.close();
+    }
   }
 
   const measure = { warmups: kernelWarmups, reps: o.reps };
@@ -153,7 +200,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     date, adapter: rt.description, versions: { node: process.version, webgpu: webgpuVersion() },
     environment: Object.fromEntries(RELEVANT_ENV.flatMap((k) => (process.env[k] !== undefined ? [[k, process.env[k]!]] : []))),
     batchSize: o.batchSize, reps: o.reps, kernelWarmups, stepWarmups, layouts: [...o.layouts], filter: o.filter ?? null, kernelClock,
-    gemm, convs, convStepTotals: convStepTotals(convs, distinctConvShapes(), o.layouts), steps, stepMemory,
+    gemm, convs, convStepTotals: convStepTotals(convs, distinctConvShapes(), o.layouts), steps, stepMemory, pytorch,
     durationS: (performance.now() - started) / 1000,
   };
 }

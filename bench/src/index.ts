@@ -11,3 +11,4 @@ export {
 } from './step.js';
 export { distinctConvShapes, gemmSizes, squeezeNetConvLayers, type ConvShape } from './shapes.js';
 export { gflops, gpuMsOf, measureGpuWork, measureTakingTurns, timeGpuWork, timingOf, type Clock, type Timing } from './measure.js';
+export { PYTHON_CANDIDATES, PYTORCH_SCRIPT, PyTorchStep, findTorchPython, type PyTorchRow } from './pytorch.js';

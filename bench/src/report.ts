@@ -58,13 +58,29 @@ export function formatBench(r: BenchResult): string {
   if (r.steps.length > 0) {
     out.push('', 'Training step (forward, loss, backward, Adam), wall clock from encoding to the loss read back. A fresh model per layout: ' +
       `its pipelines compiled in parallel first (compile), then its first step (cold; cold/warm = cold ÷ median), then ${r.stepWarmups} warm-ups`);
+    out.push('Kernels: dispatches of one step (forward + loss, backward, optimizer = total) and of one evaluation batch of the same size');
     out.push(textTable(
-      ['layout', 'batch', 'compile ms', 'pipelines', 'cold ms', 'cold/warm', 'min ms', 'median ms', 'max ms', 'images/s'],
+      ['layout', 'batch', 'compile ms', 'pipelines', 'cold ms', 'cold/warm', 'min ms', 'median ms', 'max ms', 'images/s',
+        'kernels fwd', 'bwd', 'optim', 'step', 'eval'],
       r.steps.map((s) => [
         s.layout, String(s.batchSize), ms(s.compileMs), String(s.pipelinesCompiled), ms(s.coldMs), fixed(s.coldMs / s.medianMs),
         ms(s.minMs), ms(s.medianMs), ms(s.maxMs), fixed(s.imagesPerSecond, 1),
+        String(s.kernelCounts.forward), String(s.kernelCounts.backward), String(s.kernelCounts.optimizer), String(s.kernelCounts.total),
+        String(s.kernelCounts.evaluation),
       ]),
     ));
+    const pt = r.pytorch;
+    if (pt?.available) {
+      out.push('', `PyTorch ${pt.torchVersion} (${pt.python}, ${pt.threads} threads, OMP_WAIT_POLICY=${pt.ompWaitPolicy}, channels_last, Adam; ` +
+        `${pt.parameters === pt.ourParameters ? `the same network: ${pt.parameters} parameters, ours ${pt.ourParameters}` : `A DIFFERENT NETWORK: ${pt.parameters} parameters, ours ${pt.ourParameters}`}), ` +
+        'timed in the same rounds as the steps above, taking turns');
+      out.push(textTable(
+        ['baseline', 'batch', 'min ms', 'median ms', 'max ms', 'images/s', `ours (${pt.bestLayout}) ÷ PyTorch`],
+        [['PyTorch CPU', String(r.batchSize), ms(pt.minMs), ms(pt.medianMs), ms(pt.maxMs), fixed((r.batchSize * 1000) / pt.medianMs, 1), fixed(pt.ratio)]],
+      ));
+    } else if (pt) {
+      out.push('', `PyTorch: not available — ${pt.reason}`);
+    }
     const traced = r.steps.filter((s) => s.traced !== null);
     if (traced.length > 0) {
       out.push('', 'GPU time of one traced step by kind of kernel, ms (% of the kernels\' total); wall = that step\'s wall clock');

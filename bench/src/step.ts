@@ -1,6 +1,7 @@
 import { Adam, Random, memory, type KernelSpan, type Runtime } from '@squeeze/core';
-import { ADAM, SqueezeNetCifar, encodeTrainStep, warmModelPipelines } from '@squeeze/squeezenet';
+import { ADAM, SqueezeNetCifar, countKernels, encodeEvalBatch, encodeTrainStep, warmModelPipelines, type StepKernelCounts } from '@squeeze/squeezenet';
 import { gpuMsOf, timingOf, type Timing } from './measure.js';
+import type { PyTorchStep } from './pytorch.js';
 import type { DataFormat } from '@squeeze/core';
 
 /** Kinds of kernel a training step's GPU time is split into. */
@@ -73,6 +74,8 @@ export interface StepRow extends Timing {
   /** untimed steps between the cold one and the timed ones. */
   warmups: number;
   imagesPerSecond: number;
+  /** kernels dispatched by one training step, by phase, and by one evaluation batch of the same size. */
+  kernelCounts: StepKernelCounts & { evaluation: number };
   /** one step traced after the timed ones: its wall time and its GPU time by kind of kernel; null without 'timestamp-query'. */
   traced: (KernelKindTotals & { wallMs: number }) | null;
 }
@@ -94,6 +97,8 @@ class StepRunner {
   private readonly optimizer: Adam;
   private readonly xs: Float32Array;
   private readonly ys: Int32Array;
+  /** the kernels of the last step, by phase. */
+  lastCounts: StepKernelCounts = { forward: 0, backward: 0, optimizer: 0, total: 0 };
 
   constructor(readonly layout: DataFormat, readonly batchSize: number) {
     this.model = new SqueezeNetCifar({ dataFormat: layout, seed: SEED });
@@ -113,12 +118,26 @@ class StepRunner {
   /** One step, from encoding to the loss read back; returns its wall-clock ms. */
   async step(): Promise<number> {
     const t0 = performance.now();
-    const [loss, predictions] = encodeTrainStep(this.model, this.optimizer, this.xs, this.ys, this.batchSize);
+    const [loss, predictions, counts] = encodeTrainStep(this.model, this.optimizer, this.xs, this.ys, this.batchSize);
     await loss.data();
     const ms = performance.now() - t0;
     loss.dispose();
     predictions.dispose();
+    this.lastCounts = counts;
     return ms;
+  }
+
+  /** Kernels of one evaluation batch (the model's training mode restored after it). */
+  async evaluationKernels(): Promise<number> {
+    this.model.eval();
+    try {
+      const [predictions, kernels] = countKernels(() => encodeEvalBatch(this.model, this.xs, this.batchSize));
+      await predictions.data();
+      predictions.dispose();
+      return kernels;
+    } finally {
+      this.model.train();
+    }
   }
 
   dispose(): void {
@@ -132,12 +151,13 @@ class StepRunner {
  * the wall clock from encoding to the loss read back: what a training loop sees per step. Each
  * layout's pipelines are compiled in parallel first and timed apart (as `squeeze train` starts),
  * then its cold first step is timed on its own; then `warmups` untimed steps; then `reps` timed
- * ones, the layouts taking turns so that a change in the machine's load hits both alike; then one
- * step per layout traced kernel by kernel.
+ * ones, the layouts (and PyTorch's step, when given) taking turns so that a change in the machine's
+ * load hits all alike; then one step per layout traced kernel by kernel.
  */
 export async function benchTrainingSteps(
-  rt: Runtime, layouts: readonly DataFormat[], batchSize: number, o: { warmups: number; reps: number; log?: (line: string) => void },
-): Promise<{ steps: StepRow[]; memory: StepMemory }> {
+  rt: Runtime, layouts: readonly DataFormat[], batchSize: number,
+  o: { warmups: number; reps: number; log?: (line: string) => void; pytorch?: PyTorchStep },
+): Promise<{ steps: StepRow[]; memory: StepMemory; pytorchMs: number[] }> {
   const log = o.log ?? (() => {});
   const runners: StepRunner[] = [];
   try {
@@ -152,12 +172,18 @@ export async function benchTrainingSteps(
       cold.push({ compileMs: compiled.ms, pipelinesCompiled: compiled.pipelines, coldMs, coldStepCompiles: rt.cache.stats.compiles - compilesBefore });
       log(`${stepRowName(layout)}: ${compiled.pipelines} pipelines compiled in ${compiled.ms.toFixed(0)} ms, then a cold step of ${coldMs.toFixed(0)} ms`);
     }
-    for (let i = 0; i < o.warmups; i++) for (const runner of runners) await runner.step();
+    for (let i = 0; i < o.warmups; i++) {
+      for (const runner of runners) await runner.step();
+      await o.pytorch?.step();
+    }
     const before = memorySnapshot();
     const samples: number[][] = runners.map(() => []);
+    const pytorchMs: number[] = [];
     for (let i = 0; i < o.reps; i++) {
       for (const [r, runner] of runners.entries()) samples[r]!.push(await runner.step());
-      log(`steps ${i + 1}/${o.reps}: ${runners.map((runner, r) => `${runner.layout} ${samples[r]![i]!.toFixed(0)} ms`).join(', ')}`);
+      if (o.pytorch) pytorchMs.push(await o.pytorch.step());
+      log(`steps ${i + 1}/${o.reps}: ${runners.map((runner, r) => `${runner.layout} ${samples[r]![i]!.toFixed(0)} ms`).join(', ')}` +
+        (o.pytorch ? `, PyTorch ${pytorchMs[i]!.toFixed(0)} ms` : ''));
     }
     const after = memorySnapshot();
     const steps: StepRow[] = [];
@@ -171,13 +197,14 @@ export async function benchTrainingSteps(
         traced = { ...kernelKindTotals(spans), wallMs };
       }
       const timing = timingOf(samples[r]!);
+      const kernelCounts = { ...runner.lastCounts, evaluation: await runner.evaluationKernels() };
       steps.push({
         layout: runner.layout, batchSize, ...cold[r]!, warmups: o.warmups, ...timing,
-        imagesPerSecond: (batchSize * 1000) / timing.medianMs, traced,
+        imagesPerSecond: (batchSize * 1000) / timing.medianMs, kernelCounts, traced,
       });
     }
     const flat = after.liveTensors === before.liveTensors && after.buffersCreated === before.buffersCreated && after.poolHighWater === before.poolHighWater;
-    return { steps, memory: { before, after, flat } };
+    return { steps, memory: { before, after, flat }, pytorchMs };
   } finally {
     for (const runner of runners) runner.dispose();
   }

@@ -1,8 +1,7 @@
-import { Tensor, type Storage } from './tensor.js';
+import { Tensor, allocTensor, type Storage } from './tensor.js';
 import { keep } from './memory.js';
 import type { Runtime } from './runtime/runtime.js';
-// These two modules import this one too; the cycle is safe because they are only used when backward runs.
-import { onesLike } from './ops/creation/creation.js';
+// This module imports this one too; the cycle is safe because it is only used when backward runs.
 import { mapBinary } from './ops/elementwise/elementwise.js';
 
 /**
@@ -61,6 +60,13 @@ export function record(out: Tensor, op: string, inputs: Tensor[], saved: Tensor[
   return out;
 }
 
+/** d root / d root = 1 for a one-element root, uploaded rather than filled by a kernel (a dispatch fewer per backward). */
+function unitSeed(root: Tensor): Tensor {
+  const t = allocTensor(root.shape, 'f32', root.runtime);
+  root.runtime.write(t, Float32Array.of(1));
+  return t;
+}
+
 /**
  * Backpropagates from `root` (a scalar unless `gradient` is given), accumulating into `.grad` of
  * every leaf that requires grad, then frees the graph.
@@ -80,7 +86,7 @@ export function backward(root: Tensor, gradient?: Tensor): void {
   visit(root);
   noGrad(() => {
     const grads = new Map<number, Tensor>();
-    grads.set(root.id, gradient ? gradient.view(gradient.shape) : onesLike(root));
+    grads.set(root.id, gradient ? gradient.view(gradient.shape) : unitSeed(root));
     const accumulate = (t: Tensor, g: Tensor): void => {
       if (!t.node) {
         // A leaf: the gradient now belongs to the tensor (out of tidy scopes).

@@ -14,14 +14,31 @@ export function sizeOf(shape: Shape): number {
   return n;
 }
 
-/** A GPU buffer shared by a tensor and its views (reshape) and by autograd nodes that saved it. */
+/**
+ * A GPU buffer shared by a tensor and its views (reshape) and by autograd nodes that saved it; or
+ * a slice of another storage's buffer (`slice`), which keeps that storage alive.
+ */
 export class Storage implements Bindable {
   private refs = 1;
-  constructor(readonly runtime: Runtime, readonly buffer: GPUBuffer, readonly byteLength: number) {}
+  constructor(
+    readonly runtime: Runtime, readonly buffer: GPUBuffer, readonly byteLength: number,
+    readonly byteOffset = 0, private readonly parent: Storage | null = null,
+  ) {}
   retain(): this { this.refs++; return this; }
   release(): void {
-    if (--this.refs === 0) this.runtime.pool.release(this.buffer);
+    if (--this.refs === 0) {
+      if (this.parent) this.parent.release();
+      else this.runtime.pool.release(this.buffer);
+    }
     if (this.refs < 0) throw new Error('storage released twice');
+  }
+  /**
+   * `byteLength` bytes of this storage from `byteOffset`, as a storage of their own (kernels bind
+   * it at that offset, which must be a multiple of minStorageBufferOffsetAlignment).
+   */
+  slice(byteOffset: number, byteLength: number): Storage {
+    if (byteOffset < 0 || byteOffset + byteLength > this.byteLength) throw new Error(`storage slice [${byteOffset}, ${byteOffset + byteLength}) outside ${this.byteLength} bytes`);
+    return new Storage(this.runtime, this.buffer, byteLength, this.byteOffset + byteOffset, this.retain());
   }
   get alive(): boolean { return this.refs > 0; }
 }
@@ -58,6 +75,8 @@ export class Tensor implements Bindable {
     return this.storage_;
   }
   get buffer(): GPUBuffer { return this.storage.buffer; }
+  /** Where this tensor's bytes start in its buffer (non-zero for a slice of a larger buffer). */
+  get byteOffset(): number { return this.storage.byteOffset; }
   /** Bytes this tensor's elements occupy (its buffer may be larger: buffers are pooled by bucket). */
   get byteLength(): number { return this.size * 4; }
   get rank(): number { return this.shape.length; }
@@ -101,6 +120,20 @@ export class Tensor implements Bindable {
   view(shape: Shape): Tensor {
     if (sizeOf(shape) !== this.size) throw new Error(`cannot view [${this.shape}] as [${shape}]: sizes differ`);
     return new Tensor(this.storage.retain(), shape, this.dtype);
+  }
+
+  /**
+   * Moves the tensor onto `storage` (which must hold its bytes, already filled) and releases its
+   * old one: an optimizer places its parameters in one flat buffer this way. Views made from the
+   * tensor before keep the old storage.
+   */
+  moveTo(storage: Storage): void {
+    if (storage.byteLength < this.byteLength) throw new Error(`moveTo: ${storage.byteLength} bytes cannot hold tensor [${this.shape}]`);
+    const old = this.storage;
+    finalizer.unregister(this);
+    this.storage_ = storage;
+    finalizer.register(this, storage, this);
+    old.release();
   }
 
   /** Marks the tensor as a leaf whose gradient backward() fills. */

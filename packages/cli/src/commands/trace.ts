@@ -1,4 +1,4 @@
-import { kernelTable, traceTraining } from '@squeeze/squeezenet';
+import { kernelCountLine, kernelTable, traceTraining } from '@squeeze/squeezenet';
 import { defineCommand } from '../flags.js';
 import { adapterFlag, batchSizeFlag, dataDirFlag, dataFormatFlag } from './common.js';
 
@@ -20,6 +20,7 @@ export default defineCommand({
     const r = await traceTraining({
       steps: f.steps, batchSize: f.batch_size, dataFormat: f.data_format, out: f.out, dataDir: f.data_dir, adapter: f.adapter,
     });
+    console.log(`\n${kernelCountLine(r.kernels, f.data_format, f.batch_size)}`);
     if (r.timestamps) {
       const { from, to } = r.tableSteps;
       const steps = from === to ? `step ${from}` : `steps ${from}–${to}`;

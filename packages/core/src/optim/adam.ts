@@ -1,6 +1,5 @@
-import { adamStepKernel, adamTensorsPerDispatch, optimGrid, optimWorkgroupCount } from '@squeeze/kernels-wgsl';
-import type { Tensor } from '../tensor.js';
-import { Optimizer, type ParamUpdate, type ParamsInput } from './optimizer.js';
+import { adamStepKernel, optimWorkgroups } from '@squeeze/kernels-wgsl';
+import { Optimizer, type FlatUpdate, type ParamsInput } from './optimizer.js';
 
 export interface AdamOptions {
   lr?: number;
@@ -34,47 +33,21 @@ export class Adam extends Optimizer {
 
   protected stateNames(): readonly string[] { return ['exp_avg', 'exp_avg_sq']; }
 
-  protected update(param: Tensor, grad: Tensor, state: Record<string, Tensor>, step: number): void {
-    this.updateAll([{ param, grad, state, step }]);
-  }
-
-  /**
-   * Parameters of equal step count (they share the bias corrections) in as few dispatches as the
-   * device's storage buffers per stage allow.
-   */
-  protected override updateAll(updates: readonly ParamUpdate[]): void {
-    if (updates.length === 0) return;
-    const perDispatch = adamTensorsPerDispatch(updates[0]!.param.runtime.description.limits.maxStorageBuffersPerShaderStage);
-    const byStep = new Map<number, ParamUpdate[]>();
-    for (const u of updates) {
-      let group = byStep.get(u.step);
-      if (!group) byStep.set(u.step, (group = []));
-      group.push(u);
-    }
-    for (const [step, group] of byStep) {
-      for (let i = 0; i < group.length; i += perDispatch) this.dispatch(group.slice(i, i + perDispatch), step);
-    }
-  }
-
-  private dispatch(updates: readonly ParamUpdate[], step: number): void {
+  protected updateRange(u: FlatUpdate): void {
     const [beta1, beta2] = this.betas;
     const decoupled = this.decoupledWeightDecay;
-    const ends: number[] = [];
-    for (const u of updates) ends.push((ends.at(-1) ?? 0) + optimWorkgroupCount(u.param.size));
-    updates[0]!.param.runtime.run(
-      adamStepKernel, { tensors: updates.length },
-      updates.flatMap((u) => [u.param, u.grad, u.state['exp_avg']!, u.state['exp_avg_sq']!]),
+    u.runtime.run(
+      adamStepKernel, {}, [u.params, u.grads, u.state['exp_avg']!, u.state['exp_avg_sq']!],
       {
-        n4: updates.map((u) => Math.ceil(u.param.size / 4)),
-        ends,
+        n4: Math.ceil(u.length / 4),
         l2: decoupled ? 0 : this.weightDecay,
         decay: decoupled ? 1 - this.lr * this.weightDecay : 1,
         beta1, beta2,
-        stepSize: this.lr / (1 - beta1 ** step),
-        bc2Sqrt: Math.sqrt(1 - beta2 ** step),
+        stepSize: this.lr / (1 - beta1 ** u.step),
+        bc2Sqrt: Math.sqrt(1 - beta2 ** u.step),
         eps: this.eps,
       },
-      optimGrid(ends.at(-1)!),
+      optimWorkgroups(u.length),
     );
   }
 }

@@ -1,4 +1,4 @@
-export { Optimizer, type ParamsInput, type OptimizerStateDict } from './optimizer.js';
+export { Optimizer, type FlatUpdate, type ParamsInput, type OptimizerStateDict } from './optimizer.js';
 export * from './sgd.js';
 export * from './adam.js';
 export * from './clip.js';

@@ -1,7 +1,7 @@
 import type { Tensor } from '../tensor.js';
-import { keep } from '../memory.js';
-import { zeros } from '../ops/creation/creation.js';
+import type { Bindable, Runtime } from '../runtime/runtime.js';
 import { sameShape } from '../ops/shape.js';
+import { FlatParams } from './flat.js';
 import { checkStateValue, copyStateValue, stateEntries, type StateValue } from '../nn/state-dict.js';
 
 /** Parameters to optimise: named (`model.namedParameters()`), or a list (named '0', '1', …). */
@@ -18,13 +18,27 @@ export interface OptimizerStateDict<V = Tensor> {
 
 interface ParamState { steps: number; tensors: Record<string, Tensor> }
 
-/** One parameter's update in a step: `step` counts its updates including this one (1 on the first). */
-export interface ParamUpdate { param: Tensor; grad: Tensor; state: Record<string, Tensor>; step: number }
+/**
+ * One dispatch's update: a range of the flat parameter, gradient and state buffers whose
+ * parameters share a step count (in a training step, every parameter: one range).
+ */
+export interface FlatUpdate {
+  runtime: Runtime;
+  params: Bindable;
+  grads: Bindable;
+  /** the flat state buffers by name (`stateNames()`), over the same range. */
+  state: Record<string, Bindable>;
+  /** floats in the range (the padding between parameters included). */
+  length: number;
+  /** the parameters' update count including this one (1 on the first). */
+  step: number;
+}
 
 /**
- * Base of the optimizers: keeps named parameters and their lazily created state, and runs one
- * fused update kernel per parameter with a gradient. Subclasses name their state tensors and
- * record the update.
+ * Base of the optimizers: keeps named parameters, their gradients and their lazily created state
+ * in flat buffers (FlatParams), and updates them with one fused kernel per range of parameters
+ * that share a step count: one dispatch per step when every parameter has a gradient.
+ * Subclasses name their state tensors and record the update of a range.
  */
 export abstract class Optimizer {
   readonly params: ReadonlyArray<readonly [string, Tensor]>;
@@ -32,6 +46,7 @@ export abstract class Optimizer {
   abstract lr: number;
   private readonly state = new Map<string, ParamState>();
   private steps = 0;
+  private flat_: FlatParams | null = null;
 
   constructor(params: ParamsInput) {
     const list: Array<[string, Tensor]> = Array.isArray(params) && params.every((p) => !Array.isArray(p))
@@ -52,48 +67,53 @@ export abstract class Optimizer {
   /** The state tensors a parameter keeps, by name (created as zeros before its first update). */
   protected abstract stateNames(): readonly string[];
 
-  /** Records the update of one parameter; `step` counts its updates including this one (1 on the first). */
-  protected abstract update(param: Tensor, grad: Tensor, state: Record<string, Tensor>, step: number): void;
+  /** Records the update of a range of parameters that share a step count: one dispatch. */
+  protected abstract updateRange(u: FlatUpdate): void;
 
-  /**
-   * Records the updates of one step, in parameter order; by default one `update` each. An optimizer
-   * whose kernel takes several parameters per dispatch overrides this.
-   */
-  protected updateAll(updates: readonly ParamUpdate[]): void {
-    for (const u of updates) this.update(u.param, u.grad, u.state, u.step);
+  /** The flat buffers, made (and the parameters moved onto them) at first use. */
+  private get flat(): FlatParams {
+    return (this.flat_ ??= new FlatParams(this.params.map(([, t]) => t)));
   }
 
   /** Updates every parameter that has a gradient, in place on the GPU (no CPU wait). */
   step(): void {
-    const updates: ParamUpdate[] = [];
-    for (const [name, param] of this.params) {
+    const indices: number[] = [];
+    for (const [i, [name, param]] of this.params.entries()) {
       const grad = param.grad;
       if (!grad) continue;
       if (!sameShape(grad.shape, param.shape)) throw new Error(`optimizer: gradient of '${name}' has shape [${grad.shape}], parameter [${param.shape}]`);
-      const st = this.state.get(name) ?? this.createState(name, param);
-      st.steps++;
-      updates.push({ param, grad, state: st.tensors, step: st.steps });
+      indices.push(i);
     }
-    this.updateAll(updates);
+    if (indices.length === 0) { this.steps++; return; }
+    const flat = this.flat;
+    const stepOf: number[] = [];
+    for (const i of indices) {
+      const [name, param] = this.params[i]!;
+      flat.home(i);
+      flat.gatherGrad(i, param.grad!);
+      const st = this.state.get(name) ?? this.createState(name, i);
+      stepOf[i] = ++st.steps;
+    }
+    this.updateRanges(indices, (i) => stepOf[i]!);
     this.steps++;
   }
 
   /**
-   * Records one update of every parameter that has a gradient, as `step()` would but into
-   * throwaway state tensors: for Runtime.warmPipelines, which only collects the update kernels'
-   * pipelines (nothing runs). Step counts and the optimizer's state are untouched.
+   * Records the update kernels of a step without touching the optimizer's state: for
+   * Runtime.warmPipelines, which only collects the kernels' pipelines (nothing runs). Step counts,
+   * state and parameters are untouched.
    */
   recordForPipelineWarmup(): void {
-    const updates: ParamUpdate[] = [];
-    const scratch: Tensor[] = [];
-    for (const [, param] of this.params) {
-      if (!param.grad) continue;
-      const state: Record<string, Tensor> = {};
-      for (const k of this.stateNames()) scratch.push((state[k] = zeros(param.shape)));
-      updates.push({ param, grad: param.grad, state, step: 1 });
+    const indices = [...this.params.keys()].filter((i) => this.params[i]![1].grad);
+    if (indices.length > 0) this.updateRanges(indices, () => 1);
+  }
+
+  private updateRanges(indices: readonly number[], stepOf: (i: number) => number): void {
+    const flat = this.flat;
+    const runtime = this.params[indices[0]!]![1].runtime;
+    for (const r of flat.ranges(indices, stepOf, runtime.description.limits.maxStorageBufferBindingSize)) {
+      this.updateRange({ runtime, ...flat.bindings(r, this.stateNames()), length: r.length, step: r.key });
     }
-    this.updateAll(updates);
-    for (const t of scratch) t.dispose();
   }
 
   /** Frees every parameter's gradient. */
@@ -119,6 +139,7 @@ export abstract class Optimizer {
    */
   loadStateDict(dict: { step: number; state: Record<string, Record<string, StateValue>>; paramSteps?: Record<string, number> }): void {
     const params = new Map(this.params);
+    const index = new Map(this.params.map(([name], i) => [name, i]));
     const expected = this.stateNames();
     const entries = stateEntries(dict.state);
     for (const [name, tensors] of entries) {
@@ -133,19 +154,23 @@ export abstract class Optimizer {
     }
     this.disposeState();
     for (const [name, tensors] of entries) {
-      const st = this.createState(name, params.get(name)!);
+      const st = this.createState(name, index.get(name)!);
       for (const k of expected) copyStateValue(st.tensors[k]!, tensors[k]!);
       st.steps = dict.paramSteps?.[name] ?? dict.step;
     }
     this.steps = dict.step;
   }
 
-  /** Frees the optimizer's state tensors (not the parameters). */
-  dispose(): void { this.disposeState(); }
+  /** Frees the optimizer's state and flat buffers (the parameters keep their values). */
+  dispose(): void {
+    this.disposeState();
+    this.flat_?.dispose();
+    this.flat_ = null;
+  }
 
-  private createState(name: string, param: Tensor): ParamState {
+  private createState(name: string, i: number): ParamState {
     const tensors: Record<string, Tensor> = {};
-    for (const k of this.stateNames()) tensors[k] = keep(zeros(param.shape));
+    for (const k of this.stateNames()) tensors[k] = this.flat.stateSlot(k, i);
     const st = { steps: 0, tensors };
     this.state.set(name, st);
     return st;

@@ -1,6 +1,5 @@
 import { sgdStepKernel, optimWorkgroups } from '@squeeze/kernels-wgsl';
-import type { Tensor } from '../tensor.js';
-import { Optimizer, type ParamsInput } from './optimizer.js';
+import { Optimizer, type FlatUpdate, type ParamsInput } from './optimizer.js';
 
 export interface SgdOptions {
   lr?: number;
@@ -32,16 +31,16 @@ export class SGD extends Optimizer {
 
   protected stateNames(): readonly string[] { return this.momentum !== 0 ? ['momentum_buffer'] : []; }
 
-  protected update(param: Tensor, grad: Tensor, state: Record<string, Tensor>, step: number): void {
+  protected updateRange(u: FlatUpdate): void {
     const hasMomentum = this.momentum !== 0;
-    const n4 = Math.ceil(param.size / 4);
-    param.runtime.run(
+    const n4 = Math.ceil(u.length / 4);
+    u.runtime.run(
       sgdStepKernel, { momentum: hasMomentum, nesterov: this.nesterov },
-      hasMomentum ? [param, grad, state['momentum_buffer']!] : [param, grad],
+      hasMomentum ? [u.params, u.grads, u.state['momentum_buffer']!] : [u.params, u.grads],
       hasMomentum
-        ? { n4, lr: this.lr, weightDecay: this.weightDecay, momentum: this.momentum, dampening: this.dampening, firstStep: step === 1 ? 1 : 0 }
+        ? { n4, lr: this.lr, weightDecay: this.weightDecay, momentum: this.momentum, dampening: this.dampening, firstStep: u.step === 1 ? 1 : 0 }
         : { n4, lr: this.lr, weightDecay: this.weightDecay },
-      optimWorkgroups(param.size),
+      optimWorkgroups(u.length),
     );
   }
 }

@@ -5,8 +5,12 @@ import { checkDispatchLimits, GpuError } from './errors.js';
 
 export { DeviceLimitError, GpuError } from './errors.js';
 
-/** Something a kernel can bind: a GPU buffer and how many of its bytes the tensor uses. */
-export interface Bindable { readonly buffer: GPUBuffer; readonly byteLength: number }
+/**
+ * Something a kernel can bind: a GPU buffer, how many of its bytes the tensor uses, and where they
+ * start (a view into a larger buffer, e.g. a parameter in an optimizer's flat buffer: a multiple
+ * of minStorageBufferOffsetAlignment; 0 when absent).
+ */
+export interface Bindable { readonly buffer: GPUBuffer; readonly byteLength: number; readonly byteOffset?: number }
 
 export interface KernelSpan {
   /** layer scope and kernel, e.g. `fire3/expand3x3/conv2d_backward_filter`. */
@@ -203,7 +207,7 @@ export class Runtime {
   /** Copies `size` bytes between buffers in stream order. */
   copy(src: Bindable, dst: Bindable, bytes: number, srcOffset = 0, dstOffset = 0): void {
     this.checkAlive();
-    this.outsidePass().copyBufferToBuffer(src.buffer, srcOffset, dst.buffer, dstOffset, bytes);
+    this.outsidePass().copyBufferToBuffer(src.buffer, (src.byteOffset ?? 0) + srcOffset, dst.buffer, (dst.byteOffset ?? 0) + dstOffset, bytes);
   }
 
   /** Uploads host data. Ordered after all work recorded so far (the pending encoder is submitted first). */
@@ -214,7 +218,7 @@ export class Runtime {
     if ('hostValues' in dst) delete (dst as { hostValues?: Int32Array }).hostValues;
     const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     const padded = bytes.byteLength % 4 === 0 ? bytes : (() => { const p = new Uint8Array(Math.ceil(bytes.byteLength / 4) * 4); p.set(bytes); return p; })();
-    this.device.queue.writeBuffer(dst.buffer, dstOffset, padded);
+    this.device.queue.writeBuffer(dst.buffer, (dst.byteOffset ?? 0) + dstOffset, padded);
   }
 
   /** Submits everything recorded so far. */
@@ -238,7 +242,7 @@ export class Runtime {
     this.checkAlive();
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
     const staging = this.acquireStaging(size);
-    this.outsidePass().copyBufferToBuffer(src.buffer, srcOffset, staging, 0, size);
+    this.outsidePass().copyBufferToBuffer(src.buffer, (src.byteOffset ?? 0) + srcOffset, staging, 0, size);
     this.flush();
     this.counters.reads++;
     const pending = this.dispatchesSinceRead;
@@ -337,12 +341,12 @@ export class Runtime {
 
   /** The bind group of `bindings` (plus the uniform arena, `uniformBytes` > 0) under `layout`, cached. */
   private bindGroup(layout: GPUBindGroupLayout, bindings: readonly Bindable[], uniformBytes: number): GPUBindGroup {
-    const sizes = bindings.map((b) => Math.min(b.buffer.size, Math.max(16, Math.ceil(b.byteLength / 16) * 16)));
+    const sizes = bindings.map((b) => Math.min(b.buffer.size - (b.byteOffset ?? 0), Math.max(16, Math.ceil(b.byteLength / 16) * 16)));
     let key = `${this.objectId(layout)}:${uniformBytes}`;
-    for (let i = 0; i < bindings.length; i++) key += `,${this.objectId(bindings[i]!.buffer)}/${sizes[i]}`;
+    for (let i = 0; i < bindings.length; i++) key += `,${this.objectId(bindings[i]!.buffer)}@${bindings[i]!.byteOffset ?? 0}/${sizes[i]}`;
     let group = this.bindGroups.get(key);
     if (!group) {
-      const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({ binding: i, resource: { buffer: b.buffer, offset: 0, size: sizes[i]! } }));
+      const entries: GPUBindGroupEntry[] = bindings.map((b, i) => ({ binding: i, resource: { buffer: b.buffer, offset: b.byteOffset ?? 0, size: sizes[i]! } }));
       if (uniformBytes > 0) entries.push({ binding: bindings.length, resource: { buffer: this.uniformArena, offset: 0, size: uniformBytes } });
       group = this.device.createBindGroup({ layout, entries });
       this.counters.bindGroupsCreated++;

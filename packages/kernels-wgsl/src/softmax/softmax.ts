@@ -70,10 +70,31 @@ const maskBinding = (masked: boolean): BufferBinding[] => (masked ? [{ name: 'ma
 const rowWeight = (masked: boolean, row: string) => (masked ? `mask[${row}]` : '1.0');
 
 /**
- * Per row: lse = log Σ exp(x), loss = (lse − x[label])·mask. A masked-out row (weight 0) gives 0
- * whatever its label (padded rows may carry any label); a real row whose label is outside [0, C)
- * gives NaN so the mistake surfaces in the loss. One invocation per row.
+ * WGSL: row `row`'s lse = log Σ exp(x) (written to lse[row]) and its loss (lse − x[label])·mask as
+ * `rowLossValue`. A masked-out row (weight 0) gives 0 whatever its label (padded rows may carry any
+ * label); a real row whose label is outside [0, C) gives NaN so the mistake surfaces in the loss.
  */
+const rowLoss = (masked: boolean): string => `
+  let base = row * u.C;
+  var m = -3.4028234e38;
+  for (var c = 0u; c < u.C; c++) { m = max(m, logits[base + c]); }
+  var s = 0.0;
+  for (var c = 0u; c < u.C; c++) { s += exp(logits[base + c] - m); }
+  let l = m + log(s);
+  lse[row] = l;
+  let w = ${rowWeight(masked, 'row')};
+  let label = labels[row];
+  var rowLossValue = 0.0;
+  if (w != 0.0) {
+    if (label < 0 || u32(label) >= u.C) {
+      var nanBits = 0x7fc00000u; // a var: WGSL rejects NaN as a constant expression
+      rowLossValue = bitcast<f32>(nanBits);
+    } else {
+      rowLossValue = (l - logits[base + u32(label)]) * w;
+    }
+  }`;
+
+/** Per row: lse and the row's loss (reduction 'none'). One invocation per row. */
 export const crossEntropyRowsKernel = defineKernel<{ masked: boolean }>({
   name: 'cross_entropy_rows',
   bindings: (p) => [
@@ -87,51 +108,54 @@ export const crossEntropyRowsKernel = defineKernel<{ masked: boolean }>({
   workgroupSize: () => [SOFTMAX_WG, 1, 1],
   body: (p) => `
   let row = ${linearIndex(SOFTMAX_WG)};
-  if (row >= u.N) { return; }
-  let base = row * u.C;
-  var m = -3.4028234e38;
-  for (var c = 0u; c < u.C; c++) { m = max(m, logits[base + c]); }
-  var s = 0.0;
-  for (var c = 0u; c < u.C; c++) { s += exp(logits[base + c] - m); }
-  let l = m + log(s);
-  lse[row] = l;
-  let w = ${rowWeight(p.masked, 'row')};
-  let label = labels[row];
-  if (w == 0.0) {
-    rowLoss[row] = 0.0;
-  } else if (label < 0 || u32(label) >= u.C) {
-    var nanBits = 0x7fc00000u; // a var: WGSL rejects NaN as a constant expression
-    rowLoss[row] = bitcast<f32>(nanBits);
-  } else {
-    rowLoss[row] = (l - logits[base + u32(label)]) * w;
-  }`,
+  if (row >= u.N) { return; }${rowLoss(p.masked)}
+  rowLoss[row] = rowLossValue;`,
 });
 
 /**
- * Sums the row losses (one invocation: N is a batch size) into `loss`, and writes `scale`, the
- * factor d loss / d rowLoss: 1/count for 'mean' (count = Σ mask, or N), 1 for 'sum'. An all-masked
- * batch has mean loss 0 and zero gradients rather than 0/0.
+ * The reduced loss in one dispatch ('mean', 'sum'): one workgroup whose invocations take rows in
+ * turn (N is a batch size), each row's lse and loss as crossEntropyRowsKernel, then a tree sum in
+ * workgroup memory into `loss`, and `scale`, the factor d loss / d rowLoss: 1/count for 'mean'
+ * (count = Σ mask, or N), 1 for 'sum'. An all-masked batch has mean loss 0 and zero gradients
+ * rather than 0/0.
  */
-export const crossEntropyReduceKernel = defineKernel<{ masked: boolean; mean: boolean }>({
-  name: 'cross_entropy_reduce',
+export const crossEntropyLossKernel = defineKernel<{ masked: boolean; mean: boolean }>({
+  name: 'cross_entropy_loss',
   bindings: (p) => [
-    { name: 'rowLoss', type: 'f32', access: 'read' },
+    { name: 'logits', type: 'f32', access: 'read' },
+    { name: 'labels', type: 'i32', access: 'read' },
     ...maskBinding(p.masked),
+    { name: 'lse', type: 'f32', access: 'read_write' },
     { name: 'loss', type: 'f32', access: 'read_write' },
     { name: 'scale', type: 'f32', access: 'read_write' },
   ],
-  uniforms: () => [{ name: 'N', type: 'u32' }],
-  workgroupSize: () => [1, 1, 1],
+  uniforms: () => [{ name: 'N', type: 'u32' }, { name: 'C', type: 'u32' }],
+  workgroupSize: () => [SOFTMAX_WG, 1, 1],
+  prelude: () => `var<workgroup> partialLoss: array<f32, ${SOFTMAX_WG}>;
+var<workgroup> partialCount: array<f32, ${SOFTMAX_WG}>;`,
   body: (p) => `
   var total = 0.0;
   var count = 0.0;
-  for (var i = 0u; i < u.N; i++) {
-    total += rowLoss[i];
-    count += ${rowWeight(p.masked, 'i')};
+  for (var row = lid.x; row < u.N; row += ${SOFTMAX_WG}u) {${rowLoss(p.masked)}
+    total += rowLossValue;
+    count += w;
   }
-  let s = ${p.mean ? 'select(0.0, 1.0 / count, count > 0.0)' : '1.0'};
-  loss[0] = total * s;
-  scale[0] = s;`,
+  partialLoss[lid.x] = total;
+  partialCount[lid.x] = count;
+  workgroupBarrier();
+  for (var half = ${SOFTMAX_WG / 2}u; half > 0u; half >>= 1u) {
+    if (lid.x < half) {
+      partialLoss[lid.x] += partialLoss[lid.x + half];
+      partialCount[lid.x] += partialCount[lid.x + half];
+    }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u) {
+    let n = partialCount[0];
+    let sc = ${p.mean ? 'select(0.0, 1.0 / n, n > 0.0)' : '1.0'};
+    loss[0] = partialLoss[0] * sc;
+    scale[0] = sc;
+  }`,
 });
 
 /**

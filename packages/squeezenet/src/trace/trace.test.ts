@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { getRuntime } from '@squeeze/core';
 import { makeTempDir } from '../data/test-helpers.js';
-import { traceTraining } from './trace.js';
+import { kernelCountLine, traceTraining } from './trace.js';
 
 interface TraceEvent { name: string; ph: string; ts?: number; dur?: number; pid: number; tid: number; cat?: string; args?: Record<string, unknown> }
 
@@ -28,6 +28,11 @@ describe('squeeze trace', function () {
     assert.deepEqual(summary.measurements.map((m: number) => m.toFixed(3)), durations.map((d) => d.toFixed(3)));
     assert.equal(summary.min, Math.min(...summary.measurements));
     assert.equal(summary.max, Math.max(...summary.measurements));
+
+    const k = r.kernels;
+    assert.ok(k.forward > 0 && k.backward > 0 && k.optimizer > 0 && k.evaluation > 0, JSON.stringify(k));
+    assert.equal(k.forward + k.backward + k.optimizer, k.total, 'the phases add up to the step');
+    assert.match(kernelCountLine(k, 'NHWC', 2), new RegExp(`\\(NHWC, batch 2\\): ${k.total} = forward ${k.forward} \\+ backward ${k.backward} \\+ optimizer ${k.optimizer}; per evaluation batch: ${k.evaluation}$`));
 
     if (!getRuntime().hasTimestamps) return; // wall clock only on such adapters
     assert.equal(r.timestamps, true);
@@ -65,5 +70,7 @@ describe('squeeze trace', function () {
     assert.ok(Math.abs(r.firstStepGpuMs - msOf(first)) < 1e-6, 'first step apart');
     assert.ok(Math.abs(r.byKernel.reduce((a, k) => a + k.totalMs, 0) - msOf(second)) < 1e-6, 'the kernel table is the second step\'s');
     assert.equal(r.byName.reduce((a, k) => a + k.count, 0), second.length, 'one call per kernel of the second step');
+    assert.equal(second.length, k.total, 'the counted kernels are the traced ones');
+    assert.equal(second.filter((e) => e.name.startsWith('optimizer/')).length, k.optimizer, 'the optimizer phase is the optimizer scope');
   });
 });

@@ -5,7 +5,7 @@ import { loadDataset, TrainBatcher, DataError } from '../data/index.js';
 import { ChromeTrace, summariseDurations, type DurationSummary } from '../formats/index.js';
 import { SqueezeNetCifar } from '../model/squeezenet.js';
 import type { DataFormat } from '@squeeze/core';
-import { ADAM, encodeTrainStep, warmModelPipelines } from '../train/train.js';
+import { ADAM, countKernels, encodeEvalBatch, encodeTrainStep, warmModelPipelines, type StepKernelCounts } from '../train/train.js';
 
 export interface TraceOptions {
   steps: number;
@@ -41,6 +41,8 @@ export interface TraceResult {
   /** pipelines the first step still had to compile (0 when the compile before it was complete) */
   firstStepCompiles: number;
   timestamps: boolean;
+  /** kernels the last traced step dispatched, by phase, and one evaluation batch of the same size after it. */
+  kernels: StepKernelCounts & { evaluation: number };
 }
 
 const GPU_PID = 1;
@@ -73,6 +75,7 @@ export async function traceTraining(o: TraceOptions): Promise<TraceResult> {
   let firstStepGpuMs = 0;
   let pipelinesCompiled = 0;
   let firstStepCompiles = 0;
+  let kernels = { forward: 0, backward: 0, optimizer: 0, total: 0, evaluation: 0 };
   try {
     pipelinesCompiled = await warmModelPipelines(model, o.batchSize, o.batchSize, optimizer);
     log(`Compiled ${pipelinesCompiled} GPU pipelines in parallel.`);
@@ -82,7 +85,8 @@ export async function traceTraining(o: TraceOptions): Promise<TraceResult> {
       const t0 = performance.now();
       if (timestamps) rt.beginTrace();
       const tEncode = performance.now();
-      const [loss, pred] = encodeTrainStep(model, optimizer, batch.x, batch.y, o.batchSize);
+      const [loss, pred, counts] = encodeTrainStep(model, optimizer, batch.x, batch.y, o.batchSize);
+      kernels = { ...counts, evaluation: 0 };
       const tEncoded = performance.now();
       rt.flush();
       const tSubmitted = performance.now();
@@ -128,6 +132,14 @@ export async function traceTraining(o: TraceOptions): Promise<TraceResult> {
       trace.write(file);
       files.push(file);
       log(`${path.basename(file)} duration : ${duration.toFixed(3)} ms`);
+      if (i === o.steps - 1) {
+        model.eval();
+        const [predictions, evaluation] = countKernels(() => encodeEvalBatch(model, batch.x, o.batchSize));
+        await predictions.data();
+        predictions.dispose();
+        model.train();
+        kernels.evaluation = evaluation;
+      }
     }
   } finally {
     model.dispose();
@@ -140,7 +152,7 @@ export async function traceTraining(o: TraceOptions): Promise<TraceResult> {
       .sort((a, b) => b.totalMs - a.totalMs);
   return {
     files, summary, byKernel: rank(byKernel), byName: rank(totals), tableSteps: { from: firstTabled + 1, to: o.steps },
-    firstStepGpuMs, pipelinesCompiled, firstStepCompiles, timestamps,
+    firstStepGpuMs, pipelinesCompiled, firstStepCompiles, timestamps, kernels,
   };
 }
 
@@ -171,6 +183,12 @@ function batchSource(o: TraceOptions, log: (l: string) => void): () => { x: Floa
       return { x, y };
     };
   }
+}
+
+/** One line: a step's kernels by phase and an evaluation batch's, in a layout. */
+export function kernelCountLine(k: StepKernelCounts & { evaluation: number }, dataFormat: DataFormat, batchSize: number): string {
+  return `Kernels per training step (${dataFormat}, batch ${batchSize}): ${k.total} = forward ${k.forward} + backward ${k.backward} + optimizer ${k.optimizer}; ` +
+    `per evaluation batch: ${k.evaluation}`;
 }
 
 /** A short text table of the top entries for the terminal. */

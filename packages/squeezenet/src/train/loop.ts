@@ -1,4 +1,4 @@
-import type { Adam } from '@squeeze/core';
+import type { Optimizer } from '@squeeze/core';
 import type { TrainBatcher } from '../data/batches.js';
 import type { Split } from '../data/split.js';
 import type { SqueezeNetCifar } from '../model/squeezenet.js';
@@ -45,7 +45,7 @@ export interface LoopResult {
  * when `signal` aborts (then it stops after that step).
  */
 export async function trainLoop(
-  model: SqueezeNetCifar, optimizer: Adam, batcher: TrainBatcher, test: Split, startStep: number,
+  model: SqueezeNetCifar, optimizer: Optimizer, batcher: TrainBatcher, test: Split, startStep: number,
   s: LoopSchedule, hooks: LoopHooks, signal?: AbortSignal,
 ): Promise<LoopResult> {
   const result: LoopResult = { globalStep: startStep, stopped: false, stepMs: [], lastEvalAccuracy: null };

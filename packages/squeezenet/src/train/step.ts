@@ -1,5 +1,5 @@
 import {
-  type Adam, type Optimizer, type Tensor, argmax, getRuntime, noGrad, softmaxCrossEntropy, tensor, tidy, zeros, full,
+  type Optimizer, type Tensor, argmax, getRuntime, noGrad, softmaxCrossEntropy, tensor, tidy, zeros, full,
 } from '@squeeze/core';
 import { testBatches, type TrainBatcher } from '../data/batches.js';
 import type { Split } from '../data/split.js';
@@ -16,30 +16,60 @@ export const EVAL_BATCH = 100;
 /** The sample's Adam settings. */
 export const ADAM = { beta1: 0.9, beta2: 0.999, eps: 1e-8 };
 
+/** Kernels a training step dispatches, by phase; `total` is their sum. */
+export interface StepKernelCounts {
+  /** the model's forward, the loss and the predicted classes. */
+  forward: number;
+  /** the loss's and the model's backward. */
+  backward: number;
+  /** the optimizer's update. */
+  optimizer: number;
+  total: number;
+}
+
+/** Kernels dispatched while `fn` records (the runtime's dispatch counter before and after). */
+export function countKernels<T>(fn: () => T): [T, number] {
+  const counters = getRuntime().counters;
+  const before = counters.dispatches;
+  const result = fn();
+  return [result, counters.dispatches - before];
+}
+
 /**
  * Records one training step (forward, loss, backward, Adam update) without waiting on the GPU.
- * Returns the loss [1] and the batch's predicted classes [N] (int32), still on the GPU.
+ * Returns the loss [1] and the batch's predicted classes [N] (int32), still on the GPU, and the
+ * kernels each phase dispatched.
  */
 export function encodeTrainStep(
-  model: SqueezeNetCifar, optimizer: Adam, xs: Float32Array, ys: Int32Array, batchSize: number,
-): [Tensor, Tensor] {
+  model: SqueezeNetCifar, optimizer: Optimizer, xs: Float32Array, ys: Int32Array, batchSize: number,
+): [Tensor, Tensor, StepKernelCounts] {
   const { dataFormat } = model;
   model.train();
-  return tidy(() => {
+  const counts = { forward: 0, backward: 0, optimizer: 0, total: 0 };
+  const [loss, predictions] = tidy(() => {
     const x = tensor(xs, dataFormat === 'NCHW' ? [batchSize, 3, 32, 32] : [batchSize, 32, 32, 3]);
     const y = tensor(ys, [batchSize], 'i32');
-    const logits = model.forward(x);
-    const loss = logits.runtime.scope('loss', () => softmaxCrossEntropy(logits, y));
-    loss.backward();
-    loss.runtime.scope('optimizer', () => optimizer.step());
-    optimizer.zeroGrad();
-    return [loss, noGrad(() => argmax(logits, 1))] as [Tensor, Tensor];
+    let loss!: Tensor;
+    let predictions!: Tensor;
+    [, counts.forward] = countKernels(() => {
+      const logits = model.forward(x);
+      loss = logits.runtime.scope('loss', () => softmaxCrossEntropy(logits, y));
+      predictions = noGrad(() => argmax(logits, 1));
+    });
+    [, counts.backward] = countKernels(() => loss.backward());
+    [, counts.optimizer] = countKernels(() => {
+      loss.runtime.scope('optimizer', () => optimizer.step());
+      optimizer.zeroGrad();
+    });
+    return [loss, predictions] as [Tensor, Tensor];
   });
+  counts.total = counts.forward + counts.backward + counts.optimizer;
+  return [loss, predictions, counts];
 }
 
 /** One training step on the next batch. Returns the batch's loss and accuracy. */
 export async function trainStep(
-  model: SqueezeNetCifar, optimizer: Adam, batcher: TrainBatcher, batchSize: number,
+  model: SqueezeNetCifar, optimizer: Optimizer, batcher: TrainBatcher, batchSize: number,
 ): Promise<{ loss: number; accuracy: number }> {
   const batch = batcher.next(model.dataFormat);
   const [lossT, predT] = encodeTrainStep(model, optimizer, batch.x, batch.y, batchSize);
@@ -80,6 +110,15 @@ export async function warmModelPipelines(model: SqueezeNetCifar, batchSize: numb
   return n;
 }
 
+/** Records the predicted classes [N] (int32) of one evaluation batch, without waiting on the GPU. */
+export function encodeEvalBatch(model: SqueezeNetCifar, xs: Float32Array, batchSize: number): Tensor {
+  const { dataFormat } = model;
+  return tidy(() => noGrad(() => {
+    const x = tensor(xs, dataFormat === 'NCHW' ? [batchSize, 3, 32, 32] : [batchSize, 32, 32, 3]);
+    return argmax(model.forward(x), 1);
+  }));
+}
+
 /** Accuracy over a whole split in evaluation mode (running batch-norm statistics). */
 export async function evaluate(model: SqueezeNetCifar, split: Split, batchSize: number): Promise<number> {
   const { dataFormat } = model;
@@ -92,10 +131,7 @@ export async function evaluate(model: SqueezeNetCifar, split: Split, batchSize: 
     for (let i = 0; i < f.count; i++) if (p[i] === f.y[i]) correct++;
   };
   for (const b of testBatches(split, batchSize, dataFormat)) {
-    const pred = tidy(() => noGrad(() => {
-      const x = tensor(b.x, dataFormat === 'NCHW' ? [batchSize, 3, 32, 32] : [batchSize, 32, 32, 3]);
-      return argmax(model.forward(x), 1);
-    }));
+    const pred = encodeEvalBatch(model, b.x, batchSize);
     // Encode the next batch before waiting on the previous one, so the GPU never idles on the CPU.
     if (inFlight) await settle(inFlight);
     inFlight = { pred, y: b.y, count: b.count };

@@ -15,7 +15,7 @@ import { modelState, optimizerState, restoreModel, restoreOptimizer } from './st
 import { ADAM, EVAL_BATCH, warmModelPipelines } from './step.js';
 import { trainLoop } from './loop.js';
 
-export { ADAM, EVAL_BATCH, encodeTrainStep, evaluate, trainStep, warmModelPipelines } from './step.js';
+export { ADAM, EVAL_BATCH, countKernels, encodeEvalBatch, encodeTrainStep, evaluate, trainStep, warmModelPipelines, type StepKernelCounts } from './step.js';
 export { trainLoop, type LoopHooks, type LoopResult, type LoopSchedule } from './loop.js';
 
 export interface TrainOptions {

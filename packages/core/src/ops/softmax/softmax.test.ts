@@ -73,6 +73,22 @@ describe('softmax family', () => {
       if (!Number.isNaN(bad[0])) throw new Error(`label ${C} of ${C} classes gave loss ${bad[0]}, expected NaN`);
     });
 
+    // The reduced loss is one workgroup whose 64 invocations take rows in turn: more rows than that,
+    // some masked, against the reference.
+    it('reduces more rows than one workgroup has invocations (150 rows, masked and not)', async () => {
+      const rows = 150;
+      const many = randomValues(rows * C, 12, -4, 4);
+      const r = new Random(5);
+      const lab = Int32Array.from({ length: rows }, () => r.int(C));
+      const m = Float32Array.from({ length: rows }, (_, i) => (i % 7 === 3 ? 0 : 1));
+      for (const reduction of ['mean', 'sum'] as const) {
+        for (const mk of [undefined, m]) {
+          const got = await gpuValues(() => softmaxCrossEntropy(tensor(Float32Array.from(many), [rows, C]), tensor(lab, [rows], 'i32'), { mask: mk && tensor(mk, [rows]), reduction }));
+          expectClose(got, crossEntropyRef(many, rows, C, lab, mk, reduction), { atol: 1e-4, rtol: 1e-5 }, `${reduction}${mk ? ' masked' : ''}`);
+        }
+      }
+    });
+
     it('gives loss 0 and zero gradients when every row is padding', async () => {
       const xt = tensor(Float32Array.from(logits), [N, C]).requireGrad();
       const loss = softmaxCrossEntropy(xt, tensor(labels, [N], 'i32'), { mask: tensor(new Float32Array(N), [N]) });

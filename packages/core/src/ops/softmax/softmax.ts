@@ -1,5 +1,5 @@
 import {
-  softmaxKernel, softmaxBackwardKernel, crossEntropyRowsKernel, crossEntropyReduceKernel, crossEntropyBackwardKernel,
+  softmaxKernel, softmaxBackwardKernel, crossEntropyRowsKernel, crossEntropyLossKernel, crossEntropyBackwardKernel,
   linearWorkgroups, SOFTMAX_WG, type CrossEntropyReduction,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, sizeOf, type Tensor } from '../../tensor.js';
@@ -62,21 +62,21 @@ export function softmaxCrossEntropy(logits: Tensor, labels: Tensor, opts: Softma
   const masked = mask !== undefined;
   const rt = logits.runtime;
   const weights = masked ? [mask] : [];
-  const rowLoss = allocTensor([N]);
   const lse = allocTensor([N]);
-  rt.run(crossEntropyRowsKernel, { masked }, [logits, labels, ...weights, rowLoss, lse], { N, C }, linearWorkgroups(N, SOFTMAX_WG));
-
-  let out = rowLoss;
   // saved = [logits, labels, mask?, lse, scale?]: the backward kernel's bindings, with the upstream
   // gradient inserted after lse
   const saved = [logits, labels, ...weights, lse];
   const afterLse = saved.length;
   const temporaries = [lse];
-  if (reduction !== 'none') {
+  let out: Tensor;
+  if (reduction === 'none') {
+    out = allocTensor([N]);
+    rt.run(crossEntropyRowsKernel, { masked }, [logits, labels, ...weights, out, lse], { N, C }, linearWorkgroups(N, SOFTMAX_WG));
+  } else {
+    // rows and their sum in one dispatch
     out = allocTensor([]);
     const scale = allocTensor([1]);
-    rt.run(crossEntropyReduceKernel, { masked, mean: reduction === 'mean' }, [rowLoss, ...weights, out, scale], { N }, [1, 1, 1]);
-    rowLoss.dispose();
+    rt.run(crossEntropyLossKernel, { masked, mean: reduction === 'mean' }, [logits, labels, ...weights, lse, out, scale], { N, C }, [1, 1, 1]);
     saved.push(scale);
     temporaries.push(scale);
   }
