@@ -123,14 +123,60 @@ export const bnChannelGradsKernel = defineKernel<BnGradParams>({
   coefs[2u * u.c + c] = -k * sumG / u.count - k2 * mean;` : ''}`,
 });
 
-export interface BnDxParams { layout: DataFormat; vec: boolean; relu: boolean; training: boolean }
+/**
+ * The dx pass's own channel gradients: where the coefficients come from 'grad' partial sums rather
+ * than a [3, C] table, each invocation adds its channel's partials (BN_GRAD_PARTS at most) and
+ * derives k, k2, k3 as bn_channel_grads does, and the invocation `first` of a channel writes its
+ * weight and bias gradients. That saves bn_channel_grads' dispatch per batch norm.
+ */
+export interface BnGradSumsParams { weightGrad: boolean; biasGrad: boolean }
+
+/** The bindings `channelGradCoefficients` reads and writes, in this order, typed as the table `P`. */
+export function gradSumsBindings(p: BnGradSumsParams, P: 'vec4<f32>' | 'f32'): BufferBinding[] {
+  return [
+    { name: 'partials', type: P, access: 'read' },
+    ...(p.weightGrad ? [{ name: 'dweight', type: P, access: 'read_write' as const }] : []),
+    ...(p.biasGrad ? [{ name: 'dbias', type: P, access: 'read_write' as const }] : []),
+  ];
+}
+
+/** Uniforms of the summed partials: their number per channel, and values per channel (N·S). */
+export const gradSumsUniforms = () => [{ name: 'parts', type: 'u32' as const }, { name: 'channelSize', type: 'f32' as const }];
+
+/**
+ * WGSL declaring k, k2, k3 (as `T`) for table entry `ch` of rows `rowLen` long, from [2, parts, C]
+ * 'grad' partials and the [4, C] parameter table (types as `P`); `first` guards the affine gradients.
+ */
+export function channelGradCoefficients(p: BnGradSumsParams, T: string, P: string, ch: string, rowLen: string, first: string): string {
+  const writes = [p.weightGrad ? `dweight[${ch}] = sumGX * invstd;` : '', p.biasGrad ? `dbias[${ch}] = sumG;` : ''].filter(Boolean).join(' ');
+  return `var sumG = ${P}(0.0);
+    var sumGX = ${P}(0.0);
+    for (var part = 0u; part < u.parts; part++) {
+      sumG += partials[part * ${rowLen} + ${ch}];
+      sumGX += partials[(u.parts + part) * ${rowLen} + ${ch}];
+    }
+    let invstd = params[${INVSTD_ROW}u * ${rowLen} + ${ch}];
+    let kc = params[${SCALE_ROW}u * ${rowLen} + ${ch}];
+    let k2c = -kc * invstd * invstd * sumGX / u.channelSize;
+    let k = ${T}(kc);
+    let k2 = ${T}(k2c);
+    let k3 = ${T}(-kc * sumG / u.channelSize - k2c * params[${MEAN_ROW}u * ${rowLen} + ${ch}]);
+    ${writes ? `if (${first}) { ${writes} }` : ''}`;
+}
+
+export interface BnDxParams {
+  layout: DataFormat; vec: boolean; relu: boolean; training: boolean;
+  /** training: the coefficients from 'grad' partials (channelGradCoefficients) instead of a [3, C] table. */
+  sums?: BnGradSumsParams;
+}
 
 /** Eval without ReLU needs only g: dx = scale·g. */
 export const dxReadsX = (p: BnDxParams): boolean => p.training || p.relu;
 
 /**
- * dx per element: training dx = k·g' + k2·x + k3 (coefficients from bn_channel_grads); eval
- * dx = scale·g'. With the fused ReLU, g' = g where x·scale + shift > 0, else 0.
+ * dx per element: training dx = k·g' + k2·x + k3 (coefficients from bn_channel_grads, or from the
+ * partial sums, see BnGradSumsParams); eval dx = scale·g'. With the fused ReLU, g' = g where
+ * x·scale + shift > 0, else 0.
  */
 export const bnDxKernel = defineKernel<BnDxParams>({
   name: 'bn_dx',
@@ -138,17 +184,23 @@ export const bnDxKernel = defineKernel<BnDxParams>({
     { name: 'gs', type: vecType(p.vec), access: 'read' },
     ...(dxReadsX(p) ? [{ name: 'xs', type: vecType(p.vec), access: 'read' as const }] : []),
     { name: 'params', type: paramsType(p), access: 'read' },
-    ...(p.training ? [{ name: 'coefs', type: paramsType(p), access: 'read' as const }] : []),
+    ...(p.training ? (p.sums ? gradSumsBindings(p.sums, paramsType(p)) : [{ name: 'coefs', type: paramsType(p), access: 'read' as const }]) : []),
     { name: 'dxs', type: vecType(p.vec), access: 'read_write' },
   ],
-  uniforms: applyUniforms,
+  uniforms: (p) => [...applyUniforms(p), ...(p.training && p.sums ? gradSumsUniforms() : [])],
   workgroupSize: () => [BN_WG, 1, 1],
   body: (p) => {
     const T = vecType(p.vec);
     const ch = channelOf(p);
     const rowLen = tableRowLen(p);
     let load = channelConstants(p, ch, false, p.relu || !p.training);
-    if (p.training) load += `\n    let k = ${T}(coefs[${ch}]);\n    let k2 = ${T}(coefs[${rowLen} + ${ch}]);\n    let k3 = ${T}(coefs[2u * ${rowLen} + ${ch}]);`;
+    if (p.training && p.sums) {
+      // The first element of the channel: channels-first, image 0's plane start; channels-last, row block 0.
+      const first = p.layout === 'NCHW' ? 's == 0u && j < u.c * u.sv' : 'block == 0u';
+      load += `\n    ${channelGradCoefficients(p.sums, T, paramsType(p), ch, rowLen, first)}`;
+    } else if (p.training) {
+      load += `\n    let k = ${T}(coefs[${ch}]);\n    let k2 = ${T}(coefs[${rowLen} + ${ch}]);\n    let k3 = ${T}(coefs[2u * ${rowLen} + ${ch}]);`;
+    }
     const g = p.relu ? `select(${T}(0.0), gs[jw], xv * sc + sh > ${T}(0.0))` : 'gs[jw]';
     const dx = p.training ? 'k * gv + k2 * xv + k3' : 'sc * gv';
     return perChannelLoop(p, load, `${dxReadsX(p) ? 'let xv = xs[j];\n      ' : ''}let gv = ${g};\n      dxs[j] = ${dx};`);

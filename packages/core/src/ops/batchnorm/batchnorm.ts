@@ -1,10 +1,11 @@
-import { bnApplyKernel, bnDxKernel, dxReadsX, linearWorkgroups, BN_WG } from '@squeeze/kernels-wgsl';
+import { bnApplyKernel, bnDxKernel, dxReadsX, linearWorkgroups, BN_WG, type BnDxParams } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
 import { record } from '../../autograd.js';
 import type { ChannelStatistics } from '../conv2d/common.js';
 import {
-  affineGradsNeeded, channelGrads, channelParams, channelView, elementwiseGeometry, partialSums, type WideView,
+  affineGradOutputs, affineGradsNeeded, channelGrads, channelParams, channelView, elementwiseGeometry, partialSums, type WideView,
 } from './channel.js';
+import { planChannelGrads } from './plan.js';
 import type { DataFormat } from '@squeeze/kernels-wgsl';
 
 export interface BatchNormOptions {
@@ -59,20 +60,30 @@ function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: T
     const needX = needs[0]!;
     const { weightGrad, biasGrad } = affineGradsNeeded(cp, needs);
     const grads: Array<Tensor | null> = inputs.map(() => null);
+    const mode = relu ? 'gradRelu' : 'grad';
+    const dxKernel: BnDxParams = { layout: v.layout, vec: v.vec, relu, training };
+    const dxInto = (dx: Tensor, bindings: Tensor[], kernel: BnDxParams, uniforms: Record<string, number>) =>
+      rt.run(bnDxKernel, kernel, [g, ...(dxReadsX(kernel) ? [xs] : []), ps, ...bindings, dx], { ...ew.uniforms, ...uniforms }, linearWorkgroups(ew.invocations, BN_WG));
+    if (planChannelGrads(training, needX) === 'inDx') {
+      // One pass of partial sums, then dx, deriving the channel gradients itself.
+      const sums = partialSums(v, mode, xs, g, ps, wide);
+      const affine = affineGradOutputs(cp, v.c, needs, grads);
+      grads[0] = allocTensor(xs.shape);
+      dxInto(grads[0], [sums.partials, ...affine.tensors], { ...dxKernel, sums: affine.flags }, { parts: sums.parts, channelSize: v.count });
+      sums.partials.dispose();
+      return grads;
+    }
     // Training dx needs the batch sums too; eval dx is just scale·g'.
     const coefs = training && needX;
     let coefTensor: Tensor | null = null;
     if (coefs || weightGrad || biasGrad) {
-      const sums = partialSums(v, relu ? 'gradRelu' : 'grad', xs, g, ps, wide);
+      const sums = partialSums(v, mode, xs, g, ps, wide);
       coefTensor = channelGrads(rt, cp, ps, sums, v.c, v.count, training, coefs, needs, grads);
       sums.partials.dispose();
     }
     if (needX) {
-      const dx = allocTensor(xs.shape);
-      const p = { layout: v.layout, vec: v.vec, relu, training };
-      const bindings = [g, ...(dxReadsX(p) ? [xs] : []), ps, ...(coefTensor ? [coefTensor] : []), dx];
-      rt.run(bnDxKernel, p, bindings, ew.uniforms, linearWorkgroups(ew.invocations, BN_WG));
-      grads[0] = dx;
+      grads[0] = allocTensor(xs.shape);
+      dxInto(grads[0], coefTensor ? [coefTensor] : [], dxKernel, {});
     }
     coefTensor?.dispose();
     return grads;

@@ -1,6 +1,6 @@
 import {
   bnPartialSumsKernel, bnChannelParamsKernel, bnFoldPartialsKernel, BN_FOLD, bnChannelGradsKernel, bnApplyInvocations,
-  linearWorkgroups, BN_WG, BN_REDUCE_CHUNK, BN_APPLY_CHUNK, type DataFormat, type BnReduceMode,
+  linearWorkgroups, BN_WG, BN_REDUCE_CHUNK, BN_GRAD_PARTS, BN_APPLY_CHUNK, type DataFormat, type BnReduceMode,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
 import type { BatchNormOptions } from './batchnorm.js';
@@ -37,22 +37,32 @@ function checkChannelTensor(t: Tensor | null | undefined, c: number, what: strin
   if (t && (t.rank !== 1 || t.shape[0] !== c)) throw new Error(`batchNorm ${what} must have shape [${c}], got [${t.shape}]`);
 }
 
-/** Vectors per channel and partials per channel of the partial-sum pass. */
-function reduceGeometry(v: ChannelView): { parts: number; invocations: number; uniforms: Record<string, number> } {
+/**
+ * Vectors (rows) one partial sums and the partials per channel: runs of BN_REDUCE_CHUNK, lengthened
+ * where `maxParts` caps their number.
+ */
+export function reduceChunks(perChannel: number, maxParts = Infinity): { chunk: number; parts: number } {
+  const chunk = Math.max(BN_REDUCE_CHUNK, Math.ceil(perChannel / maxParts));
+  return { chunk, parts: Math.ceil(perChannel / chunk) };
+}
+
+/** Partials per channel of the partial-sum pass (the backward's capped, see BN_GRAD_PARTS). */
+function reduceGeometry(v: ChannelView, mode: BnReduceMode): { parts: number; invocations: number; uniforms: Record<string, number> } {
+  const maxParts = mode === 'stats' ? Infinity : BN_GRAD_PARTS;
   if (v.layout === 'NCHW') {
     const sv = v.vec ? v.s / 4 : v.s;
     const perChannel = v.n * sv;
-    const parts = Math.ceil(perChannel / BN_REDUCE_CHUNK);
-    return { parts, invocations: v.c * parts, uniforms: { c: v.c, parts, perChannel, sv, planeStride: v.c * sv } };
+    const { chunk, parts } = reduceChunks(perChannel, maxParts);
+    return { parts, invocations: v.c * parts, uniforms: { c: v.c, parts, chunk, perChannel, sv, planeStride: v.c * sv } };
   }
   const cv = v.vec ? v.c / 4 : v.c;
-  const parts = Math.ceil(v.count / BN_REDUCE_CHUNK);
-  return { parts, invocations: cv * parts, uniforms: { c: v.c, cv, parts, rows: v.count } };
+  const { chunk, parts } = reduceChunks(v.count, maxParts);
+  return { parts, invocations: cv * parts, uniforms: { c: v.c, cv, parts, chunk, rows: v.count } };
 }
 
 /** One pass over x (and g, laid out as `wide` says): per-channel partial sums [2, parts, C]. */
 export function partialSums(v: ChannelView, mode: BnReduceMode, x: Tensor, g?: Tensor, params?: Tensor, wide?: WideView): { partials: Tensor; parts: number } {
-  const geo = reduceGeometry(v);
+  const geo = reduceGeometry(v, mode);
   const partials = allocTensor([2, geo.parts, v.c]);
   const bindings = mode === 'stats' ? [x, partials] : [x, g!, params!, partials];
   const uniforms = mode === 'stats' ? geo.uniforms : { ...geo.uniforms, ...wideUniforms(v, wide!) };
@@ -153,6 +163,19 @@ export function withFolded(p: { partials: Tensor; parts: number }, c: number, us
 /** Which of weight and bias the backward must give a gradient (`needs`: per op input). */
 export function affineGradsNeeded(cp: ChannelParams, needs: boolean[]): { weightGrad: boolean; biasGrad: boolean } {
   return { weightGrad: cp.weightIndex >= 0 && needs[cp.weightIndex]!, biasGrad: cp.biasIndex >= 0 && needs[cp.biasIndex]! };
+}
+
+/**
+ * The weight and bias gradient tensors `needs` asks for, put into `grads` at their input indices
+ * (for a kernel that writes them), and their flags.
+ */
+export function affineGradOutputs(cp: ChannelParams, c: number, needs: boolean[], grads: Array<Tensor | null>) {
+  const { weightGrad, biasGrad } = affineGradsNeeded(cp, needs);
+  const dweight = weightGrad ? allocTensor([c]) : null;
+  const dbias = biasGrad ? allocTensor([c]) : null;
+  if (dweight) grads[cp.weightIndex] = dweight;
+  if (dbias) grads[cp.biasIndex] = dbias;
+  return { flags: { weightGrad, biasGrad }, tensors: [dweight, dbias].filter((t): t is Tensor => t !== null) };
 }
 
 /**
