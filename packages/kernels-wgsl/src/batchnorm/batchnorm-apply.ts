@@ -1,10 +1,18 @@
 import { defineKernel, linearIndex, pairSum, range, type BufferBinding } from '../kernel.js';
-import { BN_WG, BN_APPLY_CHUNK, MEAN_ROW, INVSTD_ROW, SCALE_ROW, vecType, paramsType, tableRowLen, channelOf, channelConstants, wideUniforms } from './batchnorm.js';
+import { BN_WG, BN_APPLY_CHUNK, MEAN_ROW, INVSTD_ROW, SCALE_ROW, SHIFT_ROW, vecType, paramsType, tableRowLen, channelOf, channelConstants, wideUniforms } from './batchnorm.js';
 import type { DataFormat } from '../kernel.js';
 
 // The batch norm's elementwise passes (apply, dx) and the per-channel gradient pass.
 
-export interface BnApplyParams { layout: DataFormat; vec: boolean; relu: boolean }
+export interface BnApplyParams {
+  layout: DataFormat; vec: boolean; relu: boolean;
+  /**
+   * Eval: the apply derives scale and shift from the running statistics (and weight and bias, where
+   * given) itself, as bn_channel_params would, and the first invocation of each channel writes the
+   * [4, C] table for a backward; that saves bn_channel_params' dispatch per batch norm.
+   */
+  fromRunning?: { hasWeight: boolean; hasBias: boolean };
+}
 
 /**
  * The loop shared by the apply and dx passes; `load` reads the channel constants, `step` handles
@@ -68,20 +76,51 @@ export function bnApplyInvocations(layout: DataFormat, vectors: number, cv: numb
 }
 
 
+/** The first vector of a channel in perChannelLoop: channels-first, image 0's plane start; channels-last, row block 0. */
+const firstOfChannel = (p: { layout: DataFormat }) => (p.layout === 'NCHW' ? 's == 0u && j < u.c * u.sv' : 'block == 0u');
+
+/** WGSL declaring `sc`, `sh` (as `T`) from the running statistics, and writing the table at `first` (BnApplyParams.fromRunning). */
+function runningConstants(r: { hasWeight: boolean; hasBias: boolean }, T: string, ch: string, rowLen: string, first: string): string {
+  return `let mean = runningMean[${ch}];
+    let invstd = 1.0 / sqrt(runningVar[${ch}] + u.eps);
+    let scaleC = ${r.hasWeight ? `weight[${ch}] * invstd` : 'invstd'};
+    let shiftC = ${r.hasBias ? `bias[${ch}]` : '0.0'} - mean * scaleC;
+    let sc = ${T}(scaleC);
+    let sh = ${T}(shiftC);
+    if (${first}) {
+      params[${MEAN_ROW}u * ${rowLen} + ${ch}] = mean;
+      params[${INVSTD_ROW}u * ${rowLen} + ${ch}] = invstd;
+      params[${SCALE_ROW}u * ${rowLen} + ${ch}] = scaleC;
+      params[${SHIFT_ROW}u * ${rowLen} + ${ch}] = shiftC;
+    }`;
+}
+
 /** y = x·scale + shift per channel, then max(·, 0) when the ReLU is fused. `n` counts vectors. */
 export const bnApplyKernel = defineKernel<BnApplyParams>({
   name: 'bn_apply',
-  bindings: (p) => [
-    { name: 'xs', type: vecType(p.vec), access: 'read' },
-    { name: 'params', type: paramsType(p), access: 'read' },
-    { name: 'ys', type: vecType(p.vec), access: 'read_write' },
-  ],
-  uniforms: applyUniforms,
+  bindings: (p) => {
+    const P = paramsType(p);
+    const r = p.fromRunning;
+    return [
+      { name: 'xs', type: vecType(p.vec), access: 'read' },
+      ...(r ? [
+        { name: 'runningMean', type: P, access: 'read' as const }, { name: 'runningVar', type: P, access: 'read' as const },
+        ...(r.hasWeight ? [{ name: 'weight', type: P, access: 'read' as const }] : []),
+        ...(r.hasBias ? [{ name: 'bias', type: P, access: 'read' as const }] : []),
+      ] : []),
+      { name: 'params', type: P, access: r ? 'read_write' : 'read' },
+      { name: 'ys', type: vecType(p.vec), access: 'read_write' },
+    ];
+  },
+  uniforms: (p) => [...applyUniforms(p), ...(p.fromRunning ? [{ name: 'eps', type: 'f32' as const }] : [])],
   workgroupSize: () => [BN_WG, 1, 1],
   body: (p) => {
     const T = vecType(p.vec);
     const y = p.relu ? `max(xs[j] * sc + sh, ${T}(0.0))` : 'xs[j] * sc + sh';
-    return perChannelLoop(p, channelConstants(p, channelOf(p), false, true), `ys[jw] = ${y};`);
+    const load = p.fromRunning
+      ? runningConstants(p.fromRunning, T, channelOf(p), tableRowLen(p), firstOfChannel(p))
+      : channelConstants(p, channelOf(p), false, true);
+    return perChannelLoop(p, load, `ys[jw] = ${y};`);
   },
 });
 
@@ -195,9 +234,7 @@ export const bnDxKernel = defineKernel<BnDxParams>({
     const rowLen = tableRowLen(p);
     let load = channelConstants(p, ch, false, p.relu || !p.training);
     if (p.training && p.sums) {
-      // The first element of the channel: channels-first, image 0's plane start; channels-last, row block 0.
-      const first = p.layout === 'NCHW' ? 's == 0u && j < u.c * u.sv' : 'block == 0u';
-      load += `\n    ${channelGradCoefficients(p.sums, T, paramsType(p), ch, rowLen, first)}`;
+      load += `\n    ${channelGradCoefficients(p.sums, T, paramsType(p), ch, rowLen, firstOfChannel(p))}`;
     } else if (p.training) {
       load += `\n    let k = ${T}(coefs[${ch}]);\n    let k2 = ${T}(coefs[${rowLen} + ${ch}]);\n    let k3 = ${T}(coefs[2u * ${rowLen} + ${ch}]);`;
     }

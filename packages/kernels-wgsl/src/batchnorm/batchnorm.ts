@@ -47,7 +47,7 @@ export const BN_APPLY_CHUNK = 32;
 export const MEAN_ROW = 0;
 export const INVSTD_ROW = 1;
 export const SCALE_ROW = 2;
-const SHIFT_ROW = 3;
+export const SHIFT_ROW = 3;
 
 /** What the partial-sum pass accumulates per channel. */
 export type BnReduceMode =

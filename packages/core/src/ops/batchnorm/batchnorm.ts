@@ -49,11 +49,14 @@ function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: T
   const v = compact.layout === 'NHWC' && (wide.channels % 4 !== 0 || wide.offset % 4 !== 0) ? { ...compact, vec: false } : compact;
   const rt = x.runtime;
   const training = opts.training;
-  const cp = channelParams(x, v, opts);
+  // Eval: the apply derives the parameter table from the running statistics itself.
+  const cp = channelParams(x, v, opts, 1, true);
   const params = cp.params;
 
   const ew = elementwiseGeometry(v, x.size, wide);
-  rt.run(bnApplyKernel, { layout: v.layout, vec: v.vec, relu }, [x, params, y], ew.uniforms, linearWorkgroups(ew.invocations, BN_WG));
+  const r = cp.fromRunning;
+  rt.run(bnApplyKernel, { layout: v.layout, vec: v.vec, relu, ...(r ? { fromRunning: { hasWeight: r.hasWeight, hasBias: r.hasBias } } : {}) },
+    [x, ...(r ? r.tensors : []), params, y], { ...ew.uniforms, ...(r ? { eps: r.eps } : {}) }, linearWorkgroups(ew.invocations, BN_WG));
 
   const inputs = [x, ...cp.affine];
   const backward = (g: Tensor, xs: Tensor, ps: Tensor, needs: boolean[]): Array<Tensor | null> => {

@@ -106,10 +106,18 @@ export interface ChannelParams {
   affine: Tensor[];
   weightIndex: number;
   biasIndex: number;
+  /**
+   * Eval with `inApply`: the table is not written yet; the apply derives it from these (running
+   * mean, running variance, then weight and bias where given) and writes it (BnApplyParams.fromRunning).
+   */
+  fromRunning?: { tensors: Tensor[]; hasWeight: boolean; hasBias: boolean; eps: number };
 }
 
-/** `firstAffine`: the op-input index of weight (else bias): 1 after x, 2 after a convolution's x and w. */
-export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions, firstAffine = 1): ChannelParams {
+/**
+ * `firstAffine`: the op-input index of weight (else bias): 1 after x, 2 after a convolution's x and w.
+ * `inApply`: the caller's apply can derive an eval table itself (planStatistics 'running'), see `fromRunning`.
+ */
+export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions, firstAffine = 1, inApply = false): ChannelParams {
   const weight = opts.weight ?? null;
   const bias = opts.bias ?? null;
   const { runningMean, runningVar, training } = opts;
@@ -133,6 +141,10 @@ export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions,
     if (given.partials.size !== 2 * given.parts * v.c) throw new Error(`batchNorm: the given statistics [${given.partials.shape}] do not hold 2 × ${given.parts} parts × ${v.c} channels`);
   }
   const statistics = planStatistics(opts);
+  const indices = { weightIndex: weight ? firstAffine : -1, biasIndex: bias ? firstAffine + (weight ? 1 : 0) : -1 };
+  if (statistics === 'running' && inApply) {
+    return { params, affine, ...indices, fromRunning: { tensors: [runningMean, runningVar, ...affine], hasWeight: !!weight, hasBias: !!bias, eps } };
+  }
   if (statistics !== 'running') {
     const sums = statistics === 'fromProducer' ? given! : partialSums(v, 'stats', x);
     withFolded(sums, v.c, ({ partials, parts }) => rt.run(bnChannelParamsKernel, { ...paramsKernel, ...(given ? { shiftIsRunningMean: true } : {}) }, [...(given ? [] : [x]), partials, runningMean, runningVar, ...affine, params], {
@@ -143,7 +155,7 @@ export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions,
   } else {
     rt.run(bnChannelParamsKernel, paramsKernel, [runningMean, runningVar, ...affine, params], { c: v.c, eps }, channelWorkgroups);
   }
-  return { params, affine, weightIndex: weight ? firstAffine : -1, biasIndex: bias ? firstAffine + (weight ? 1 : 0) : -1 };
+  return { params, affine, ...indices };
 }
 
 /**

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { DataFormat } from '@squeeze/kernels-wgsl';
 import { batchNorm, batchNormRelu, batchNormReluMaxPool } from './index.js';
-import { batchNormTrainingGradRef } from './reference.js';
+import { batchNormRef, batchNormTrainingGradRef, channelIndex } from './reference.js';
 import { maxPool2d } from '../pool/pool.js';
 import { tensor } from '../creation/creation.js';
 import { getRuntime } from '../../runtime/global.js';
@@ -62,6 +62,37 @@ describe('batch norm backward: channel gradients derived in the dx kernel', func
       expectClose(got.dweight, want.dweight, { atol: 1e-4, rtol: 1e-4 }, `${label} dweight`);
       expectClose(got.dbias, want.dbias, { atol: 1e-4, rtol: 1e-4 }, `${label} dbias`);
       assert.equal(got.dispatches, 2, `${label}: the fused backward is the window sums and dx`);
+    }
+  });
+});
+
+describe('batch norm eval forward: the parameter table derived in the apply kernel', function () {
+  this.timeout(300_000);
+  it('batchNorm(Relu) in eval is one dispatch and matches the float64 reference, the table it writes serving the backward', async () => {
+    for (const [k, [nchw, dataFormat]] of ([[[2, 8, 5, 5], 'NHWC'], [[2, 6, 4, 4], 'NCHW'], [[3, 5, 3, 3], 'NCHW'], [[3, 5, 3, 3], 'NHWC']] as Array<[number[], DataFormat]>).entries()) {
+      for (const relu of [false, true]) {
+        const shape = toLayout(nchw, dataFormat);
+        const cs = makeCase(nchw[1]!, size(shape), 2400 + k, k % 2 ? { weight: false, bias: true } : { weight: true, bias: true });
+        const o = { training: false, momentum: 0.1, eps: 1e-3, dataFormat };
+        const x = tensor(f32(cs.x), shape).requireGrad();
+        const [rm, rv] = [tensor(f32(cs.runningMean)), tensor(f32(cs.runningVar))];
+        const w = cs.weight ? tensor(f32(cs.weight)) : null;
+        const b = tensor(f32(cs.bias!));
+        const rt = getRuntime();
+        const before = rt.counters.dispatches;
+        const y = (relu ? batchNormRelu : batchNorm)(x, { ...o, weight: w, bias: b, runningMean: rm, runningVar: rv });
+        const label = `eval ${relu ? 'batchNormRelu' : 'batchNorm'} [${shape}] ${dataFormat}`;
+        assert.equal(rt.counters.dispatches - before, 1, `${label}: one dispatch`);
+        const want = batchNormRef(cs.x, shape, { ...refOptions(cs, o), relu });
+        expectClose(await y.data(), want.y, { atol: 1e-4, rtol: 1e-4 }, label);
+        // eval dx = scale · g' (g' = g where y > 0 with the ReLU), from the table the apply wrote.
+        const g = randomValues(y.size, 2500 + k);
+        y.backward(tensor(f32(g), shape));
+        const { c, of } = channelIndex(shape, dataFormat);
+        const scale = Array.from({ length: c }, (_, ch) => (cs.weight ? cs.weight[ch]! : 1) / Math.sqrt(cs.runningVar[ch]! + o.eps));
+        expectClose(await x.grad!.data(), g.map((v, i) => (relu && !(want.y[i]! > 0) ? 0 : v * scale[of(i)]!)), { atol: 1e-5, rtol: 1e-4 }, `${label} dx`);
+        for (const t of [x, rm, rv, w, b, y]) t?.dispose();
+      }
     }
   });
 });
