@@ -12,6 +12,13 @@ export interface BnApplyParams {
    * [4, C] table for a backward; that saves bn_channel_params' dispatch per batch norm.
    */
   fromRunning?: { hasWeight: boolean; hasBias: boolean };
+  /**
+   * Training with 'stats' partial sums of x (shifted by the channel's first element, BN_GRAD_PARTS
+   * at most): each invocation adds its channel's partials into the batch mean and variance, and the
+   * first of each channel updates the running statistics and writes the table, as bn_channel_params
+   * would (no invocation reads the running mean, so its update races with nothing).
+   */
+  fromSums?: { hasWeight: boolean; hasBias: boolean };
 }
 
 /**
@@ -79,15 +86,37 @@ export function bnApplyInvocations(layout: DataFormat, vectors: number, cv: numb
 /** The first vector of a channel in perChannelLoop: channels-first, image 0's plane start; channels-last, row block 0. */
 const firstOfChannel = (p: { layout: DataFormat }) => (p.layout === 'NCHW' ? 's == 0u && j < u.c * u.sv' : 'block == 0u');
 
-/** WGSL declaring `sc`, `sh` (as `T`) from the running statistics, and writing the table at `first` (BnApplyParams.fromRunning). */
-function runningConstants(r: { hasWeight: boolean; hasBias: boolean }, T: string, ch: string, rowLen: string, first: string): string {
-  return `let mean = runningMean[${ch}];
-    let invstd = 1.0 / sqrt(runningVar[${ch}] + u.eps);
+/**
+ * WGSL declaring `sc`, `sh` (as `T`) from the running statistics (fromRunning) or the 'stats' partial
+ * sums (fromSums; `P` the table's type), and writing the table (and updating the running statistics)
+ * at `first`.
+ */
+function derivedConstants(p: BnApplyParams, T: string, P: string, ch: string, rowLen: string, first: string): string {
+  const r = (p.fromSums ?? p.fromRunning)!;
+  const statistics = p.fromSums
+    ? `var s1 = ${P}(0.0);
+    var s2 = ${P}(0.0);
+    for (var part = 0u; part < u.parts; part++) {
+      s1 += partials[part * ${rowLen} + ${ch}];
+      s2 += partials[(u.parts + part) * ${rowLen} + ${ch}];
+    }
+    let d = s1 / u.count;
+    let mean = ${p.layout === 'NCHW' ? `xs[c * u.sv]${p.vec ? '.x' : ''}` : `xs[${ch}]`} + d;
+    let variance = max(s2 / u.count - d * d, ${P}(0.0));`
+    : `let mean = runningMean[${ch}];
+    let variance = runningVar[${ch}];`;
+  const running = p.fromSums
+    ? `runningMean[${ch}] = (1.0 - u.momentum) * runningMean[${ch}] + u.momentum * mean;
+      runningVar[${ch}] = (1.0 - u.momentum) * runningVar[${ch}] + u.momentum * variance * u.unbias;`
+    : '';
+  return `${statistics}
+    let invstd = 1.0 / sqrt(variance + u.eps);
     let scaleC = ${r.hasWeight ? `weight[${ch}] * invstd` : 'invstd'};
     let shiftC = ${r.hasBias ? `bias[${ch}]` : '0.0'} - mean * scaleC;
     let sc = ${T}(scaleC);
     let sh = ${T}(shiftC);
     if (${first}) {
+      ${running}
       params[${MEAN_ROW}u * ${rowLen} + ${ch}] = mean;
       params[${INVSTD_ROW}u * ${rowLen} + ${ch}] = invstd;
       params[${SCALE_ROW}u * ${rowLen} + ${ch}] = scaleC;
@@ -100,11 +129,13 @@ export const bnApplyKernel = defineKernel<BnApplyParams>({
   name: 'bn_apply',
   bindings: (p) => {
     const P = paramsType(p);
-    const r = p.fromRunning;
+    const r = p.fromSums ?? p.fromRunning;
+    const running = p.fromSums ? 'read_write' as const : 'read' as const;
     return [
       { name: 'xs', type: vecType(p.vec), access: 'read' },
+      ...(p.fromSums ? [{ name: 'partials', type: P, access: 'read' as const }] : []),
       ...(r ? [
-        { name: 'runningMean', type: P, access: 'read' as const }, { name: 'runningVar', type: P, access: 'read' as const },
+        { name: 'runningMean', type: P, access: running }, { name: 'runningVar', type: P, access: running },
         ...(r.hasWeight ? [{ name: 'weight', type: P, access: 'read' as const }] : []),
         ...(r.hasBias ? [{ name: 'bias', type: P, access: 'read' as const }] : []),
       ] : []),
@@ -112,13 +143,20 @@ export const bnApplyKernel = defineKernel<BnApplyParams>({
       { name: 'ys', type: vecType(p.vec), access: 'read_write' },
     ];
   },
-  uniforms: (p) => [...applyUniforms(p), ...(p.fromRunning ? [{ name: 'eps', type: 'f32' as const }] : [])],
+  uniforms: (p) => [
+    ...applyUniforms(p),
+    ...(p.fromSums || p.fromRunning ? [{ name: 'eps', type: 'f32' as const }] : []),
+    ...(p.fromSums ? [
+      { name: 'parts', type: 'u32' as const }, { name: 'count', type: 'f32' as const },
+      { name: 'momentum', type: 'f32' as const }, { name: 'unbias', type: 'f32' as const },
+    ] : []),
+  ],
   workgroupSize: () => [BN_WG, 1, 1],
   body: (p) => {
     const T = vecType(p.vec);
     const y = p.relu ? `max(xs[j] * sc + sh, ${T}(0.0))` : 'xs[j] * sc + sh';
-    const load = p.fromRunning
-      ? runningConstants(p.fromRunning, T, channelOf(p), tableRowLen(p), firstOfChannel(p))
+    const load = p.fromSums || p.fromRunning
+      ? derivedConstants(p, T, paramsType(p), channelOf(p), tableRowLen(p), firstOfChannel(p))
       : channelConstants(p, channelOf(p), false, true);
     return perChannelLoop(p, load, `ys[jw] = ${y};`);
   },

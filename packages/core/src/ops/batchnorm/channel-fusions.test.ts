@@ -96,3 +96,30 @@ describe('batch norm eval forward: the parameter table derived in the apply kern
     }
   });
 });
+
+describe('batch norm training forward: the parameter table derived in the apply kernel from its own partial sums', function () {
+  this.timeout(300_000);
+  it('batchNorm(Relu) in training is the partial sums and the apply, matching the float64 reference, running statistics included', async () => {
+    for (const [k, [nchw, dataFormat]] of ([[[8, 4, 32, 32], 'NCHW'], [[4, 3, 25, 25], 'NCHW'], [[8, 8, 24, 24], 'NHWC'], [[4, 6, 20, 20], 'NHWC'], [[2, 5, 3, 3], 'NCHW']] as Array<[number[], DataFormat]>).entries()) {
+      for (const relu of [false, true]) {
+        const shape = toLayout(nchw, dataFormat);
+        const cs = makeCase(nchw[1]!, size(shape), 2600 + k, k % 2 ? { weight: false, bias: true } : { weight: true, bias: true });
+        const o = { training: true, momentum: 0.3, eps: 1e-3, dataFormat };
+        const x = tensor(f32(cs.x), shape);
+        const [rm, rv] = [tensor(f32(cs.runningMean)), tensor(f32(cs.runningVar))];
+        const w = cs.weight ? tensor(f32(cs.weight)) : null;
+        const b = tensor(f32(cs.bias!));
+        const rt = getRuntime();
+        const before = rt.counters.dispatches;
+        const y = (relu ? batchNormRelu : batchNorm)(x, { ...o, weight: w, bias: b, runningMean: rm, runningVar: rv });
+        const label = `training ${relu ? 'batchNormRelu' : 'batchNorm'} [${shape}] ${dataFormat}`;
+        assert.equal(rt.counters.dispatches - before, 2, `${label}: two dispatches`);
+        const want = batchNormRef(cs.x, shape, { ...refOptions(cs, o), relu });
+        expectClose(await y.data(), want.y, { atol: 1e-4, rtol: 1e-4 }, label);
+        expectClose(await rm.data(), want.runningMean, { atol: 1e-5, rtol: 1e-5 }, `${label} running mean`);
+        expectClose(await rv.data(), want.runningVar, { atol: 1e-5, rtol: 1e-5 }, `${label} running var`);
+        for (const t of [x, rm, rv, w, b, y]) t?.dispose();
+      }
+    }
+  });
+});

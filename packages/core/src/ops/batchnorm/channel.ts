@@ -46,9 +46,8 @@ export function reduceChunks(perChannel: number, maxParts = Infinity): { chunk: 
   return { chunk, parts: Math.ceil(perChannel / chunk) };
 }
 
-/** Partials per channel of the partial-sum pass (the backward's capped, see BN_GRAD_PARTS). */
-function reduceGeometry(v: ChannelView, mode: BnReduceMode): { parts: number; invocations: number; uniforms: Record<string, number> } {
-  const maxParts = mode === 'stats' ? Infinity : BN_GRAD_PARTS;
+/** Partials per channel of the partial-sum pass, at most `maxParts`. */
+function reduceGeometry(v: ChannelView, maxParts: number): { parts: number; invocations: number; uniforms: Record<string, number> } {
   if (v.layout === 'NCHW') {
     const sv = v.vec ? v.s / 4 : v.s;
     const perChannel = v.n * sv;
@@ -60,9 +59,12 @@ function reduceGeometry(v: ChannelView, mode: BnReduceMode): { parts: number; in
   return { parts, invocations: cv * parts, uniforms: { c: v.c, cv, parts, chunk, rows: v.count } };
 }
 
-/** One pass over x (and g, laid out as `wide` says): per-channel partial sums [2, parts, C]. */
-export function partialSums(v: ChannelView, mode: BnReduceMode, x: Tensor, g?: Tensor, params?: Tensor, wide?: WideView): { partials: Tensor; parts: number } {
-  const geo = reduceGeometry(v, mode);
+/**
+ * One pass over x (and g, laid out as `wide` says): per-channel partial sums [2, parts, C], at most
+ * BN_GRAD_PARTS of them where a kernel adds them per invocation (the backward's; the forward's with `capped`).
+ */
+export function partialSums(v: ChannelView, mode: BnReduceMode, x: Tensor, g?: Tensor, params?: Tensor, wide?: WideView, capped = mode !== 'stats'): { partials: Tensor; parts: number } {
+  const geo = reduceGeometry(v, capped ? BN_GRAD_PARTS : Infinity);
   const partials = allocTensor([2, geo.parts, v.c]);
   const bindings = mode === 'stats' ? [x, partials] : [x, g!, params!, partials];
   const uniforms = mode === 'stats' ? geo.uniforms : { ...geo.uniforms, ...wideUniforms(v, wide!) };
@@ -107,15 +109,21 @@ export interface ChannelParams {
   weightIndex: number;
   biasIndex: number;
   /**
-   * Eval with `inApply`: the table is not written yet; the apply derives it from these (running
-   * mean, running variance, then weight and bias where given) and writes it (BnApplyParams.fromRunning).
+   * With `inApply`, where the apply derives the table and writes it: in eval from these (running mean,
+   * running variance, then weight and bias where given; BnApplyParams.fromRunning), in training with
+   * x's own partial sums from `sums` too (the 'stats' partials first; fromSums, which also updates
+   * the running statistics). The caller frees `sums`.
    */
-  fromRunning?: { tensors: Tensor[]; hasWeight: boolean; hasBias: boolean; eps: number };
+  derived?: {
+    tensors: Tensor[]; hasWeight: boolean; hasBias: boolean;
+    sums: { partials: Tensor; parts: number } | null;
+    uniforms: Record<string, number>;
+  };
 }
 
 /**
  * `firstAffine`: the op-input index of weight (else bias): 1 after x, 2 after a convolution's x and w.
- * `inApply`: the caller's apply can derive an eval table itself (planStatistics 'running'), see `fromRunning`.
+ * `inApply`: the caller's apply can derive the table itself (but from a producer's statistics), see `derived`.
  */
 export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions, firstAffine = 1, inApply = false): ChannelParams {
   const weight = opts.weight ?? null;
@@ -142,8 +150,17 @@ export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions,
   }
   const statistics = planStatistics(opts);
   const indices = { weightIndex: weight ? firstAffine : -1, biasIndex: bias ? firstAffine + (weight ? 1 : 0) : -1 };
-  if (statistics === 'running' && inApply) {
-    return { params, affine, ...indices, fromRunning: { tensors: [runningMean, runningVar, ...affine], hasWeight: !!weight, hasBias: !!bias, eps } };
+  if (inApply && statistics !== 'fromProducer') {
+    const flags = { hasWeight: !!weight, hasBias: !!bias };
+    if (statistics === 'running') return { params, affine, ...indices, derived: { tensors: [runningMean, runningVar, ...affine], ...flags, sums: null, uniforms: { eps } } };
+    const sums = partialSums(v, 'stats', x, undefined, undefined, undefined, true);
+    return {
+      params, affine, ...indices,
+      derived: {
+        tensors: [sums.partials, runningMean, runningVar, ...affine], ...flags, sums,
+        uniforms: { eps, parts: sums.parts, count: v.count, momentum, unbias: v.count / (v.count - 1) },
+      },
+    };
   }
   if (statistics !== 'running') {
     const sums = statistics === 'fromProducer' ? given! : partialSums(v, 'stats', x);
