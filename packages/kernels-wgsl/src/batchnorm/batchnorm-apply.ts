@@ -13,7 +13,7 @@ export interface BnApplyParams {
    */
   fromRunning?: { hasWeight: boolean; hasBias: boolean };
   /**
-   * Training with 'stats' partial sums of x (shifted by the channel's first element, BN_GRAD_PARTS
+   * Training with 'stats' partial sums of x (shifted by the channel's first element, BN_STATS_PARTS
    * at most): each invocation adds its channel's partials into the batch mean and variance, and the
    * first of each channel updates the running statistics and writes the table, as bn_channel_params
    * would (no invocation reads the running mean, so its update races with nothing).

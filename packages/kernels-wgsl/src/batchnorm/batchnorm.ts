@@ -38,6 +38,12 @@ export const BN_REDUCE_CHUNK = 64;
  */
 export const BN_GRAD_PARTS = 16;
 /**
+ * The same cap for the training forward's 'stats' pass where the apply adds the partials
+ * (BnApplyParams.fromSums): 32, so that channels of up to 32 · BN_REDUCE_CHUNK vectors keep the
+ * partition, and so the rounding, of the unfused partial sums and bn_channel_params.
+ */
+export const BN_STATS_PARTS = 32;
+/**
  * Vectors one invocation writes in the apply and dx passes: fewer, longer invocations of the same
  * streaming loop, at least as fast as shorter ones on lavapipe.
  */
@@ -116,7 +122,7 @@ export const wideUniforms = (layout: DataFormat) => (layout === 'NCHW'
  * Per-channel partial sums into `partials` laid out [2, P, C] (first quantity, then second).
  * Channels-first: invocation (c, p) sums vectors p·chunk … of channel c, walking its N planes;
  * channels-last: invocation (p, cv) sums rows p·chunk … of column cv (chunk: BN_REDUCE_CHUNK, or
- * more where BN_GRAD_PARTS caps the parts).
+ * more where BN_GRAD_PARTS or BN_STATS_PARTS caps the parts).
  */
 export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
   name: 'bn_partial_sums',

@@ -1,6 +1,6 @@
 import {
   bnPartialSumsKernel, bnChannelParamsKernel, bnFoldPartialsKernel, BN_FOLD, bnChannelGradsKernel, bnApplyInvocations,
-  linearWorkgroups, BN_WG, BN_REDUCE_CHUNK, BN_GRAD_PARTS, BN_APPLY_CHUNK, type DataFormat, type BnReduceMode,
+  linearWorkgroups, BN_WG, BN_REDUCE_CHUNK, BN_GRAD_PARTS, BN_STATS_PARTS, BN_APPLY_CHUNK, type DataFormat, type BnReduceMode,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
 import type { BatchNormOptions } from './batchnorm.js';
@@ -61,10 +61,11 @@ function reduceGeometry(v: ChannelView, maxParts: number): { parts: number; invo
 
 /**
  * One pass over x (and g, laid out as `wide` says): per-channel partial sums [2, parts, C], at most
- * BN_GRAD_PARTS of them where a kernel adds them per invocation (the backward's; the forward's with `capped`).
+ * BN_GRAD_PARTS (the backward's) or BN_STATS_PARTS (the forward's, with `capped`) of them where a
+ * kernel adds them per invocation.
  */
 export function partialSums(v: ChannelView, mode: BnReduceMode, x: Tensor, g?: Tensor, params?: Tensor, wide?: WideView, capped = mode !== 'stats'): { partials: Tensor; parts: number } {
-  const geo = reduceGeometry(v, capped ? BN_GRAD_PARTS : Infinity);
+  const geo = reduceGeometry(v, !capped ? Infinity : mode === 'stats' ? BN_STATS_PARTS : BN_GRAD_PARTS);
   const partials = allocTensor([2, geo.parts, v.c]);
   const bindings = mode === 'stats' ? [x, partials] : [x, g!, params!, partials];
   const uniforms = mode === 'stats' ? geo.uniforms : { ...geo.uniforms, ...wideUniforms(v, wide!) };
