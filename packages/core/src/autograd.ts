@@ -9,8 +9,15 @@ import { mapBinary } from './ops/elementwise/elementwise.js';
  * inputs, the tensors its gradient rule needs (saved: their storage is retained, so disposing or
  * tidying the forward tensors is safe), and the rule itself, written beside the op's forward.
  */
-/** `needs[i]` tells whether input i needs a gradient: rules skip the work for those that do not. */
-export type GradRule = (gradOutput: Tensor, saved: Tensor[], needs: boolean[]) => Array<Tensor | null>;
+/**
+ * `needs[i]` tells whether input i needs a gradient: rules skip the work for those that do not.
+ * `pending.take(i)`: the gradient other consumers of input i have already produced (null if none, or
+ * if the input is a leaf), handed to the rule, which owns it from then on and must return input i's
+ * gradient with it included — so a kernel can add it in its epilogue instead of an add pass after.
+ */
+export type GradRule = (gradOutput: Tensor, saved: Tensor[], needs: boolean[], pending: PendingGrads) => Array<Tensor | null>;
+
+export interface PendingGrads { take(input: number): Tensor | null }
 
 export class GradNode {
   private saved: Tensor[] | null;
@@ -103,7 +110,16 @@ export function backward(root: Tensor, gradient?: Tensor): void {
       const g = grads.get(t.id);
       grads.delete(t.id);
       if (!g) continue;
-      const inputGrads = node.runtime.withScopePath(node.scope, () => node.rule(g, node.savedTensors(), node.inputs.map((x) => x.requiresGrad)));
+      const pending: PendingGrads = {
+        take: (i) => {
+          const input = node.inputs[i]!;
+          const prev = input.node ? grads.get(input.id) : undefined;
+          if (!prev) return null;
+          grads.delete(input.id);
+          return prev;
+        },
+      };
+      const inputGrads = node.runtime.withScopePath(node.scope, () => node.rule(g, node.savedTensors(), node.inputs.map((x) => x.requiresGrad), pending));
       g.dispose();
       node.inputs.forEach((input, i) => {
         const ig = inputGrads[i];

@@ -1,10 +1,25 @@
 import { defineKernel, linearIndex, pairSum, range, type BufferBinding } from '../kernel.js';
-import { BN_WG, BN_APPLY_CHUNK, MEAN_ROW, INVSTD_ROW, SCALE_ROW, vecType, paramsType, tableRowLen, channelOf, channelConstants, wideUniforms } from './batchnorm.js';
+import { BN_WG, BN_APPLY_CHUNK, MEAN_ROW, INVSTD_ROW, SCALE_ROW, SHIFT_ROW, vecType, paramsType, tableRowLen, channelOf, channelConstants, wideUniforms } from './batchnorm.js';
 import type { DataFormat } from '../kernel.js';
 
 // The batch norm's elementwise passes (apply, dx) and the per-channel gradient pass.
 
-export interface BnApplyParams { layout: DataFormat; vec: boolean; relu: boolean }
+export interface BnApplyParams {
+  layout: DataFormat; vec: boolean; relu: boolean;
+  /**
+   * Eval: the apply derives scale and shift from the running statistics (and weight and bias, where
+   * given) itself, as bn_channel_params would, and the first invocation of each channel writes the
+   * [4, C] table for a backward; that saves bn_channel_params' dispatch per batch norm.
+   */
+  fromRunning?: { hasWeight: boolean; hasBias: boolean };
+  /**
+   * Training with 'stats' partial sums of x (shifted by the channel's first element, BN_STATS_PARTS
+   * at most): each invocation adds its channel's partials into the batch mean and variance, and the
+   * first of each channel updates the running statistics and writes the table, as bn_channel_params
+   * would (no invocation reads the running mean, so its update races with nothing).
+   */
+  fromSums?: { hasWeight: boolean; hasBias: boolean };
+}
 
 /**
  * The loop shared by the apply and dx passes; `load` reads the channel constants, `step` handles
@@ -68,20 +83,82 @@ export function bnApplyInvocations(layout: DataFormat, vectors: number, cv: numb
 }
 
 
+/** The first vector of a channel in perChannelLoop: channels-first, image 0's plane start; channels-last, row block 0. */
+const firstOfChannel = (p: { layout: DataFormat }) => (p.layout === 'NCHW' ? 's == 0u && j < u.c * u.sv' : 'block == 0u');
+
+/**
+ * WGSL declaring `sc`, `sh` (as `T`) from the running statistics (fromRunning) or the 'stats' partial
+ * sums (fromSums; `P` the table's type), and writing the table (and updating the running statistics)
+ * at `first`.
+ */
+function derivedConstants(p: BnApplyParams, T: string, P: string, ch: string, rowLen: string, first: string): string {
+  const r = (p.fromSums ?? p.fromRunning)!;
+  const statistics = p.fromSums
+    ? `var s1 = ${P}(0.0);
+    var s2 = ${P}(0.0);
+    for (var part = 0u; part < u.parts; part++) {
+      s1 += partials[part * ${rowLen} + ${ch}];
+      s2 += partials[(u.parts + part) * ${rowLen} + ${ch}];
+    }
+    let d = s1 / u.count;
+    let mean = ${p.layout === 'NCHW' ? `xs[c * u.sv]${p.vec ? '.x' : ''}` : `xs[${ch}]`} + d;
+    let variance = max(s2 / u.count - d * d, ${P}(0.0));`
+    : `let mean = runningMean[${ch}];
+    let variance = runningVar[${ch}];`;
+  const running = p.fromSums
+    ? `runningMean[${ch}] = (1.0 - u.momentum) * runningMean[${ch}] + u.momentum * mean;
+      runningVar[${ch}] = (1.0 - u.momentum) * runningVar[${ch}] + u.momentum * variance * u.unbias;`
+    : '';
+  return `${statistics}
+    let invstd = 1.0 / sqrt(variance + u.eps);
+    let scaleC = ${r.hasWeight ? `weight[${ch}] * invstd` : 'invstd'};
+    let shiftC = ${r.hasBias ? `bias[${ch}]` : '0.0'} - mean * scaleC;
+    let sc = ${T}(scaleC);
+    let sh = ${T}(shiftC);
+    if (${first}) {
+      ${running}
+      params[${MEAN_ROW}u * ${rowLen} + ${ch}] = mean;
+      params[${INVSTD_ROW}u * ${rowLen} + ${ch}] = invstd;
+      params[${SCALE_ROW}u * ${rowLen} + ${ch}] = scaleC;
+      params[${SHIFT_ROW}u * ${rowLen} + ${ch}] = shiftC;
+    }`;
+}
+
 /** y = x·scale + shift per channel, then max(·, 0) when the ReLU is fused. `n` counts vectors. */
 export const bnApplyKernel = defineKernel<BnApplyParams>({
   name: 'bn_apply',
-  bindings: (p) => [
-    { name: 'xs', type: vecType(p.vec), access: 'read' },
-    { name: 'params', type: paramsType(p), access: 'read' },
-    { name: 'ys', type: vecType(p.vec), access: 'read_write' },
+  bindings: (p) => {
+    const P = paramsType(p);
+    const r = p.fromSums ?? p.fromRunning;
+    const running = p.fromSums ? 'read_write' as const : 'read' as const;
+    return [
+      { name: 'xs', type: vecType(p.vec), access: 'read' },
+      ...(p.fromSums ? [{ name: 'partials', type: P, access: 'read' as const }] : []),
+      ...(r ? [
+        { name: 'runningMean', type: P, access: running }, { name: 'runningVar', type: P, access: running },
+        ...(r.hasWeight ? [{ name: 'weight', type: P, access: 'read' as const }] : []),
+        ...(r.hasBias ? [{ name: 'bias', type: P, access: 'read' as const }] : []),
+      ] : []),
+      { name: 'params', type: P, access: r ? 'read_write' : 'read' },
+      { name: 'ys', type: vecType(p.vec), access: 'read_write' },
+    ];
+  },
+  uniforms: (p) => [
+    ...applyUniforms(p),
+    ...(p.fromSums || p.fromRunning ? [{ name: 'eps', type: 'f32' as const }] : []),
+    ...(p.fromSums ? [
+      { name: 'parts', type: 'u32' as const }, { name: 'count', type: 'f32' as const },
+      { name: 'momentum', type: 'f32' as const }, { name: 'unbias', type: 'f32' as const },
+    ] : []),
   ],
-  uniforms: applyUniforms,
   workgroupSize: () => [BN_WG, 1, 1],
   body: (p) => {
     const T = vecType(p.vec);
     const y = p.relu ? `max(xs[j] * sc + sh, ${T}(0.0))` : 'xs[j] * sc + sh';
-    return perChannelLoop(p, channelConstants(p, channelOf(p), false, true), `ys[jw] = ${y};`);
+    const load = p.fromSums || p.fromRunning
+      ? derivedConstants(p, T, paramsType(p), channelOf(p), tableRowLen(p), firstOfChannel(p))
+      : channelConstants(p, channelOf(p), false, true);
+    return perChannelLoop(p, load, `ys[jw] = ${y};`);
   },
 });
 
@@ -123,14 +200,60 @@ export const bnChannelGradsKernel = defineKernel<BnGradParams>({
   coefs[2u * u.c + c] = -k * sumG / u.count - k2 * mean;` : ''}`,
 });
 
-export interface BnDxParams { layout: DataFormat; vec: boolean; relu: boolean; training: boolean }
+/**
+ * The dx pass's own channel gradients: where the coefficients come from 'grad' partial sums rather
+ * than a [3, C] table, each invocation adds its channel's partials (BN_GRAD_PARTS at most) and
+ * derives k, k2, k3 as bn_channel_grads does, and the invocation `first` of a channel writes its
+ * weight and bias gradients. That saves bn_channel_grads' dispatch per batch norm.
+ */
+export interface BnGradSumsParams { weightGrad: boolean; biasGrad: boolean }
+
+/** The bindings `channelGradCoefficients` reads and writes, in this order, typed as the table `P`. */
+export function gradSumsBindings(p: BnGradSumsParams, P: 'vec4<f32>' | 'f32'): BufferBinding[] {
+  return [
+    { name: 'partials', type: P, access: 'read' },
+    ...(p.weightGrad ? [{ name: 'dweight', type: P, access: 'read_write' as const }] : []),
+    ...(p.biasGrad ? [{ name: 'dbias', type: P, access: 'read_write' as const }] : []),
+  ];
+}
+
+/** Uniforms of the summed partials: their number per channel, and values per channel (N·S). */
+export const gradSumsUniforms = () => [{ name: 'parts', type: 'u32' as const }, { name: 'channelSize', type: 'f32' as const }];
+
+/**
+ * WGSL declaring k, k2, k3 (as `T`) for table entry `ch` of rows `rowLen` long, from [2, parts, C]
+ * 'grad' partials and the [4, C] parameter table (types as `P`); `first` guards the affine gradients.
+ */
+export function channelGradCoefficients(p: BnGradSumsParams, T: string, P: string, ch: string, rowLen: string, first: string): string {
+  const writes = [p.weightGrad ? `dweight[${ch}] = sumGX * invstd;` : '', p.biasGrad ? `dbias[${ch}] = sumG;` : ''].filter(Boolean).join(' ');
+  return `var sumG = ${P}(0.0);
+    var sumGX = ${P}(0.0);
+    for (var part = 0u; part < u.parts; part++) {
+      sumG += partials[part * ${rowLen} + ${ch}];
+      sumGX += partials[(u.parts + part) * ${rowLen} + ${ch}];
+    }
+    let invstd = params[${INVSTD_ROW}u * ${rowLen} + ${ch}];
+    let kc = params[${SCALE_ROW}u * ${rowLen} + ${ch}];
+    let k2c = -kc * invstd * invstd * sumGX / u.channelSize;
+    let k = ${T}(kc);
+    let k2 = ${T}(k2c);
+    let k3 = ${T}(-kc * sumG / u.channelSize - k2c * params[${MEAN_ROW}u * ${rowLen} + ${ch}]);
+    ${writes ? `if (${first}) { ${writes} }` : ''}`;
+}
+
+export interface BnDxParams {
+  layout: DataFormat; vec: boolean; relu: boolean; training: boolean;
+  /** training: the coefficients from 'grad' partials (channelGradCoefficients) instead of a [3, C] table. */
+  sums?: BnGradSumsParams;
+}
 
 /** Eval without ReLU needs only g: dx = scale·g. */
 export const dxReadsX = (p: BnDxParams): boolean => p.training || p.relu;
 
 /**
- * dx per element: training dx = k·g' + k2·x + k3 (coefficients from bn_channel_grads); eval
- * dx = scale·g'. With the fused ReLU, g' = g where x·scale + shift > 0, else 0.
+ * dx per element: training dx = k·g' + k2·x + k3 (coefficients from bn_channel_grads, or from the
+ * partial sums, see BnGradSumsParams); eval dx = scale·g'. With the fused ReLU, g' = g where
+ * x·scale + shift > 0, else 0.
  */
 export const bnDxKernel = defineKernel<BnDxParams>({
   name: 'bn_dx',
@@ -138,17 +261,21 @@ export const bnDxKernel = defineKernel<BnDxParams>({
     { name: 'gs', type: vecType(p.vec), access: 'read' },
     ...(dxReadsX(p) ? [{ name: 'xs', type: vecType(p.vec), access: 'read' as const }] : []),
     { name: 'params', type: paramsType(p), access: 'read' },
-    ...(p.training ? [{ name: 'coefs', type: paramsType(p), access: 'read' as const }] : []),
+    ...(p.training ? (p.sums ? gradSumsBindings(p.sums, paramsType(p)) : [{ name: 'coefs', type: paramsType(p), access: 'read' as const }]) : []),
     { name: 'dxs', type: vecType(p.vec), access: 'read_write' },
   ],
-  uniforms: applyUniforms,
+  uniforms: (p) => [...applyUniforms(p), ...(p.training && p.sums ? gradSumsUniforms() : [])],
   workgroupSize: () => [BN_WG, 1, 1],
   body: (p) => {
     const T = vecType(p.vec);
     const ch = channelOf(p);
     const rowLen = tableRowLen(p);
     let load = channelConstants(p, ch, false, p.relu || !p.training);
-    if (p.training) load += `\n    let k = ${T}(coefs[${ch}]);\n    let k2 = ${T}(coefs[${rowLen} + ${ch}]);\n    let k3 = ${T}(coefs[2u * ${rowLen} + ${ch}]);`;
+    if (p.training && p.sums) {
+      load += `\n    ${channelGradCoefficients(p.sums, T, paramsType(p), ch, rowLen, firstOfChannel(p))}`;
+    } else if (p.training) {
+      load += `\n    let k = ${T}(coefs[${ch}]);\n    let k2 = ${T}(coefs[${rowLen} + ${ch}]);\n    let k3 = ${T}(coefs[2u * ${rowLen} + ${ch}]);`;
+    }
     const g = p.relu ? `select(${T}(0.0), gs[jw], xv * sc + sh > ${T}(0.0))` : 'gs[jw]';
     const dx = p.training ? 'k * gv + k2 * xv + k3' : 'sc * gv';
     return perChannelLoop(p, load, `${dxReadsX(p) ? 'let xv = xs[j];\n      ' : ''}let gv = ${g};\n      dxs[j] = ${dx};`);

@@ -32,6 +32,18 @@ export const BN_WG = 64;
  */
 export const BN_REDUCE_CHUNK = 64;
 /**
+ * Partials per channel of the backward's partial-sum pass at most (its runs lengthen past
+ * BN_REDUCE_CHUNK to stay under it): the dx pass adds a channel's partials itself in every
+ * invocation (`channelGradCoefficients`), so their number is its overhead per BN_APPLY_CHUNK vectors.
+ */
+export const BN_GRAD_PARTS = 16;
+/**
+ * The same cap for the training forward's 'stats' pass where the apply adds the partials
+ * (BnApplyParams.fromSums): 32, so that channels of up to 32 · BN_REDUCE_CHUNK vectors keep the
+ * partition, and so the rounding, of the unfused partial sums and bn_channel_params.
+ */
+export const BN_STATS_PARTS = 32;
+/**
  * Vectors one invocation writes in the apply and dx passes: fewer, longer invocations of the same
  * streaming loop, at least as fast as shorter ones on lavapipe.
  */
@@ -41,7 +53,7 @@ export const BN_APPLY_CHUNK = 32;
 export const MEAN_ROW = 0;
 export const INVSTD_ROW = 1;
 export const SCALE_ROW = 2;
-const SHIFT_ROW = 3;
+export const SHIFT_ROW = 3;
 
 /** What the partial-sum pass accumulates per channel. */
 export type BnReduceMode =
@@ -108,8 +120,9 @@ export const wideUniforms = (layout: DataFormat) => (layout === 'NCHW'
 
 /**
  * Per-channel partial sums into `partials` laid out [2, P, C] (first quantity, then second).
- * Channels-first: invocation (c, p) sums vectors p·CHUNK … of channel c, walking its N planes;
- * channels-last: invocation (p, cv) sums rows p·CHUNK … of column cv.
+ * Channels-first: invocation (c, p) sums vectors p·chunk … of channel c, walking its N planes;
+ * channels-last: invocation (p, cv) sums rows p·chunk … of column cv (chunk: BN_REDUCE_CHUNK, or
+ * more where BN_GRAD_PARTS or BN_STATS_PARTS caps the parts).
  */
 export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
   name: 'bn_partial_sums',
@@ -124,11 +137,14 @@ export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
   uniforms: (p) => [
     ...(p.layout === 'NCHW'
       ? [
-          { name: 'c', type: 'u32' as const }, { name: 'parts', type: 'u32' as const },
+          { name: 'c', type: 'u32' as const }, { name: 'parts', type: 'u32' as const }, { name: 'chunk', type: 'u32' as const },
           /** vectors per channel (N·S/V), per plane (S/V), between planes (C·S/V) */
           { name: 'perChannel', type: 'u32' as const }, { name: 'sv', type: 'u32' as const }, { name: 'planeStride', type: 'u32' as const },
         ]
-      : [{ name: 'c', type: 'u32' as const }, { name: 'cv', type: 'u32' as const }, { name: 'parts', type: 'u32' as const }, { name: 'rows', type: 'u32' as const }]),
+      : [
+          { name: 'c', type: 'u32' as const }, { name: 'cv', type: 'u32' as const }, { name: 'parts', type: 'u32' as const },
+          { name: 'chunk', type: 'u32' as const }, { name: 'rows', type: 'u32' as const },
+        ]),
     ...(p.mode === 'stats' ? [] : wideUniforms(p.layout)),
   ],
   workgroupSize: () => [BN_WG, 1, 1],
@@ -148,8 +164,8 @@ export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
   ${constants}
   var a1 = ${T}(0.0);
   var a2 = ${T}(0.0);
-  var j = part * ${BN_REDUCE_CHUNK}u;
-  let jEnd = min(j + ${BN_REDUCE_CHUNK}u, u.perChannel);
+  var j = part * u.chunk;
+  let jEnd = min(j + u.chunk, u.perChannel);
   var plane = j / u.sv;
   var s = j % u.sv;
   while (j < jEnd) {
@@ -174,8 +190,8 @@ export const bnPartialSumsKernel = defineKernel<BnReduceParams>({
   ${constants}
   var a1 = ${T}(0.0);
   var a2 = ${T}(0.0);
-  let rEnd = min((part + 1u) * ${BN_REDUCE_CHUNK}u, u.rows);
-  var r = part * ${BN_REDUCE_CHUNK}u;
+  let rEnd = min((part + 1u) * u.chunk, u.rows);
+  var r = part * u.chunk;
   for (; r + ${BN_REDUCE_UNROLL}u <= rEnd; r += ${BN_REDUCE_UNROLL}u) {
     ${unrolledRows(p.mode, T)}
   }

@@ -1,5 +1,6 @@
 import { defineKernel, linearIndex } from '../kernel.js';
-import { BN_REDUCE_CHUNK, BN_WG } from './batchnorm.js';
+import { BN_WG } from './batchnorm.js';
+import { channelGradCoefficients, gradSumsBindings, gradSumsUniforms, type BnGradSumsParams } from './batchnorm-apply.js';
 
 /**
  * maxPool(relu(batchNorm(x))) for training, when the pooling windows tile x exactly (kernel ==
@@ -14,7 +15,8 @@ import { BN_REDUCE_CHUNK, BN_WG } from './batchnorm.js';
  * - backward: g' (the gradient at the normalised output) is the pooled gradient at each window's
  *   saved position where the ReLU was active, 0 elsewhere. Its batch-norm sums need x at that one
  *   position per window (`bnReluMaxPoolGradSumsKernel`); dx = k·g' + k2·x + k3 (coefficients from
- *   bn_channel_grads) is written window by window (`bnReluMaxPoolDxKernel`).
+ *   bn_channel_grads, or derived from the sums by the dx kernel itself) is written window by window
+ *   (`bnReluMaxPoolDxKernel`).
  * Tensors are vec4 along channels: x and dx [n·h·w, cv], pooled ones [n·oh·ow, cv], cv = C/4; the
  * parameter table is [4, C] (mean, 1/std, scale, shift) and the coefficients [3, C], read as rows
  * of cv vec4s. The pooled output y and its gradient g may be a channel slice of a wider tensor
@@ -98,9 +100,10 @@ export const bnReluMaxPoolGradSumsKernel = defineKernel<Record<string, never>>({
     { name: 'partials', type: 'vec4<f32>', access: 'read_write' },
   ],
   uniforms: () => [
-    /** pooled pixels n·oh·ow */
+    /** pooled pixels n·oh·ow, and how many each partial sums */
     { name: 'rows', type: 'u32' },
     { name: 'parts', type: 'u32' },
+    { name: 'chunk', type: 'u32' },
     // the window geometry, without the row kernels' invocation count
     ...windowUniforms().filter((f) => f.name !== 'count'),
   ],
@@ -116,8 +119,8 @@ export const bnReluMaxPoolGradSumsKernel = defineKernel<Record<string, never>>({
   let kw = f32(u.kw);
   var a1 = vec4<f32>(0.0);
   var a2 = vec4<f32>(0.0);
-  let rStart = part * ${BN_REDUCE_CHUNK}u;
-  let rEnd = min(rStart + ${BN_REDUCE_CHUNK}u, u.rows);
+  let rStart = part * u.chunk;
+  let rEnd = min(rStart + u.chunk, u.rows);
   // (t, ox): the pooled row and column of pixel r, advanced without division.
   var t = rStart / u.ow;
   var ox = rStart % u.ow;
@@ -142,24 +145,28 @@ export const bnReluMaxPoolGradSumsKernel = defineKernel<Record<string, never>>({
   partials[(u.parts + part) * u.cv + cvi] = a2;`,
 });
 
-/** dx = k·g' + k2·x + k3 over every input, one window at a time (g' as in the file comment). */
-export const bnReluMaxPoolDxKernel = defineKernel<Record<string, never>>({
+/**
+ * dx = k·g' + k2·x + k3 over every input, one window at a time (g' as in the file comment); `sums`:
+ * k, k2, k3 and the affine gradients from the grad-sums partials (BnGradSumsParams) instead of coefs.
+ */
+export const bnReluMaxPoolDxKernel = defineKernel<{ sums?: BnGradSumsParams }>({
   name: 'bn_relu_max_pool_dx',
-  bindings: () => [
+  bindings: (p) => [
     { name: 'xs', type: 'vec4<f32>', access: 'read' },
     { name: 'gs', type: 'vec4<f32>', access: 'read' },
     { name: 'positions', type: 'vec4<f32>', access: 'read' },
     { name: 'params', type: 'vec4<f32>', access: 'read' },
-    { name: 'coefs', type: 'vec4<f32>', access: 'read' },
+    ...(p.sums ? gradSumsBindings(p.sums, 'vec4<f32>') : [{ name: 'coefs', type: 'vec4<f32>' as const, access: 'read' as const }]),
     { name: 'dxs', type: 'vec4<f32>', access: 'read_write' },
   ],
-  uniforms: windowUniforms,
+  uniforms: (p) => [...windowUniforms(), ...(p.sums ? gradSumsUniforms() : [])],
   workgroupSize: () => [BN_WG, 1, 1],
-  body: () => `${rowHead(`let sc = ${row(SCALE_ROW)};
+  // With sums, pooled row 0 (of image 0) writes each channel's affine gradients.
+  body: (p) => `${rowHead(`let sc = ${row(SCALE_ROW)};
   let sh = ${row(SHIFT_ROW)};
-  let k = coefs[cvi];
+  ${p.sums ? channelGradCoefficients(p.sums, 'vec4<f32>', 'vec4<f32>', 'cvi', 'u.cv', 't == 0u') : `let k = coefs[cvi];
   let k2 = coefs[u.cv + cvi];
-  let k3 = coefs[2u * u.cv + cvi];`)}
+  let k3 = coefs[2u * u.cv + cvi];`}`)}
     let g = gs[oWide];
     let pos = positions[o];
     for (var ky = 0u; ky < u.kh; ky++) {

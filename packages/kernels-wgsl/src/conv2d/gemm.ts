@@ -95,6 +95,11 @@ export interface ConvGemmParams {
    * Assumes subgroups are runs of S consecutive local invocations (as lavapipe's are).
    */
   statisticsPerSubgroup?: boolean;
+  /**
+   * Backward-data: `addend` (laid out as dst) is added to every stored value — the gradient another
+   * consumer of the convolution's input already produced, summed here instead of by an add pass.
+   */
+  addend?: boolean;
 }
 
 /**
@@ -114,6 +119,7 @@ export const convGemmKernel = defineKernel<ConvGemmParams>({
     ...(p.bias ? [{ name: 'bias', type: 'f32' as const, access: 'read' as const }] : []),
     { name: 'dst', type: p.dstVec4 ? 'vec4<f32>' : 'f32', access: 'read_write' },
     ...(p.statistics ? statisticsBindings() : []),
+    ...(p.addend ? [{ name: 'addend', type: p.dstVec4 ? 'vec4<f32>' as const : 'f32' as const, access: 'read' as const }] : []),
   ],
   enables: (p) => (p.subgroupWeights ? ['subgroups'] : []),
   uniforms: () => [
@@ -279,12 +285,15 @@ function gemmBody(p: ConvGemmParams): string {
       L.push(`if (writes && o${j} < u.Cd) {`, `  stats[slot * (u.Cd / 4u) + og0 + ${j}u] = s1_${j};`, `  stats[(statParts + slot) * (u.Cd / 4u) + og0 + ${j}u] = s2_${j};`, '}');
     }
   }
+  if (p.addend && p.mode !== 'backwardData') throw new Error('conv2d_gemm: an addend is for backward-data');
+  // dst[index] = value, plus the addend's element there when given.
+  const store = (index: string, value: string) => `dst[${index}] = ${value}${p.addend ? ` + addend[${index}]` : ''};`;
   if (!nchw) {
     for (const i of pix) {
       L.push(`if (in${i}) {`);
       for (const j of cols) {
-        if (p.dstVec4) L.push(`  if (o${j} < u.Cd) { dst[p${i} * (u.Cd / 4u) + og0 + ${j}u] = acc${i}_${j} + b${j}; }`);
-        else for (const k of range(4)) L.push(`  if (o${j} + ${k}u < u.Cd) { dst[p${i} * u.Cd + o${j} + ${k}u] = acc${i}_${j}.${lanes[k]} + b${j}.${lanes[k]}; }`);
+        if (p.dstVec4) L.push(`  if (o${j} < u.Cd) { ${store(`p${i} * (u.Cd / 4u) + og0 + ${j}u`, `acc${i}_${j} + b${j}`)} }`);
+        else for (const k of range(4)) L.push(`  if (o${j} + ${k}u < u.Cd) { ${store(`p${i} * u.Cd + o${j} + ${k}u`, `acc${i}_${j}.${lanes[k]} + b${j}.${lanes[k]}`)} }`);
       }
       L.push('}');
     }
@@ -295,7 +304,7 @@ function gemmBody(p: ConvGemmParams): string {
       for (const j of cols) {
         for (const k of range(4)) {
           const v = range(4).map((q) => `acc${4 * g + q}_${j}.${lanes[k]}`).join(', ');
-          L.push(`  if (o${j} + ${k}u < u.Cd) { dst[(dbase${g} + (o${j} + ${k}u) * HWd) / 4u] = vec4<f32>(${v}) + b${j}.${lanes[k]}; }`);
+          L.push(`  if (o${j} + ${k}u < u.Cd) { ${store(`(dbase${g} + (o${j} + ${k}u) * HWd) / 4u`, `vec4<f32>(${v}) + b${j}.${lanes[k]}`)} }`);
         }
       }
       L.push('}');
@@ -304,7 +313,7 @@ function gemmBody(p: ConvGemmParams): string {
     for (const i of pix) {
       L.push(`if (in${i}) {`);
       for (const j of cols) for (const k of range(4)) {
-        L.push(`  if (o${j} + ${k}u < u.Cd) { dst[(n${i} * u.Cd + o${j} + ${k}u) * HWd + hw${i}] = acc${i}_${j}.${lanes[k]} + b${j}.${lanes[k]}; }`);
+        L.push(`  if (o${j} + ${k}u < u.Cd) { ${store(`(n${i} * u.Cd + o${j} + ${k}u) * HWd + hw${i}`, `acc${i}_${j}.${lanes[k]} + b${j}.${lanes[k]}`)} }`);
       }
       L.push('}');
     }

@@ -1,10 +1,11 @@
-import { bnApplyKernel, bnDxKernel, dxReadsX, linearWorkgroups, BN_WG } from '@squeeze/kernels-wgsl';
+import { bnApplyKernel, bnDxKernel, dxReadsX, linearWorkgroups, BN_WG, type BnDxParams } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
 import { record } from '../../autograd.js';
 import type { ChannelStatistics } from '../conv2d/common.js';
 import {
-  affineGradsNeeded, channelGrads, channelParams, channelView, elementwiseGeometry, partialSums, type WideView,
+  affineGradOutputs, affineGradsNeeded, channelGrads, channelParams, channelView, elementwiseGeometry, partialSums, type WideView,
 } from './channel.js';
+import { planChannelGrads } from './plan.js';
 import type { DataFormat } from '@squeeze/kernels-wgsl';
 
 export interface BatchNormOptions {
@@ -48,31 +49,47 @@ function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: T
   const v = compact.layout === 'NHWC' && (wide.channels % 4 !== 0 || wide.offset % 4 !== 0) ? { ...compact, vec: false } : compact;
   const rt = x.runtime;
   const training = opts.training;
-  const cp = channelParams(x, v, opts);
+  // The apply derives the parameter table itself but from a producer's statistics (channel.ts `derived`).
+  const cp = channelParams(x, v, opts, 1, true);
   const params = cp.params;
 
   const ew = elementwiseGeometry(v, x.size, wide);
-  rt.run(bnApplyKernel, { layout: v.layout, vec: v.vec, relu }, [x, params, y], ew.uniforms, linearWorkgroups(ew.invocations, BN_WG));
+  const d = cp.derived;
+  const flags = d ? { hasWeight: d.hasWeight, hasBias: d.hasBias } : null;
+  const derive = !flags ? {} : d!.sums ? { fromSums: flags } : { fromRunning: flags };
+  rt.run(bnApplyKernel, { layout: v.layout, vec: v.vec, relu, ...derive },
+    [x, ...(d ? d.tensors : []), params, y], { ...ew.uniforms, ...(d ? d.uniforms : {}) }, linearWorkgroups(ew.invocations, BN_WG));
+  d?.sums?.partials.dispose();
 
   const inputs = [x, ...cp.affine];
   const backward = (g: Tensor, xs: Tensor, ps: Tensor, needs: boolean[]): Array<Tensor | null> => {
     const needX = needs[0]!;
     const { weightGrad, biasGrad } = affineGradsNeeded(cp, needs);
     const grads: Array<Tensor | null> = inputs.map(() => null);
+    const mode = relu ? 'gradRelu' : 'grad';
+    const dxKernel: BnDxParams = { layout: v.layout, vec: v.vec, relu, training };
+    const dxInto = (dx: Tensor, bindings: Tensor[], kernel: BnDxParams, uniforms: Record<string, number>) =>
+      rt.run(bnDxKernel, kernel, [g, ...(dxReadsX(kernel) ? [xs] : []), ps, ...bindings, dx], { ...ew.uniforms, ...uniforms }, linearWorkgroups(ew.invocations, BN_WG));
+    if (planChannelGrads(training, needX) === 'inDx') {
+      // One pass of partial sums, then dx, deriving the channel gradients itself.
+      const sums = partialSums(v, mode, xs, g, ps, wide);
+      const affine = affineGradOutputs(cp, v.c, needs, grads);
+      grads[0] = allocTensor(xs.shape);
+      dxInto(grads[0], [sums.partials, ...affine.tensors], { ...dxKernel, sums: affine.flags }, { parts: sums.parts, channelSize: v.count });
+      sums.partials.dispose();
+      return grads;
+    }
     // Training dx needs the batch sums too; eval dx is just scale·g'.
     const coefs = training && needX;
     let coefTensor: Tensor | null = null;
     if (coefs || weightGrad || biasGrad) {
-      const sums = partialSums(v, relu ? 'gradRelu' : 'grad', xs, g, ps, wide);
+      const sums = partialSums(v, mode, xs, g, ps, wide);
       coefTensor = channelGrads(rt, cp, ps, sums, v.c, v.count, training, coefs, needs, grads);
       sums.partials.dispose();
     }
     if (needX) {
-      const dx = allocTensor(xs.shape);
-      const p = { layout: v.layout, vec: v.vec, relu, training };
-      const bindings = [g, ...(dxReadsX(p) ? [xs] : []), ps, ...(coefTensor ? [coefTensor] : []), dx];
-      rt.run(bnDxKernel, p, bindings, ew.uniforms, linearWorkgroups(ew.invocations, BN_WG));
-      grads[0] = dx;
+      grads[0] = allocTensor(xs.shape);
+      dxInto(grads[0], coefTensor ? [coefTensor] : [], dxKernel, {});
     }
     coefTensor?.dispose();
     return grads;

@@ -1,6 +1,6 @@
 import {
   bnPartialSumsKernel, bnChannelParamsKernel, bnFoldPartialsKernel, BN_FOLD, bnChannelGradsKernel, bnApplyInvocations,
-  linearWorkgroups, BN_WG, BN_REDUCE_CHUNK, BN_APPLY_CHUNK, type DataFormat, type BnReduceMode,
+  linearWorkgroups, BN_WG, BN_REDUCE_CHUNK, BN_GRAD_PARTS, BN_STATS_PARTS, BN_APPLY_CHUNK, type DataFormat, type BnReduceMode,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
 import type { BatchNormOptions } from './batchnorm.js';
@@ -37,22 +37,35 @@ function checkChannelTensor(t: Tensor | null | undefined, c: number, what: strin
   if (t && (t.rank !== 1 || t.shape[0] !== c)) throw new Error(`batchNorm ${what} must have shape [${c}], got [${t.shape}]`);
 }
 
-/** Vectors per channel and partials per channel of the partial-sum pass. */
-function reduceGeometry(v: ChannelView): { parts: number; invocations: number; uniforms: Record<string, number> } {
+/**
+ * Vectors (rows) one partial sums and the partials per channel: runs of BN_REDUCE_CHUNK, lengthened
+ * where `maxParts` caps their number.
+ */
+export function reduceChunks(perChannel: number, maxParts = Infinity): { chunk: number; parts: number } {
+  const chunk = Math.max(BN_REDUCE_CHUNK, Math.ceil(perChannel / maxParts));
+  return { chunk, parts: Math.ceil(perChannel / chunk) };
+}
+
+/** Partials per channel of the partial-sum pass, at most `maxParts`. */
+function reduceGeometry(v: ChannelView, maxParts: number): { parts: number; invocations: number; uniforms: Record<string, number> } {
   if (v.layout === 'NCHW') {
     const sv = v.vec ? v.s / 4 : v.s;
     const perChannel = v.n * sv;
-    const parts = Math.ceil(perChannel / BN_REDUCE_CHUNK);
-    return { parts, invocations: v.c * parts, uniforms: { c: v.c, parts, perChannel, sv, planeStride: v.c * sv } };
+    const { chunk, parts } = reduceChunks(perChannel, maxParts);
+    return { parts, invocations: v.c * parts, uniforms: { c: v.c, parts, chunk, perChannel, sv, planeStride: v.c * sv } };
   }
   const cv = v.vec ? v.c / 4 : v.c;
-  const parts = Math.ceil(v.count / BN_REDUCE_CHUNK);
-  return { parts, invocations: cv * parts, uniforms: { c: v.c, cv, parts, rows: v.count } };
+  const { chunk, parts } = reduceChunks(v.count, maxParts);
+  return { parts, invocations: cv * parts, uniforms: { c: v.c, cv, parts, chunk, rows: v.count } };
 }
 
-/** One pass over x (and g, laid out as `wide` says): per-channel partial sums [2, parts, C]. */
-export function partialSums(v: ChannelView, mode: BnReduceMode, x: Tensor, g?: Tensor, params?: Tensor, wide?: WideView): { partials: Tensor; parts: number } {
-  const geo = reduceGeometry(v);
+/**
+ * One pass over x (and g, laid out as `wide` says): per-channel partial sums [2, parts, C], at most
+ * BN_GRAD_PARTS (the backward's) or BN_STATS_PARTS (the forward's, with `capped`) of them where a
+ * kernel adds them per invocation.
+ */
+export function partialSums(v: ChannelView, mode: BnReduceMode, x: Tensor, g?: Tensor, params?: Tensor, wide?: WideView, capped = mode !== 'stats'): { partials: Tensor; parts: number } {
+  const geo = reduceGeometry(v, !capped ? Infinity : mode === 'stats' ? BN_STATS_PARTS : BN_GRAD_PARTS);
   const partials = allocTensor([2, geo.parts, v.c]);
   const bindings = mode === 'stats' ? [x, partials] : [x, g!, params!, partials];
   const uniforms = mode === 'stats' ? geo.uniforms : { ...geo.uniforms, ...wideUniforms(v, wide!) };
@@ -96,10 +109,24 @@ export interface ChannelParams {
   affine: Tensor[];
   weightIndex: number;
   biasIndex: number;
+  /**
+   * With `inApply`, where the apply derives the table and writes it: in eval from these (running mean,
+   * running variance, then weight and bias where given; BnApplyParams.fromRunning), in training with
+   * x's own partial sums from `sums` too (the 'stats' partials first; fromSums, which also updates
+   * the running statistics). The caller frees `sums`.
+   */
+  derived?: {
+    tensors: Tensor[]; hasWeight: boolean; hasBias: boolean;
+    sums: { partials: Tensor; parts: number } | null;
+    uniforms: Record<string, number>;
+  };
 }
 
-/** `firstAffine`: the op-input index of weight (else bias): 1 after x, 2 after a convolution's x and w. */
-export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions, firstAffine = 1): ChannelParams {
+/**
+ * `firstAffine`: the op-input index of weight (else bias): 1 after x, 2 after a convolution's x and w.
+ * `inApply`: the caller's apply can derive the table itself (but from a producer's statistics), see `derived`.
+ */
+export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions, firstAffine = 1, inApply = false): ChannelParams {
   const weight = opts.weight ?? null;
   const bias = opts.bias ?? null;
   const { runningMean, runningVar, training } = opts;
@@ -123,6 +150,19 @@ export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions,
     if (given.partials.size !== 2 * given.parts * v.c) throw new Error(`batchNorm: the given statistics [${given.partials.shape}] do not hold 2 × ${given.parts} parts × ${v.c} channels`);
   }
   const statistics = planStatistics(opts);
+  const indices = { weightIndex: weight ? firstAffine : -1, biasIndex: bias ? firstAffine + (weight ? 1 : 0) : -1 };
+  if (inApply && statistics !== 'fromProducer') {
+    const flags = { hasWeight: !!weight, hasBias: !!bias };
+    if (statistics === 'running') return { params, affine, ...indices, derived: { tensors: [runningMean, runningVar, ...affine], ...flags, sums: null, uniforms: { eps } } };
+    const sums = partialSums(v, 'stats', x, undefined, undefined, undefined, true);
+    return {
+      params, affine, ...indices,
+      derived: {
+        tensors: [sums.partials, runningMean, runningVar, ...affine], ...flags, sums,
+        uniforms: { eps, parts: sums.parts, count: v.count, momentum, unbias: v.count / (v.count - 1) },
+      },
+    };
+  }
   if (statistics !== 'running') {
     const sums = statistics === 'fromProducer' ? given! : partialSums(v, 'stats', x);
     withFolded(sums, v.c, ({ partials, parts }) => rt.run(bnChannelParamsKernel, { ...paramsKernel, ...(given ? { shiftIsRunningMean: true } : {}) }, [...(given ? [] : [x]), partials, runningMean, runningVar, ...affine, params], {
@@ -133,7 +173,7 @@ export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions,
   } else {
     rt.run(bnChannelParamsKernel, paramsKernel, [runningMean, runningVar, ...affine, params], { c: v.c, eps }, channelWorkgroups);
   }
-  return { params, affine, weightIndex: weight ? firstAffine : -1, biasIndex: bias ? firstAffine + (weight ? 1 : 0) : -1 };
+  return { params, affine, ...indices };
 }
 
 /**
@@ -153,6 +193,19 @@ export function withFolded(p: { partials: Tensor; parts: number }, c: number, us
 /** Which of weight and bias the backward must give a gradient (`needs`: per op input). */
 export function affineGradsNeeded(cp: ChannelParams, needs: boolean[]): { weightGrad: boolean; biasGrad: boolean } {
   return { weightGrad: cp.weightIndex >= 0 && needs[cp.weightIndex]!, biasGrad: cp.biasIndex >= 0 && needs[cp.biasIndex]! };
+}
+
+/**
+ * The weight and bias gradient tensors `needs` asks for, put into `grads` at their input indices
+ * (for a kernel that writes them), and their flags.
+ */
+export function affineGradOutputs(cp: ChannelParams, c: number, needs: boolean[], grads: Array<Tensor | null>) {
+  const { weightGrad, biasGrad } = affineGradsNeeded(cp, needs);
+  const dweight = weightGrad ? allocTensor([c]) : null;
+  const dbias = biasGrad ? allocTensor([c]) : null;
+  if (dweight) grads[cp.weightIndex] = dweight;
+  if (dbias) grads[cp.biasIndex] = dbias;
+  return { flags: { weightGrad, biasGrad }, tensors: [dweight, dbias].filter((t): t is Tensor => t !== null) };
 }
 
 /**

@@ -1,4 +1,4 @@
-import { bnReluMaxPoolForwardKernel, bnReluMaxPoolGradSumsKernel, bnReluMaxPoolDxKernel, linearWorkgroups, BN_WG, BN_REDUCE_CHUNK } from '@squeeze/kernels-wgsl';
+import { bnReluMaxPoolForwardKernel, bnReluMaxPoolGradSumsKernel, bnReluMaxPoolDxKernel, linearWorkgroups, BN_WG, BN_GRAD_PARTS } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
 import { isGradEnabled, record } from '../../autograd.js';
 import { maxPool2d, pool2dGeometry, type Pool2dGeometry, type Pool2dOptions } from '../pool/pool.js';
@@ -8,8 +8,8 @@ import { convTuningFor, planBackwardFilter } from '../conv2d/plan.js';
 import { conv2dBackwardData, conv2dForwardWith } from '../conv2d/passes.js';
 import { conv2dFilterPatch } from '../conv2d/filter.js';
 import { batchNormRelu, batchNormReluConcat, branchScopes, concatLayout, type BatchNormOptions } from './batchnorm.js';
-import { channelGrads, channelParams, channelView, type ChannelParams, type ChannelView } from './channel.js';
-import { planBnReluMaxPool, planConvBnReluMaxPool } from './plan.js';
+import { affineGradOutputs, channelGrads, channelParams, channelView, reduceChunks, type ChannelParams, type ChannelView } from './channel.js';
+import { planBnReluMaxPool, planChannelGrads, planConvBnReluMaxPool } from './plan.js';
 
 // Batch norm + ReLU + max-pool in fused kernels (kernels-wgsl batchnorm/bn-relu-maxpool.ts), alone,
 // over a fire module's concatenation, and after a network's first convolution.
@@ -48,13 +48,7 @@ export function batchNormReluConcatMaxPool(xs: readonly Tensor[], opts: readonly
         const branchNeeds = needs.slice(at, at + b.inputs.length);
         at += b.inputs.length;
         const [xs3, ps, pos] = [s[3 * i]!, s[3 * i + 1]!, s[3 * i + 2]!];
-        const grads: Array<Tensor | null> = b.inputs.map(() => null);
-        const coefs = fusedPoolGrads(rt, xs3, grad, pos, ps, b.cp, views[i]!, geometries[i]!, branchNeeds[0]!, branchNeeds, grads, b.f.windows);
-        if (coefs) {
-          grads[0] = fusedPoolDx(xs3, grad, pos, ps, coefs, b.f);
-          coefs.dispose();
-        }
-        return grads;
+        return fusedPoolBackward(xs3, grad, pos, ps, b.cp, views[i]!, geometries[i]!, branchNeeds, b.f);
       }));
     });
   }
@@ -79,20 +73,12 @@ export function batchNormReluMaxPool(x: Tensor, bn: BatchNormOptions, pool: Pool
   const g = pool2dGeometry(x.shape, pool);
   const v = channelView(x.shape, dataFormat);
   if (planBnReluMaxPool(bn, v, g) !== 'fused') return maxPool2d(batchNormRelu(x, bn), pool);
-  const rt = x.runtime;
   const cp = channelParams(x, v, bn);
   const inputs = [x, ...cp.affine];
   const f = fusedPoolForward(x, v, cp, g, isGradEnabled() && inputs.some((t) => t.requiresGrad));
   if (f.positions) {
-    record(f.y, 'batchNormReluMaxPool', inputs, [x, cp.params, f.positions], (grad, [xs, ps, pos], needs) => {
-      const grads: Array<Tensor | null> = inputs.map(() => null);
-      const coefs = fusedPoolGrads(rt, xs!, grad, pos!, ps!, cp, v, g, needs[0]!, needs, grads, f.windows);
-      if (coefs) {
-        grads[0] = fusedPoolDx(xs!, grad, pos!, ps!, coefs, f);
-        coefs.dispose();
-      }
-      return grads;
-    });
+    record(f.y, 'batchNormReluMaxPool', inputs, [x, cp.params, f.positions], (grad, [xs, ps, pos], needs) =>
+      fusedPoolBackward(xs!, grad, pos!, ps!, cp, v, g, needs, f));
     f.positions.dispose();
   }
   cp.params.dispose();
@@ -117,21 +103,50 @@ function fusedPoolForward(x: Tensor, v: ChannelView, cp: ChannelParams, g: Pool2
 }
 
 /**
- * The fused backward's batch-norm part: the partial sums of the pooled gradient, then the affine
- * gradients (into `grads`) and, when `coefs`, the dx coefficients [3, C].
+ * The fused backward of batchNormReluMaxPool: the partial sums of the pooled gradient, then dx
+ * deriving the channel gradients itself (planChannelGrads 'inDx'), else bn_channel_grads alone for
+ * the affine gradients.
  */
-function fusedPoolGrads(
-  rt: Tensor['runtime'], xs: Tensor, grad: Tensor, pos: Tensor, ps: Tensor, cp: ChannelParams, v: ChannelView, g: Pool2dGeometry,
-  coefs: boolean, needs: boolean[], grads: Array<Tensor | null>, windows: { wideRow: number; wideCol: number },
-): Tensor | null {
+function fusedPoolBackward(
+  xs: Tensor, grad: Tensor, pos: Tensor, ps: Tensor, cp: ChannelParams, v: ChannelView, g: Pool2dGeometry, needs: boolean[],
+  f: { windows: Record<string, number> & { wideRow: number; wideCol: number }; rowWorkgroups: [number, number, number] },
+): Array<Tensor | null> {
+  const grads: Array<Tensor | null> = [xs, ...cp.affine].map(() => null);
+  if (planChannelGrads(true, needs[0]!) === 'inDx') {
+    const sums = fusedPoolGradSums(xs, grad, pos, ps, v, g, f.windows);
+    const affine = affineGradOutputs(cp, v.c, needs, grads);
+    grads[0] = allocTensor(xs.shape);
+    xs.runtime.run(bnReluMaxPoolDxKernel, { sums: affine.flags }, [xs, grad, pos, ps, sums.partials, ...affine.tensors, grads[0]],
+      { ...f.windows, parts: sums.parts, channelSize: v.count }, f.rowWorkgroups);
+    sums.partials.dispose();
+    return grads;
+  }
+  fusedPoolGrads(xs, grad, pos, ps, cp, v, g, false, needs, grads, f.windows)?.dispose();
+  return grads;
+}
+
+/** Partial sums [2, parts, C] of g' and g'·(x − mean) over the pooled gradient's windows. */
+function fusedPoolGradSums(xs: Tensor, grad: Tensor, pos: Tensor, ps: Tensor, v: ChannelView, g: Pool2dGeometry, windows: { wideRow: number; wideCol: number }) {
   const cv = v.c / 4;
   const rows = g.n * g.oh * g.ow;
-  const parts = Math.ceil(rows / BN_REDUCE_CHUNK);
+  const { chunk, parts } = reduceChunks(rows, BN_GRAD_PARTS);
   const partials = allocTensor([2, parts, v.c]);
-  rt.run(bnReluMaxPoolGradSumsKernel, {}, [xs, grad, pos, ps, partials],
-    { rows, parts, cv, w: g.w, ow: g.ow, kh: g.kh, kw: g.kw, wideRow: windows.wideRow, wideCol: windows.wideCol }, linearWorkgroups(cv * parts, BN_WG));
-  const coefTensor = channelGrads(rt, cp, ps, { partials, parts }, v.c, v.count, true, coefs, needs, grads);
-  partials.dispose();
+  xs.runtime.run(bnReluMaxPoolGradSumsKernel, {}, [xs, grad, pos, ps, partials],
+    { rows, parts, chunk, cv, w: g.w, ow: g.ow, kh: g.kh, kw: g.kw, wideRow: windows.wideRow, wideCol: windows.wideCol }, linearWorkgroups(cv * parts, BN_WG));
+  return { partials, parts };
+}
+
+/**
+ * The fused backward's batch-norm part through bn_channel_grads: the affine gradients (into
+ * `grads`) and, when `coefs`, the dx coefficients [3, C].
+ */
+function fusedPoolGrads(
+  xs: Tensor, grad: Tensor, pos: Tensor, ps: Tensor, cp: ChannelParams, v: ChannelView, g: Pool2dGeometry,
+  coefs: boolean, needs: boolean[], grads: Array<Tensor | null>, windows: { wideRow: number; wideCol: number },
+): Tensor | null {
+  const sums = fusedPoolGradSums(xs, grad, pos, ps, v, g, windows);
+  const coefTensor = channelGrads(xs.runtime, cp, ps, sums, v.c, v.count, true, coefs, needs, grads);
+  sums.partials.dispose();
   return coefTensor;
 }
 
@@ -175,7 +190,7 @@ export function conv2dBatchNormReluMaxPool(x: Tensor, w: Tensor, conv: Conv2dOpt
   if (f.positions) {
     record(f.y, 'conv2dBatchNormReluMaxPool', inputs, [x, w, y, cp.params, f.positions], (grad, [xs, ws, ys, ps, pos], needs) => {
       const grads: Array<Tensor | null> = inputs.map(() => null);
-      const coefs = fusedPoolGrads(rt, ys!, grad, pos!, ps!, cp, v, pg, needs[0]! || needs[1]!, needs, grads, f.windows);
+      const coefs = fusedPoolGrads(ys!, grad, pos!, ps!, cp, v, pg, needs[0]! || needs[1]!, needs, grads, f.windows);
       if (coefs) {
         if (needs[1]) {
           grads[1] = conv2dFilterPatch(xs!, {

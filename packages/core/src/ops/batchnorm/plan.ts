@@ -18,6 +18,18 @@ export function planStatistics(opts: Pick<BatchNormOptions, 'training' | 'statis
   return 'partialSums';
 }
 
+/**
+ * Where the backward's channel gradients (dx coefficients, weight and bias gradients) are derived
+ * from the 'grad' partial sums: in training with dx wanted, by the dx kernel itself (each invocation
+ * adding its channel's few partials); else by bn_channel_grads.
+ */
+export type BnGradPath = 'inDx' | 'channelGrads';
+
+export function planChannelGrads(training: boolean, needX: boolean): BnGradPath {
+  if (training && needX) return 'inDx';
+  return 'channelGrads';
+}
+
 /** Many partials per channel are first folded (bn_fold_partials) so that the per-channel pass that reads them is short. */
 export function foldsPartials(parts: number, channels: number): boolean {
   return parts > BN_FOLD_ABOVE && channels % 4 === 0;

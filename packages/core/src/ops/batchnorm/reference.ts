@@ -54,3 +54,29 @@ export function batchNormRef(x: Float64Array, shape: number[], o: BatchNormRefOp
   }
   return { y, runningMean, runningVar };
 }
+
+/**
+ * float64 training backward of batchNorm(Relu): from the upstream gradient g (laid out as x) the
+ * gradients of x, weight and bias, with g masked where the ReLU was inactive when `o.relu`.
+ */
+export function batchNormTrainingGradRef(x: Float64Array, g: Float64Array, shape: number[], o: BatchNormRefOptions): { dx: Float64Array; dweight: Float64Array; dbias: Float64Array } {
+  const { c, of } = channelIndex(shape, o.dataFormat);
+  const count = x.length / c;
+  const y = batchNormRef(x, shape, { ...o, training: true }).y;
+  const mean = new Float64Array(c);
+  const variance = new Float64Array(c);
+  for (let i = 0; i < x.length; i++) mean[of(i)] += x[i]! / count;
+  for (let i = 0; i < x.length; i++) variance[of(i)] += (x[i]! - mean[of(i)]!) ** 2 / count;
+  const invstd = variance.map((v) => 1 / Math.sqrt(v + o.eps));
+  const gm = g.map((v, i) => (o.relu && !(y[i]! > 0) ? 0 : v));
+  const xhat = x.map((v, i) => (v - mean[of(i)]!) * invstd[of(i)]!);
+  const dbias = new Float64Array(c);
+  const dweight = new Float64Array(c);
+  for (let i = 0; i < x.length; i++) { dbias[of(i)] += gm[i]!; dweight[of(i)] += gm[i]! * xhat[i]!; }
+  const dx = x.map((_, i) => {
+    const ch = of(i);
+    const scale = (o.weight ? o.weight[ch]! : 1) * invstd[ch]!;
+    return scale * (gm[i]! - dbias[ch]! / count - xhat[i]! * dweight[ch]! / count);
+  });
+  return { dx, dweight, dbias };
+}

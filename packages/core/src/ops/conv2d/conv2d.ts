@@ -1,7 +1,7 @@
 import type { Tensor } from '../../tensor.js';
 import { isGradEnabled, record } from '../../autograd.js';
 import { conv2dGeometry, type Conv2dShapeOptions } from './geometry.js';
-import { convTuningFor, planBackwardData, planBackwardFilter, planForward, type ConvTuning } from './plan.js';
+import { convTuningFor, dataAddsPending, planBackwardData, planBackwardFilter, planForward, type ConvTuning } from './plan.js';
 import type { ChannelStatistics } from './common.js';
 import { backwardDataOn, backwardFilterOn, forwardOn, sharedTransformedDy } from './passes.js';
 import { biasGrad } from './filter.js';
@@ -57,13 +57,14 @@ function conv2dOp(x: Tensor, w: Tensor, opts: Conv2dOptions, shift: Tensor | nul
     statisticsShift: shift,
   });
   const saved = [x, w, ...(transformedX ? [transformedX] : []), ...(transformedW ? [transformedW] : [])];
-  record(y, 'conv2d', bias ? [x, w, bias] : [x, w], saved, (dy, [xs, ws, ...kept], needs) => {
+  record(y, 'conv2d', bias ? [x, w, bias] : [x, w], saved, (dy, [xs, ws, ...kept], needs, pending) => {
     const [vs, us] = [transformedX ? kept[0] : undefined, transformedW ? kept.at(-1) : undefined];
     // dy's Winograd transform, where both passes take it, is computed once.
     const z = needs[0] && needs[1] ? sharedTransformedDy(data, filter, dy, g, tiles) : null;
     const grads = [
       // The first layer's input needs no gradient: its backward-data is skipped.
-      needs[0] ? backwardDataOn(data, dy, ws!, g, tiles, z ?? undefined, us) : null,
+      // Where its kernel can, dx also adds the gradient x's other consumers produced (a fire module's two expands).
+      needs[0] ? backwardDataOn(data, dy, ws!, g, tiles, z ?? undefined, us, dataAddsPending(data) ? pending.take(0) : null) : null,
       needs[1] ? backwardFilterOn(filter, xs!, dy, g, tiles, vs, z ?? undefined) : null,
       needs[2] ? biasGrad(dy, g, tiles) : null,
     ];

@@ -8,11 +8,12 @@ import { outputStatistics, sharingSubgroup, traceArgs, type PassResult } from '.
 /**
  * The implicit GEMM dst[p, d] = Σ src · wmat for forward (src = x, d = out channel) or
  * backward-data (src = dy, d = in channel). The weights are first reordered into wmat [taps][s][d].
- * `statisticsShift` (forward only): the kernel also sums dst's batch-norm statistics.
+ * `statisticsShift` (forward only): the kernel also sums dst's batch-norm statistics. `addend`
+ * (backward-data only, shaped as dst): added to every value the kernel stores.
  */
 export function implicitGemm(
   mode: 'forward' | 'backwardData', src: Tensor, w: Tensor, bias: Tensor | null, g: Conv2dGeometry, tiles: ConvTiles,
-  statisticsShift: Tensor | null = null,
+  statisticsShift: Tensor | null = null, addend: Tensor | null = null,
 ): PassResult {
   const rt = src.runtime;
   const fwd = mode === 'forward';
@@ -39,6 +40,7 @@ export function implicitGemm(
   // channel-wise vector loads and stores, runs them.
   const layout = g.dataFormat === 'NCHW' && Hs * Ws === 1 && Hd * Wd === 1 ? 'NHWC' : g.dataFormat;
   const nchw = layout === 'NCHW';
+  if (addend && (fwd || addend.size !== dstShape.reduce((a, b) => a * b, 1))) throw new Error(`implicitGemm: an addend is for backward-data and shaped [${dstShape}], got [${addend.shape}]`);
   const dst = allocTensor(dstShape);
   const pixels = g.N * Hd * Wd;
   const tilesP = Math.ceil(pixels / tile.pixels);
@@ -54,7 +56,8 @@ export function implicitGemm(
     srcVec2: (tile.pairLoads ?? false) && !nchw && tile.unroll.NHWC === 2 && Cs % 2 === 0,
     srcVec4Pixels: (tile.pairLoads ?? false) && nchw && pointwise && (Hd * Wd) % tile.pixels === 0,
     ...(statistics ? { statistics: true, ...(perSubgroup ? { statisticsPerSubgroup: true } : {}) } : {}),
-  }, [src, wmat, ...(bias ? [bias] : []), dst, ...(statistics ? [statistics.shift, statistics.partials] : [])], {
+    ...(addend ? { addend: true } : {}),
+  }, [src, wmat, ...(bias ? [bias] : []), dst, ...(statistics ? [statistics.shift, statistics.partials] : []), ...(addend ? [addend] : [])], {
     Hs, Ws, Cs, Hd, Wd, Cd, KH: g.KH, KW: g.KW, strideH: g.strideH, strideW: g.strideW,
     padTop: g.padTop, padLeft: g.padLeft, pixels, tilesP, wRow4: CdPad / 4,
   }, [Math.ceil(tilesP / tile.workgroup), CdPad / tile.channels, 1], traceArgs({ mode, dataFormat: g.dataFormat, pointwise }));

@@ -3,7 +3,7 @@ import type { Tensor } from '../../tensor.js';
 import { noGrad } from '../../autograd.js';
 import { permute } from '../shape-ops/shape-ops.js';
 import type { Conv2dGeometry } from './geometry.js';
-import { convTuningFor, describeConvPath, planBackwardData, planBackwardFilter, planForward, type ConvTuning, type DataPath, type FilterPath, type ForwardPath } from './plan.js';
+import { convTuningFor, dataAddsPending, describeConvPath, planBackwardData, planBackwardFilter, planForward, type ConvTuning, type DataPath, type FilterPath, type ForwardPath } from './plan.js';
 import { onPath, type ForwardWants, type PassResult } from './common.js';
 import { gemmCol2im, implicitGemm } from './implicit-gemm.js';
 import { winogradFused, winogradGemmAdjointData, winogradGemmConv, winogradGemmFilterGrad, winogradTransformDy } from './winograd.js';
@@ -27,16 +27,26 @@ export function forwardOn(path: ForwardPath, x: Tensor, w: Tensor, bias: Tensor 
   });
 }
 
-/** dx along `path`; `transformedDy` and `transformedW` only serve the Winograd-GEMM adjoint. */
-export function backwardDataOn(path: DataPath, dy: Tensor, w: Tensor, g: Conv2dGeometry, tiles: ConvTiles, transformedDy?: Tensor, transformedW?: Tensor): Tensor {
+/**
+ * dx along `path`; `transformedDy` and `transformedW` only serve the Winograd-GEMM adjoint. `addend`
+ * (a tensor shaped as x, freed here): added to dx in the kernel's epilogue, where dataAddsPending(path).
+ */
+export function backwardDataOn(
+  path: DataPath, dy: Tensor, w: Tensor, g: Conv2dGeometry, tiles: ConvTiles, transformedDy?: Tensor, transformedW?: Tensor, addend: Tensor | null = null,
+): Tensor {
   if ((transformedDy || transformedW) && path.algorithm !== 'winogradGemmAdjoint') throw new Error('conv2d: a transformed dy or w is only used by the Winograd-GEMM adjoint');
+  if (addend && !dataAddsPending(path)) throw new Error(`conv2d: backward-data along ${describeConvPath(path)} takes no addend`);
   return onPath(describeConvPath(path), () => {
     switch (path.algorithm) {
       case 'winogradGemmAdjoint': return winogradGemmAdjointData(dy, w, g, tiles, path.m, transformedDy, transformedW);
       case 'gemmCol2im': return gemmCol2im(dy, w, g, tiles);
       case 'winogradGemm': return winogradGemmConv('backwardData', dy, w, null, g, tiles, path.m).dst;
       case 'winograd': return winogradFused('backwardData', dy, w, null, g, tiles);
-      case 'implicitGemm': return implicitGemm('backwardData', dy, w, null, g, tiles).dst;
+      case 'implicitGemm': {
+        const dx = implicitGemm('backwardData', dy, w, null, g, tiles, null, addend).dst;
+        addend?.dispose();
+        return dx;
+      }
     }
   });
 }

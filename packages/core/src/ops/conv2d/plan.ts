@@ -97,6 +97,14 @@ export function planBackwardData(g: Conv2dGeometry, t: ConvTuning): DataPath {
   return { pass: 'backwardData', algorithm: 'implicitGemm' };
 }
 
+/**
+ * Whether backward-data along this path adds the gradient the input's other consumers already
+ * produced in its epilogue (autograd's pending gradient), rather than autograd adding it after.
+ */
+export function dataAddsPending(p: DataPath): boolean {
+  return p.algorithm === 'implicitGemm';
+}
+
 export function planBackwardFilter(g: Conv2dGeometry, t: ConvTuning): FilterPath {
   const a = t.algorithms;
   if (a.winogradGemm && isWinogradShape(g)) return { pass: 'backwardFilter', algorithm: 'winogradGemm', m: winogradM(t, g.OH, g.OW) };
