@@ -8,7 +8,7 @@ describe('examples: residual CNN on Fashion-MNIST (smoke test)', () => {
   it('names its parameters like PyTorch (depthwise weights [C, 1, 3, 3])', () => {
     const model = new ResidualCnn();
     const shapes = Object.fromEntries(Object.entries(model.stateDict()).map(([k, t]) => [k, t.shape.join('x')]));
-    if (shapes['stages.0.depthwise.weight'] !== '32x1x3x3' || shapes['stages.5.pointwise.weight'] !== '64x64x1x1' || shapes['head.weight'] !== '10x64') {
+    if (shapes['stages.0.depthwise.weight'] !== '32x1x3x3' || shapes['stages.5.pointwise.weight'] !== '64x64x1x1' || shapes['stages.11.pointwise.weight'] !== '128x128x1x1' || shapes['head.weight'] !== '10x128') {
       throw new Error(`state dict: ${JSON.stringify(shapes)}`);
     }
     model.dispose();
