@@ -3,7 +3,7 @@
  * residual blocks (a 3×3 depthwise Conv2d with groups = channels, then a 1×1 Conv2d), BatchNorm2d,
  * GELU, global average pooling; AdamW with a linear warm-up then a cosine schedule, gradient
  * clipping, label smoothing; the trained weights saved as safetensors.
- *   node examples/dist/resnet.js [--steps N] [--save model.safetensors]
+ *   node examples/dist/resnet.js [--steps N] [--eval-every N] [--save model.safetensors]
  */
 import { writeFile } from 'node:fs/promises';
 import {
@@ -38,15 +38,15 @@ export class SeparableBlock extends Module {
   }
 }
 
-/** 1×28×28 → 32×28×28 → (block, pool) → 64×14×14 → (block, pool) → 64×7×7 → block → mean → 10. */
+/** 1×28×28 → 32×28×28 → (block, pool) → 64×14×14 → (block, pool) → 128×7×7 → two blocks → mean → 10. */
 export class ResidualCnn extends Module {
   readonly stem = new Sequential(new Conv2d(1, 32, 3, { padding: 1, bias: false }), new BatchNorm2d(32), new GELU());
   readonly stages = new Sequential(
     new SeparableBlock(32), new MaxPool2d(2),
     new Conv2d(32, 64, 1, { bias: false }), new BatchNorm2d(64), new GELU(), new SeparableBlock(64), new MaxPool2d(2),
-    new SeparableBlock(64),
+    new Conv2d(64, 128, 1, { bias: false }), new BatchNorm2d(128), new GELU(), new SeparableBlock(128), new SeparableBlock(128),
   );
-  readonly head = new Linear(64, 10);
+  readonly head = new Linear(128, 10);
 
   forward(x: Tensor): Tensor {
     return this.head.forward(globalAvgPool(this.stages.forward(this.stem.forward(x))));
@@ -61,6 +61,8 @@ export interface ResnetOptions {
   trainLimit?: number;
   testLimit?: number;
   seed?: number;
+  /** log the accuracy on the first 2000 test examples every this many steps (progress only; the result is the whole test set's). */
+  evalEvery?: number;
   /** write the trained state dict here as safetensors. */
   save?: string;
   log?: (line: string) => void;
@@ -74,6 +76,8 @@ export async function run(opts: ResnetOptions = {}): Promise<ExampleResult & { f
   const train = fashionMnist('train', { limit: opts.trainLimit });
   const test = fashionMnist('t10k', { limit: opts.testLimit });
   const rng = new Random(seed);
+  const progressSet = { ...test, features: test.features.subarray(0, 2000 * 784), labels: test.labels.subarray(0, 2000) };
+  const started = performance.now();
 
   manualSeed(seed);
   const model = new ResidualCnn();
@@ -97,7 +101,10 @@ export async function run(opts: ResnetOptions = {}): Promise<ExampleResult & { f
     if (step === 1 || step % 100 === 0 || step === steps) {
       loss = await lossTensor.item();
       if (step === 1) firstLoss = loss;
-      opts.log?.(`step ${step}: loss ${loss.toFixed(4)}, lr ${optimizer.lr.toExponential(2)}`);
+      opts.log?.(`step ${step}: loss ${loss.toFixed(4)}, lr ${optimizer.lr.toExponential(2)}, ${((performance.now() - started) / 1000).toFixed(0)} s`);
+    }
+    if (opts.evalEvery && step % opts.evalEvery === 0 && step < steps) {
+      opts.log?.(`step ${step}: accuracy on ${progressSet.labels.length} test examples ${(100 * await accuracy(model, progressSet)).toFixed(2)}%`);
     }
     lossTensor.dispose();
   }
@@ -113,12 +120,19 @@ if (isMain(import.meta.url)) {
     const i = process.argv.indexOf(`--${name}`);
     return i >= 0 ? process.argv[i + 1] : undefined;
   };
-  const steps = flag('steps') === undefined ? undefined : Number(flag('steps'));
-  if (steps !== undefined && !(Number.isInteger(steps) && steps > 0)) {
-    console.error(`--steps: expected a positive integer, got '${flag('steps')}'`);
-    process.exit(2);
-  }
-  const result = await run({ log: console.log, ...(steps ? { steps } : {}), ...(flag('save') ? { save: flag('save') } : {}) });
-  console.log(`test accuracy ${(100 * result.accuracy).toFixed(2)}%`);
+  const count = (name: string): number | undefined => {
+    const v = flag(name);
+    if (v === undefined) return undefined;
+    if (!(Number.isInteger(Number(v)) && Number(v) > 0)) {
+      console.error(`--${name}: expected a positive integer, got '${v}'`);
+      process.exit(2);
+    }
+    return Number(v);
+  };
+  const steps = count('steps');
+  const evalEvery = count('eval-every');
+  const started = performance.now();
+  const result = await run({ log: console.log, ...(steps ? { steps } : {}), ...(evalEvery ? { evalEvery } : {}), ...(flag('save') ? { save: flag('save') } : {}) });
+  console.log(`test accuracy ${(100 * result.accuracy).toFixed(2)}% after ${result.steps} steps, ${((performance.now() - started) / 1000).toFixed(0)} s`);
   shutdown();
 }

@@ -16,3 +16,4 @@ export * from './batchnorm/bn-relu-maxpool.js';
 export * from './elementwise/where.js';
 export * from './gather/gather.js';
 export * from './grouped-conv/grouped-conv.js';
+export * from './grouped-conv/depthwise.js';

@@ -4,6 +4,7 @@ import { softmaxRef } from '../ops/softmax/reference.js';
 import { tensor } from '../ops/creation/creation.js';
 import { expectClose, gradCheck, gpuValues, randomValues } from '../testing/check.js';
 import type { Tensor } from '../tensor.js';
+import { argmax } from '../ops/reduce/reduce.js';
 
 const N = 6;
 const C = 5;
@@ -104,6 +105,36 @@ describe('losses', () => {
     bad.runtime.write(bad, Int32Array.from([3, 0, 4, 1, 1, 2]));
     crossEntropyLoss(logits, bad).dispose();
     for (const t of [logits, bad, ignored]) t.dispose();
+  });
+
+  it('checks labels computed on the GPU with a kernel: the next read throws one line naming the first bad row, once', async () => {
+    const logits = tensor(Float32Array.from(x), [N, C]);
+    // argmax over 8 columns: row 3's maximum is column 6, outside the 5 classes
+    const oneHot = (cols: number[]) => tensor(Float32Array.from({ length: N * 8 }, (_, i) => (i % 8 === cols[Math.floor(i / 8)] ? 1 : 0)), [N, 8]);
+    const scores = oneHot([3, 0, 4, 6, 1, 7]);
+    const predicted = argmax(scores, 1);
+    if (predicted.hostValues) throw new Error('an argmax result must not carry host values');
+    const loss = crossEntropyLoss(logits, predicted, { labelSmoothing: 0.1 });
+    let msg = '';
+    try { await loss.item(); } catch (e) { msg = (e as Error).message; }
+    if (msg !== 'crossEntropyLoss: label 6 of row 3 is outside [0, 5) (labels computed on the GPU, found at this read)') throw new Error(`unexpected error: '${msg}'`);
+    await loss.item(); // reported once: reads work again
+    // the first failure since the last read is the one reported; a later loss's read throws it
+    const negative = tensor(Int32Array.from([0, 0, 0, 0, 0, 0]), [N], 'i32');
+    negative.runtime.write(negative, Int32Array.from([1, -3, 0, 0, 9, 0]));
+    const first = nllLoss(logits, negative);
+    const second = crossEntropyLoss(logits, predicted);
+    msg = '';
+    try { await second.data(); } catch (e) { msg = (e as Error).message; }
+    if (msg !== 'nllLoss: label -3 of row 1 is outside [0, 5) (labels computed on the GPU, found at this read)') throw new Error(`unexpected error: '${msg}'`);
+    // labels in range, and ignoreIndex, pass the check and give the reference's value
+    const good = oneHot([3, 0, 4, 0, 1, 2]);
+    const inRange = argmax(good, 1);
+    const ignored = tensor(Int32Array.from([0, 0, 0, 0, 0, 0]), [N], 'i32');
+    ignored.runtime.write(ignored, Int32Array.from(labels));
+    expectClose([await crossEntropyLoss(logits, inRange).item()], crossEntropyRef(x, [3, 0, 4, 0, 1, 2], 0, 'mean'), TOL, 'GPU labels in range');
+    expectClose([await crossEntropyLoss(logits, ignored, { ignoreIndex: IGNORE }).item()], crossEntropyRef(x, labels, 0, 'mean'), TOL, 'GPU labels with ignoreIndex');
+    for (const t of [logits, scores, predicted, loss, negative, first, second, good, inRange, ignored]) t.dispose();
   });
 
   for (const reduction of reductions) {

@@ -1,4 +1,4 @@
-import { labelMaskKernel, linearWorkgroups, SOFTMAX_WG } from '@squeeze/kernels-wgsl';
+import { labelMaskKernel, labelRangeCheckKernel, linearWorkgroups, SOFTMAX_WG } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../tensor.js';
 import { tensor } from '../ops/creation/creation.js';
 import { add, addScalar, div, exp, log, mul, mulScalar, neg, relu, square, sub } from '../ops/elementwise/elementwise.js';
@@ -10,10 +10,10 @@ import { logSoftmax, softmaxCrossEntropy } from '../ops/softmax/softmax.js';
 export type Reduction = 'mean' | 'sum' | 'none';
 
 /**
- * Class labels: host values or an int32 tensor [N]. Host values, and a tensor made from host values
- * with `tensor()`, are checked: a label outside [0, classes) other than `ignoreIndex` throws one line
- * naming its row. Labels computed on the GPU are not read back to be checked: an out-of-range one
- * there gives a NaN loss.
+ * Class labels: host values or an int32 tensor [N]. A label outside [0, classes) other than
+ * `ignoreIndex` is an error of one line naming its row: thrown by the loss for host values and a
+ * tensor made from host values with `tensor()`; for labels computed on the GPU (an argmax, say),
+ * which are not read back, a kernel checks them and the next read (`item()`, `data()`) throws.
  */
 export type Labels = Tensor | ArrayLike<number>;
 
@@ -33,13 +33,19 @@ function checkLabelRange(op: string, host: ArrayLike<number>, classes: number, i
   for (let i = 0; i < host.length; i++) {
     const l = host[i]!;
     if (l === ignoreIndex) continue;
-    if (!Number.isInteger(l) || l < 0 || l >= classes) throw new Error(`${op}: label ${l} of row ${i} is outside [0, ${classes})`);
+    if (!Number.isInteger(l) || l < 0 || l >= classes) throw new Error(labelError(op, l, i, classes));
   }
+}
+
+/** The error line for label `label` of row `row`; `where` says when it was found. */
+function labelError(op: string, label: number, row: number, classes: number, where = ''): string {
+  return `${op}: label ${label} of row ${row} is outside [0, ${classes})${where}`;
 }
 
 /**
  * Checks the labels (host values, or a label tensor's values where it was made from the host; a
- * label tensor computed on the GPU is not read back) and builds the row mask that ignoreIndex implies.
+ * label tensor computed on the GPU is checked by a kernel, reported at the next read) and builds the
+ * row mask that ignoreIndex implies.
  */
 function prepareLabels(op: string, given: Labels, n: number, classes: number, opts: ClassLossOptions): PreparedLabels {
   const owned: Tensor[] = [];
@@ -48,6 +54,7 @@ function prepareLabels(op: string, given: Labels, n: number, classes: number, op
     labels = given as Tensor;
     if (labels.dtype !== 'i32' || labels.rank !== 1 || labels.size !== n) throw new Error(`${op}: labels must be int32 [${n}], got [${labels.shape}] ${labels.dtype}`);
     if (labels.hostValues) checkLabelRange(op, labels.hostValues, classes, opts.ignoreIndex);
+    else checkLabelsOnGpu(op, labels, classes, opts.ignoreIndex);
   } else {
     const host = given as ArrayLike<number>;
     if (host.length !== n) throw new Error(`${op}: ${host.length} labels for ${n} rows`);
@@ -67,6 +74,14 @@ function prepareLabels(op: string, given: Labels, n: number, classes: number, op
     mask = m;
   }
   return { labels, mask, owned };
+}
+
+/** Records the range check of labels the CPU never saw; a failure throws at the runtime's next read. */
+function checkLabelsOnGpu(op: string, labels: Tensor, classes: number, ignoreIndex: number | undefined): void {
+  const rt = labels.runtime;
+  const { record, code } = rt.checks.arm(`${op} ${classes}`, (row, bits) => labelError(op, bits | 0, row, classes, ' (labels computed on the GPU, found at this read)'));
+  const uniforms = { N: labels.size, C: classes, ignoreIndex: ignoreIndex ?? 0, hasIgnore: ignoreIndex === undefined ? 0 : 1, code };
+  rt.run(labelRangeCheckKernel, {}, [labels, record], uniforms, [1, 1, 1]);
 }
 
 /** Reduces row losses [N] already weighted by `mask`: 'mean' divides by Σ mask (or N), 0 when nothing counts. */

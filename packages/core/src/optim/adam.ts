@@ -14,7 +14,8 @@ export interface AdamOptions {
  */
 export class Adam extends Optimizer {
   lr: number;
-  readonly betas: readonly [number, number];
+  /** beta1 may be changed between steps (OneCycleLR cycles it). */
+  betas: readonly [number, number];
   readonly eps: number;
   readonly weightDecay: number;
   /** AdamW: weight decay multiplies the parameter by (1 − lr·weightDecay) instead. */

@@ -106,38 +106,89 @@ export interface OneCycleOptions {
   finalDivFactor?: number;
   /** a third phase: up, back down to the initial rate, then down to the final rate (default false). */
   threePhase?: boolean;
+  /** cycle the momentum (Adam's beta1, SGD's momentum) inversely to the rate (default true, as PyTorch). */
+  cycleMomentum?: boolean;
+  /** the momentum at the peak rate (default 0.85). */
+  baseMomentum?: number;
+  /** the momentum at the initial and final rates (default 0.95). */
+  maxMomentum?: number;
 }
 
+/** Where an optimizer keeps the momentum OneCycleLR cycles: Adam's (and AdamW's) beta1, SGD's momentum. */
+function momentumSetter(optimizer: Optimizer): ((m: number) => void) | null {
+  const o = optimizer as unknown as { betas?: readonly [number, number]; momentum?: number };
+  if (Array.isArray(o.betas)) return (m) => { o.betas = [m, o.betas![1]]; };
+  if (typeof o.momentum === 'number') {
+    // SGD keeps momentum buffers only when built with a momentum: they are created at its first step
+    if (o.momentum === 0 && optimizer.stepCount > 0) throw new Error('OneCycleLR: cycleMomentum needs an SGD with momentum (this one has stepped without); pass cycleMomentum: false or construct the schedule before the first step');
+    return (m) => { o.momentum = m; };
+  }
+  return null;
+}
+
+interface Phase { end: number; from: number; to: number; momentumFrom: number; momentumTo: number }
+
 /**
- * The one-cycle policy (PyTorch's OneCycleLR, momentum cycling aside): the rate rises from
- * maxLr/divFactor to maxLr over pctStart of `totalSteps`, then anneals to the final rate.
+ * The one-cycle policy (PyTorch's OneCycleLR): the rate rises from maxLr/divFactor to maxLr over
+ * pctStart of `totalSteps`, then anneals to the final rate; the momentum moves the other way,
+ * from maxMomentum down to baseMomentum and back.
  */
 export class OneCycleLR extends LRScheduler {
-  private readonly phases: Array<{ end: number; from: number; to: number }>;
+  private readonly phases: Phase[];
   private readonly anneal: (from: number, to: number, pct: number) => number;
+  private readonly setMomentum: ((m: number) => void) | null;
 
   constructor(optimizer: Optimizer, readonly maxLr: number, readonly totalSteps: number, opts: OneCycleOptions = {}) {
     super(optimizer);
     if (!Number.isInteger(totalSteps) || totalSteps < 1) throw new Error(`OneCycleLR: totalSteps must be a positive integer, got ${totalSteps}`);
     const pct = opts.pctStart ?? 0.3;
     if (!(pct >= 0 && pct <= 1)) throw new Error(`OneCycleLR: pctStart must be in [0, 1], got ${pct}`);
+    const [base, max] = [opts.baseMomentum ?? 0.85, opts.maxMomentum ?? 0.95];
+    this.setMomentum = null;
+    if (opts.cycleMomentum ?? true) {
+      if (!(base >= 0 && base < 1 && max >= 0 && max < 1)) throw new Error(`OneCycleLR: baseMomentum and maxMomentum must be in [0, 1), got ${base} and ${max}`);
+      this.setMomentum = momentumSetter(optimizer);
+      if (!this.setMomentum) throw new Error(`OneCycleLR: ${optimizer.constructor.name} has no momentum or betas to cycle; pass cycleMomentum: false`);
+    }
     const initial = maxLr / (opts.divFactor ?? 25);
     const min = initial / (opts.finalDivFactor ?? 1e4);
     const up = pct * totalSteps - 1;
     this.phases = opts.threePhase
-      ? [{ end: up, from: initial, to: maxLr }, { end: 2 * pct * totalSteps - 2, from: maxLr, to: initial }, { end: totalSteps - 1, from: initial, to: min }]
-      : [{ end: up, from: initial, to: maxLr }, { end: totalSteps - 1, from: maxLr, to: min }];
+      ? [
+        { end: up, from: initial, to: maxLr, momentumFrom: max, momentumTo: base },
+        { end: 2 * pct * totalSteps - 2, from: maxLr, to: initial, momentumFrom: base, momentumTo: max },
+        { end: totalSteps - 1, from: initial, to: min, momentumFrom: max, momentumTo: max },
+      ]
+      : [
+        { end: up, from: initial, to: maxLr, momentumFrom: max, momentumTo: base },
+        { end: totalSteps - 1, from: maxLr, to: min, momentumFrom: base, momentumTo: max },
+      ];
     this.anneal = (opts.annealStrategy ?? 'cos') === 'cos'
       ? (from, to, p) => to + ((from - to) / 2) * (1 + Math.cos(Math.PI * p))
       : (from, to, p) => (to - from) * p + from;
     this.start();
   }
 
-  lrAt(epoch: number): number {
+  lrAt(epoch: number): number { return this.at(epoch, (ph, p) => this.anneal(ph.from, ph.to, p)); }
+
+  /** The momentum (beta1) at `epoch`, which `step()` sets when momentum cycles. */
+  momentumAt(epoch: number): number { return this.at(epoch, (ph, p) => this.anneal(ph.momentumFrom, ph.momentumTo, p)); }
+
+  override step(epoch?: number): void {
+    super.step(epoch);
+    this.setMomentum?.(this.momentumAt(this.lastEpoch));
+  }
+
+  protected override start(): void {
+    super.start();
+    this.setMomentum?.(this.momentumAt(0));
+  }
+
+  private at(epoch: number, value: (phase: Phase, pct: number) => number): number {
     if (epoch > this.totalSteps) throw new Error(`OneCycleLR: stepped ${epoch} times, more than totalSteps (${this.totalSteps})`);
     let start = 0;
     for (const [i, ph] of this.phases.entries()) {
-      if (epoch <= ph.end || i === this.phases.length - 1) return this.anneal(ph.from, ph.to, (epoch - start) / (ph.end - start));
+      if (epoch <= ph.end || i === this.phases.length - 1) return value(ph, (epoch - start) / (ph.end - start));
       start = ph.end;
     }
     throw new Error('unreachable');

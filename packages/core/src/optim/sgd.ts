@@ -13,7 +13,8 @@ export interface SgdOptions {
 /** Stochastic gradient descent with PyTorch's semantics (momentum buffer `momentum_buffer`). */
 export class SGD extends Optimizer {
   lr: number;
-  readonly momentum: number;
+  /** may be changed between steps (OneCycleLR cycles it). */
+  momentum: number;
   readonly dampening: number;
   readonly nesterov: boolean;
   readonly weightDecay: number;

@@ -2,6 +2,7 @@ import { PipelineCache, writeUniforms, type Kernel } from '@squeeze/kernels-wgsl
 import { BufferPool } from './buffer-pool.js';
 import type { DeviceDescription } from './device.js';
 import { checkDispatchLimits, GpuError } from './errors.js';
+import { DeferredChecks, CHECK_RECORD_BYTES } from './deferred-checks.js';
 
 export { DeviceLimitError, GpuError } from './errors.js';
 
@@ -76,6 +77,8 @@ export interface RuntimeOptions {
 export class Runtime {
   readonly cache: PipelineCache;
   readonly pool: BufferPool;
+  /** checks kernels make on values never read (GPU-computed labels), reported by the next read. */
+  readonly checks: DeferredChecks;
   private encoder: GPUCommandEncoder | null = null;
   /**
    * The open compute pass untraced dispatches share (each dispatch is its own usage scope, so Dawn
@@ -112,6 +115,7 @@ export class Runtime {
   constructor(readonly device: GPUDevice, readonly description: DeviceDescription, readonly options: RuntimeOptions = {}) {
     this.cache = new PipelineCache(device);
     this.pool = new BufferPool(device);
+    this.checks = new DeferredChecks(device);
     this.uniformArena = device.createBuffer({ size: UNIFORM_ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     device.onuncapturederror = (e: GPUUncapturedErrorEvent) => {
       this.firstError ??= e.error.message;
@@ -241,8 +245,10 @@ export class Runtime {
   async read(src: Bindable, bytes = src.byteLength, srcOffset = 0): Promise<ArrayBuffer> {
     this.checkAlive();
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
-    const staging = this.acquireStaging(size);
+    const check = this.checks.pending();
+    const staging = this.acquireStaging(size + (check ? CHECK_RECORD_BYTES : 0));
     this.outsidePass().copyBufferToBuffer(src.buffer, (src.byteOffset ?? 0) + srcOffset, staging, 0, size);
+    if (check) this.outsidePass().copyBufferToBuffer(check.buffer, 0, staging, size, CHECK_RECORD_BYTES);
     this.flush();
     this.counters.reads++;
     const pending = this.dispatchesSinceRead;
@@ -252,7 +258,7 @@ export class Runtime {
     if (sleepMs > 0) await new Promise((r) => setTimeout(r, sleepMs));
     const tMap = performance.now();
     try {
-      await staging.mapAsync(GPUMapMode.READ, 0, size);
+      await staging.mapAsync(GPUMapMode.READ);
     } catch (e) {
       this.checkAlive();
       throw e;
@@ -266,10 +272,13 @@ export class Runtime {
       if (this.recentWaitsMs.length > RECENT_WAITS) this.recentWaitsMs.shift();
     }
     this.dispatchesSinceRead = 0;
-    const out = staging.getMappedRange(0, size).slice(0, bytes);
+    const mapped = staging.getMappedRange();
+    const out = mapped.slice(0, bytes);
+    const failure = check ? this.checks.settle(new Uint32Array(mapped.slice(size, size + CHECK_RECORD_BYTES)), check.snapshot) : null;
     staging.unmap();
     this.releaseStaging(staging);
     this.checkAlive();
+    if (failure) throw new Error(failure);
     return out;
   }
 
@@ -314,6 +323,7 @@ export class Runtime {
     this.bindGroups.clear();
     this.pool.trim();
     this.uniformArena.destroy();
+    this.checks.destroy();
     for (const list of this.stagingFree.values()) for (const b of list) b.destroy();
     this.stagingFree.clear();
     if (this.options.ownsDevice !== false) this.device.destroy();

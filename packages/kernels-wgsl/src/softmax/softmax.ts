@@ -205,3 +205,40 @@ export const labelMaskKernel = defineKernel<{ masked: boolean }>({
   if (n >= u.N) { return; }
   mask[n] = select(${p.masked ? 'weight[n]' : '1.0'}, 0.0, labels[n] == u.ignoreIndex);`,
 });
+
+/**
+ * Range check of class labels the CPU never saw: finds the first row n whose label lies outside
+ * [0, C) (other than ignoreIndex when `hasIgnore`) and, unless the record already holds an earlier
+ * failure, writes [code, n, label] into it, for the runtime to report at the next read. One
+ * workgroup (a batch of labels is short); invocations stride the rows and the first bad row is a
+ * workgroup minimum.
+ */
+export const labelRangeCheckKernel = defineKernel<Record<string, never>>({
+  name: 'label_range_check',
+  bindings: () => [
+    { name: 'labels', type: 'i32', access: 'read' },
+    { name: 'record', type: 'u32', access: 'read_write' },
+  ],
+  uniforms: () => [
+    { name: 'N', type: 'u32' }, { name: 'C', type: 'i32' }, { name: 'ignoreIndex', type: 'i32' }, { name: 'hasIgnore', type: 'u32' }, { name: 'code', type: 'u32' },
+  ],
+  workgroupSize: () => [SOFTMAX_WG, 1, 1],
+  prelude: () => `var<workgroup> firstBad: array<u32, ${SOFTMAX_WG}>;`,
+  body: () => `
+  var first = 0xffffffffu;
+  for (var n = lid.x; n < u.N; n += ${SOFTMAX_WG}u) {
+    let l = labels[n];
+    if ((u.hasIgnore == 0u || l != u.ignoreIndex) && (l < 0 || l >= u.C)) { first = n; break; }
+  }
+  firstBad[lid.x] = first;
+  workgroupBarrier();
+  for (var s = ${SOFTMAX_WG / 2}u; s > 0u; s = s / 2u) {
+    if (lid.x < s) { firstBad[lid.x] = min(firstBad[lid.x], firstBad[lid.x + s]); }
+    workgroupBarrier();
+  }
+  if (lid.x == 0u && firstBad[0] != 0xffffffffu && record[0] == 0u) {
+    record[0] = u.code;
+    record[1] = firstBad[0];
+    record[2] = bitcast<u32>(labels[firstBad[0]]);
+  }`,
+});

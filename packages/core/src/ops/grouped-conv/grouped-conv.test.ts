@@ -24,11 +24,21 @@ function groupedConvRef(x: ArrayLike<number>, w: ArrayLike<number>, b: ArrayLike
   return y;
 }
 
-/** [N, C, H, W], O, [KH, KW], options: plain dilated, grouped, depthwise (with a channel multiplier), strided SAME. */
+/**
+ * [N, C, H, W], O, [KH, KW], options: plain dilated, grouped, depthwise (with a channel multiplier),
+ * strided SAME; depthwise with stride 1 runs the sliding-window kernels: symmetric, asymmetric and
+ * over-wide padding (negative padding of the input gradient), the largest kernel, and more rows than
+ * a workgroup's invocations (the filter gradient's row loop).
+ */
 const cases: Array<[number[], number, [number, number], Omit<GroupedConv2dOptions, 'dataFormat' | 'bias'>, string]> = [
   [[2, 3, 7, 6], 4, [3, 3], { dilation: 2, padding: 1 }, 'dilated'],
   [[2, 4, 6, 6], 6, [3, 2], { groups: 2, stride: [2, 1], padding: [[1, 0], [0, 1]] }, 'grouped'],
-  [[2, 8, 5, 7], 8, [3, 3], { groups: 8, padding: 1 }, 'depthwise (vec4 in NHWC)'],
+  [[2, 8, 7, 6], 8, [3, 3], { groups: 8, stride: 2, padding: 1 }, 'depthwise strided (vec4 in NHWC)'],
+  [[2, 8, 5, 7], 8, [3, 3], { groups: 8, padding: 1 }, 'depthwise sliding'],
+  [[2, 3, 6, 7], 3, [5, 3], { groups: 3, padding: [[2, 1], [0, 2]] }, 'depthwise sliding, asymmetric padding'],
+  [[1, 2, 5, 4], 2, [1, 2], { groups: 2, padding: 2 }, 'depthwise sliding, padding wider than the kernel'],
+  [[1, 2, 8, 9], 2, [7, 7], { groups: 2, padding: 'SAME' }, 'depthwise sliding 7×7'],
+  [[3, 2, 30, 9], 2, [3, 3], { groups: 2, padding: 'VALID' }, 'depthwise sliding, 84 rows a channel'],
   [[1, 3, 6, 5], 6, [3, 3], { groups: 3, dilation: [2, 1], padding: 'SAME' }, 'depthwise ×2 multiplier, dilated SAME'],
   [[2, 6, 9, 8], 6, [5, 5], { groups: 6, stride: 2, dilation: 2, padding: 'SAME' }, 'depthwise strided dilated SAME'],
 ];

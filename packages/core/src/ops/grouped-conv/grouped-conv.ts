@@ -1,6 +1,6 @@
 import {
   groupedConvForwardKernel, depthwiseConvForwardVec4Kernel, groupedConvBackwardDataKernel, groupedConvBackwardFilterKernel,
-  linearWorkgroups, GROUPED_CONV_WG,
+  depthwiseSlidingKernel, depthwiseFilterGradKernel, linearWorkgroups, GROUPED_CONV_WG, DEPTHWISE_MAX_K,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Shape, type Tensor } from '../../tensor.js';
 import { record } from '../../autograd.js';
@@ -73,10 +73,16 @@ function uniforms(g: GroupedConv2dGeometry, count: number) {
   return { count, N, C, H, W, O, OH, OW, KH, KW, sh, sw, dh, dw, padTop, padLeft, cinPG, coutPG };
 }
 
+/** Depthwise (one input and one output channel per group), stride 1, no dilation, a small kernel: the sliding-window kernels apply. */
+function slides(g: GroupedConv2dGeometry): boolean {
+  return g.cinPG === 1 && g.coutPG === 1 && g.sh === 1 && g.sw === 1 && g.dh === 1 && g.dw === 1 && g.KH <= DEPTHWISE_MAX_K && g.KW <= DEPTHWISE_MAX_K;
+}
+
 /**
  * 2-D convolution with `groups` and `dilation` (PyTorch's `F.conv2d`): x [N, C, H, W] (or NHWC),
- * w [O, C/groups, KH, KW] in both layouts. Direct kernels: depthwise convolutions (groups = C)
- * skip the channel loop and, in NHWC with O = C a multiple of 4, run four channels per invocation.
+ * w [O, C/groups, KH, KW] in both layouts. Direct kernels: depthwise convolutions with stride 1
+ * slide a window of inputs along each row (all three passes); other depthwise convolutions skip the
+ * channel loop and, in NHWC with O = C a multiple of 4, run four channels per invocation.
  */
 export function groupedConv2d(x: Tensor, w: Tensor, opts: GroupedConv2dOptions = {}): Tensor {
   const g = groupedConv2dGeometry(x.shape, w.shape, opts);
@@ -87,8 +93,13 @@ export function groupedConv2d(x: Tensor, w: Tensor, opts: GroupedConv2dOptions =
   const depthwise = g.cinPG === 1;
   const params = { channelsLast: g.channelsLast, depthwise };
   const bound = [x, w, ...(bias ? [bias] : []), y];
+  const sliding = slides(g);
+  const kernelSize = { channelsLast: g.channelsLast, kh: g.KH, kw: g.KW };
   // the kernels own output rows: (image, channel, oy), or (image, oy, four channels)
-  if (depthwise && g.channelsLast && g.coutPG === 1 && g.C % 4 === 0) {
+  if (sliding) {
+    const rows = g.N * g.C * g.OH;
+    x.runtime.run(depthwiseSlidingKernel, { ...kernelSize, flip: false, bias: !!bias }, bound, uniforms(g, rows), linearWorkgroups(rows, GROUPED_CONV_WG));
+  } else if (depthwise && g.channelsLast && g.coutPG === 1 && g.C % 4 === 0) {
     const rows = g.N * g.OH * (g.C / 4);
     x.runtime.run(depthwiseConvForwardVec4Kernel, { bias: !!bias }, bound, uniforms(g, rows), linearWorkgroups(rows, GROUPED_CONV_WG));
   } else {
@@ -103,11 +114,18 @@ export function groupedConv2d(x: Tensor, w: Tensor, opts: GroupedConv2dOptions =
     if (needs[0]) {
       dx = allocTensor(xShape);
       const rows = g.N * g.C * g.H;
-      dy.runtime.run(groupedConvBackwardDataKernel, params, [dy, ws!, dx], uniforms(g, rows), linearWorkgroups(rows, GROUPED_CONV_WG));
+      if (sliding) {
+        // dx is dy convolved with the flipped filter: source OH×OW, destination H×W, padding K−1−pad
+        const flipped = { ...g, H: g.OH, W: g.OW, OH: g.H, OW: g.W, padTop: g.KH - 1 - g.padTop, padLeft: g.KW - 1 - g.padLeft };
+        dy.runtime.run(depthwiseSlidingKernel, { ...kernelSize, flip: true, bias: false }, [dy, ws!, dx], uniforms(flipped, rows), linearWorkgroups(rows, GROUPED_CONV_WG));
+      } else {
+        dy.runtime.run(groupedConvBackwardDataKernel, params, [dy, ws!, dx], uniforms(g, rows), linearWorkgroups(rows, GROUPED_CONV_WG));
+      }
     }
     if (needs[1]) {
       dw = allocTensor(ws!.shape);
-      dy.runtime.run(groupedConvBackwardFilterKernel, params, [xs!, dy, dw], uniforms(g, dw.size), linearWorkgroups(dw.size, 1));
+      if (sliding) dy.runtime.run(depthwiseFilterGradKernel, kernelSize, [xs!, dy, dw], uniforms(g, g.C), linearWorkgroups(g.C, 1));
+      else dy.runtime.run(groupedConvBackwardFilterKernel, params, [xs!, dy, dw], uniforms(g, dw.size), linearWorkgroups(dw.size, 1));
     }
     const db = bias && needs[2] ? sum(dy, g.channelsLast ? [0, 1, 2] : [0, 2, 3]) : null;
     return bias ? [dx, dw, db] : [dx, dw];
