@@ -7,6 +7,8 @@ export interface CacheStats { hits: number; misses: number; compiles: number; pi
  * pipeline; concurrent async requests for one key share a single compile.
  */
 export class PipelineCache {
+  /** Called after each compile (every cache in the process): for measuring what a run compiles. */
+  static onCompile: ((kernel: string, wgsl: string, ms: number) => void) | null = null;
   private byKey = new Map<string, Compiled>();
   private byWgsl = new Map<string, Compiled>();
   private pending = new Map<string, Promise<Compiled>>();
@@ -25,6 +27,7 @@ export class PipelineCache {
     let compiled = this.byWgsl.get(wgsl);
     if (!compiled) {
       const layout = this.bindGroupLayout(kernel.bindings(params), !!kernel.uniforms?.(params).length);
+      const t0 = PipelineCache.onCompile ? performance.now() : 0;
       const module = this.device.createShaderModule({ code: wgsl, label: kernel.name });
       const pipeline = this.device.createComputePipeline({
         label: key,
@@ -35,6 +38,7 @@ export class PipelineCache {
       this.stats.compiles++;
       this.byWgsl.set(wgsl, compiled);
       this.stats.pipelines = this.byWgsl.size;
+      PipelineCache.onCompile?.(kernel.name, wgsl, performance.now() - t0);
     }
     this.byKey.set(key, compiled);
     return compiled;
@@ -51,6 +55,7 @@ export class PipelineCache {
       let compiled = this.byWgsl.get(wgsl);
       if (!compiled) {
         const layout = this.bindGroupLayout(kernel.bindings(params), !!kernel.uniforms?.(params).length);
+        const t0 = PipelineCache.onCompile ? performance.now() : 0;
         const module = this.device.createShaderModule({ code: wgsl, label: kernel.name });
         const pipeline = await this.device.createComputePipelineAsync({
           label: key,
@@ -58,7 +63,10 @@ export class PipelineCache {
           compute: { module, entryPoint: 'main' },
         });
         compiled = this.byWgsl.get(wgsl) ?? { key, pipeline, layout, wgsl, uniforms: kernel.uniformLayout(params) };
-        if (!this.byWgsl.has(wgsl)) { this.stats.compiles++; this.byWgsl.set(wgsl, compiled); }
+        if (!this.byWgsl.has(wgsl)) {
+          this.stats.compiles++; this.byWgsl.set(wgsl, compiled);
+          PipelineCache.onCompile?.(kernel.name, wgsl, performance.now() - t0);
+        }
         this.stats.pipelines = this.byWgsl.size;
       }
       this.byKey.set(key, compiled);

@@ -1,3 +1,4 @@
+import { PipelineCache } from '@squeeze/kernels-wgsl';
 import { openDevice } from './dawn.js';
 import { setPlatform } from './global.js';
 import { throttleNativePolling } from './polling.js';
@@ -12,3 +13,17 @@ setPlatform({
   runtime: { pacedReads: true },
   prepare: throttleNativePolling,
 });
+
+// SQUEEZE_PIPELINE_LOG=<file>: one JSON line per pipeline compiled (kernel, WGSL hash, milliseconds,
+// the test file or command that asked for it), for measuring where a cold shader cache's time goes.
+const pipelineLog = process.env.SQUEEZE_PIPELINE_LOG;
+if (pipelineLog) {
+  const { appendFileSync } = await import('node:fs');
+  const { createHash } = await import('node:crypto');
+  PipelineCache.onCompile = (kernel, wgsl, ms) => {
+    const from = /[\w./-]+\.test\.js/.exec(new Error().stack ?? '')?.[0]
+      ?? (globalThis as { squeezeTestFile?: string }).squeezeTestFile ?? process.argv.slice(2, 4).join(' ');
+    const hash = createHash('sha1').update(wgsl).digest('hex').slice(0, 12);
+    appendFileSync(pipelineLog, JSON.stringify({ t: Date.now(), pid: process.pid, from, kernel, hash, ms: Math.round(ms) }) + '\n');
+  };
+}

@@ -9,4 +9,6 @@ import { init, shutdown } from '../runtime/global.js';
 export const mochaHooks = {
   async beforeAll(): Promise<void> { await init(); },
   afterAll(): void { shutdown(); },
+  // names the test file for SQUEEZE_PIPELINE_LOG when a compile's stack does not
+  beforeEach(this: Mocha.Context): void { (globalThis as { squeezeTestFile?: string }).squeezeTestFile = this.currentTest?.file; },
 };
