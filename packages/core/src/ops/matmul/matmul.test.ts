@@ -123,11 +123,12 @@ describe('matmul', function () {
     // and a count that is no multiple of the subgroup's lanes; vec4 and scalar B (N % 4); rows past
     // M clamped, not returned. (Small row counts: the shipped 8×32 tile compiles for seconds.)
     // A workgroup of exactly one subgroup, as the narrow SUBGROUP_GEMM_TILES variants use.
-    // Batches, offsets and accumulation (the same code for every tile) with the first tile only.
+    // Batches, offsets and accumulation (the same code for every tile) with the last tile only, the
+    // quickest of the three to compile.
     for (const [k, [rows, cols, lanes]] of ([[2, 32, wg], [3, 12, wg], [2, 16, size]] as const).entries()) {
       const tile: GemmTile = { rows, cols, wg: lanes, lanes: 'm', subgroupB: size };
       await checkShapes(`shared-B ${rows}×${cols}`, { tile });
-      if (k === 0) await checkBatches(`shared-B ${rows}×${cols}`, { tile });
+      if (k === 2) await checkBatches(`shared-B ${rows}×${cols}`, { tile });
     }
   });
 
