@@ -7,6 +7,8 @@ export interface CacheStats { hits: number; misses: number; compiles: number; pi
  * pipeline; concurrent async requests for one key share a single compile.
  */
 export class PipelineCache {
+  /** Called at each new pipeline (every cache in the process): for counting what a run compiles. */
+  static onCompile: ((kernel: string, key: string, wgsl: string) => void) | null = null;
   private byKey = new Map<string, Compiled>();
   private byWgsl = new Map<string, Compiled>();
   private pending = new Map<string, Promise<Compiled>>();
@@ -35,6 +37,7 @@ export class PipelineCache {
       this.stats.compiles++;
       this.byWgsl.set(wgsl, compiled);
       this.stats.pipelines = this.byWgsl.size;
+      PipelineCache.onCompile?.(kernel.name, key, wgsl);
     }
     this.byKey.set(key, compiled);
     return compiled;
@@ -51,14 +54,17 @@ export class PipelineCache {
       let compiled = this.byWgsl.get(wgsl);
       if (!compiled) {
         const layout = this.bindGroupLayout(kernel.bindings(params), !!kernel.uniforms?.(params).length);
-        const module = this.device.createShaderModule({ code: wgsl, label: kernel.name });
+          const module = this.device.createShaderModule({ code: wgsl, label: kernel.name });
         const pipeline = await this.device.createComputePipelineAsync({
           label: key,
           layout: this.device.createPipelineLayout({ bindGroupLayouts: [layout] }),
           compute: { module, entryPoint: 'main' },
         });
         compiled = this.byWgsl.get(wgsl) ?? { key, pipeline, layout, wgsl, uniforms: kernel.uniformLayout(params) };
-        if (!this.byWgsl.has(wgsl)) { this.stats.compiles++; this.byWgsl.set(wgsl, compiled); }
+        if (!this.byWgsl.has(wgsl)) {
+          this.stats.compiles++; this.byWgsl.set(wgsl, compiled);
+          PipelineCache.onCompile?.(kernel.name, key, wgsl);
+        }
         this.stats.pipelines = this.byWgsl.size;
       }
       this.byKey.set(key, compiled);

@@ -1,5 +1,8 @@
 import '../runtime/node-platform.js';
+import { appendFileSync } from 'node:fs';
 import { init, shutdown } from '../runtime/global.js';
+
+const pipelineLog = process.env.SQUEEZE_PIPELINE_LOG;
 
 /**
  * Mocha root hooks: one GPU runtime for the whole run, destroyed at the end so Node exits. With env
@@ -9,4 +12,9 @@ import { init, shutdown } from '../runtime/global.js';
 export const mochaHooks = {
   async beforeAll(): Promise<void> { await init(); },
   afterAll(): void { shutdown(); },
+  // SQUEEZE_PIPELINE_LOG: each test's start, and its file for compiles whose stack does not name it
+  beforeEach(this: Mocha.Context): void {
+    (globalThis as { squeezeTestFile?: string }).squeezeTestFile = this.currentTest?.file;
+    if (pipelineLog) appendFileSync(pipelineLog, JSON.stringify({ t: Date.now(), test: this.currentTest?.fullTitle(), file: this.currentTest?.file }) + '\n');
+  },
 };
