@@ -9,6 +9,14 @@ import { expectClose, randomValues } from '../../testing/check.js';
 import type { Tensor } from '../../tensor.js';
 import { size, toLayout, f32, makeCase, caseTensors, refOptions } from './testing/cases.js';
 
+/** A case's input values in `dataFormat` and its running statistics, weight (none when `noWeight`) and bias as tensors. */
+function inputs(nchw: number[], dataFormat: DataFormat, seed: number, noWeight: boolean) {
+  const shape = toLayout(nchw, dataFormat);
+  const cs = makeCase(nchw[1]!, size(shape), seed, noWeight ? { weight: false, bias: true } : { weight: true, bias: true });
+  const [rm, rv] = [tensor(f32(cs.runningMean)), tensor(f32(cs.runningVar))];
+  return { shape, cs, rm, rv, w: cs.weight ? tensor(f32(cs.weight)) : null, b: tensor(f32(cs.bias!)) };
+}
+
 describe('batch norm backward: channel gradients derived in the dx kernel', function () {
   this.timeout(300_000);
   const o = (dataFormat: DataFormat) => ({ training: true, momentum: 0.1, eps: 1e-5, dataFormat });
@@ -71,13 +79,9 @@ describe('batch norm eval forward: the parameter table derived in the apply kern
   it('batchNorm(Relu) in eval is one dispatch and matches the float64 reference, the table it writes serving the backward', async () => {
     for (const [k, [nchw, dataFormat]] of ([[[2, 8, 5, 5], 'NHWC'], [[2, 6, 4, 4], 'NCHW'], [[3, 5, 3, 3], 'NCHW'], [[3, 5, 3, 3], 'NHWC']] as Array<[number[], DataFormat]>).entries()) {
       for (const relu of [false, true]) {
-        const shape = toLayout(nchw, dataFormat);
-        const cs = makeCase(nchw[1]!, size(shape), 2400 + k, k % 2 ? { weight: false, bias: true } : { weight: true, bias: true });
         const o = { training: false, momentum: 0.1, eps: 1e-3, dataFormat };
+        const { shape, cs, rm, rv, w, b } = inputs(nchw, dataFormat, 2400 + k, k % 2 === 1);
         const x = tensor(f32(cs.x), shape).requireGrad();
-        const [rm, rv] = [tensor(f32(cs.runningMean)), tensor(f32(cs.runningVar))];
-        const w = cs.weight ? tensor(f32(cs.weight)) : null;
-        const b = tensor(f32(cs.bias!));
         const rt = getRuntime();
         const before = rt.counters.dispatches;
         const y = (relu ? batchNormRelu : batchNorm)(x, { ...o, weight: w, bias: b, runningMean: rm, runningVar: rv });
@@ -103,13 +107,9 @@ describe('batch norm training forward: the parameter table derived in the apply 
   it('batchNorm(Relu) in training is the partial sums and the apply, matching the float64 reference, running statistics included', async () => {
     for (const [k, [nchw, dataFormat]] of ([[[12, 4, 32, 32], 'NCHW'], [[4, 3, 25, 25], 'NCHW'], [[8, 8, 24, 24], 'NHWC'], [[4, 6, 20, 20], 'NHWC'], [[2, 5, 3, 3], 'NCHW']] as Array<[number[], DataFormat]>).entries()) {
       for (const relu of [false, true]) {
-        const shape = toLayout(nchw, dataFormat);
-        const cs = makeCase(nchw[1]!, size(shape), 2600 + k, k % 2 ? { weight: false, bias: true } : { weight: true, bias: true });
         const o = { training: true, momentum: 0.3, eps: 1e-3, dataFormat };
+        const { shape, cs, rm, rv, w, b } = inputs(nchw, dataFormat, 2600 + k, k % 2 === 1);
         const x = tensor(f32(cs.x), shape);
-        const [rm, rv] = [tensor(f32(cs.runningMean)), tensor(f32(cs.runningVar))];
-        const w = cs.weight ? tensor(f32(cs.weight)) : null;
-        const b = tensor(f32(cs.bias!));
         const rt = getRuntime();
         const before = rt.counters.dispatches;
         const y = (relu ? batchNormRelu : batchNorm)(x, { ...o, weight: w, bias: b, runningMean: rm, runningVar: rv });
