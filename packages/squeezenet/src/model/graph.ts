@@ -1,6 +1,7 @@
 import type { GraphDefInput } from '../formats/index.js';
 import { squeezeNetOnnxGraph } from '../export/onnx-graph.js';
 import type { DataFormat } from '@squeeze/core';
+import { imageShape } from './squeezenet.js';
 
 /**
  * The network as a TensorFlow GraphDef for TensorBoard's Graph tab: one node per layer op, named
@@ -18,7 +19,7 @@ export function squeezeNetGraphDef(shapes: Record<string, readonly number[]>, cl
   for (const [k, s] of Object.entries(shapes)) weights[k] = { shape: [...s], data: new Float32Array(s.reduce((a, b) => a * b, 1)) };
   const g = squeezeNetOnnxGraph(weights, classes, {});
   const scoped = (name: string): string => name.replace(/\./g, '/');
-  const nodes: GraphDefInput['nodes'] = [{ name: 'images', op: 'Placeholder', inputs: [], attrs: { shape: dataFormat === 'NCHW' ? [-1, 3, 32, 32] : [-1, 32, 32, 3], dtype: { type: 'DT_FLOAT' } } }];
+  const nodes: GraphDefInput['nodes'] = [{ name: 'images', op: 'Placeholder', inputs: [], attrs: { shape: imageShape(dataFormat, -1), dtype: { type: 'DT_FLOAT' } } }];
   for (const init of g.initializers) {
     nodes.push({ name: scoped(init.name), op: 'VariableV2', inputs: [], attrs: { shape: init.dims, dtype: { type: 'DT_FLOAT' } } });
   }

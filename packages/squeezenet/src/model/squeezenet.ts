@@ -11,6 +11,11 @@ import type { DataFormat } from '@squeeze/core';
  */
 export const ARCHITECTURE = 'squeezenet_cifar';
 
+/** The shape of `n` 32×32 RGB images in `dataFormat` (n = -1: any batch, as a graph's placeholder). */
+export function imageShape(dataFormat: DataFormat, n: number): number[] {
+  return dataFormat === 'NCHW' ? [n, 3, 32, 32] : [n, 32, 32, 3];
+}
+
 /** The sample's batch norm: shift (beta) only, eps 1e-3, running-average decay 0.9 (momentum 0.1). */
 export const BN_EPS = 1e-3;
 export const BN_MOMENTUM = 0.1;

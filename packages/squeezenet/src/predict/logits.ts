@@ -1,5 +1,5 @@
 import { noGrad, tensor, tidy } from '@squeeze/core';
-import { SqueezeNetCifar } from '../model/squeezenet.js';
+import { imageShape, SqueezeNetCifar } from '../model/squeezenet.js';
 import type { DataFormat } from '@squeeze/core';
 
 /*
@@ -35,7 +35,7 @@ export async function modelLogits(model: SqueezeNetCifar, images: Float32Array[]
     if (dataFormat === 'NCHW') x.set(img, i * 3072);
     else for (let p = 0; p < 1024; p++) for (let c = 0; c < 3; c++) x[i * 3072 + p * 3 + c] = img[c * 1024 + p]!;
   });
-  const out = tidy(() => noGrad(() => model.forward(tensor(x, dataFormat === 'NCHW' ? [n, 3, 32, 32] : [n, 32, 32, 3]))));
+  const out = tidy(() => noGrad(() => model.forward(tensor(x, imageShape(dataFormat, n)))));
   const v = await out.data();
   out.dispose();
   const classes = v.length / n;

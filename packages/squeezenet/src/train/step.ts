@@ -3,7 +3,7 @@ import {
 } from '@squeeze/core';
 import { testBatches, type TrainBatcher } from '../data/batches.js';
 import type { Split } from '../data/split.js';
-import type { SqueezeNetCifar } from '../model/squeezenet.js';
+import { imageShape, type SqueezeNetCifar } from '../model/squeezenet.js';
 
 /*
  * One training step, one evaluation pass and the pipeline warm-up: what `squeeze train` and the
@@ -47,7 +47,7 @@ export function encodeTrainStep(
   model.train();
   const counts = { forward: 0, backward: 0, optimizer: 0, total: 0 };
   const [loss, predictions] = tidy(() => {
-    const x = tensor(xs, dataFormat === 'NCHW' ? [batchSize, 3, 32, 32] : [batchSize, 32, 32, 3]);
+    const x = tensor(xs, imageShape(dataFormat, batchSize));
     const y = tensor(ys, [batchSize], 'i32');
     let loss!: Tensor;
     let predictions!: Tensor;
@@ -88,14 +88,13 @@ export async function trainStep(
  */
 export async function warmModelPipelines(model: SqueezeNetCifar, batchSize: number, evalBatchSize: number, optimizer?: Optimizer): Promise<number> {
   const { dataFormat } = model;
-  const shape = (n: number) => (dataFormat === 'NCHW' ? [n, 3, 32, 32] : [n, 32, 32, 3]);
   const wasTraining = model.training;
   // Two scopes: the training step's tensors go back to the pool before the evaluation's are made
   // (nothing runs), so the pool peaks at the larger of the two, not their sum.
   const n = await getRuntime().warmPipelines(() => {
     tidy(() => {
       model.train();
-      const logits = model.forward(zeros(shape(batchSize)));
+      const logits = model.forward(zeros(imageShape(dataFormat, batchSize)));
       softmaxCrossEntropy(logits, full([batchSize], 0, 'i32')).backward();
       optimizer?.recordForPipelineWarmup();
       noGrad(() => argmax(logits, 1));
@@ -103,7 +102,7 @@ export async function warmModelPipelines(model: SqueezeNetCifar, batchSize: numb
     });
     tidy(() => {
       model.eval();
-      noGrad(() => argmax(model.forward(zeros(shape(evalBatchSize))), 1));
+      noGrad(() => argmax(model.forward(zeros(imageShape(dataFormat, evalBatchSize))), 1));
     });
   });
   model.train(wasTraining);
@@ -114,7 +113,7 @@ export async function warmModelPipelines(model: SqueezeNetCifar, batchSize: numb
 export function encodeEvalBatch(model: SqueezeNetCifar, xs: Float32Array, batchSize: number): Tensor {
   const { dataFormat } = model;
   return tidy(() => noGrad(() => {
-    const x = tensor(xs, dataFormat === 'NCHW' ? [batchSize, 3, 32, 32] : [batchSize, 32, 32, 3]);
+    const x = tensor(xs, imageShape(dataFormat, batchSize));
     return argmax(model.forward(x), 1);
   }));
 }
