@@ -66,10 +66,10 @@ describe('squeeze save and predict', function () {
 
     const files = listImages(imagesDir).slice(0, 12);
     const images = files.map((f) => decodeImageFile(f).rgb);
-    const session = await ort.InferenceSession.create(r.onnx);
+    const inference = await ort.InferenceSession.create(r.onnx);
     const input = new Float32Array(images.length * 3072);
     images.forEach((img, i) => input.set(img, i * 3072));
-    const out = await session.run({ images: new ort.Tensor('float32', input, [images.length, 3, 32, 32]) });
+    const out = await inference.run({ images: new ort.Tensor('float32', input, [images.length, 3, 32, 32]) });
     const ortLogits = out['logits']!.data as Float32Array;
     const ortPred = out['predictions']!.data as BigInt64Array;
 

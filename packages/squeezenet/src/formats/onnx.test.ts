@@ -107,14 +107,14 @@ describe('formats/onnx', () => {
 
   it('runs in onnxruntime-node with the expected numbers', async function () {
     this.timeout(60_000);
-    const session = await ort.InferenceSession.create(buildOnnxModel(tiny));
+    const inference = await ort.InferenceSession.create(buildOnnxModel(tiny));
     const x = [
       [1, 2, 3],
       [-1, 0.5, 4],
       [0, 0, 0],
     ];
     const feeds = { X: new ort.Tensor('float32', Float32Array.from(x.flat()), [3, 3]) };
-    const out = await session.run(feeds);
+    const out = await inference.run(feeds);
     const ref = reference(x);
     assert.deepEqual(out['logits']!.dims, [3, 2]);
     const logits = Array.from(out['logits']!.data as Float32Array);
@@ -131,6 +131,6 @@ describe('formats/onnx', () => {
       const expected = 2 * (ref.logits[r]![c]! - B[c]!) + 0.5 * B[c]!;
       assert.ok(Math.abs(v - expected) < 1e-5, `scaled[${i}] = ${v}, expected ${expected}`);
     });
-    await session.release();
+    await inference.release();
   });
 });
