@@ -13,6 +13,7 @@ export * from './layout/layout.js';
 export * from './softmax/softmax.js';
 export * from './dropout/dropout.js';
 export * from './batchnorm/bn-relu-maxpool.js';
+export * from './batchnorm/bn-backward.js';
 export * from './elementwise/where.js';
 export * from './gather/gather.js';
 export * from './grouped-conv/grouped-conv.js';

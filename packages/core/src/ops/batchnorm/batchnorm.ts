@@ -6,6 +6,7 @@ import {
   affineGradOutputs, affineGradsNeeded, channelGrads, channelParams, channelView, elementwiseGeometry, partialSums, type WideView,
 } from './channel.js';
 import { planChannelGrads } from './plan.js';
+import { onePassBackward, onePassGeometry } from './backward.js';
 import type { DataFormat } from '@squeeze/kernels-wgsl';
 
 export interface BatchNormOptions {
@@ -70,7 +71,14 @@ function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: T
     const dxKernel: BnDxParams = { layout: v.layout, vec: v.vec, relu, training };
     const dxInto = (dx: Tensor, bindings: Tensor[], kernel: BnDxParams, uniforms: Record<string, number>) =>
       rt.run(bnDxKernel, kernel, [g, ...(dxReadsX(kernel) ? [xs] : []), ps, ...bindings, dx], { ...ew.uniforms, ...uniforms }, linearWorkgroups(ew.invocations, BN_WG));
-    if (planChannelGrads(training, needX) === 'inDx') {
+    const path = planChannelGrads(training, needX, onePassGeometry(v));
+    if (path === 'onePass') {
+      const affine = affineGradOutputs(cp, v.c, needs, grads);
+      grads[0] = allocTensor(xs.shape);
+      onePassBackward(v, relu, g, xs, ps, affine, grads[0], wide);
+      return grads;
+    }
+    if (path === 'inDx') {
       // One pass of partial sums, then dx, deriving the channel gradients itself.
       const sums = partialSums(v, mode, xs, g, ps, wide);
       const affine = affineGradOutputs(cp, v.c, needs, grads);

@@ -8,6 +8,9 @@ import { getRuntime } from '../../runtime/global.js';
 import { expectClose, randomValues } from '../../testing/check.js';
 import type { Tensor } from '../../tensor.js';
 import { size, toLayout, f32, makeCase, caseTensors, refOptions } from './testing/cases.js';
+import { planChannelGrads } from './plan.js';
+import { onePassGeometry } from './backward.js';
+import { channelView } from './channel.js';
 
 /** A case's input values in `dataFormat` and its running statistics, weight (none when `noWeight`) and bias as tensors. */
 function inputs(nchw: number[], dataFormat: DataFormat, seed: number, noWeight: boolean) {
@@ -17,7 +20,7 @@ function inputs(nchw: number[], dataFormat: DataFormat, seed: number, noWeight: 
   return { shape, cs, rm, rv, w: cs.weight ? tensor(f32(cs.weight)) : null, b: tensor(f32(cs.bias!)) };
 }
 
-describe('batch norm backward: channel gradients derived in the dx kernel', function () {
+describe('batch norm backward with few channels: channel gradients derived in the dx kernel', function () {
   this.timeout(300_000);
   const o = (dataFormat: DataFormat) => ({ training: true, momentum: 0.1, eps: 1e-5, dataFormat });
 
@@ -34,10 +37,11 @@ describe('batch norm backward: channel gradients derived in the dx kernel', func
     return out;
   }
 
-  // Enough values per channel that the backward's partial sums are capped (BN_GRAD_PARTS) in both
-  // layouts, vec4 and scalar, and a small one with a single partial.
+  // Too few channels (vectors) for the one-pass kernel's workgroups (planChannelGrads 'inDx'), with
+  // enough values per channel that the backward's partial sums are capped (BN_GRAD_PARTS) in both
+  // layouts, vec4 and scalar, and small ones with a single partial.
   const cases: Array<[number[], DataFormat]> = [
-    [[8, 8, 24, 24], 'NHWC'], [[8, 4, 32, 32], 'NCHW'], [[4, 3, 25, 25], 'NCHW'], [[4, 6, 20, 20], 'NHWC'], [[2, 8, 3, 3], 'NHWC'], [[2, 5, 3, 3], 'NCHW'],
+    [[8, 8, 24, 24], 'NHWC'], [[8, 3, 32, 32], 'NCHW'], [[4, 3, 25, 25], 'NCHW'], [[4, 3, 20, 20], 'NHWC'], [[2, 8, 3, 3], 'NHWC'], [[2, 3, 3, 3], 'NCHW'],
   ];
   for (const relu of [false, true]) {
     it(`${relu ? 'batchNormRelu' : 'batchNorm'}: dx, weight and bias gradients match the float64 backward, in two dispatches`, async () => {
@@ -50,6 +54,7 @@ describe('batch norm backward: channel gradients derived in the dx kernel', func
         expectClose(got.dx, want.dx, { atol: 1e-4, rtol: 1e-3 }, `${label} dx`);
         expectClose(got.dweight, want.dweight, { atol: 1e-3, rtol: 1e-4 }, `${label} dweight`);
         expectClose(got.dbias, want.dbias, { atol: 1e-3, rtol: 1e-4 }, `${label} dbias`);
+        assert.equal(planChannelGrads(true, true, onePassGeometry(channelView(shape, dataFormat))), 'inDx', label);
         assert.equal(got.dispatches, 2, `${label}: the backward is the partial sums and dx`);
       }
     });
@@ -69,6 +74,7 @@ describe('batch norm backward: channel gradients derived in the dx kernel', func
       expectClose(got.dx, want.dx, { atol: 1e-5, rtol: 1e-4 }, `${label} dx`);
       expectClose(got.dweight, want.dweight, { atol: 1e-4, rtol: 1e-4 }, `${label} dweight`);
       expectClose(got.dbias, want.dbias, { atol: 1e-4, rtol: 1e-4 }, `${label} dbias`);
+      assert.equal(planChannelGrads(true, true, onePassGeometry(channelView(shape, 'NHWC'))), 'inDx', label);
       assert.equal(got.dispatches, 2, `${label}: the fused backward is the window sums and dx`);
     }
   });

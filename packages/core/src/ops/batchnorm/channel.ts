@@ -77,7 +77,7 @@ export function partialSums(v: ChannelView, mode: BnReduceMode, x: Tensor, g?: T
 export interface WideView { channels: number; offset: number }
 
 /** The wide-tensor uniforms of the kernels (see kernels-wgsl batchnorm.ts) for a view. */
-function wideUniforms(v: ChannelView, wide: WideView): Record<string, number> {
+export function wideUniforms(v: ChannelView, wide: WideView): Record<string, number> {
   if (v.layout === 'NCHW') {
     const sv = v.vec ? v.s / 4 : v.s;
     return { widePlane: wide.channels * sv, wideOffset: wide.offset * sv };

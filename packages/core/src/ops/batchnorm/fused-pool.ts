@@ -10,6 +10,7 @@ import { conv2dFilterPatch } from '../conv2d/filter.js';
 import { batchNormRelu, batchNormReluConcat, branchScopes, concatLayout, type BatchNormOptions } from './batchnorm.js';
 import { affineGradOutputs, channelGrads, channelParams, channelView, reduceChunks, type ChannelParams, type ChannelView } from './channel.js';
 import { planBnReluMaxPool, planChannelGrads, planConvBnReluMaxPool } from './plan.js';
+import { onePassGeometry, onePassPoolBackward } from './backward.js';
 
 // Batch norm + ReLU + max-pool in fused kernels (kernels-wgsl batchnorm/bn-relu-maxpool.ts), alone,
 // over a fire module's concatenation, and after a network's first convolution.
@@ -103,16 +104,23 @@ function fusedPoolForward(x: Tensor, v: ChannelView, cp: ChannelParams, g: Pool2
 }
 
 /**
- * The fused backward of batchNormReluMaxPool: the partial sums of the pooled gradient, then dx
- * deriving the channel gradients itself (planChannelGrads 'inDx'), else bn_channel_grads alone for
- * the affine gradients.
+ * The fused backward of batchNormReluMaxPool: one dispatch (planChannelGrads 'onePass'), or the
+ * partial sums of the pooled gradient then dx deriving the channel gradients itself ('inDx'), else
+ * bn_channel_grads alone for the affine gradients.
  */
 function fusedPoolBackward(
   xs: Tensor, grad: Tensor, pos: Tensor, ps: Tensor, cp: ChannelParams, v: ChannelView, g: Pool2dGeometry, needs: boolean[],
   f: { windows: Record<string, number> & { wideRow: number; wideCol: number }; rowWorkgroups: [number, number, number] },
 ): Array<Tensor | null> {
   const grads: Array<Tensor | null> = [xs, ...cp.affine].map(() => null);
-  if (planChannelGrads(true, needs[0]!) === 'inDx') {
+  const path = planChannelGrads(true, needs[0]!, onePassGeometry(v, g.n * g.oh * g.ow));
+  if (path === 'onePass') {
+    const affine = affineGradOutputs(cp, v.c, needs, grads);
+    grads[0] = allocTensor(xs.shape);
+    onePassPoolBackward(v, g, grad, xs, pos, ps, affine, grads[0], f.windows);
+    return grads;
+  }
+  if (path === 'inDx') {
     const sums = fusedPoolGradSums(xs, grad, pos, ps, v, g, f.windows);
     const affine = affineGradOutputs(cp, v.c, needs, grads);
     grads[0] = allocTensor(xs.shape);

@@ -3,6 +3,7 @@ import { windowsTile, type Pool2dGeometry } from '../pool/pool.js';
 import type { FilterPath } from '../conv2d/plan.js';
 import type { BatchNormOptions } from './batchnorm.js';
 import type { ChannelView } from './channel.js';
+import type { OnePassGeometry } from './backward.js';
 
 // Which batch-norm kernels run: one small decision each, read top to bottom.
 
@@ -19,16 +20,21 @@ export function planStatistics(opts: Pick<BatchNormOptions, 'training' | 'statis
 }
 
 /**
- * Where the backward's channel gradients (dx coefficients, weight and bias gradients) are derived
- * from the 'grad' partial sums: in training with dx wanted, by the dx kernel itself (each invocation
- * adding its channel's few partials); else by bn_channel_grads.
+ * How the backward derives the channel gradients (dx coefficients, weight and bias gradients) from
+ * the sums of g' and g'·x̂: in training with dx wanted, in one dispatch where the channels give
+ * enough workgroups (bn_backward: each sums its channels, then writes dx), else by the dx kernel
+ * adding its channel's partial sums (a partial-sum pass first); otherwise by bn_channel_grads.
  */
-export type BnGradPath = 'inDx' | 'channelGrads';
+export type BnGradPath = 'onePass' | 'inDx' | 'channelGrads';
 
-export function planChannelGrads(training: boolean, needX: boolean): BnGradPath {
+export function planChannelGrads(training: boolean, needX: boolean, onePass: OnePassGeometry): BnGradPath {
+  if (training && needX && onePass.workgroups >= BN_ONE_PASS_MIN_WORKGROUPS) return 'onePass';
   if (training && needX) return 'inDx';
   return 'channelGrads';
 }
+
+/** Fewer workgroups than this leave too much of a channel to each (the partial-sum pass spreads it). */
+export const BN_ONE_PASS_MIN_WORKGROUPS = 4;
 
 /** Many partials per channel are first folded (bn_fold_partials) so that the per-channel pass that reads them is short. */
 export function foldsPartials(parts: number, channels: number): boolean {
