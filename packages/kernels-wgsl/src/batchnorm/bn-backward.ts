@@ -179,6 +179,31 @@ export const bnBackwardKernel = defineKernel<BnBackwardParams>({
   ${coefficients}
   ${range(BN_BACKWARD_CACHE).map((q) => `if (on${q}) { dxs[i${q}] = k * gv${q} + k2 * xv${q} + k3; }`).join('\n  ')}`;
     }
+    if (nchw) {
+      // Uncached channels-first lanes take a run of consecutive vectors each, walked plane by plane
+      // as bn_partial_sums does (fewer loop-carried values than the strided walk; faster on lavapipe).
+      const runs = (step: string) => `j = jFirst; plane = j / u.sv; s = j % u.sv;
+  while (j < jLast) {
+    let run = min(u.sv - s, jLast - j);
+    let base = plane * u.planeStride + c * u.sv + s;
+    let wideBase = plane * u.widePlane + u.wideOffset + c * u.sv + s;
+    for (var t = 0u; t < run; t++) {
+      ${step}
+    }
+    j += run; plane += 1u; s = 0u;
+  }`;
+      return `
+  ${head(p, T)}
+  let len = (u.perChannel + lanes - 1u) / lanes;
+  let jFirst = select(u.perChannel, min(slot * len, u.perChannel), owned);
+  let jLast = min(jFirst + len, u.perChannel);
+  var j: u32; var plane: u32; var s: u32;
+  ${runs(`${loadTerms(p, T, 'base + t', 'wideBase + t', '')}
+      a1 += gv; a2 += gv * (xv - meanT);`)}
+  ${coefficients}
+  ${runs(`${loadTerms(p, T, 'base + t', 'wideBase + t', '')}
+      dxs[base + t] = k * gv + k2 * xv + k3;`)}`;
+    }
     return `
   ${head(p, T)}
   ${decls}
