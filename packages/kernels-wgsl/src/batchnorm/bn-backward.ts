@@ -6,20 +6,21 @@ import { BN_WG, MEAN_ROW, INVSTD_ROW, SCALE_ROW, SHIFT_ROW, vecType, paramsType,
  * The training backward of a batch norm in one dispatch: a workgroup owns a few channels
  * (channels-last: columns, a column being a channel vector, vec4 or scalar as batchnorm.ts says) and
  * 1. sums g' and g'·(x − mean) over its channels' elements (g' = g masked by the fused ReLU,
- *    recomputed from x), lanes reading consecutive vectors;
+ *    recomputed from x);
  * 2. adds the lanes' sums in workgroup memory;
- * 3. writes dx = k·g' + k2·x + k3 (the coefficients bn_channel_grads derives), and its first lanes
- *    the weight and bias gradients.
+ * 3. writes dx = k·g' + k2·x + k3 (the coefficients bn_channel_grads derives), and one lane per
+ *    channel the weight and bias gradients.
  * Where a lane's share of the channel is at most BN_BACKWARD_CACHE vectors (`cached`), step 1 keeps
  * x and g' in registers and step 3 reads nothing again. This replaces the partial-sum pass and the
  * dx pass that adds its channel's partials (two dispatches) where the channels give enough
  * workgroups (core's batchnorm/plan.ts).
  *
- A workgroup owns `cols` channels (a power of two up to BN_WG) with lanes = BN_WG / cols lanes
- * each. Channels-first, lane l takes channel q·cols + l / lanes (workgroup q), its vectors l % lanes,
- * l % lanes + lanes, … (consecutive lanes, consecutive vectors); channels-last, lane l takes column
- * q·cols + l % cols over rows l / cols, l / cols + lanes, … (a row's columns side by side). g may be a channel slice of a wider
- * tensor (batchnorm.ts's wide uniforms); dx is x's own shape.
+ * A workgroup owns `cols` channels (a power of two up to BN_WG), lanes = BN_WG / cols lanes each;
+ * channels-first, lane l of workgroup q takes channel q·cols + l / lanes, channels-last column
+ * q·cols + l % cols (a row's columns in adjacent lanes). Each lane takes a run of consecutive
+ * vectors (rows) of its channel, walked as bn_partial_sums does: on a CPU adapter each lane then
+ * streams memory, where lanes striding through the channel fetch each cache line many times.
+ * g may be a channel slice of a wider tensor (batchnorm.ts's wide uniforms); dx is x's own shape.
  */
 export interface BnBackwardParams {
   layout: DataFormat; vec: boolean; relu: boolean;
@@ -90,10 +91,17 @@ function head(p: BnBackwardParams, T: string): string {
   let slot = lindex % lanes;
   let owned = wid.x * u.cols + lindex / lanes < u.c;
   let c = min(wid.x * u.cols + lindex / lanes, u.c - 1u);`
-    : `let col = wid.x * u.cols + lindex % u.cols;
+    : `let lanes = ${BN_WG}u / u.cols;
+  let slot = lindex / u.cols;
+  let col = wid.x * u.cols + lindex % u.cols;
   let owned = col < u.cv;
   let chc = min(col, u.cv - 1u);`;
+  // The lane's run [first, last) of its channel's vectors (rows); none for lanes off the channels.
+  const count = p.layout === 'NCHW' ? 'u.perChannel' : 'u.rows';
   return `${place}
+  let len = (${count} + lanes - 1u) / lanes;
+  let first = select(${count}, min(slot * len, ${count}), owned);
+  let last = min(first + len, ${count});
   let mean = ${at(MEAN_ROW)};
   let meanT = ${T}(mean);
   ${p.relu ? `let sc = ${T}(${at(SCALE_ROW)});\n  let sh = ${T}(${at(SHIFT_ROW)});` : ''}
@@ -102,31 +110,43 @@ function head(p: BnBackwardParams, T: string): string {
 }
 
 /**
- * A lane's walk over its vectors without a division per vector (lavapipe scalarises integer
- * division): channels-first, vector j = lindex + q·BN_WG at plane `plane`, offset `s`; channels-last,
- * row `r`. Returns [declarations, loop test, advance, element index, wide-g index].
+ * WGSL running `step` on each vector of the lane's run with its element index `i` and wide-g index
+ * `iw`: channels-first plane by plane (a division per plane, not per vector: lavapipe scalarises
+ * integer division), channels-last row by row.
  */
-function walk(p: { layout: DataFormat }): [string, string, string, string, string] {
-  if (p.layout === 'NCHW') {
-    return [
-      `let stepPlanes = lanes / u.sv;
-  let stepS = lanes % u.sv;
-  let jEnd = select(0u, u.perChannel, owned);`,
-      'j < jEnd',
-      `j += lanes; s += stepS; plane += stepPlanes; if (s >= u.sv) { s -= u.sv; plane += 1u; }`,
-      'plane * u.planeStride + c * u.sv + s',
-      'plane * u.widePlane + u.wideOffset + c * u.sv + s',
-    ];
+function walkRun(p: { layout: DataFormat }, step: string): string {
+  if (p.layout === 'NHWC') {
+    return `for (var r = first; r < last; r++) {
+    let i = r * u.cv + col;
+    let iw = r * u.wideRow + u.wideCol + col;
+    ${step}
+  }`;
   }
-  // Lanes off the tensor's columns take no rows.
-  return [`let rEnd = select(0u, u.rows, owned);
-  let rStep = ${BN_WG}u / u.cols;`, 'j < rEnd', 'j += rStep;', 'j * u.cv + col', 'j * u.wideRow + u.wideCol + col'];
+  return `{
+    var j = first;
+    var plane = j / u.sv;
+    var s = j % u.sv;
+    while (j < last) {
+      let run = min(u.sv - s, last - j);
+      let base = plane * u.planeStride + c * u.sv + s;
+      let wideBase = plane * u.widePlane + u.wideOffset + c * u.sv + s;
+      for (var t = 0u; t < run; t++) {
+        let i = base + t;
+        let iw = wideBase + t;
+        ${step}
+      }
+      j += run; plane += 1u; s = 0u;
+    }
+  }`;
 }
 
-/** Starts (or restarts) the walk at the lane's first vector. */
-const walkStart = (p: { layout: DataFormat }, decl: string) => (p.layout === 'NCHW'
-  ? `${decl} j = slot; ${decl} plane = slot / u.sv; ${decl} s = slot % u.sv;`
-  : `${decl} j = lindex / u.cols;`);
+/** WGSL declaring i{q}, iw{q}, the indices of the lane's vector first + q (any index where off its run). */
+function unrolledIndices(p: { layout: DataFormat }, q: number): string {
+  if (p.layout === 'NHWC') return `let i${q} = (first + ${q}u) * u.cv + col; let iw${q} = (first + ${q}u) * u.wideRow + u.wideCol + col;`;
+  // (plane, s) of vector first + q, carried from q − 1 without a division.
+  return `${q === 0 ? 'var plane = first / u.sv; var s = first % u.sv;' : 's += 1u; if (s == u.sv) { s = 0u; plane += 1u; }'}
+  let i${q} = plane * u.planeStride + c * u.sv + s; let iw${q} = plane * u.widePlane + u.wideOffset + c * u.sv + s;`;
+}
 
 export const bnBackwardKernel = defineKernel<BnBackwardParams>({
   name: 'bn_backward',
@@ -163,64 +183,26 @@ export const bnBackwardKernel = defineKernel<BnBackwardParams>({
     const nchw = p.layout === 'NCHW';
     const ch = nchw ? 'c' : 'chc';
     const coefficients = reduceAndCoefficients(p, T, P, ch, tableRowLen(p));
-    const [decls, test, advance, i, iw] = walk(p);
     if (p.cached) {
       // Unrolled: the lane's vectors stay in registers from the sums to dx.
-      const loads = range(BN_BACKWARD_CACHE).map((q) => `let on${q} = ${test};
-  let i${q} = select(0u, ${i}, on${q});
-  ${loadTerms(p, T, `i${q}`, `select(0u, ${iw}, on${q})`, `${q}`, `on${q}`)}
-  a1 += gv${q}; a2 += gv${q} * (xv${q} - meanT);
-  ${advance}`);
+      const qs = range(BN_BACKWARD_CACHE);
+      const loads = qs.map((q) => `let on${q} = first + ${q}u < last;
+  ${unrolledIndices(p, q)}
+  ${loadTerms(p, T, `select(0u, i${q}, on${q})`, `select(0u, iw${q}, on${q})`, `${q}`, `on${q}`)}
+  a1 += gv${q}; a2 += gv${q} * (xv${q} - meanT);`);
       return `
   ${head(p, T)}
-  ${decls}
-  ${walkStart(p, 'var')}
   ${loads.join('\n  ')}
   ${coefficients}
-  ${range(BN_BACKWARD_CACHE).map((q) => `if (on${q}) { dxs[i${q}] = k * gv${q} + k2 * xv${q} + k3; }`).join('\n  ')}`;
-    }
-    if (nchw) {
-      // Uncached channels-first lanes take a run of consecutive vectors each, walked plane by plane
-      // as bn_partial_sums does (fewer loop-carried values than the strided walk; faster on lavapipe).
-      const runs = (step: string) => `j = jFirst; plane = j / u.sv; s = j % u.sv;
-  while (j < jLast) {
-    let run = min(u.sv - s, jLast - j);
-    let base = plane * u.planeStride + c * u.sv + s;
-    let wideBase = plane * u.widePlane + u.wideOffset + c * u.sv + s;
-    for (var t = 0u; t < run; t++) {
-      ${step}
-    }
-    j += run; plane += 1u; s = 0u;
-  }`;
-      return `
-  ${head(p, T)}
-  let len = (u.perChannel + lanes - 1u) / lanes;
-  let jFirst = select(u.perChannel, min(slot * len, u.perChannel), owned);
-  let jLast = min(jFirst + len, u.perChannel);
-  var j: u32; var plane: u32; var s: u32;
-  ${runs(`${loadTerms(p, T, 'base + t', 'wideBase + t', '')}
-      a1 += gv; a2 += gv * (xv - meanT);`)}
-  ${coefficients}
-  ${runs(`${loadTerms(p, T, 'base + t', 'wideBase + t', '')}
-      dxs[base + t] = k * gv + k2 * xv + k3;`)}`;
+  ${qs.map((q) => `if (on${q}) { dxs[i${q}] = k * gv${q} + k2 * xv${q} + k3; }`).join('\n  ')}`;
     }
     return `
   ${head(p, T)}
-  ${decls}
-  ${walkStart(p, 'var')}
-  while (${test}) {
-    ${loadTerms(p, T, i, iw, '')}
-    a1 += gv; a2 += gv * (xv - meanT);
-    ${advance}
-  }
+  ${walkRun(p, `${loadTerms(p, T, 'i', 'iw', '')}
+        a1 += gv; a2 += gv * (xv - meanT);`)}
   ${coefficients}
-  ${walkStart(p, '')}
-  while (${test}) {
-    let i = ${i};
-    ${loadTerms(p, T, 'i', iw, '')}
-    dxs[i] = k * gv + k2 * xv + k3;
-    ${advance}
-  }`;
+  ${walkRun(p, `${loadTerms(p, T, 'i', 'iw', '')}
+        dxs[i] = k * gv + k2 * xv + k3;`)}`;
   },
 });
 
@@ -235,6 +217,8 @@ export const bnReluMaxPoolBackwardKernel = defineKernel<{ weightGrad: boolean; b
   name: 'bn_relu_max_pool_backward',
   bindings: (p) => [
     { name: 'xs', type: 'vec4<f32>', access: 'read' },
+    /** x again, as scalars: each channel of a vector reads its own window position */
+    { name: 'xf', type: 'f32', access: 'read' },
     { name: 'gs', type: 'vec4<f32>', access: 'read' },
     { name: 'positions', type: 'vec4<f32>', access: 'read' },
     { name: 'params', type: 'vec4<f32>', access: 'read' },
@@ -254,8 +238,14 @@ export const bnReluMaxPoolBackwardKernel = defineKernel<{ weightGrad: boolean; b
   body: (p) => {
     const T = 'vec4<f32>';
     // Pooled pixel r: its row t = image·oh + oy and column ox; its window's top-left input pixel.
-    const window = `let t = r / u.ow;
-    let corner = t * u.kh * u.w + (r - t * u.ow) * u.kw;
+    // (t, ox) advance with r, without a division per pixel.
+    const walk = (body: string) => `t = first / u.ow; ox = first % u.ow;
+  for (var r = first; r < last; r++) {
+    ${body}
+    ox += 1u;
+    if (ox == u.ow) { ox = 0u; t += 1u; }
+  }`;
+    const window = `let corner = t * u.kh * u.w + ox * u.kw;
     let pos = positions[r * u.cv + cvi];
     let g = gs[r * u.wideRow + u.wideCol + cvi];`;
     return `
@@ -267,22 +257,24 @@ export const bnReluMaxPoolBackwardKernel = defineKernel<{ weightGrad: boolean; b
   let sc = params[${SCALE_ROW}u * u.cv + cvi];
   let sh = params[${SHIFT_ROW}u * u.cv + cvi];
   let kw = f32(u.kw);
-  let end = select(0u, u.rows, owned);
+  // The lane's run [first, last) of pooled pixels, as bnBackwardKernel's.
+  let lanes = ${BN_WG}u / u.cols;
+  let len = (u.rows + lanes - 1u) / lanes;
+  let first = select(u.rows, min((lindex / u.cols) * len, u.rows), owned);
+  let last = min(first + len, u.rows);
   var a1 = ${T}(0.0);
   var a2 = ${T}(0.0);
-  for (var r = lindex / u.cols; r < end; r += ${BN_WG}u / u.cols) {
-    ${window}
+  var t: u32; var ox: u32;
+  ${walk(`${window}
     // positions hold ky·kw + kx as small exact floats: ky = floor((pos + ½) / kw) is exact.
     let ky = floor((pos + vec4<f32>(0.5)) / kw);
-    let at = (vec4<u32>(corner) + vec4<u32>(ky) * u.w + vec4<u32>(pos - ky * kw)) * u.cv + cvi;
-    let xv = vec4<f32>(xs[at.x].x, xs[at.y].y, xs[at.z].z, xs[at.w].w);
+    let at = ((vec4<u32>(corner) + vec4<u32>(ky) * u.w + vec4<u32>(pos - ky * kw)) * u.cv + cvi) * 4u + vec4<u32>(0u, 1u, 2u, 3u);
+    let xv = vec4<f32>(xf[at.x], xf[at.y], xf[at.z], xf[at.w]);
     let gv = select(${T}(0.0), g, xv * sc + sh > ${T}(0.0));
     a1 += gv;
-    a2 += gv * (xv - meanT);
-  }
+    a2 += gv * (xv - meanT);`)}
   ${reduceAndCoefficients({ ...p, layout: 'NHWC' }, T, T, 'cvi', 'u.cv')}
-  for (var r = lindex / u.cols; r < end; r += ${BN_WG}u / u.cols) {
-    ${window}
+  ${walk(`${window}
     for (var ky = 0u; ky < u.kh; ky++) {
       for (var kx = 0u; kx < u.kw; kx++) {
         let i = (corner + ky * u.w + kx) * u.cv + cvi;
@@ -290,7 +282,6 @@ export const bnReluMaxPoolBackwardKernel = defineKernel<{ weightGrad: boolean; b
         let hit = (pos == vec4<f32>(f32(ky * u.kw + kx))) & (xv * sc + sh > ${T}(0.0));
         dxs[i] = k * select(${T}(0.0), g, hit) + k2 * xv + k3;
       }
-    }
-  }`;
+    }`)}`;
   },
 });

@@ -10,16 +10,17 @@ import { wideUniforms, type ChannelView, type WideView } from './channel.js';
 export interface OnePassGeometry { workgroups: number; cols: number; perLane: number }
 
 /**
- * Channels-last workgroups take up to 4 adjacent channel vectors (lanes of a row read 64 contiguous
- * bytes); channels-first ones as many channels as leave each lane about BN_BACKWARD_CACHE vectors
- * (lavapipe pays per workgroup); both fewer where that would leave under 8 workgroups.
+ * Channels-first workgroups take as many channels as leave each lane about BN_BACKWARD_CACHE vectors
+ * (lavapipe pays per workgroup), but no fewer than 8 workgroups; channels-last ones up to 4 adjacent
+ * channel vectors (a CPU adapter's 8-lane batch then reads whole cache lines), but no fewer than 4.
  */
 export function onePassGeometry(v: ChannelView, rows = v.count): OnePassGeometry {
   const channels = v.layout === 'NCHW' || !v.vec ? v.c : v.c / 4;
   const vectors = v.layout === 'NCHW' ? v.count / (v.vec ? 4 : 1) : rows;
   const pow2 = (n: number) => 2 ** Math.max(0, Math.floor(Math.log2(n)));
-  const widest = v.layout === 'NCHW' ? pow2(BN_WG * BN_BACKWARD_CACHE / vectors) : 4;
-  const cols = Math.min(BN_WG, widest, pow2(channels / 8));
+  const cols = v.layout === 'NCHW'
+    ? Math.min(BN_WG, pow2(BN_WG * BN_BACKWARD_CACHE / vectors), pow2(channels / 8))
+    : Math.min(4, pow2(channels / 4));
   return { workgroups: Math.ceil(channels / cols), cols, perLane: Math.ceil(vectors / (BN_WG / cols)) };
 }
 
@@ -44,6 +45,6 @@ export function onePassPoolBackward(
 ): void {
   const rows = pg.n * pg.oh * pg.ow;
   const geo = onePassGeometry(v, rows);
-  x.runtime.run(bnReluMaxPoolBackwardKernel, affine.flags, [x, g, positions, params, ...affine.tensors, dx],
+  x.runtime.run(bnReluMaxPoolBackwardKernel, affine.flags, [x, x, g, positions, params, ...affine.tensors, dx],
     { rows, cv: v.c / 4, cols: geo.cols, w: pg.w, ow: pg.ow, kh: pg.kh, kw: pg.kw, ...wide, channelSize: v.count }, [geo.workgroups, 1, 1]);
 }

@@ -70,6 +70,8 @@ describe('batch norm training backward in one dispatch', function () {
         ['a partly filled workgroup', ({ v, geo }: typeof geos[number]) => (v.layout === 'NHWC' && v.vec ? v.c / 4 : v.c) % geo.cols !== 0],
       ] as const) assert.ok(geos.some(has), `${dataFormat}: a case that is ${what}`);
     }
+    // A lane's run of 2048 rows (96 channels, 32 · 32 · 32 rows): the partial-sum pass spreads it instead.
+    assert.equal(planChannelGrads(true, true, onePassGeometry(channelView([32, 32, 32, 96], 'NHWC'))), 'inDx');
   });
 
   for (const relu of [false, true]) {

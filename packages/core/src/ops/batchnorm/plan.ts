@@ -22,19 +22,17 @@ export function planStatistics(opts: Pick<BatchNormOptions, 'training' | 'statis
 /**
  * How the backward derives the channel gradients (dx coefficients, weight and bias gradients) from
  * the sums of g' and g'·x̂: in training with dx wanted, in one dispatch where the channels give
- * enough workgroups (bn_backward: each sums its channels, then writes dx), else by the dx kernel
- * adding its channel's partial sums (a partial-sum pass first); otherwise by bn_channel_grads.
+ * enough workgroups and no lane a run too long (bn_backward: each workgroup sums its channels, then
+ * writes dx); else by the dx kernel adding its channel's partial sums (a partial-sum pass first,
+ * spreading a long channel over more invocations); otherwise by bn_channel_grads.
  */
 export type BnGradPath = 'onePass' | 'inDx' | 'channelGrads';
 
 export function planChannelGrads(training: boolean, needX: boolean, onePass: OnePassGeometry): BnGradPath {
-  if (training && needX && onePass.workgroups >= BN_ONE_PASS_MIN_WORKGROUPS) return 'onePass';
+  if (training && needX && onePass.workgroups >= 4 && onePass.perLane <= 1024) return 'onePass';
   if (training && needX) return 'inDx';
   return 'channelGrads';
 }
-
-/** Fewer workgroups than this leave too much of a channel to each (the partial-sum pass spreads it). */
-export const BN_ONE_PASS_MIN_WORKGROUPS = 4;
 
 /** Many partials per channel are first folded (bn_fold_partials) so that the per-channel pass that reads them is short. */
 export function foldsPartials(parts: number, channels: number): boolean {
