@@ -18,8 +18,31 @@ export interface BnApplyParams {
    * first of each channel updates the running statistics and writes the table, as bn_channel_params
    * would (no invocation reads the running mean, so its update races with nothing).
    */
-  fromSums?: { hasWeight: boolean; hasBias: boolean };
+  fromSums?: BnDerivedSums;
 }
+
+/**
+ * Which table an apply derives from partial sums: with `producer`, the partials are x's producer's
+ * [2·parts + 1, C] statistics (conv2dWithStatistics), shifted by the running mean whose old value
+ * their last row holds; else the apply's own 'stats' partials, shifted by the channel's first element.
+ */
+export interface BnDerivedSums { hasWeight: boolean; hasBias: boolean; producer?: boolean }
+
+/** The bindings an apply deriving its table from partial sums adds before `params`, typed as the table `P`. */
+export function derivedSumsBindings(r: BnDerivedSums, P: 'vec4<f32>' | 'f32'): BufferBinding[] {
+  return [
+    { name: 'partials', type: P, access: 'read' },
+    { name: 'runningMean', type: P, access: 'read_write' }, { name: 'runningVar', type: P, access: 'read_write' },
+    ...(r.hasWeight ? [{ name: 'weight', type: P, access: 'read' as const }] : []),
+    ...(r.hasBias ? [{ name: 'bias', type: P, access: 'read' as const }] : []),
+  ];
+}
+
+/** The uniforms such an apply adds. */
+export const derivedSumsUniforms = () => [
+  { name: 'eps', type: 'f32' as const }, { name: 'parts', type: 'u32' as const }, { name: 'channelSize', type: 'f32' as const },
+  { name: 'momentum', type: 'f32' as const }, { name: 'unbias', type: 'f32' as const },
+];
 
 /**
  * The loop shared by the apply and dx passes; `load` reads the channel constants, `step` handles
@@ -87,12 +110,15 @@ export function bnApplyInvocations(layout: DataFormat, vectors: number, cv: numb
 const firstOfChannel = (p: { layout: DataFormat }) => (p.layout === 'NCHW' ? 's == 0u && j < u.c * u.sv' : 'block == 0u');
 
 /**
- * WGSL declaring `sc`, `sh` (as `T`) from the running statistics (fromRunning) or the 'stats' partial
- * sums (fromSums; `P` the table's type), and writing the table (and updating the running statistics)
- * at `first`.
+ * WGSL declaring `sc`, `sh` (as `T`) from the running statistics (fromRunning) or the partial sums
+ * (fromSums; `P` the table's type), and writing the table (and updating the running statistics)
+ * at `first`. `shiftK`: the WGSL of an apply's own partials' shift (unused with `producer`).
  */
-function derivedConstants(p: BnApplyParams, T: string, P: string, ch: string, rowLen: string, first: string): string {
+export function derivedConstants(
+  p: Pick<BnApplyParams, 'fromSums' | 'fromRunning'>, T: string, P: string, ch: string, rowLen: string, first: string, shiftK: string,
+): string {
   const r = (p.fromSums ?? p.fromRunning)!;
+  const k = p.fromSums?.producer ? `partials[2u * u.parts * ${rowLen} + ${ch}]` : shiftK;
   const statistics = p.fromSums
     ? `var s1 = ${P}(0.0);
     var s2 = ${P}(0.0);
@@ -100,9 +126,9 @@ function derivedConstants(p: BnApplyParams, T: string, P: string, ch: string, ro
       s1 += partials[part * ${rowLen} + ${ch}];
       s2 += partials[(u.parts + part) * ${rowLen} + ${ch}];
     }
-    let d = s1 / u.count;
-    let mean = ${p.layout === 'NCHW' ? `xs[c * u.sv]${p.vec ? '.x' : ''}` : `xs[${ch}]`} + d;
-    let variance = max(s2 / u.count - d * d, ${P}(0.0));`
+    let d = s1 / u.channelSize;
+    let mean = ${k} + d;
+    let variance = max(s2 / u.channelSize - d * d, ${P}(0.0));`
     : `let mean = runningMean[${ch}];
     let variance = runningVar[${ch}];`;
   const running = p.fromSums
@@ -129,34 +155,30 @@ export const bnApplyKernel = defineKernel<BnApplyParams>({
   name: 'bn_apply',
   bindings: (p) => {
     const P = paramsType(p);
-    const r = p.fromSums ?? p.fromRunning;
-    const running = p.fromSums ? 'read_write' as const : 'read' as const;
+    const r = p.fromRunning;
     return [
       { name: 'xs', type: vecType(p.vec), access: 'read' },
-      ...(p.fromSums ? [{ name: 'partials', type: P, access: 'read' as const }] : []),
+      ...(p.fromSums ? derivedSumsBindings(p.fromSums, P) : []),
       ...(r ? [
-        { name: 'runningMean', type: P, access: running }, { name: 'runningVar', type: P, access: running },
+        { name: 'runningMean', type: P, access: 'read' as const }, { name: 'runningVar', type: P, access: 'read' as const },
         ...(r.hasWeight ? [{ name: 'weight', type: P, access: 'read' as const }] : []),
         ...(r.hasBias ? [{ name: 'bias', type: P, access: 'read' as const }] : []),
       ] : []),
-      { name: 'params', type: P, access: r ? 'read_write' : 'read' },
+      { name: 'params', type: P, access: r || p.fromSums ? 'read_write' : 'read' },
       { name: 'ys', type: vecType(p.vec), access: 'read_write' },
     ];
   },
   uniforms: (p) => [
     ...applyUniforms(p),
-    ...(p.fromSums || p.fromRunning ? [{ name: 'eps', type: 'f32' as const }] : []),
-    ...(p.fromSums ? [
-      { name: 'parts', type: 'u32' as const }, { name: 'count', type: 'f32' as const },
-      { name: 'momentum', type: 'f32' as const }, { name: 'unbias', type: 'f32' as const },
-    ] : []),
+    ...(p.fromSums ? derivedSumsUniforms() : p.fromRunning ? [{ name: 'eps', type: 'f32' as const }] : []),
   ],
   workgroupSize: () => [BN_WG, 1, 1],
   body: (p) => {
     const T = vecType(p.vec);
     const y = p.relu ? `max(xs[j] * sc + sh, ${T}(0.0))` : 'xs[j] * sc + sh';
+    const ownShift = p.layout === 'NCHW' ? `xs[c * u.sv]${p.vec ? '.x' : ''}` : `xs[${channelOf(p)}]`;
     const load = p.fromSums || p.fromRunning
-      ? derivedConstants(p, T, paramsType(p), channelOf(p), tableRowLen(p), firstOfChannel(p))
+      ? derivedConstants(p, T, paramsType(p), channelOf(p), tableRowLen(p), firstOfChannel(p), ownShift)
       : channelConstants(p, channelOf(p), false, true);
     return perChannelLoop(p, load, `ys[jw] = ${y};`);
   },

@@ -49,17 +49,16 @@ function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: T
   const v = compact.layout === 'NHWC' && (wide.channels % 4 !== 0 || wide.offset % 4 !== 0) ? { ...compact, vec: false } : compact;
   const rt = x.runtime;
   const training = opts.training;
-  // The apply derives the parameter table itself but from a producer's statistics (channel.ts `derived`).
+  // The apply derives the parameter table itself (channel.ts `derived`).
   const cp = channelParams(x, v, opts, 1, true);
   const params = cp.params;
 
   const ew = elementwiseGeometry(v, x.size, wide);
   const d = cp.derived;
-  const flags = d ? { hasWeight: d.hasWeight, hasBias: d.hasBias } : null;
-  const derive = !flags ? {} : d!.sums ? { fromSums: flags } : { fromRunning: flags };
+  const derive = !d ? {} : d.sums ? { fromSums: d.sums } : { fromRunning: d.flags };
   rt.run(bnApplyKernel, { layout: v.layout, vec: v.vec, relu, ...derive },
     [x, ...(d ? d.tensors : []), params, y], { ...ew.uniforms, ...(d ? d.uniforms : {}) }, linearWorkgroups(ew.invocations, BN_WG));
-  d?.sums?.partials.dispose();
+  d?.temporary?.dispose();
 
   const inputs = [x, ...cp.affine];
   const backward = (g: Tensor, xs: Tensor, ps: Tensor, needs: boolean[]): Array<Tensor | null> => {

@@ -9,7 +9,7 @@ import { conv2dBackwardData, conv2dForwardWith } from '../conv2d/passes.js';
 import { conv2dFilterPatch } from '../conv2d/filter.js';
 import { batchNormRelu, batchNormReluConcat, branchScopes, concatLayout, type BatchNormOptions } from './batchnorm.js';
 import { affineGradOutputs, channelGrads, channelParams, channelView, reduceChunks, type ChannelParams, type ChannelView } from './channel.js';
-import { planBnReluMaxPool, planChannelGrads, planConvBnReluMaxPool } from './plan.js';
+import { planBnReluMaxPool, planChannelGrads, planConvBnReluMaxPool, planPoolDerivesTable } from './plan.js';
 
 // Batch norm + ReLU + max-pool in fused kernels (kernels-wgsl batchnorm/bn-relu-maxpool.ts), alone,
 // over a fire module's concatenation, and after a network's first convolution.
@@ -34,7 +34,7 @@ export function batchNormReluConcatMaxPool(xs: readonly Tensor[], opts: readonly
   const savePositions = isGradEnabled() && (xs.some((t) => t.requiresGrad) || opts.some((o) => !!(o.weight?.requiresGrad || o.bias?.requiresGrad)));
   let offset = 0;
   const branches = xs.map((x, i) => inScope(i, () => {
-    const cp = channelParams(x, views[i]!, opts[i]!);
+    const cp = channelParams(x, views[i]!, opts[i]!, 1, derivesTable(opts[i]!, savePositions));
     const f = fusedPoolForward(x, views[i]!, cp, geometries[i]!, savePositions, { y, channels: total, offset });
     offset += channels[i]!;
     return { cp, f, inputs: [x, ...cp.affine] };
@@ -73,9 +73,10 @@ export function batchNormReluMaxPool(x: Tensor, bn: BatchNormOptions, pool: Pool
   const g = pool2dGeometry(x.shape, pool);
   const v = channelView(x.shape, dataFormat);
   if (planBnReluMaxPool(bn, v, g) !== 'fused') return maxPool2d(batchNormRelu(x, bn), pool);
-  const cp = channelParams(x, v, bn);
+  const savePositions = isGradEnabled() && [x, bn.weight, bn.bias].some((t) => t?.requiresGrad);
+  const cp = channelParams(x, v, bn, 1, derivesTable(bn, savePositions));
   const inputs = [x, ...cp.affine];
-  const f = fusedPoolForward(x, v, cp, g, isGradEnabled() && inputs.some((t) => t.requiresGrad));
+  const f = fusedPoolForward(x, v, cp, g, savePositions);
   if (f.positions) {
     record(f.y, 'batchNormReluMaxPool', inputs, [x, cp.params, f.positions], (grad, [xs, ps, pos], needs) =>
       fusedPoolBackward(xs!, grad, pos!, ps!, cp, v, g, needs, f));
@@ -85,9 +86,13 @@ export function batchNormReluMaxPool(x: Tensor, bn: BatchNormOptions, pool: Pool
   return f.y;
 }
 
+/** Whether the fused forward derives the table itself (channelParams' `inApply`). */
+const derivesTable = (bn: BatchNormOptions, savePositions: boolean) => planPoolDerivesTable(!!bn.weight, !!bn.bias, savePositions);
+
 /**
  * The fused forward: pooled output, and the window positions of its maxima when `savePositions`.
  * `slice`: write the pooled values into channels offset … of a wider pooled tensor (a concatenation).
+ * Where `cp` is `derived`, the kernel derives the table from partial sums and writes it.
  */
 function fusedPoolForward(x: Tensor, v: ChannelView, cp: ChannelParams, g: Pool2dGeometry, savePositions: boolean, slice?: { y: Tensor; channels: number; offset: number }) {
   const y = slice?.y ?? allocTensor([g.n, g.oh, g.ow, g.c]);
@@ -98,7 +103,10 @@ function fusedPoolForward(x: Tensor, v: ChannelView, cp: ChannelParams, g: Pool2
     wideRow: slice ? slice.channels / 4 : cv, wideCol: slice ? slice.offset / 4 : 0,
   };
   const rowWorkgroups = linearWorkgroups(windows.count, BN_WG);
-  x.runtime.run(bnReluMaxPoolForwardKernel, { savePositions }, [x, cp.params, y, ...(positions ? [positions] : [])], windows, rowWorkgroups);
+  const d = cp.derived?.sums ? cp.derived : null;
+  x.runtime.run(bnReluMaxPoolForwardKernel, { savePositions, ...(d ? { fromSums: d.sums! } : {}) },
+    [x, ...(d ? d.tensors : []), cp.params, y, ...(positions ? [positions] : [])], { ...windows, ...(d ? d.uniforms : {}) }, rowWorkgroups);
+  d?.temporary?.dispose();
   return { y, positions, windows, rowWorkgroups };
 }
 
@@ -183,10 +191,11 @@ export function conv2dBatchNormReluMaxPool(x: Tensor, w: Tensor, conv: Conv2dOpt
   const rt = x.runtime;
   // The convolution sums its output's statistics where its path can.
   const { y, statistics } = conv2dForwardWith(x, w, null, g, tuning, { statisticsShift: bn.runningMean });
-  const cp = channelParams(y, v, { ...bn, statistics }, 2);
-  statistics?.partials.dispose();
+  const savePositions = isGradEnabled() && [x, w, bn.weight, bn.bias].some((t) => t?.requiresGrad);
+  const cp = channelParams(y, v, { ...bn, statistics }, 2, derivesTable(bn, savePositions));
   const inputs = [x, w, ...cp.affine];
-  const f = fusedPoolForward(y, v, cp, pg, isGradEnabled() && inputs.some((t) => t.requiresGrad));
+  const f = fusedPoolForward(y, v, cp, pg, savePositions);
+  statistics?.partials.dispose();
   if (f.positions) {
     record(f.y, 'conv2dBatchNormReluMaxPool', inputs, [x, w, y, cp.params, f.positions], (grad, [xs, ws, ys, ps, pos], needs) => {
       const grads: Array<Tensor | null> = inputs.map(() => null);
