@@ -2,7 +2,7 @@ import { bnReluMaxPoolForwardKernel, bnReluMaxPoolGradSumsKernel, bnReluMaxPoolD
 import { allocTensor, type Tensor } from '../../tensor.js';
 import { isGradEnabled, record } from '../../autograd.js';
 import { maxPool2d, pool2dGeometry, type Pool2dGeometry, type Pool2dOptions } from '../pool/pool.js';
-import { conv2d, type Conv2dOptions } from '../conv2d/conv2d.js';
+import { conv2d, conv2dWithStatistics, type Conv2dOptions } from '../conv2d/conv2d.js';
 import { conv2dGeometry, conv2dOutputShape } from '../conv2d/geometry.js';
 import { convTuningFor, planBackwardFilter } from '../conv2d/plan.js';
 import { conv2dBackwardData, conv2dForwardWith } from '../conv2d/passes.js';
@@ -187,7 +187,13 @@ export function conv2dBatchNormReluMaxPool(x: Tensor, w: Tensor, conv: Conv2dOpt
   const pg = pool2dGeometry(yShape, pool);
   const v = channelView(yShape, dataFormat);
   const path = planConvBnReluMaxPool(!!conv.bias, planBnReluMaxPool(bn, v, pg), planBackwardFilter(g, tuning));
-  if (path !== 'fusedWithFilterPatch') return batchNormReluMaxPool(conv2d(x, w, conv), bn, pool);
+  if (path !== 'fusedWithFilterPatch') {
+    // In training the convolution sums its output's statistics where its path can.
+    const { y, statistics } = bn.training ? conv2dWithStatistics(x, w, conv, bn.runningMean) : { y: conv2d(x, w, conv), statistics: null };
+    const out = batchNormReluMaxPool(y, { ...bn, statistics }, pool);
+    statistics?.partials.dispose();
+    return out;
+  }
   const rt = x.runtime;
   // The convolution sums its output's statistics where its path can.
   const { y, statistics } = conv2dForwardWith(x, w, null, g, tuning, { statisticsShift: bn.runningMean });
