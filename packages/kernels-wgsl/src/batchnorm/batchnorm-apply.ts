@@ -1,5 +1,5 @@
 import { defineKernel, linearIndex, pairSum, range, type BufferBinding } from '../kernel.js';
-import { BN_WG, BN_APPLY_CHUNK, MEAN_ROW, INVSTD_ROW, SCALE_ROW, SHIFT_ROW, vecType, paramsType, tableRowLen, channelOf, channelConstants, wideUniforms } from './batchnorm.js';
+import { BN_WG, BN_APPLY_CHUNK, BN_STATS_PARTS, MEAN_ROW, INVSTD_ROW, SCALE_ROW, SHIFT_ROW, vecType, paramsType, tableRowLen, channelOf, channelConstants, wideUniforms } from './batchnorm.js';
 import type { DataFormat } from '../kernel.js';
 
 // The batch norm's elementwise passes (apply, dx) and the per-channel gradient pass.
@@ -13,10 +13,10 @@ export interface BnApplyParams {
    */
   fromRunning?: { hasWeight: boolean; hasBias: boolean };
   /**
-   * Training with 'stats' partial sums of x (shifted by the channel's first element, BN_STATS_PARTS
-   * at most): each invocation adds its channel's partials into the batch mean and variance, and the
-   * first of each channel updates the running statistics and writes the table, as bn_channel_params
-   * would (no invocation reads the running mean, so its update races with nothing).
+   * Training with partial sums of x (BnDerivedSums): each invocation, of `u.chunk` vectors
+   * (bnApplyChunk), adds its channel's partials into the batch mean and variance, and the first of
+   * each channel updates the running statistics and writes the table, as bn_channel_params would (no
+   * invocation reads the running mean, so its update races with nothing).
    */
   fromSums?: BnDerivedSums;
 }
@@ -43,6 +43,13 @@ export const derivedSumsUniforms = () => [
   { name: 'eps', type: 'f32' as const }, { name: 'parts', type: 'u32' as const }, { name: 'channelSize', type: 'f32' as const },
   { name: 'momentum', type: 'f32' as const }, { name: 'unbias', type: 'f32' as const },
 ];
+
+/**
+ * Vectors per invocation of bn_apply deriving its table from `parts` partials: BN_APPLY_CHUNK per
+ * BN_STATS_PARTS partials, so that adding them stays a small part of each invocation's work
+ * whatever the producer's partial count (no fold pass before the apply).
+ */
+export const bnApplyChunk = (parts: number): number => BN_APPLY_CHUNK * Math.max(1, Math.ceil(parts / BN_STATS_PARTS));
 
 /**
  * The loop shared by the apply and dx passes; `load` reads the channel constants, `step` handles
@@ -103,6 +110,55 @@ function applyUniforms(p: { layout: DataFormat }) {
 /** Invocations of the apply and dx passes for `vectors` vectors (see `perChannelLoop`). */
 export function bnApplyInvocations(layout: DataFormat, vectors: number, cv: number): number {
   return layout === 'NCHW' ? Math.ceil(vectors / BN_APPLY_CHUNK) : cv * Math.ceil(vectors / cv / BN_APPLY_CHUNK);
+}
+
+/**
+ * The apply's loop where it derives its table from partial sums: each invocation takes one channel
+ * (vector) and `u.chunk` of its vectors (bnApplyChunk), so it adds the partials once, in either
+ * layout (channels-first walks the channel's planes as the partial-sum pass does). The first
+ * invocation of a channel is block 0.
+ */
+function derivedLoop(p: { layout: DataFormat }, load: string, step: string): string {
+  if (p.layout === 'NCHW') {
+    return `
+  let idx = ${linearIndex(BN_WG)};
+  let perChannel = u.n / u.c;
+  let blocks = (perChannel + u.chunk - 1u) / u.chunk;
+  if (idx >= u.c * blocks) { return; }
+  let c = idx / blocks;
+  let block = idx % blocks;
+  ${load}
+  var at = block * u.chunk;
+  let atEnd = min(at + u.chunk, perChannel);
+  var plane = at / u.sv;
+  var s = at % u.sv;
+  while (at < atEnd) {
+    let run = min(u.sv - s, atEnd - at);
+    let base = (plane * u.c + c) * u.sv + s;
+    let wideBase = plane * u.widePlane + u.wideOffset + c * u.sv + s;
+    for (var t = 0u; t < run; t++) {
+      let j = base + t;
+      let jw = wideBase + t;
+      ${step}
+    }
+    at += run;
+    plane += 1u;
+    s = 0u;
+  }`;
+  }
+  return `
+  let idx = ${linearIndex(BN_WG)};
+  let blocks = (u.rows + u.chunk - 1u) / u.chunk;
+  if (idx >= u.cv * blocks) { return; }
+  let cv = idx % u.cv;
+  let block = idx / u.cv;
+  ${load}
+  let rEnd = min((block + 1u) * u.chunk, u.rows);
+  for (var r = block * u.chunk; r < rEnd; r++) {
+    let j = r * u.cv + cv;
+    let jw = r * u.wideRow + u.wideCol + cv;
+    ${step}
+  }`;
 }
 
 
@@ -170,14 +226,15 @@ export const bnApplyKernel = defineKernel<BnApplyParams>({
   },
   uniforms: (p) => [
     ...applyUniforms(p),
-    ...(p.fromSums ? derivedSumsUniforms() : p.fromRunning ? [{ name: 'eps', type: 'f32' as const }] : []),
+    ...(p.fromSums ? [...derivedSumsUniforms(), { name: 'chunk', type: 'u32' as const }] : p.fromRunning ? [{ name: 'eps', type: 'f32' as const }] : []),
   ],
   workgroupSize: () => [BN_WG, 1, 1],
   body: (p) => {
     const T = vecType(p.vec);
     const y = p.relu ? `max(xs[j] * sc + sh, ${T}(0.0))` : 'xs[j] * sc + sh';
     const ownShift = p.layout === 'NCHW' ? `xs[c * u.sv]${p.vec ? '.x' : ''}` : `xs[${channelOf(p)}]`;
-    const load = p.fromSums || p.fromRunning
+    if (p.fromSums) return derivedLoop(p, derivedConstants(p, T, paramsType(p), channelOf(p), tableRowLen(p), 'block == 0u', ownShift), `ys[jw] = ${y};`);
+    const load = p.fromRunning
       ? derivedConstants(p, T, paramsType(p), channelOf(p), tableRowLen(p), firstOfChannel(p), ownShift)
       : channelConstants(p, channelOf(p), false, true);
     return perChannelLoop(p, load, `ys[jw] = ${y};`);

@@ -4,7 +4,7 @@ import {
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
 import type { BatchNormOptions } from './batchnorm.js';
-import { foldsPartials, planApplyFolds, planStatistics } from './plan.js';
+import { foldsPartials, planApplyFolds, planStatistics, type ApplyKernel } from './plan.js';
 import type { ChannelStatistics } from '../conv2d/common.js';
 
 // The per-channel machinery every batch-norm kernel shares: how the kernels see x, the partial sums,
@@ -103,6 +103,16 @@ export function elementwiseGeometry(v: ChannelView, size: number, wide: WideView
   };
 }
 
+/**
+ * Invocations of bn_apply deriving its table from partial sums (BnApplyParams.fromSums): one per
+ * channel (vector) and `chunk` of its vectors.
+ */
+export function derivedApplyInvocations(v: ChannelView, chunk: number): number {
+  const channels = v.layout === 'NCHW' || !v.vec ? v.c : v.c / 4;
+  const perChannel = v.layout === 'NCHW' ? v.n * (v.vec ? v.s / 4 : v.s) : v.count;
+  return channels * Math.ceil(perChannel / chunk);
+}
+
 /** The [4, C] table of a batch norm (batch statistics in training, updating the running ones). */
 export interface ChannelParams {
   params: Tensor;
@@ -128,9 +138,9 @@ export interface ChannelParams {
 
 /**
  * `firstAffine`: the op-input index of weight (else bias): 1 after x, 2 after a convolution's x and w.
- * `inApply`: the caller's apply derives the table itself, see `derived`.
+ * `inApply`: the caller's kernel (bn_apply, or the fused pool's forward) derives the table itself, see `derived`.
  */
-export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions, firstAffine = 1, inApply = false): ChannelParams {
+export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions, firstAffine = 1, inApply: ApplyKernel | null = null): ChannelParams {
   const weight = opts.weight ?? null;
   const bias = opts.bias ?? null;
   const { runningMean, runningVar, training } = opts;
@@ -159,7 +169,7 @@ export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions,
     const flags = { hasWeight: !!weight, hasBias: !!bias };
     if (statistics === 'running') return { params, affine, ...indices, derived: { tensors: [runningMean, runningVar, ...affine], sums: null, flags, uniforms: { eps }, temporary: null } };
     const producer = statistics === 'fromProducer';
-    const sums = producer ? foldedStatistics(given!, v.c) : partialSums(v, 'stats', x, undefined, undefined, undefined, true);
+    const sums = producer ? foldedStatistics(given!, v.c, inApply) : partialSums(v, 'stats', x, undefined, undefined, undefined, true);
     return {
       params, affine, ...indices,
       derived: {
@@ -183,11 +193,11 @@ export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions,
 }
 
 /**
- * A producer's statistics for an apply that adds them itself: as given, or, with more than
- * BN_STATS_PARTS parts (planApplyFolds), a copy folded BN_FOLD to 1, shift row included, which the caller frees.
+ * A producer's statistics for a kernel that adds them itself: as given, or where planApplyFolds says,
+ * a copy folded BN_FOLD to 1, shift row included, which the caller frees.
  */
-function foldedStatistics(given: ChannelStatistics, c: number): { partials: Tensor; parts: number } {
-  if (!planApplyFolds(given.parts)) return given;
+function foldedStatistics(given: ChannelStatistics, c: number, kernel: ApplyKernel): { partials: Tensor; parts: number } {
+  if (!planApplyFolds(given.parts, kernel)) return given;
   const parts = Math.ceil(given.parts / BN_FOLD);
   const partials = allocTensor([2 * parts + 1, c]);
   given.partials.runtime.run(bnFoldPartialsKernel, { shiftRow: true }, [given.partials, partials],

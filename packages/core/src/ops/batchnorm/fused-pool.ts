@@ -87,7 +87,7 @@ export function batchNormReluMaxPool(x: Tensor, bn: BatchNormOptions, pool: Pool
 }
 
 /** Whether the fused forward derives the table itself (channelParams' `inApply`). */
-const derivesTable = (bn: BatchNormOptions, savePositions: boolean) => planPoolDerivesTable(!!bn.weight, !!bn.bias, savePositions);
+const derivesTable = (bn: BatchNormOptions, savePositions: boolean) => (planPoolDerivesTable(!!bn.weight, !!bn.bias, savePositions) ? 'pool' as const : null);
 
 /**
  * The fused forward: pooled output, and the window positions of its maxima when `savePositions`.

@@ -30,13 +30,16 @@ export function planChannelGrads(training: boolean, needX: boolean): BnGradPath 
   return 'channelGrads';
 }
 
+/** The kernel that derives a training table from partial sums itself: bn_apply or the fused pool's forward. */
+export type ApplyKernel = 'apply' | 'pool';
+
 /**
- * A producer's statistics that an apply adds itself (every invocation its channel's partials) are
- * first folded (bn_fold_partials) where they hold more than BN_STATS_PARTS parts, as many as the
- * apply's own partial-sum pass gives at most.
+ * A producer's statistics that such a kernel adds itself (every invocation its channel's partials)
+ * are first folded (bn_fold_partials) for the fused pool where they hold more than BN_STATS_PARTS
+ * parts; bn_apply takes any number, its invocations lengthened to match (bnApplyChunk).
  */
-export function planApplyFolds(parts: number): boolean {
-  return parts > BN_STATS_PARTS;
+export function planApplyFolds(parts: number, kernel: ApplyKernel): boolean {
+  return kernel === 'pool' && parts > BN_STATS_PARTS;
 }
 
 /** Many partials per channel are first folded (bn_fold_partials) so that the per-channel pass that reads them is short. */
