@@ -103,10 +103,12 @@ describe('browser: @squeeze/core in headless Chromium (WebGPU)', function () {
     }
     // Training: the same model, batch and optimizer in Node. The first loss differs only by float32
     // rounding in different kernels (adapters pick their own tilings); Adam's first update is about
-    // lr·sign(gradient), so a gradient near zero can flip a step of lr and later losses drift a little.
+    // lr·sign(gradient), so a gradient near zero can flip a step of lr and later losses drift: in
+    // Node alone, only regrouping the batch-norm sums of the convolutions' epilogues (per subgroup
+    // or per lane) moves the third loss by 3 % (0.362 vs 0.374).
     for (const [name, r] of phases) {
       closeTo([r.training.losses[0]!], [nodeTraining.losses[0]!], 1e-4, 1e-4, `step 1 loss (browser ${name} vs Node)`);
-      closeTo(r.training.losses, nodeTraining.losses, 1e-3, 2e-3, `losses (browser ${name} vs Node)`);
+      closeTo(r.training.losses, nodeTraining.losses, 1e-3, 5e-2, `losses (browser ${name} vs Node)`);
       closeTo(r.training.conv10Bias, nodeTraining.conv10Bias, 1e-4, 1e-2, `conv10 bias after 3 steps (browser ${name} vs Node)`);
     }
   });

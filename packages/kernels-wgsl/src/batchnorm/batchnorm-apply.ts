@@ -1,5 +1,5 @@
 import { defineKernel, linearIndex, pairSum, range, type BufferBinding } from '../kernel.js';
-import { BN_WG, BN_APPLY_CHUNK, MEAN_ROW, INVSTD_ROW, SCALE_ROW, SHIFT_ROW, vecType, paramsType, tableRowLen, channelOf, channelConstants, wideUniforms } from './batchnorm.js';
+import { BN_WG, BN_APPLY_CHUNK, BN_STATS_PARTS, MEAN_ROW, INVSTD_ROW, SCALE_ROW, SHIFT_ROW, vecType, paramsType, tableRowLen, channelOf, channelConstants, wideUniforms } from './batchnorm.js';
 import type { DataFormat } from '../kernel.js';
 
 // The batch norm's elementwise passes (apply, dx) and the per-channel gradient pass.
@@ -13,13 +13,43 @@ export interface BnApplyParams {
    */
   fromRunning?: { hasWeight: boolean; hasBias: boolean };
   /**
-   * Training with 'stats' partial sums of x (shifted by the channel's first element, BN_STATS_PARTS
-   * at most): each invocation adds its channel's partials into the batch mean and variance, and the
-   * first of each channel updates the running statistics and writes the table, as bn_channel_params
-   * would (no invocation reads the running mean, so its update races with nothing).
+   * Training with partial sums of x (BnDerivedSums): each invocation, of `u.chunk` vectors
+   * (bnApplyChunk), adds its channel's partials into the batch mean and variance, and the first of
+   * each channel updates the running statistics and writes the table, as bn_channel_params would (no
+   * invocation reads the running mean, so its update races with nothing).
    */
-  fromSums?: { hasWeight: boolean; hasBias: boolean };
+  fromSums?: BnDerivedSums;
 }
+
+/**
+ * Which table an apply derives from partial sums: with `producer`, the partials are x's producer's
+ * [2·parts + 1, C] statistics (conv2dWithStatistics), shifted by the running mean whose old value
+ * their last row holds; else the apply's own 'stats' partials, shifted by the channel's first element.
+ */
+export interface BnDerivedSums { hasWeight: boolean; hasBias: boolean; producer?: boolean }
+
+/** The bindings an apply deriving its table from partial sums adds before `params`, typed as the table `P`. */
+export function derivedSumsBindings(r: BnDerivedSums, P: 'vec4<f32>' | 'f32'): BufferBinding[] {
+  return [
+    { name: 'partials', type: P, access: 'read' },
+    { name: 'runningMean', type: P, access: 'read_write' }, { name: 'runningVar', type: P, access: 'read_write' },
+    ...(r.hasWeight ? [{ name: 'weight', type: P, access: 'read' as const }] : []),
+    ...(r.hasBias ? [{ name: 'bias', type: P, access: 'read' as const }] : []),
+  ];
+}
+
+/** The uniforms such an apply adds. */
+export const derivedSumsUniforms = () => [
+  { name: 'eps', type: 'f32' as const }, { name: 'parts', type: 'u32' as const }, { name: 'channelSize', type: 'f32' as const },
+  { name: 'momentum', type: 'f32' as const }, { name: 'unbias', type: 'f32' as const },
+];
+
+/**
+ * Vectors per invocation of bn_apply deriving its table from `parts` partials: BN_APPLY_CHUNK per
+ * BN_STATS_PARTS partials, so that adding them stays a small part of each invocation's work
+ * whatever the producer's partial count (no fold pass before the apply).
+ */
+export const bnApplyChunk = (parts: number): number => BN_APPLY_CHUNK * Math.max(1, Math.ceil(parts / BN_STATS_PARTS));
 
 /**
  * The loop shared by the apply and dx passes; `load` reads the channel constants, `step` handles
@@ -82,17 +112,69 @@ export function bnApplyInvocations(layout: DataFormat, vectors: number, cv: numb
   return layout === 'NCHW' ? Math.ceil(vectors / BN_APPLY_CHUNK) : cv * Math.ceil(vectors / cv / BN_APPLY_CHUNK);
 }
 
+/**
+ * The apply's loop where it derives its table from partial sums: each invocation takes one channel
+ * (vector) and `u.chunk` of its vectors (bnApplyChunk), so it adds the partials once, in either
+ * layout (channels-first walks the channel's planes as the partial-sum pass does). The first
+ * invocation of a channel is block 0.
+ */
+function derivedLoop(p: { layout: DataFormat }, load: string, step: string): string {
+  if (p.layout === 'NCHW') {
+    return `
+  let idx = ${linearIndex(BN_WG)};
+  let perChannel = u.n / u.c;
+  let blocks = (perChannel + u.chunk - 1u) / u.chunk;
+  if (idx >= u.c * blocks) { return; }
+  let c = idx / blocks;
+  let block = idx % blocks;
+  ${load}
+  var at = block * u.chunk;
+  let atEnd = min(at + u.chunk, perChannel);
+  var plane = at / u.sv;
+  var s = at % u.sv;
+  while (at < atEnd) {
+    let run = min(u.sv - s, atEnd - at);
+    let base = (plane * u.c + c) * u.sv + s;
+    let wideBase = plane * u.widePlane + u.wideOffset + c * u.sv + s;
+    for (var t = 0u; t < run; t++) {
+      let j = base + t;
+      let jw = wideBase + t;
+      ${step}
+    }
+    at += run;
+    plane += 1u;
+    s = 0u;
+  }`;
+  }
+  return `
+  let idx = ${linearIndex(BN_WG)};
+  let blocks = (u.rows + u.chunk - 1u) / u.chunk;
+  if (idx >= u.cv * blocks) { return; }
+  let cv = idx % u.cv;
+  let block = idx / u.cv;
+  ${load}
+  let rEnd = min((block + 1u) * u.chunk, u.rows);
+  for (var r = block * u.chunk; r < rEnd; r++) {
+    let j = r * u.cv + cv;
+    let jw = r * u.wideRow + u.wideCol + cv;
+    ${step}
+  }`;
+}
+
 
 /** The first vector of a channel in perChannelLoop: channels-first, image 0's plane start; channels-last, row block 0. */
 const firstOfChannel = (p: { layout: DataFormat }) => (p.layout === 'NCHW' ? 's == 0u && j < u.c * u.sv' : 'block == 0u');
 
 /**
- * WGSL declaring `sc`, `sh` (as `T`) from the running statistics (fromRunning) or the 'stats' partial
- * sums (fromSums; `P` the table's type), and writing the table (and updating the running statistics)
- * at `first`.
+ * WGSL declaring `sc`, `sh` (as `T`) from the running statistics (fromRunning) or the partial sums
+ * (fromSums; `P` the table's type), and writing the table (and updating the running statistics)
+ * at `first`. `shiftK`: the WGSL of an apply's own partials' shift (unused with `producer`).
  */
-function derivedConstants(p: BnApplyParams, T: string, P: string, ch: string, rowLen: string, first: string): string {
+export function derivedConstants(
+  p: Pick<BnApplyParams, 'fromSums' | 'fromRunning'>, T: string, P: string, ch: string, rowLen: string, first: string, shiftK: string,
+): string {
   const r = (p.fromSums ?? p.fromRunning)!;
+  const k = p.fromSums?.producer ? `partials[2u * u.parts * ${rowLen} + ${ch}]` : shiftK;
   const statistics = p.fromSums
     ? `var s1 = ${P}(0.0);
     var s2 = ${P}(0.0);
@@ -100,9 +182,9 @@ function derivedConstants(p: BnApplyParams, T: string, P: string, ch: string, ro
       s1 += partials[part * ${rowLen} + ${ch}];
       s2 += partials[(u.parts + part) * ${rowLen} + ${ch}];
     }
-    let d = s1 / u.count;
-    let mean = ${p.layout === 'NCHW' ? `xs[c * u.sv]${p.vec ? '.x' : ''}` : `xs[${ch}]`} + d;
-    let variance = max(s2 / u.count - d * d, ${P}(0.0));`
+    let d = s1 / u.channelSize;
+    let mean = ${k} + d;
+    let variance = max(s2 / u.channelSize - d * d, ${P}(0.0));`
     : `let mean = runningMean[${ch}];
     let variance = runningVar[${ch}];`;
   const running = p.fromSums
@@ -129,34 +211,31 @@ export const bnApplyKernel = defineKernel<BnApplyParams>({
   name: 'bn_apply',
   bindings: (p) => {
     const P = paramsType(p);
-    const r = p.fromSums ?? p.fromRunning;
-    const running = p.fromSums ? 'read_write' as const : 'read' as const;
+    const r = p.fromRunning;
     return [
       { name: 'xs', type: vecType(p.vec), access: 'read' },
-      ...(p.fromSums ? [{ name: 'partials', type: P, access: 'read' as const }] : []),
+      ...(p.fromSums ? derivedSumsBindings(p.fromSums, P) : []),
       ...(r ? [
-        { name: 'runningMean', type: P, access: running }, { name: 'runningVar', type: P, access: running },
+        { name: 'runningMean', type: P, access: 'read' as const }, { name: 'runningVar', type: P, access: 'read' as const },
         ...(r.hasWeight ? [{ name: 'weight', type: P, access: 'read' as const }] : []),
         ...(r.hasBias ? [{ name: 'bias', type: P, access: 'read' as const }] : []),
       ] : []),
-      { name: 'params', type: P, access: r ? 'read_write' : 'read' },
+      { name: 'params', type: P, access: r || p.fromSums ? 'read_write' : 'read' },
       { name: 'ys', type: vecType(p.vec), access: 'read_write' },
     ];
   },
   uniforms: (p) => [
     ...applyUniforms(p),
-    ...(p.fromSums || p.fromRunning ? [{ name: 'eps', type: 'f32' as const }] : []),
-    ...(p.fromSums ? [
-      { name: 'parts', type: 'u32' as const }, { name: 'count', type: 'f32' as const },
-      { name: 'momentum', type: 'f32' as const }, { name: 'unbias', type: 'f32' as const },
-    ] : []),
+    ...(p.fromSums ? [...derivedSumsUniforms(), { name: 'chunk', type: 'u32' as const }] : p.fromRunning ? [{ name: 'eps', type: 'f32' as const }] : []),
   ],
   workgroupSize: () => [BN_WG, 1, 1],
   body: (p) => {
     const T = vecType(p.vec);
     const y = p.relu ? `max(xs[j] * sc + sh, ${T}(0.0))` : 'xs[j] * sc + sh';
-    const load = p.fromSums || p.fromRunning
-      ? derivedConstants(p, T, paramsType(p), channelOf(p), tableRowLen(p), firstOfChannel(p))
+    const ownShift = p.layout === 'NCHW' ? `xs[c * u.sv]${p.vec ? '.x' : ''}` : `xs[${channelOf(p)}]`;
+    if (p.fromSums) return derivedLoop(p, derivedConstants(p, T, paramsType(p), channelOf(p), tableRowLen(p), 'block == 0u', ownShift), `ys[jw] = ${y};`);
+    const load = p.fromRunning
+      ? derivedConstants(p, T, paramsType(p), channelOf(p), tableRowLen(p), firstOfChannel(p), ownShift)
       : channelConstants(p, channelOf(p), false, true);
     return perChannelLoop(p, load, `ys[jw] = ${y};`);
   },

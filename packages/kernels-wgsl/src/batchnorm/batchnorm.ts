@@ -12,7 +12,8 @@ import type { DataFormat } from '../kernel.js';
  *
  * Per-channel parameters live in one [4, C] tensor: rows mean, 1/std, scale = weight/std,
  * shift = bias − mean·scale, so the forward is y = x·scale + shift (then ReLU when fused).
- * Training forward: partial sums (one pass over x) → channel params (tiny) → apply (one pass).
+ * Training forward: partial sums (one pass over x, or summed by x's producing convolution) → channel
+ * params (tiny) → apply (one pass); the apply may derive the table from the partial sums itself.
  * Backward: partial sums of g' and g'·(x − mean) (one pass over g and x) → channel gradients
  * (tiny) → dx (one pass), with g' = g masked by the ReLU when fused.
  *
@@ -40,7 +41,8 @@ export const BN_GRAD_PARTS = 16;
 /**
  * The same cap for the training forward's 'stats' pass where the apply adds the partials
  * (BnApplyParams.fromSums): 32, so that channels of up to 32 · BN_REDUCE_CHUNK vectors keep the
- * partition, and so the rounding, of the unfused partial sums and bn_channel_params.
+ * partition, and so the rounding, of the unfused partial sums and bn_channel_params. A producer's
+ * statistics with more parts are folded (bn_fold_partials) before such an apply.
  */
 export const BN_STATS_PARTS = 32;
 /**
@@ -218,9 +220,11 @@ export const BN_FOLD_ABOVE = 128;
 
 /**
  * out[h][q][c] = Σ partials[h][q·BN_FOLD … (q + 1)·BN_FOLD − 1][c] for both halves h of [2, parts, C]
- * partials (C % 4 == 0, read as vec4): invocation (h·folded + q, cv). Dispatch linearWorkgroups(2·folded·cv, BN_WG).
+ * partials (C % 4 == 0, read as vec4): invocation (h·folded + q, cv). `shiftRow`: the partials are a
+ * producer's [2·parts + 1, C] statistics, whose last row (the shift) is copied after the folded ones.
+ * Dispatch linearWorkgroups((2·folded + (shiftRow ? 1 : 0))·cv, BN_WG).
  */
-export const bnFoldPartialsKernel = defineKernel<Record<string, never>>({
+export const bnFoldPartialsKernel = defineKernel<{ shiftRow?: boolean }>({
   name: 'bn_fold_partials',
   bindings: () => [
     { name: 'partials', type: 'vec4<f32>', access: 'read' },
@@ -228,11 +232,12 @@ export const bnFoldPartialsKernel = defineKernel<Record<string, never>>({
   ],
   uniforms: () => [{ name: 'parts', type: 'u32' }, { name: 'foldedParts', type: 'u32' }, { name: 'cv', type: 'u32' }],
   workgroupSize: () => [BN_WG, 1, 1],
-  body: () => `
+  body: (p) => `
   let idx = ${linearIndex(BN_WG)};
-  if (idx >= 2u * u.foldedParts * u.cv) { return; }
   let cv = idx % u.cv;
   let row = idx / u.cv;
+  ${p.shiftRow ? 'if (row == 2u * u.foldedParts) { folded[row * u.cv + cv] = partials[2u * u.parts * u.cv + cv]; return; }' : ''}
+  if (row >= 2u * u.foldedParts) { return; }
   let half = row / u.foldedParts;
   let q = row % u.foldedParts;
   let first = q * ${BN_FOLD}u;
@@ -256,12 +261,22 @@ export interface BnChannelParamsParams {
  * WGSL for a producing kernel's epilogue (convolutions writing a batch norm's input): adds the
  * stored value `v` (vec4 along channels) shifted by `k` to the running sums s1 += v − k,
  * s2 += (v − k)² when `valid`. The partials, [2, parts, C] as the 'stats' pass writes them but
- * shifted by the running mean, go to bn_channel_params with shiftIsRunningMean.
+ * shifted by the running mean, go to bn_channel_params with shiftIsRunningMean, or to an apply that
+ * derives the table itself (BnApplyParams.fromSums with `producer`).
  */
 export const statisticsEpilogue = (s1: string, s2: string, v: string, k: string, valid: string): string =>
   `{ let d = select(vec4<f32>(0.0), ${v} - ${k}, ${valid}); ${s1} += d; ${s2} += d * d; }`;
 
-/** The bindings such a producing kernel adds: the shift [C] and its partials [2, parts, C], as vec4s. */
+/**
+ * WGSL storing the shift `k` (vec4) of channel vector `at` into the row after the partials (`parts`
+ * of them, rows of `rowLen` vec4s), when `first`: the producer's [2·parts + 1, C] statistics carry the
+ * running mean as it was when summed, so that an apply deriving the table from them can update the
+ * running mean in place while its other invocations still need the old value.
+ */
+export const statisticsShiftRow = (k: string, at: string, parts: string, rowLen: string, first: string): string =>
+  `if (${first}) { stats[2u * ${parts} * ${rowLen} + ${at}] = ${k}; }`;
+
+/** The bindings such a producing kernel adds: the shift [C] and its statistics [2·parts + 1, C], as vec4s. */
 export const statisticsBindings = (): BufferBinding[] => [
   { name: 'shift', type: 'vec4<f32>', access: 'read' },
   { name: 'stats', type: 'vec4<f32>', access: 'read_write' },

@@ -1,6 +1,6 @@
 import { defineKernel, linearIndex } from '../kernel.js';
 import { BN_WG } from './batchnorm.js';
-import { channelGradCoefficients, gradSumsBindings, gradSumsUniforms, type BnGradSumsParams } from './batchnorm-apply.js';
+import { channelGradCoefficients, derivedConstants, derivedSumsBindings, derivedSumsUniforms, gradSumsBindings, gradSumsUniforms, type BnDerivedSums, type BnGradSumsParams } from './batchnorm-apply.js';
 
 /**
  * maxPool(relu(batchNorm(x))) for training, when the pooling windows tile x exactly (kernel ==
@@ -54,19 +54,26 @@ const rowHead = (constants: string) => `
 
 const row = (r: number) => `params[${r}u * u.cv + cvi]`;
 
-export const bnReluMaxPoolForwardKernel = defineKernel<{ savePositions: boolean }>({
+/**
+ * The fused forward. `fromSums`: the table derived from partial sums by each invocation, pooled row 0
+ * (of image 0) writing it and updating the running statistics, as bn_apply's fromSums does.
+ */
+export const bnReluMaxPoolForwardKernel = defineKernel<{ savePositions: boolean; fromSums?: BnDerivedSums }>({
   name: 'bn_relu_max_pool',
   bindings: (p) => [
     { name: 'xs', type: 'vec4<f32>', access: 'read' },
-    { name: 'params', type: 'vec4<f32>', access: 'read' },
+    ...(p.fromSums ? derivedSumsBindings(p.fromSums, 'vec4<f32>') : []),
+    { name: 'params', type: 'vec4<f32>', access: p.fromSums ? 'read_write' : 'read' },
     { name: 'ys', type: 'vec4<f32>', access: 'read_write' },
     ...(p.savePositions ? [{ name: 'positions', type: 'vec4<f32>' as const, access: 'read_write' as const }] : []),
   ],
-  uniforms: windowUniforms,
+  uniforms: (p) => [...windowUniforms(), ...(p.fromSums ? derivedSumsUniforms() : [])],
   workgroupSize: () => [BN_WG, 1, 1],
   // The max starts at the window's first element and moves only on a strictly greater value, so
   // ties (many zeros after the ReLU) keep the first maximum in row-major order, as maxPool2d does.
-  body: (p) => `${rowHead(`let sc = ${row(SCALE_ROW)};
+  body: (p) => `${rowHead(p.fromSums
+    ? derivedConstants(p, 'vec4<f32>', 'vec4<f32>', 'cvi', 'u.cv', 't == 0u', 'xs[cvi]')
+    : `let sc = ${row(SCALE_ROW)};
   let sh = ${row(SHIFT_ROW)};`)}
     var best = max(xs[corner * u.cv + cvi] * sc + sh, vec4<f32>(0.0));
     var pos = vec4<f32>(0.0);

@@ -1,5 +1,5 @@
 import { defineKernel, fromSubgroupSlots, gridWorkgroupSize, LANES as lanes, linearIndex, pairSum, range } from '../kernel.js';
-import { statisticsBindings, statisticsEpilogue } from '../batchnorm/batchnorm.js';
+import { statisticsBindings, statisticsEpilogue, statisticsShiftRow } from '../batchnorm/batchnorm.js';
 import type { DataFormat } from '../kernel.js';
 
 /**
@@ -83,9 +83,10 @@ export interface ConvGemmParams {
    */
   srcVec4Pixels: boolean;
   /**
-   * Forward, NHWC, dstVec4: also the batch-norm statistics of dst (batchnorm.ts's
-   * statisticsEpilogue): per pixel tile, Σ(y − shift) and Σ(y − shift)² per channel into `stats`
-   * [2, tilesP, Cd], `shift` [Cd] being the batch norm's running mean.
+   * Forward, Cd % 4 == 0, either layout: also the batch-norm statistics of dst (batchnorm.ts's
+   * statisticsEpilogue, over the accumulators, which are vec4 along channels whatever the stores):
+   * per pixel tile, Σ(y − shift) and Σ(y − shift)² per channel into `stats` [2·tilesP + 1, Cd],
+   * `shift` [Cd] being the batch norm's running mean, copied into the last row (statisticsShiftRow).
    */
   statistics?: boolean;
   /**
@@ -270,7 +271,7 @@ function gemmBody(p: ConvGemmParams): string {
   for (const j of cols) L.push(`let o${j} = (og0 + ${j}u) * 4u;`);
   for (const j of cols) L.push(`let b${j} = vec4<f32>(0.0)${biasVec(j)};`);
   if (p.statistics) {
-    if (nchw || !p.dstVec4 || p.mode !== 'forward') throw new Error('conv2d_gemm: statistics need the NHWC forward with vec4 stores');
+    if (p.mode !== 'forward') throw new Error('conv2d_gemm: statistics are for the forward');
     const perSubgroup = p.statisticsPerSubgroup ?? false;
     if (perSubgroup && (!S || p.workgroup % S !== 0)) throw new Error(`conv2d_gemm: statistics per subgroup need subgroup weights and a workgroup that is a multiple of the subgroup size`);
     // Per subgroup: slot = the subgroup's first tile / S, written by its first lane (live iff any is).
@@ -282,7 +283,8 @@ function gemmBody(p: ConvGemmParams): string {
       L.push(`let k${j} = shift[min(og0 + ${j}u, u.Cd / 4u - 1u)];`, `var s1_${j} = vec4<f32>(0.0);`, `var s2_${j} = vec4<f32>(0.0);`);
       for (const i of pix) L.push(statisticsEpilogue(`s1_${j}`, `s2_${j}`, `acc${i}_${j} + b${j}`, `k${j}`, `in${i}`));
       if (perSubgroup) L.push(`s1_${j} = subgroupAdd(s1_${j});`, `s2_${j} = subgroupAdd(s2_${j});`);
-      L.push(`if (writes && o${j} < u.Cd) {`, `  stats[slot * (u.Cd / 4u) + og0 + ${j}u] = s1_${j};`, `  stats[(statParts + slot) * (u.Cd / 4u) + og0 + ${j}u] = s2_${j};`, '}');
+      L.push(`if (writes && o${j} < u.Cd) {`, `  stats[slot * (u.Cd / 4u) + og0 + ${j}u] = s1_${j};`, `  stats[(statParts + slot) * (u.Cd / 4u) + og0 + ${j}u] = s2_${j};`,
+        `  ${statisticsShiftRow(`k${j}`, `og0 + ${j}u`, 'statParts', '(u.Cd / 4u)', 'slot == 0u')}`, '}');
     }
   }
   if (p.addend && p.mode !== 'backwardData') throw new Error('conv2d_gemm: an addend is for backward-data');

@@ -1,5 +1,5 @@
 import { defineKernel, gridWorkgroupSize, LANES as lanes, range } from '../kernel.js';
-import { statisticsBindings, statisticsEpilogue } from '../batchnorm/batchnorm.js';
+import { statisticsBindings, statisticsEpilogue, statisticsShiftRow } from '../batchnorm/batchnorm.js';
 import { BIAS_AT } from './gemm.js';
 import type { DataFormat } from '../kernel.js';
 
@@ -214,9 +214,9 @@ export interface WinogradOutputParams {
   /** NHWC with destination channels % 4 == 0: one vec4 store per pixel. */
   dstVec4: boolean;
   /**
-   * dstVec4: also the batch-norm statistics of dst (batchnorm.ts's statisticsEpilogue): per tile,
-   * Σ(y − shift) and Σ(y − shift)² per channel into `stats` [2, tiles, Cd], `shift` [Cd] being the
-   * batch norm's running mean.
+   * Cd % 4 == 0, either layout: also the batch-norm statistics of dst (batchnorm.ts's
+   * statisticsEpilogue): per tile, Σ(y − shift) and Σ(y − shift)² per channel into `stats`
+   * [2·tiles + 1, Cd], `shift` [Cd] being the batch norm's running mean, copied into the last row.
    */
   statistics?: boolean;
 }
@@ -253,7 +253,6 @@ export const winogradOutputKernel = defineKernel<WinogradOutputParams>({
     L.push(...sandwich(AT, M, 'e', 'Y', ZERO4));
     L.push('let o = o4 * 4u;');
     L.push(`let b = vec4<f32>(${p.bias ? range(4).map((k) => `biasAt(o + ${k}u)`).join(', ') : '0.0'});`);
-    if (p.statistics && !p.dstVec4) throw new Error('conv2d_winograd_output: statistics need vec4 stores');
     if (p.statistics) L.push('let k = shift[o4];', 'var s1 = vec4<f32>(0.0);', 'var s2 = vec4<f32>(0.0);');
     for (const i of range(m)) for (const j of range(m)) {
       L.push(`let py${i}_${j} = ty * ${m}u + ${i}u;`, `let px${i}_${j} = tx * ${m}u + ${j}u;`);
@@ -272,7 +271,7 @@ export const winogradOutputKernel = defineKernel<WinogradOutputParams>({
       }
       L.push('}');
     }
-    if (p.statistics) L.push('stats[t * u.D4 + o4] = s1;', 'stats[(u.tiles + t) * u.D4 + o4] = s2;');
+    if (p.statistics) L.push('stats[t * u.D4 + o4] = s1;', 'stats[(u.tiles + t) * u.D4 + o4] = s2;', statisticsShiftRow('k', 'o4', 'u.tiles', 'u.D4', 't == 0u'));
     return L.map((l) => '  ' + l).join('\n');
   },
 });

@@ -1,9 +1,9 @@
-import { bnApplyKernel, bnDxKernel, dxReadsX, linearWorkgroups, BN_WG, type BnDxParams } from '@squeeze/kernels-wgsl';
+import { bnApplyChunk, bnApplyKernel, bnDxKernel, dxReadsX, linearWorkgroups, BN_WG, type BnDxParams } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
 import { record } from '../../autograd.js';
 import type { ChannelStatistics } from '../conv2d/common.js';
 import {
-  affineGradOutputs, affineGradsNeeded, channelGrads, channelParams, channelView, elementwiseGeometry, partialSums, type WideView,
+  affineGradOutputs, affineGradsNeeded, channelGrads, channelParams, channelView, derivedApplyInvocations, elementwiseGeometry, partialSums, type WideView,
 } from './channel.js';
 import { planChannelGrads } from './plan.js';
 import { onePassBackward, onePassGeometry } from './backward.js';
@@ -50,17 +50,18 @@ function batchNormForward(x: Tensor, opts: BatchNormOptions, relu: boolean, y: T
   const v = compact.layout === 'NHWC' && (wide.channels % 4 !== 0 || wide.offset % 4 !== 0) ? { ...compact, vec: false } : compact;
   const rt = x.runtime;
   const training = opts.training;
-  // The apply derives the parameter table itself but from a producer's statistics (channel.ts `derived`).
-  const cp = channelParams(x, v, opts, 1, true);
+  // The apply derives the parameter table itself (channel.ts `derived`), from partial sums with
+  // invocations long enough that adding them stays cheap (bnApplyChunk).
+  const cp = channelParams(x, v, opts, 1, 'apply');
   const params = cp.params;
 
   const ew = elementwiseGeometry(v, x.size, wide);
   const d = cp.derived;
-  const flags = d ? { hasWeight: d.hasWeight, hasBias: d.hasBias } : null;
-  const derive = !flags ? {} : d!.sums ? { fromSums: flags } : { fromRunning: flags };
-  rt.run(bnApplyKernel, { layout: v.layout, vec: v.vec, relu, ...derive },
-    [x, ...(d ? d.tensors : []), params, y], { ...ew.uniforms, ...(d ? d.uniforms : {}) }, linearWorkgroups(ew.invocations, BN_WG));
-  d?.sums?.partials.dispose();
+  const chunk = d?.sums ? bnApplyChunk(d.uniforms.parts!) : null;
+  const derive = !d ? {} : d.sums ? { fromSums: d.sums } : { fromRunning: d.flags };
+  rt.run(bnApplyKernel, { layout: v.layout, vec: v.vec, relu, ...derive }, [x, ...(d ? d.tensors : []), params, y],
+    { ...ew.uniforms, ...(d ? d.uniforms : {}), ...(chunk ? { chunk } : {}) }, linearWorkgroups(chunk ? derivedApplyInvocations(v, chunk) : ew.invocations, BN_WG));
+  d?.temporary?.dispose();
 
   const inputs = [x, ...cp.affine];
   const backward = (g: Tensor, xs: Tensor, ps: Tensor, needs: boolean[]): Array<Tensor | null> => {

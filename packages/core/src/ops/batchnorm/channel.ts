@@ -1,10 +1,11 @@
 import {
   bnPartialSumsKernel, bnChannelParamsKernel, bnFoldPartialsKernel, BN_FOLD, bnChannelGradsKernel, bnApplyInvocations,
-  linearWorkgroups, BN_WG, BN_REDUCE_CHUNK, BN_GRAD_PARTS, BN_STATS_PARTS, BN_APPLY_CHUNK, type DataFormat, type BnReduceMode,
+  linearWorkgroups, BN_WG, BN_REDUCE_CHUNK, BN_GRAD_PARTS, BN_STATS_PARTS, BN_APPLY_CHUNK, type DataFormat, type BnReduceMode, type BnDerivedSums,
 } from '@squeeze/kernels-wgsl';
 import { allocTensor, type Tensor } from '../../tensor.js';
 import type { BatchNormOptions } from './batchnorm.js';
-import { foldsPartials, planStatistics } from './plan.js';
+import { foldsPartials, planApplyFolds, planStatistics, type ApplyKernel } from './plan.js';
+import type { ChannelStatistics } from '../conv2d/common.js';
 
 // The per-channel machinery every batch-norm kernel shares: how the kernels see x, the partial sums,
 // the [4, C] parameter table and the channel gradients.
@@ -102,6 +103,16 @@ export function elementwiseGeometry(v: ChannelView, size: number, wide: WideView
   };
 }
 
+/**
+ * Invocations of bn_apply deriving its table from partial sums (BnApplyParams.fromSums): one per
+ * channel (vector) and `chunk` of its vectors.
+ */
+export function derivedApplyInvocations(v: ChannelView, chunk: number): number {
+  const channels = v.layout === 'NCHW' || !v.vec ? v.c : v.c / 4;
+  const perChannel = v.layout === 'NCHW' ? v.n * (v.vec ? v.s / 4 : v.s) : v.count;
+  return channels * Math.ceil(perChannel / chunk);
+}
+
 /** The [4, C] table of a batch norm (batch statistics in training, updating the running ones). */
 export interface ChannelParams {
   params: Tensor;
@@ -112,21 +123,24 @@ export interface ChannelParams {
   /**
    * With `inApply`, where the apply derives the table and writes it: in eval from these (running mean,
    * running variance, then weight and bias where given; BnApplyParams.fromRunning), in training with
-   * x's own partial sums from `sums` too (the 'stats' partials first; fromSums, which also updates
-   * the running statistics). The caller frees `sums`.
+   * partial sums too (x's own 'stats' partials, or its producer's statistics, first; fromSums, which
+   * also updates the running statistics). The caller frees `temporary` after the apply.
    */
   derived?: {
-    tensors: Tensor[]; hasWeight: boolean; hasBias: boolean;
-    sums: { partials: Tensor; parts: number } | null;
+    tensors: Tensor[];
+    /** null: fromRunning; else the kernels' fromSums */
+    sums: BnDerivedSums | null;
+    flags: { hasWeight: boolean; hasBias: boolean };
     uniforms: Record<string, number>;
+    temporary: Tensor | null;
   };
 }
 
 /**
  * `firstAffine`: the op-input index of weight (else bias): 1 after x, 2 after a convolution's x and w.
- * `inApply`: the caller's apply can derive the table itself (but from a producer's statistics), see `derived`.
+ * `inApply`: the caller's kernel (bn_apply, or the fused pool's forward) derives the table itself, see `derived`.
  */
-export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions, firstAffine = 1, inApply = false): ChannelParams {
+export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions, firstAffine = 1, inApply: ApplyKernel | null = null): ChannelParams {
   const weight = opts.weight ?? null;
   const bias = opts.bias ?? null;
   const { runningMean, runningVar, training } = opts;
@@ -147,19 +161,21 @@ export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions,
   const given = training ? opts.statistics ?? null : null;
   if (given) {
     if (given.shift !== runningMean) throw new Error('batchNorm: the given statistics must be shifted by this batch norm\'s runningMean');
-    if (given.partials.size !== 2 * given.parts * v.c) throw new Error(`batchNorm: the given statistics [${given.partials.shape}] do not hold 2 × ${given.parts} parts × ${v.c} channels`);
+    if (given.partials.size !== (2 * given.parts + 1) * v.c) throw new Error(`batchNorm: the given statistics [${given.partials.shape}] do not hold (2 × ${given.parts} parts + 1) × ${v.c} channels`);
   }
   const statistics = planStatistics(opts);
   const indices = { weightIndex: weight ? firstAffine : -1, biasIndex: bias ? firstAffine + (weight ? 1 : 0) : -1 };
-  if (inApply && statistics !== 'fromProducer') {
+  if (inApply) {
     const flags = { hasWeight: !!weight, hasBias: !!bias };
-    if (statistics === 'running') return { params, affine, ...indices, derived: { tensors: [runningMean, runningVar, ...affine], ...flags, sums: null, uniforms: { eps } } };
-    const sums = partialSums(v, 'stats', x, undefined, undefined, undefined, true);
+    if (statistics === 'running') return { params, affine, ...indices, derived: { tensors: [runningMean, runningVar, ...affine], sums: null, flags, uniforms: { eps }, temporary: null } };
+    const producer = statistics === 'fromProducer';
+    const sums = producer ? foldedStatistics(given!, v.c, inApply) : partialSums(v, 'stats', x, undefined, undefined, undefined, true);
     return {
       params, affine, ...indices,
       derived: {
-        tensors: [sums.partials, runningMean, runningVar, ...affine], ...flags, sums,
-        uniforms: { eps, parts: sums.parts, count: v.count, momentum, unbias: v.count / (v.count - 1) },
+        tensors: [sums.partials, runningMean, runningVar, ...affine], sums: { ...flags, ...(producer ? { producer } : {}) }, flags,
+        uniforms: { eps, parts: sums.parts, channelSize: v.count, momentum, unbias: v.count / (v.count - 1) },
+        temporary: sums.partials === given?.partials ? null : sums.partials,
       },
     };
   }
@@ -174,6 +190,19 @@ export function channelParams(x: Tensor, v: ChannelView, opts: BatchNormOptions,
     rt.run(bnChannelParamsKernel, paramsKernel, [runningMean, runningVar, ...affine, params], { c: v.c, eps }, channelWorkgroups);
   }
   return { params, affine, ...indices };
+}
+
+/**
+ * A producer's statistics for a kernel that adds them itself: as given, or where planApplyFolds says,
+ * a copy folded BN_FOLD to 1, shift row included, which the caller frees.
+ */
+function foldedStatistics(given: ChannelStatistics, c: number, kernel: ApplyKernel): { partials: Tensor; parts: number } {
+  if (!planApplyFolds(given.parts, kernel)) return given;
+  const parts = Math.ceil(given.parts / BN_FOLD);
+  const partials = allocTensor([2 * parts + 1, c]);
+  given.partials.runtime.run(bnFoldPartialsKernel, { shiftRow: true }, [given.partials, partials],
+    { parts: given.parts, foldedParts: parts, cv: c / 4 }, linearWorkgroups((2 * parts + 1) * c / 4, BN_WG));
+  return { partials, parts };
 }
 
 /**

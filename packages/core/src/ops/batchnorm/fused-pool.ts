@@ -2,14 +2,14 @@ import { bnReluMaxPoolForwardKernel, bnReluMaxPoolGradSumsKernel, bnReluMaxPoolD
 import { allocTensor, type Tensor } from '../../tensor.js';
 import { isGradEnabled, record } from '../../autograd.js';
 import { maxPool2d, pool2dGeometry, type Pool2dGeometry, type Pool2dOptions } from '../pool/pool.js';
-import { conv2d, type Conv2dOptions } from '../conv2d/conv2d.js';
+import { conv2d, conv2dWithStatistics, type Conv2dOptions } from '../conv2d/conv2d.js';
 import { conv2dGeometry, conv2dOutputShape } from '../conv2d/geometry.js';
 import { convTuningFor, planBackwardFilter } from '../conv2d/plan.js';
 import { conv2dBackwardData, conv2dForwardWith } from '../conv2d/passes.js';
 import { conv2dFilterPatch } from '../conv2d/filter.js';
 import { batchNormRelu, batchNormReluConcat, branchScopes, concatLayout, type BatchNormOptions } from './batchnorm.js';
 import { affineGradOutputs, channelGrads, channelParams, channelView, reduceChunks, type ChannelParams, type ChannelView } from './channel.js';
-import { planBnReluMaxPool, planChannelGrads, planConvBnReluMaxPool } from './plan.js';
+import { planBnReluMaxPool, planChannelGrads, planConvBnReluMaxPool, planPoolDerivesTable } from './plan.js';
 import { onePassGeometry, onePassPoolBackward } from './backward.js';
 
 // Batch norm + ReLU + max-pool in fused kernels (kernels-wgsl batchnorm/bn-relu-maxpool.ts), alone,
@@ -35,7 +35,7 @@ export function batchNormReluConcatMaxPool(xs: readonly Tensor[], opts: readonly
   const savePositions = isGradEnabled() && (xs.some((t) => t.requiresGrad) || opts.some((o) => !!(o.weight?.requiresGrad || o.bias?.requiresGrad)));
   let offset = 0;
   const branches = xs.map((x, i) => inScope(i, () => {
-    const cp = channelParams(x, views[i]!, opts[i]!);
+    const cp = channelParams(x, views[i]!, opts[i]!, 1, derivesTable(opts[i]!, savePositions));
     const f = fusedPoolForward(x, views[i]!, cp, geometries[i]!, savePositions, { y, channels: total, offset });
     offset += channels[i]!;
     return { cp, f, inputs: [x, ...cp.affine] };
@@ -74,9 +74,10 @@ export function batchNormReluMaxPool(x: Tensor, bn: BatchNormOptions, pool: Pool
   const g = pool2dGeometry(x.shape, pool);
   const v = channelView(x.shape, dataFormat);
   if (planBnReluMaxPool(bn, v, g) !== 'fused') return maxPool2d(batchNormRelu(x, bn), pool);
-  const cp = channelParams(x, v, bn);
+  const savePositions = isGradEnabled() && [x, bn.weight, bn.bias].some((t) => t?.requiresGrad);
+  const cp = channelParams(x, v, bn, 1, derivesTable(bn, savePositions));
   const inputs = [x, ...cp.affine];
-  const f = fusedPoolForward(x, v, cp, g, isGradEnabled() && inputs.some((t) => t.requiresGrad));
+  const f = fusedPoolForward(x, v, cp, g, savePositions);
   if (f.positions) {
     record(f.y, 'batchNormReluMaxPool', inputs, [x, cp.params, f.positions], (grad, [xs, ps, pos], needs) =>
       fusedPoolBackward(xs!, grad, pos!, ps!, cp, v, g, needs, f));
@@ -86,9 +87,13 @@ export function batchNormReluMaxPool(x: Tensor, bn: BatchNormOptions, pool: Pool
   return f.y;
 }
 
+/** Whether the fused forward derives the table itself (channelParams' `inApply`). */
+const derivesTable = (bn: BatchNormOptions, savePositions: boolean) => (planPoolDerivesTable(!!bn.weight, !!bn.bias, savePositions) ? 'pool' as const : null);
+
 /**
  * The fused forward: pooled output, and the window positions of its maxima when `savePositions`.
  * `slice`: write the pooled values into channels offset … of a wider pooled tensor (a concatenation).
+ * Where `cp` is `derived`, the kernel derives the table from partial sums and writes it.
  */
 function fusedPoolForward(x: Tensor, v: ChannelView, cp: ChannelParams, g: Pool2dGeometry, savePositions: boolean, slice?: { y: Tensor; channels: number; offset: number }) {
   const y = slice?.y ?? allocTensor([g.n, g.oh, g.ow, g.c]);
@@ -99,7 +104,10 @@ function fusedPoolForward(x: Tensor, v: ChannelView, cp: ChannelParams, g: Pool2
     wideRow: slice ? slice.channels / 4 : cv, wideCol: slice ? slice.offset / 4 : 0,
   };
   const rowWorkgroups = linearWorkgroups(windows.count, BN_WG);
-  x.runtime.run(bnReluMaxPoolForwardKernel, { savePositions }, [x, cp.params, y, ...(positions ? [positions] : [])], windows, rowWorkgroups);
+  const d = cp.derived?.sums ? cp.derived : null;
+  x.runtime.run(bnReluMaxPoolForwardKernel, { savePositions, ...(d ? { fromSums: d.sums! } : {}) },
+    [x, ...(d ? d.tensors : []), cp.params, y, ...(positions ? [positions] : [])], { ...windows, ...(d ? d.uniforms : {}) }, rowWorkgroups);
+  d?.temporary?.dispose();
   return { y, positions, windows, rowWorkgroups };
 }
 
@@ -187,14 +195,21 @@ export function conv2dBatchNormReluMaxPool(x: Tensor, w: Tensor, conv: Conv2dOpt
   const pg = pool2dGeometry(yShape, pool);
   const v = channelView(yShape, dataFormat);
   const path = planConvBnReluMaxPool(!!conv.bias, planBnReluMaxPool(bn, v, pg), planBackwardFilter(g, tuning));
-  if (path !== 'fusedWithFilterPatch') return batchNormReluMaxPool(conv2d(x, w, conv), bn, pool);
+  if (path !== 'fusedWithFilterPatch') {
+    // In training the convolution sums its output's statistics where its path can.
+    const { y, statistics } = bn.training ? conv2dWithStatistics(x, w, conv, bn.runningMean) : { y: conv2d(x, w, conv), statistics: null };
+    const out = batchNormReluMaxPool(y, { ...bn, statistics }, pool);
+    statistics?.partials.dispose();
+    return out;
+  }
   const rt = x.runtime;
   // The convolution sums its output's statistics where its path can.
   const { y, statistics } = conv2dForwardWith(x, w, null, g, tuning, { statisticsShift: bn.runningMean });
-  const cp = channelParams(y, v, { ...bn, statistics }, 2);
-  statistics?.partials.dispose();
+  const savePositions = isGradEnabled() && [x, w, bn.weight, bn.bias].some((t) => t?.requiresGrad);
+  const cp = channelParams(y, v, { ...bn, statistics }, 2, derivesTable(bn, savePositions));
   const inputs = [x, w, ...cp.affine];
-  const f = fusedPoolForward(y, v, cp, pg, isGradEnabled() && inputs.some((t) => t.requiresGrad));
+  const f = fusedPoolForward(y, v, cp, pg, savePositions);
+  statistics?.partials.dispose();
   if (f.positions) {
     record(f.y, 'conv2dBatchNormReluMaxPool', inputs, [x, w, y, cp.params, f.positions], (grad, [xs, ws, ys, ps, pos], needs) => {
       const grads: Array<Tensor | null> = inputs.map(() => null);

@@ -1,4 +1,4 @@
-import { BN_FOLD_ABOVE } from '@squeeze/kernels-wgsl';
+import { BN_FOLD_ABOVE, BN_STATS_PARTS } from '@squeeze/kernels-wgsl';
 import { windowsTile, type Pool2dGeometry } from '../pool/pool.js';
 import type { FilterPath } from '../conv2d/plan.js';
 import type { BatchNormOptions } from './batchnorm.js';
@@ -34,6 +34,18 @@ export function planChannelGrads(training: boolean, needX: boolean, onePass: One
   return 'channelGrads';
 }
 
+/** The kernel that derives a training table from partial sums itself: bn_apply or the fused pool's forward. */
+export type ApplyKernel = 'apply' | 'pool';
+
+/**
+ * A producer's statistics that such a kernel adds itself (every invocation its channel's partials)
+ * are first folded (bn_fold_partials) for the fused pool where they hold more than BN_STATS_PARTS
+ * parts; bn_apply takes any number, its invocations lengthened to match (bnApplyChunk).
+ */
+export function planApplyFolds(parts: number, kernel: ApplyKernel): boolean {
+  return kernel === 'pool' && parts > BN_STATS_PARTS;
+}
+
 /** Many partials per channel are first folded (bn_fold_partials) so that the per-channel pass that reads them is short. */
 export function foldsPartials(parts: number, channels: number): boolean {
   return parts > BN_FOLD_ABOVE && channels % 4 === 0;
@@ -48,6 +60,15 @@ export type BnPoolPath = 'fused' | 'bnReluThenPool';
 export function planBnReluMaxPool(bn: Pick<BatchNormOptions, 'training'>, v: ChannelView, g: Pool2dGeometry): BnPoolPath {
   if (bn.training && v.layout === 'NHWC' && v.vec && windowsTile(g)) return 'fused';
   return 'bnReluThenPool';
+}
+
+/**
+ * Whether the fused pool's forward derives the parameter table itself (from partial sums, as
+ * bn_apply does), which its bindings allow unless it takes weight, bias and saves positions (nine
+ * storage buffers, past the eight WebGPU guarantees); else bn_channel_params writes the table first.
+ */
+export function planPoolDerivesTable(hasWeight: boolean, hasBias: boolean, savePositions: boolean): boolean {
+  return !(hasWeight && hasBias && savePositions);
 }
 
 /**

@@ -5,9 +5,9 @@ import type { Conv2dGeometry } from './geometry.js';
 
 /**
  * Batch-norm statistics of a convolution's output, summed by the kernel that wrote it: partials
- * [2, parts, C] of Σ(y − shift) and Σ(y − shift)² per channel, `shift` being the batch norm's
- * running mean (what bn_channel_params adds back). batchNorm and its fused variants take them as
- * their `statistics` option and skip their own pass over y.
+ * [2·parts + 1, C] of Σ(y − shift) and Σ(y − shift)² per channel, then the shift's values as summed,
+ * `shift` being the batch norm's running mean (what the batch norm adds back). batchNorm and its
+ * fused variants take them as their `statistics` option and skip their own pass over y.
  */
 export interface ChannelStatistics { partials: Tensor; parts: number; shift: Tensor }
 
@@ -26,7 +26,7 @@ export interface PassResult { dst: Tensor; v: Tensor | null; u: Tensor | null; s
 
 /** The partials a forward's epilogue sums into (one per tile of `parts`), where `shift` is given. */
 export function outputStatistics(shift: Tensor | null | undefined, g: Conv2dGeometry, parts: number): ChannelStatistics | null {
-  return shift ? { partials: allocTensor([2, parts, g.O]), parts, shift } : null;
+  return shift ? { partials: allocTensor([2 * parts + 1, g.O]), parts, shift } : null;
 }
 
 /** The name of the path whose kernels are being recorded (describeConvPath's), for their trace args. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { conv2d, conv2dWithStatistics, type Conv2dOptions } from './conv2d.js';
-import { conv2dGeometry, conv2dOutputShape } from './geometry.js';
+import { conv2dGeometry } from './geometry.js';
 import { convTuningFor, type ConvTuning } from './plan.js';
 import { conv2dForwardRef, nchwToNhwc } from './reference.js';
 import { checkPass, layoutShape, operands, TEST_TILES, TEST_TUNING, TOL, tuned, WINOGRAD_TILES } from './testing/cases.js';
@@ -81,7 +81,7 @@ describe('conv2d', () => {
     assert.equal(withDx - withoutDx, 2, `backward dispatches: ${withDx} with dx, ${withoutDx} without`);
   });
 
-  it('forwards sum their output\'s batch-norm statistics where the plan says (NHWC implicit GEMM and Winograd-GEMM)', async function () {
+  it('forwards sum their output\'s batch-norm statistics where the plan says (implicit GEMM and Winograd-GEMM, both layouts)', async function () {
     this.timeout(300_000);
     const tu = tuned({ epilogueStatistics: true });
     const sharedWeights = tuned({}, { gemm: { ...TEST_TILES.gemm, unroll: { NCHW: 2, NHWC: 2 }, subgroupWeights: true } }, tu);
@@ -115,11 +115,11 @@ describe('conv2d', () => {
       const shift = tensor(Float32Array.from(shiftV));
       const { y, statistics } = conv2dWithStatistics(x, wt, { ...opts, dataFormat: format, tuning }, shift);
       expectClose(await y.data(), conv2dForwardRef(xv, wv, null, g), TOL, `${label}: y`);
-      assert.equal(statistics !== null, expected && format === 'NHWC', `${label}: statistics computed`);
+      assert.equal(statistics !== null, expected, `${label}: statistics computed`);
       if (statistics) {
         assert.equal(statistics.shift, shift);
         if (tuning === sharedWeights && size > 0 && tuning.tiles.gemm.workgroup % size === 0) {
-          const tiles = Math.ceil(conv2dOutputShape(g).slice(0, 3).reduce((a, b) => a * b, 1) / tuning.tiles.gemm.pixels);
+          const tiles = Math.ceil(g.N * g.OH * g.OW / tuning.tiles.gemm.pixels);
           assert.equal(statistics.parts, Math.ceil(tiles / size), `${label}: one partial per subgroup`);
         }
         const partials = await statistics.partials.data();
@@ -127,8 +127,12 @@ describe('conv2d', () => {
         for (let q = 0; q < 2; q++) for (let part = 0; part < statistics.parts; part++) for (let o = 0; o < out; o++) got[q * out + o]! += partials[(q * statistics.parts + part) * out + o]!;
         const yRef = conv2dForwardRef(xv, wv, null, g);
         const want = new Float64Array(2 * out);
-        yRef.forEach((v, i) => { const o = i % out; const d = v - shiftV[o]!; want[o]! += d; want[out + o]! += d * d; });
+        const channelOf = (i: number) => (format === 'NHWC' ? i % out : Math.floor(i / (g.OH * g.OW)) % out);
+        yRef.forEach((v, i) => { const o = channelOf(i); const d = v - shiftV[o]!; want[o]! += d; want[out + o]! += d * d; });
         expectClose(got, want, { atol: 1e-3, rtol: 1e-4 }, `${label}: Σ(y − shift), Σ(y − shift)²`);
+        // The last row holds the shift as summed (for an apply that updates the running mean in place).
+        assert.equal(statistics.partials.size, (2 * statistics.parts + 1) * out, `${label}: [2·parts + 1, O]`);
+        expectClose(partials.slice(2 * statistics.parts * out), Float32Array.from(shiftV), { atol: 0, rtol: 0 }, `${label}: the shift row`);
         statistics.partials.dispose();
       }
       for (const t of [x, wt, shift, y]) t.dispose();

@@ -69,14 +69,15 @@ describe('conv2d planner', () => {
     // col2im: fewer input channels than the bound, a kernel larger than 1×1
     assert.equal(name([2, 3, 6, 6], [8, 3, 1, 1], 'backwardData', all), 'implicit GEMM');
     assert.equal(name([2, 4, 6, 6], [8, 4, 2, 2], 'backwardData', all, { padding: 'SAME' }), 'implicit GEMM');
-    // the forward's epilogue statistics: NHWC, O % 4 == 0, not the fused Winograd kernel
+    // the forward's epilogue statistics: either layout, O % 4 == 0, not the fused Winograd kernel
     const stats = (x: number[], w: number[], t: ConvTuning, opts: Conv2dShapeOptions = {}) => {
       const p = planConv(geo(x, w, opts), 'forward', t);
       return p.algorithm !== 'winograd' && p.statistics;
     };
     assert.equal(stats([2, 4, 5, 5], [8, 4, 1, 1], all), true);
     assert.equal(stats([2, 4, 5, 5], [6, 4, 1, 1], all), false);
-    assert.equal(stats([2, 4, 5, 5], [8, 4, 1, 1], all, { dataFormat: 'NCHW' }), false);
+    assert.equal(stats([2, 4, 5, 5], [8, 4, 1, 1], all, { dataFormat: 'NCHW' }), true);
+    assert.equal(stats([2, 4, 5, 5], [8, 4, 3, 3], all, { dataFormat: 'NCHW', padding: 'SAME' }), true);
     assert.equal(stats([2, 4, 5, 5], [8, 4, 1, 1], tuned({})), false);
     assert.equal(stats([2, 4, 5, 5], [8, 4, 3, 3], tuned({ epilogueStatistics: true, winograd: true }), { padding: 'SAME' }), false);
   });

@@ -21,7 +21,7 @@ export interface ConvAlgorithms {
   pointwiseFilterGemm: boolean;
   /** NCHW filter gradients of kernels larger than 1×1 through NHWC transposes. */
   nchwFilterViaNhwc: boolean;
-  /** NHWC forwards also sum their output's batch-norm statistics (conv2dWithStatistics). */
+  /** forwards also sum their output's batch-norm statistics (conv2dWithStatistics; O % 4 == 0). */
   epilogueStatistics: boolean;
 }
 
@@ -82,7 +82,7 @@ export type ConvPath = ForwardPath | DataPath | FilterPath;
 
 export function planForward(g: Conv2dGeometry, t: ConvTuning): ForwardPath {
   const a = t.algorithms;
-  const statistics = a.epilogueStatistics && g.dataFormat === 'NHWC' && g.O % 4 === 0;
+  const statistics = a.epilogueStatistics && g.O % 4 === 0;
   if (a.winogradGemm && isWinogradShape(g)) return { pass: 'forward', algorithm: 'winogradGemm', m: winogradM(t, g.OH, g.OW), statistics };
   if (a.winograd && isWinogradShape(g)) return { pass: 'forward', algorithm: 'winograd' };
   return { pass: 'forward', algorithm: 'implicitGemm', statistics };
