@@ -22,7 +22,12 @@ export interface FusedPart {
  * lanes idle, and a wider one (a multiple) is split over several fused workgroups: both only for
  * parts that neither synchronise their workgroup nor share workgroup memory (the runtime checks).
  */
-export interface FusedParams { readonly parts: readonly FusedPart[]; readonly lanes: number }
+export interface FusedParams {
+  readonly parts: readonly FusedPart[];
+  readonly lanes: number;
+  /** per part: its grid is one row of workgroups (y = z = 1), so its wid needs no division. */
+  readonly rows: readonly boolean[];
+}
 
 const prefix = (i: number): string => `p${i}_`;
 
@@ -70,7 +75,7 @@ function localId(sx: number, sy: number, sz: number): string {
 }
 
 /** The lines of part i's branch that rebuild its builtins (`wid`, `nwg`, `lindex`, `lid`, `gid`) before its body. */
-function partBuiltins(part: FusedPart, i: number, lanes: number): string[] {
+function partBuiltins(part: FusedPart, i: number, lanes: number, rows: boolean): string[] {
   const pre = prefix(i);
   const [sx, sy, sz] = part.kernel.workgroupSize(part.params);
   const own = sx * sy * sz;
@@ -82,7 +87,7 @@ function partBuiltins(part: FusedPart, i: number, lanes: number): string[] {
   else L.push('let lindex = _lane;');
   if (own < lanes) L.push(`if (lindex >= ${own}u) { return; }`);
   L.push(
-    `let wid = vec3<u32>(_w % u.${pre}gx, (_w / u.${pre}gx) % u.${pre}gy, _w / u.${pre}gxy);`,
+    rows ? 'let wid = vec3<u32>(_w, 0u, 0u);' : `let wid = vec3<u32>(_w % u.${pre}gx, (_w / u.${pre}gx) % u.${pre}gy, _w / u.${pre}gxy);`,
     `let nwg = vec3<u32>(u.${pre}gx, u.${pre}gy, u.${pre}gz);`,
     `let lid = ${localId(sx, sy, sz)};`,
     `let gid = wid * vec3<u32>(${sx}u, ${sy}u, ${sz}u) + lid;`,
@@ -110,7 +115,7 @@ function renderFused(p: FusedParams): string {
     const prelude = part.kernel.prelude?.(part.params) ?? '';
     const names = [...bindings.map((b) => b.name), ...arrays, ...preludeNames(prelude)];
     if (prelude) lines.push(rename(prelude, names, pre));
-    bodies.push([...partBuiltins(part, i, p.lanes), rename(part.kernel.body(part.params), names, pre)].join('\n'));
+    bodies.push([...partBuiltins(part, i, p.lanes, p.rows[i]!), rename(part.kernel.body(part.params), names, pre)].join('\n'));
   });
   const layout = uniformLayout(fusedUniformFields(p));
   lines.push('struct Uniforms {');
@@ -120,8 +125,11 @@ function renderFused(p: FusedParams): string {
   lines.push(
     'fn main(@builtin(workgroup_id) _wid: vec3<u32>, @builtin(num_workgroups) _nwg: vec3<u32>,',
     enables.has('subgroups')
-      ? '        @builtin(local_invocation_index) _lane: u32, @builtin(subgroup_invocation_id) sgid: u32) {'
-      : '        @builtin(local_invocation_index) _lane: u32) {',
+      ? '        @builtin(local_invocation_id) _lid: vec3<u32>, @builtin(subgroup_invocation_id) sgid: u32) {'
+      : '        @builtin(local_invocation_id) _lid: vec3<u32>) {',
+    // The workgroup is one row, so the lane's x is its index; llvmpipe makes local_invocation_index
+    // far dearer than local_invocation_id (bench/README.md).
+    '  let _lane = _lid.x;',
     '  let _flat = _wid.x + _wid.y * _nwg.x;',
     '  if (_flat >= u.total) { return; }',
   );
@@ -140,7 +148,7 @@ function fusedUniformFields(p: FusedParams): UniformField[] {
 /** The fused kernel: run with `fusedBindings`, `fusedUniforms` and `fusedWorkgroups` of the parts' own. */
 export const fusedKernel: Kernel<FusedParams> = {
   name: 'fused',
-  key: (p) => `fused${p.lanes}[${p.parts.map((part) => part.key).join('|')}]`,
+  key: (p) => `fused${p.lanes}[${p.parts.map((part, i) => (p.rows[i] ? 'row:' : '') + part.key).join('|')}]`,
   wgsl: renderFused,
   bindings: (p): BufferBinding[] => p.parts.flatMap((part, i) => part.kernel.bindings(part.params).map((b) => ({ ...b, name: prefix(i) + b.name }))),
   uniforms: fusedUniformFields,

@@ -78,7 +78,7 @@ export class FusionGroups {
   }
 
   private fuse(parts: Dispatch[]): Dispatch {
-    const params: FusedParams = { parts: parts.map((p) => ({ kernel: p.kernel, params: p.params, key: p.key })), lanes: fusedLanes(parts.map((p) => this.shape(p)))! };
+    const params: FusedParams = { parts: parts.map((p) => ({ kernel: p.kernel, params: p.params, key: p.key })), lanes: fusedLanes(parts.map((p) => this.shape(p)))!, rows: parts.map((p) => p.workgroups[1] === 1 && p.workgroups[2] === 1) };
     const uniforms = fusedUniforms(params, parts);
     return {
       kernel: fusedKernel as Kernel<unknown>, params, key: fusedKernel.key(params),
