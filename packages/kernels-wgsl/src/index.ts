@@ -18,3 +18,4 @@ export * from './elementwise/where.js';
 export * from './gather/gather.js';
 export * from './grouped-conv/grouped-conv.js';
 export * from './grouped-conv/depthwise.js';
+export * from './fused.js';

@@ -17,9 +17,8 @@ export class PipelineCache {
 
   constructor(private readonly device: GPUDevice) {}
 
-  /** The pipeline for `kernel` at `params`, compiled synchronously on a miss. */
-  get<P>(kernel: Kernel<P>, params: P): Compiled {
-    const key = kernel.key(params);
+  /** The pipeline for `kernel` at `params` (`key`: its key, where the caller has it), compiled synchronously on a miss. */
+  get<P>(kernel: Kernel<P>, params: P, key = kernel.key(params)): Compiled {
     const hit = this.byKey.get(key);
     if (hit) { this.stats.hits++; return hit; }
     this.stats.misses++;

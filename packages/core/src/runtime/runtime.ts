@@ -1,8 +1,9 @@
-import { PipelineCache, writeUniforms, type Kernel } from '@squeeze/kernels-wgsl';
+import { PipelineCache, fusedKernel, fusedName, writeUniforms, type FusedParams, type Kernel } from '@squeeze/kernels-wgsl';
 import { BufferPool } from './buffer-pool.js';
 import type { DeviceDescription } from './device.js';
 import { checkDispatchLimits, GpuError } from './errors.js';
 import { DeferredChecks, CHECK_RECORD_BYTES } from './deferred-checks.js';
+import { FusionGroups, type Dispatch } from './fusion.js';
 
 export { DeviceLimitError, GpuError } from './errors.js';
 
@@ -109,6 +110,12 @@ export class Runtime {
   private objectIds = new WeakMap<object, number>();
   private nextObjectId = 1;
 
+  /** `fuseIndependent` fuses only while this is set (on by default; off to compare with the kernels one by one). */
+  horizontalFusion = true;
+  /** while set (inside `fuseIndependent`), dispatches are grouped for horizontal fusion first. */
+  private fusion: FusionGroups | null = null;
+  private readonly emit = (d: Dispatch) => this.dispatch(d);
+
   /** pipeline keys whose bindings and workgroup size were checked against the device's limits. */
   private readonly checkedKernels = new Set<string>();
 
@@ -151,11 +158,42 @@ export class Runtime {
     this.checkAlive();
     if (workgroups[0] === 0 || workgroups[1] === 0 || workgroups[2] === 0) return;
     checkDispatchLimits(this.description.limits, kernel, params, bindings, workgroups, this.checkedKernels);
+    const d: Dispatch = { kernel: kernel as Kernel<unknown>, params, key: kernel.key(params), bindings, uniforms, workgroups, args, scope: this.trace || this.fusion ? this.scopeName : '' };
+    if (!this.fusion) { this.dispatch(d); return; }
+    // Held for later: the tensors may be disposed (their buffers stay untouched until the next submit).
+    d.bindings = bindings.map((b) => ({ buffer: b.buffer, byteLength: b.byteLength, byteOffset: b.byteOffset ?? 0 }));
+    this.fusion.push(d, this.emit);
+  }
+
+  /**
+   * Runs `fn` with its independent consecutive dispatches merged into fewer, horizontally fused ones
+   * (runtime/fusion.ts): the same results with fewer dispatches, for work recorded many times over
+   * such as a training step. Nested calls join the outer one.
+   */
+  fuseIndependent<T>(fn: () => T): T {
+    if (this.fusion || !this.horizontalFusion) return fn();
+    const limits = this.description.limits;
+    this.fusion = new FusionGroups(limits.maxStorageBuffersPerShaderStage, limits.maxComputeWorkgroupsPerDimension);
+    try {
+      return fn();
+    } finally {
+      this.emitFused();
+      this.fusion = null;
+    }
+  }
+
+  /** Dispatches the group being formed, before anything that must come after it in stream order. */
+  private emitFused(): void {
+    this.fusion?.flush(this.emit);
+  }
+
+  private dispatch(d: Dispatch): void {
+    const { kernel, params, bindings, uniforms, workgroups, args } = d;
     if (this.collecting) {
       this.collecting.push(() => this.cache.warm(kernel, params));
       return;
     }
-    const compiled = this.cache.get(kernel, params);
+    const compiled = this.cache.get(kernel, params, d.key);
     const layout = compiled.uniforms;
     if (layout && this.uniformUsed + layout.size > UNIFORM_ARENA_BYTES) this.flush();
     let uniformOffset = -1;
@@ -170,8 +208,9 @@ export class Runtime {
     let timestampWrites: GPUComputePassTimestampWrites | undefined;
     if (this.trace && this.trace.spans.length < MAX_TRACED_PASSES) {
       const i = this.trace.spans.length;
+      const name = kernel === fusedKernel ? fusedName(params as FusedParams) : kernel.name;
       this.trace.spans.push({
-        name: [...this.scopes, kernel.name].join('/'), kernel: kernel.name, pipelineKey: compiled.key, workgroups, args,
+        name: d.scope ? `${d.scope}/${name}` : name, kernel: name, pipelineKey: compiled.key, workgroups, args,
       });
       timestampWrites = { querySet: this.trace.querySet, beginningOfPassWriteIndex: 2 * i, endOfPassWriteIndex: 2 * i + 1 };
     }
@@ -217,6 +256,7 @@ export class Runtime {
   /** Uploads host data. Ordered after all work recorded so far (the pending encoder is submitted first). */
   write(dst: Bindable, data: ArrayBufferView, dstOffset = 0): void {
     this.checkAlive();
+    this.emitFused();
     if (this.encoder) this.flush();
     // A tensor written here no longer holds the host values it was made from.
     if ('hostValues' in dst) delete (dst as { hostValues?: Int32Array }).hostValues;
@@ -227,6 +267,7 @@ export class Runtime {
 
   /** Submits everything recorded so far. */
   flush(): void {
+    this.emitFused();
     if (!this.encoder) return;
     this.endPass();
     if (this.uniformUsed > 0) this.device.queue.writeBuffer(this.uniformArena, 0, this.uniformBytes, 0, this.uniformUsed);
@@ -331,6 +372,7 @@ export class Runtime {
 
   /** The command encoder for a command outside compute passes (a copy, a query resolve): ends the open pass. */
   private outsidePass(): GPUCommandEncoder {
+    this.emitFused();
     this.endPass();
     return (this.encoder ??= this.device.createCommandEncoder());
   }

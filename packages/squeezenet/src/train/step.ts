@@ -46,7 +46,8 @@ export function encodeTrainStep(
   const { dataFormat } = model;
   model.train();
   const counts = { forward: 0, backward: 0, optimizer: 0, total: 0 };
-  const [loss, predictions] = tidy(() => {
+  // Independent neighbouring kernels (a fire module's branches, a pass's data and filter gradients) share dispatches.
+  const [loss, predictions] = getRuntime().fuseIndependent(() => tidy(() => {
     const x = tensor(xs, imageShape(dataFormat, batchSize));
     const y = tensor(ys, [batchSize], 'i32');
     let loss!: Tensor;
@@ -62,7 +63,7 @@ export function encodeTrainStep(
       optimizer.zeroGrad();
     });
     return [loss, predictions] as [Tensor, Tensor];
-  });
+  }));
   counts.total = counts.forward + counts.backward + counts.optimizer;
   return [loss, predictions, counts];
 }
@@ -91,7 +92,8 @@ export async function warmModelPipelines(model: SqueezeNetCifar, batchSize: numb
   const wasTraining = model.training;
   // Two scopes: the training step's tensors go back to the pool before the evaluation's are made
   // (nothing runs), so the pool peaks at the larger of the two, not their sum.
-  const n = await getRuntime().warmPipelines(() => {
+  const rt = getRuntime();
+  const n = await rt.warmPipelines(() => rt.fuseIndependent(() => {
     tidy(() => {
       model.train();
       const logits = model.forward(zeros(imageShape(dataFormat, batchSize)));
@@ -104,7 +106,7 @@ export async function warmModelPipelines(model: SqueezeNetCifar, batchSize: numb
       model.eval();
       noGrad(() => argmax(model.forward(zeros(imageShape(dataFormat, evalBatchSize))), 1));
     });
-  });
+  }));
   model.train(wasTraining);
   return n;
 }
@@ -112,10 +114,10 @@ export async function warmModelPipelines(model: SqueezeNetCifar, batchSize: numb
 /** Records the predicted classes [N] (int32) of one evaluation batch, without waiting on the GPU. */
 export function encodeEvalBatch(model: SqueezeNetCifar, xs: Float32Array, batchSize: number): Tensor {
   const { dataFormat } = model;
-  return tidy(() => noGrad(() => {
+  return getRuntime().fuseIndependent(() => tidy(() => noGrad(() => {
     const x = tensor(xs, imageShape(dataFormat, batchSize));
     return argmax(model.forward(x), 1);
-  }));
+  })));
 }
 
 /** Accuracy over a whole split in evaluation mode (running batch-norm statistics). */

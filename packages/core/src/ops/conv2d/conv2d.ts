@@ -5,6 +5,7 @@ import { convTuningFor, dataAddsPending, planBackwardData, planBackwardFilter, p
 import type { ChannelStatistics } from './common.js';
 import { backwardDataOn, backwardFilterOn, forwardOn, sharedTransformedDy } from './passes.js';
 import { biasGrad } from './filter.js';
+import { winogradGemmBackward } from './winograd.js';
 import { groupedConv2d } from '../grouped-conv/grouped-conv.js';
 
 export interface Conv2dOptions extends Conv2dShapeOptions {
@@ -61,13 +62,14 @@ function conv2dOp(x: Tensor, w: Tensor, opts: Conv2dOptions, shift: Tensor | nul
     const [vs, us] = [transformedX ? kept[0] : undefined, transformedW ? kept.at(-1) : undefined];
     // dy's Winograd transform, where both passes take it, is computed once.
     const z = needs[0] && needs[1] ? sharedTransformedDy(data, filter, dy, g, tiles) : null;
-    const grads = [
+    // With Z and V at hand both Winograd passes run interleaved (winogradGemmBackward).
+    const [dx, dw] = z && vs && data.algorithm === 'winogradGemmAdjoint' ? winogradGemmBackward(z, ws!, vs, g, tiles, data.m, us) : [
       // The first layer's input needs no gradient: its backward-data is skipped.
       // Where its kernel can, dx also adds the gradient x's other consumers produced (a fire module's two expands).
       needs[0] ? backwardDataOn(data, dy, ws!, g, tiles, z ?? undefined, us, dataAddsPending(data) ? pending.take(0) : null) : null,
       needs[1] ? backwardFilterOn(filter, xs!, dy, g, tiles, vs, z ?? undefined) : null,
-      needs[2] ? biasGrad(dy, g, tiles) : null,
     ];
+    const grads = [dx, dw, needs[2] ? biasGrad(dy, g, tiles) : null];
     z?.dispose();
     return grads;
   });

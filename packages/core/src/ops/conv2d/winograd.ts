@@ -140,6 +140,22 @@ export function winogradTransformDy(dy: Tensor, g: Conv2dGeometry, tiles: ConvTi
   return z;
 }
 
+/** P[ξ] = Z[ξ]ᵀ·V[ξ] [D × S], the filter gradient's GEMM over tiles. */
+function filterProducts(rt: Tensor['runtime'], z: Tensor, v: Tensor, b: ReturnType<typeof winogradBackward>): Tensor {
+  const pp = allocTensor([b.t.alpha * b.t.alpha * b.D * b.S]);
+  rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: z, b: v, c: pp, M: b.D, N: b.S, K: b.t.tiles, transA: true, batch: b.t.alpha * b.t.alpha }));
+  return pp;
+}
+
+/** dw = Gᵀ P G per (o, c); frees P. */
+function filterFromProducts(pp: Tensor, g: Conv2dGeometry, m: WinogradOutputTile, b: ReturnType<typeof winogradBackward>): Tensor {
+  const dw = allocTensor([g.O, g.C, 3, 3]);
+  pp.runtime.run(winogradFilterGradKernel, { m, workgroup: b.workgroup }, [pp, dw], { C: g.C, O: g.O, D: b.D, S4: b.S / 4 },
+    gridWorkgroups(b.S / 4, g.O, 1, b.workgroup), b.trace);
+  pp.dispose();
+  return dw;
+}
+
 /**
  * The filter gradient of a 3×3 stride-1 convolution through Winograd F(m×m, 3×3): the forward's
  * input transform of x (V [α²][tiles][S]) and the gradient of its M (Z = A dY Aᵀ, [α²][tiles][D])
@@ -149,34 +165,19 @@ export function winogradTransformDy(dy: Tensor, g: Conv2dGeometry, tiles: ConvTi
 export function winogradGemmFilterGrad(
   x: Tensor, dy: Tensor, g: Conv2dGeometry, tiles: ConvTiles, m: WinogradOutputTile, transformedX?: Tensor, transformedDy?: Tensor,
 ): Tensor {
-  const rt = x.runtime;
-  const { t, S, D, workgroup, trace } = winogradBackward(g, tiles, m, 'backwardFilter');
-  const v = transformedX ?? transformInput(x, t, { Hs: g.H, Ws: g.W, Cs: g.C, S, padTop: g.padTop, padLeft: g.padLeft }, g, workgroup, trace);
+  const b = winogradBackward(g, tiles, m, 'backwardFilter');
+  const v = transformedX ?? transformInput(x, b.t, { Hs: g.H, Ws: g.W, Cs: g.C, S: b.S, padTop: g.padTop, padLeft: g.padLeft }, g, b.workgroup, b.trace);
   const z = transformedDy ?? winogradTransformDy(dy, g, tiles, m, 'backwardFilter');
-  const pp = allocTensor([t.alpha * t.alpha * D * S]);
-  rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: z, b: v, c: pp, M: D, N: S, K: t.tiles, transA: true, batch: t.alpha * t.alpha }));
+  const pp = filterProducts(x.runtime, z, v, b);
   if (!transformedX) v.dispose();
   if (!transformedDy) z.dispose();
-  const dw = allocTensor([g.O, g.C, 3, 3]);
-  rt.run(winogradFilterGradKernel, { m, workgroup }, [pp, dw], { C: g.C, O: g.O, D, S4: S / 4 },
-    gridWorkgroups(S / 4, g.O, 1, workgroup), trace);
-  pp.dispose();
-  return dw;
+  return filterFromProducts(pp, g, m, b);
 }
 
-/**
- * Backward-data of a 3×3 stride-1 convolution as the adjoint of the Winograd-GEMM forward on its
- * tiling: dV[ξ] = Z[ξ]·U[ξ]ᵀ (the GEMM, U the forward's filter transform with out channels as rows),
- * each tile's patch gradient B dV Bᵀ in place, then every dx pixel gathers the patches covering it.
- * Its transforms run over dx's channels (C) where the flipped-filter forward transforms dy's (O: 4×
- * as many in SqueezeNet's expand layers), and Z is shared with the filter gradient.
- */
-export function winogradGemmAdjointData(
-  dy: Tensor, w: Tensor, g: Conv2dGeometry, tiles: ConvTiles, m: WinogradOutputTile, transformedDy?: Tensor, transformedW?: Tensor,
-): Tensor {
-  const rt = dy.runtime;
-  const { t, S, D, workgroup, trace } = winogradBackward(g, tiles, m, 'backwardData');
-  const z = transformedDy ?? winogradTransformDy(dy, g, tiles, m, 'backwardData');
+/** dV[ξ] = Z[ξ]·U[ξ]ᵀ, the adjoint's GEMM (U the forward's filter transform where given, else made here from w). */
+function adjointProducts(z: Tensor, w: Tensor, g: Conv2dGeometry, m: WinogradOutputTile, b: ReturnType<typeof winogradBackward>, transformedW?: Tensor): Tensor {
+  const rt = z.runtime;
+  const { t, S, D, workgroup, trace } = b;
   const dv = allocTensor([t.alpha * t.alpha * t.tiles * S]);
   if (transformedW) {
     // The forward's U [α²][S][D], read transposed.
@@ -190,13 +191,57 @@ export function winogradGemmAdjointData(
     rt.scope(WINOGRAD_GEMM_SCOPE, () => gemm(rt, { a: z, b: ut, c: dv, M: t.tiles, N: S, K: D, batch: t.alpha * t.alpha }));
     ut.dispose();
   }
-  if (!transformedDy) z.dispose();
-  rt.run(winogradInputGradKernel, { m, workgroup }, [dv], { S4: S / 4, TH: t.TH, TW: t.TW, tiles: t.tiles },
-    gridWorkgroups(S / 4, t.TH * t.TW, g.N, workgroup), trace);
+  return dv;
+}
+
+/** Each tile's patch gradient B dV Bᵀ, in place. */
+function adjointPatches(dv: Tensor, g: Conv2dGeometry, m: WinogradOutputTile, b: ReturnType<typeof winogradBackward>): void {
+  dv.runtime.run(winogradInputGradKernel, { m, workgroup: b.workgroup }, [dv], { S4: b.S / 4, TH: b.t.TH, TW: b.t.TW, tiles: b.t.tiles },
+    gridWorkgroups(b.S / 4, b.t.TH * b.t.TW, g.N, b.workgroup), b.trace);
+}
+
+/** Every dx pixel gathers the patches covering it; frees dV. */
+function adjointGather(dv: Tensor, g: Conv2dGeometry, m: WinogradOutputTile, b: ReturnType<typeof winogradBackward>): Tensor {
+  const { t, S, workgroup, trace } = b;
   const dx = allocTensor(conv2dInputShape(g));
-  rt.run(winogradGatherKernel, { m, layout: g.dataFormat, workgroup, dstVec4: g.dataFormat === 'NHWC' && g.C % 4 === 0 }, [dv, dx], {
+  dv.runtime.run(winogradGatherKernel, { m, layout: g.dataFormat, workgroup, dstVec4: g.dataFormat === 'NHWC' && g.C % 4 === 0 }, [dv, dx], {
     H: g.H, W: g.W, C: g.C, S4: S / 4, padTop: g.padTop, padLeft: g.padLeft, TH: t.TH, TW: t.TW, tiles: t.tiles,
   }, gridWorkgroups(S / 4, g.H * g.W, g.N, workgroup), trace);
   dv.dispose();
   return dx;
+}
+
+/**
+ * Backward-data of a 3×3 stride-1 convolution as the adjoint of the Winograd-GEMM forward on its
+ * tiling: dV[ξ] = Z[ξ]·U[ξ]ᵀ (the GEMM, U the forward's filter transform with out channels as rows),
+ * each tile's patch gradient B dV Bᵀ in place, then every dx pixel gathers the patches covering it.
+ * Its transforms run over dx's channels (C) where the flipped-filter forward transforms dy's (O: 4×
+ * as many in SqueezeNet's expand layers), and Z is shared with the filter gradient.
+ */
+export function winogradGemmAdjointData(
+  dy: Tensor, w: Tensor, g: Conv2dGeometry, tiles: ConvTiles, m: WinogradOutputTile, transformedDy?: Tensor, transformedW?: Tensor,
+): Tensor {
+  const b = winogradBackward(g, tiles, m, 'backwardData');
+  const z = transformedDy ?? winogradTransformDy(dy, g, tiles, m, 'backwardData');
+  const dv = adjointProducts(z, w, g, m, b, transformedW);
+  if (!transformedDy) z.dispose();
+  adjointPatches(dv, g, m, b);
+  return adjointGather(dv, g, m, b);
+}
+
+/**
+ * Both gradients of a Winograd-GEMM layer from the shared Z, the steps of the two passes interleaved
+ * so that independent kernels sit next to each other (the runtime's horizontal fusion makes each
+ * pair one dispatch): the two GEMMs, the two output transforms, then the gather.
+ */
+export function winogradGemmBackward(
+  z: Tensor, w: Tensor, v: Tensor, g: Conv2dGeometry, tiles: ConvTiles, m: WinogradOutputTile, transformedW?: Tensor,
+): [Tensor, Tensor] {
+  const bd = winogradBackward(g, tiles, m, 'backwardData');
+  const bf = winogradBackward(g, tiles, m, 'backwardFilter');
+  const dv = adjointProducts(z, w, g, m, bd, transformedW);
+  const pp = filterProducts(z.runtime, z, v, bf);
+  adjointPatches(dv, g, m, bd);
+  const dw = filterFromProducts(pp, g, m, bf);
+  return [adjointGather(dv, g, m, bd), dw];
 }
