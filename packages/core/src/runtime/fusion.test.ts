@@ -98,6 +98,22 @@ describe('horizontal fusion', function () {
       assert.equal((emitted[0]!.params as { lanes: number }).lanes, 16);
       assert.equal((emitted[1]!.params as { lanes: number }).lanes, 32);
     });
+
+    it('puts at most one heavy (long) kernel in a fused dispatch', () => {
+      emitted.length = 0;
+      const long = defineKernel<{ id: number }>({
+        name: 'test_long',
+        bindings: () => [{ name: 'dst', type: 'f32', access: 'read_write' }],
+        workgroupSize: () => [64, 1, 1],
+        body: (p) => Array.from({ length: 600 }, (_, i) => `  dst[${i}u] = ${p.id}.0 + f32(gid.x) * ${i}.0;`).join('\n'),
+      });
+      const g = new FusionGroups(10, 65535);
+      g.push(fakeDispatch(long, { id: 1 }, [{ buffer: buf(), byteLength: 64 }]), emit);
+      g.push(fakeDispatch(addOne, { lanes: 64 }, [{ buffer: buf(), byteLength: 64 }, { buffer: buf(), byteLength: 64 }]), emit);
+      g.push(fakeDispatch(long, { id: 2 }, [{ buffer: buf(), byteLength: 64 }]), emit);
+      g.flush(emit);
+      assert.deepEqual(emitted.map(partsOf), [['test_long', 'test_add_one'], ['test_long']]);
+    });
   });
 
   describe('on the GPU', () => {

@@ -26,10 +26,16 @@ export interface Dispatch {
  * What grouping needs of a kernel specialisation, computed once per key. `synchronises`: it uses
  * workgroup barriers or subgroup operations, so every lane of its workgroup must run it.
  */
-interface Shape { lanes: number; writes: boolean[]; workgroupMemory: boolean; synchronises: boolean }
+interface Shape { lanes: number; writes: boolean[]; workgroupMemory: boolean; synchronises: boolean; heavy: boolean }
 
 /** Parts of one fused dispatch at most: enough for a fire module's branches, few pipeline combinations. */
 const MAX_PARTS = 4;
+/**
+ * A kernel whose WGSL is longer than this (the unrolled GEMM tiles, F(4×4) Winograd transforms) is
+ * heavy: at most one per fused dispatch, since LLVM (lavapipe) takes far longer to compile two such
+ * bodies in one function than apart, and a long kernel gains little from a dispatch saved.
+ */
+const HEAVY_WGSL_CHARS = 12_000;
 
 export class FusionGroups {
   private parts: Dispatch[] = [];
@@ -56,7 +62,7 @@ export class FusionGroups {
     const storage = this.parts.reduce((n, p) => n + p.bindings.length, d.bindings.length);
     if (storage > this.maxStorageBuffers) return false;
     const shapes = [...this.parts, d].map((p) => this.shape(p));
-    if (shapes.filter((s) => s.workgroupMemory).length > 1) return false;
+    if (shapes.filter((s) => s.workgroupMemory).length > 1 || shapes.filter((s) => s.heavy).length > 1) return false;
     if (fusedLanes(shapes) === null) return false;
     return this.parts.every((p) => independent(p, this.shape(p), d, shapes[shapes.length - 1]!));
   }
@@ -71,6 +77,7 @@ export class FusionGroups {
         writes: d.kernel.bindings(d.params).map((b) => b.access !== 'read'),
         workgroupMemory: wgsl.includes('var<workgroup>'),
         synchronises: /Barrier|subgroup|workgroupUniformLoad/.test(wgsl),
+        heavy: wgsl.length > HEAVY_WGSL_CHARS,
       };
       this.shapes.set(d.key, s);
     }
