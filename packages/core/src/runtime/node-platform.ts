@@ -16,7 +16,8 @@ setPlatform({
 
 // SQUEEZE_PIPELINE_LOG=<file>: one JSON line per new pipeline (time, kernel, key, WGSL hash, the test
 // file or command that asked for it), for counting what a run compiles. Lavapipe compiles a pipeline
-// at its first dispatch, so its cost shows in the run's time (or the shader cache's entries), not here.
+// at its first dispatch, so its cost shows in the duration of the test that asked for it, which the
+// mocha hooks log at its end (testing/mocha-hooks.ts), not here.
 const pipelineLog = process.env.SQUEEZE_PIPELINE_LOG;
 if (pipelineLog) {
   const { appendFileSync } = await import('node:fs');
