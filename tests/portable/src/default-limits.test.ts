@@ -11,7 +11,7 @@ import type { KernelAudit } from './kernel-audit.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 /**
- * The op, optimizer, layer and training tests again, on a device opened with WebGPU's default
+ * The op, optimizer, layer, horizontal-fusion and training tests again, on a device opened with WebGPU's default
  * limits (8 storage buffers per stage, 256 invocations and 16 KiB of workgroup storage per
  * workgroup, 128 MiB bindings): what a page gets that asks for nothing. In a child process, since
  * the run's own device has the adapter's limits. The child records every kernel it dispatches
@@ -21,6 +21,7 @@ const SUBSET = [
   'packages/core/dist/ops/**/*.test.js',
   'packages/core/dist/optim/*.test.js',
   'packages/core/dist/nn/*.test.js',
+  'packages/core/dist/runtime/fusion.test.js',
   'tests/portable/dist/training.test.js',
 ];
 

@@ -118,7 +118,10 @@ describe('horizontal fusion', function () {
 
   describe('on the GPU', () => {
     let rt: ReturnType<typeof getRuntime>;
-    before(() => { rt = getRuntime(); });
+    let wasOn = false;
+    // Fusion is off by default on a software adapter: these tests turn it on.
+    before(() => { rt = getRuntime(); wasOn = rt.horizontalFusion; rt.horizontalFusion = true; });
+    after(() => { rt.horizontalFusion = wasOn; });
     const range = (n: number) => Float32Array.from({ length: n }, (_, i) => i * 0.5 - 3);
     /** Runs the kernels once fused (inside fuseIndependent) and once alone; returns both outputs and the fused dispatch count. */
     async function both(record: () => Tensor[]): Promise<{ fused: Array<Float32Array | Int32Array>; alone: Array<Float32Array | Int32Array>; dispatches: number }> {

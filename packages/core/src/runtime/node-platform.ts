@@ -8,9 +8,11 @@ import { throttleNativePolling } from './polling.js';
  * mapping (see Runtime.read) and Dawn's busy polling is throttled (see polling.ts): both are about
  * how Dawn's binding learns of finished work, which a page's event loop does not share.
  */
+// SQUEEZE_HORIZONTAL_FUSION=1 or 0 turns the runtime's horizontal fusion on or off whatever the adapter.
+const fusion = process.env.SQUEEZE_HORIZONTAL_FUSION;
 setPlatform({
   open: (opts) => openDevice(opts),
-  runtime: { pacedReads: true },
+  runtime: { pacedReads: true, ...(fusion === '1' || fusion === '0' ? { horizontalFusion: fusion === '1' } : {}) },
   prepare: throttleNativePolling,
 });
 

@@ -69,6 +69,8 @@ export interface RuntimeOptions {
   pacedReads?: boolean;
   /** Whether `destroy()` destroys the device (false for a device the caller opened). Default true. */
   ownsDevice?: boolean;
+  /** `fuseIndependent` fuses (see `Runtime.horizontalFusion`); default: on a hardware adapter only. */
+  horizontalFusion?: boolean;
 }
 
 /**
@@ -110,8 +112,12 @@ export class Runtime {
   private objectIds = new WeakMap<object, number>();
   private nextObjectId = 1;
 
-  /** `fuseIndependent` fuses only while this is set (on by default; off to compare with the kernels one by one). */
-  horizontalFusion = true;
+  /**
+   * `fuseIndependent` fuses only while this is set: by default on a hardware adapter, where a step is
+   * bound by its dispatches, and off on a software one (llvmpipe), whose fused kernels ran slower
+   * than the same kernels one by one (bench/README.md, "Fusions: horizontal").
+   */
+  horizontalFusion: boolean;
   /** while set (inside `fuseIndependent`), dispatches are grouped for horizontal fusion first. */
   private fusion: FusionGroups | null = null;
   private readonly emit = (d: Dispatch) => this.dispatch(d);
@@ -122,6 +128,7 @@ export class Runtime {
   constructor(readonly device: GPUDevice, readonly description: DeviceDescription, readonly options: RuntimeOptions = {}) {
     this.cache = new PipelineCache(device);
     this.pool = new BufferPool(device);
+    this.horizontalFusion = options.horizontalFusion ?? !description.software;
     this.checks = new DeferredChecks(device);
     this.uniformArena = device.createBuffer({ size: UNIFORM_ARENA_BYTES, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
     device.onuncapturederror = (e: GPUUncapturedErrorEvent) => {

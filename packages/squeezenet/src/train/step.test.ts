@@ -14,6 +14,7 @@ describe('the training step with horizontal fusion', function () {
       const rng = new Random(5);
       const xs = Float32Array.from({ length: batch * 3 * 32 * 32 }, () => rng.next() * 2 - 1);
       const ys = Int32Array.from({ length: batch }, () => rng.int(10));
+      const wasOn = rt.horizontalFusion;
       const run = async (fused: boolean) => {
         rt.horizontalFusion = fused;
         try {
@@ -38,7 +39,7 @@ describe('the training step with horizontal fusion', function () {
           optimizer.dispose();
           return { losses, state, labels, kernels };
         } finally {
-          rt.horizontalFusion = true;
+          rt.horizontalFusion = wasOn;
         }
       };
       const alone = await run(false);
