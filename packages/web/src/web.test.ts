@@ -122,6 +122,8 @@ describe('squeeze web: training, prediction and download in headless Chromium', 
     page.on('pageerror', (e) => pageErrors.push(String(e)));
     await page.setViewport({ width: 1280, height: 900 });
     await page.goto(`${web!.url}?${new URLSearchParams(Object.entries(FLAGS).map(([k, v]) => [k, String(v)]))}`);
+    // The page names its adapter once requestAdapter resolves, later on a busy machine.
+    await page.waitForFunction(() => !document.getElementById('adapter')!.textContent!.startsWith('Looking for WebGPU'), { timeout: WAIT_MS });
     const adapter = await page.$eval('#adapter', (el) => el.textContent!);
     assert.match(adapter, /^WebGPU adapter: /);
 
