@@ -130,6 +130,7 @@ function renderFused(p: FusedParams): string {
     // The workgroup is one row, so the lane's x is its index; llvmpipe makes local_invocation_index
     // far dearer than local_invocation_id (bench/README.md).
     '  let _lane = _lid.x;',
+    // Dispatched as linearWorkgroups(total, 1): this is linearWorkgroupIndex on the renamed builtins.
     '  let _flat = _wid.x + _wid.y * _nwg.x;',
     '  if (_flat >= u.total) { return; }',
   );
@@ -145,7 +146,7 @@ function fusedUniformFields(p: FusedParams): UniformField[] {
   return [...p.parts.flatMap((part, i) => [...partFields(part, i), ...gridFields(i)]), { name: 'total', type: 'u32' }];
 }
 
-/** The fused kernel: run with `fusedBindings`, `fusedUniforms` and `fusedWorkgroups` of the parts' own. */
+/** The fused kernel: run with the parts' bindings in order, `fusedUniforms` and `linearWorkgroups(total, 1)`. */
 export const fusedKernel: Kernel<FusedParams> = {
   name: 'fused',
   key: (p) => `fused${p.lanes}[${p.parts.map((part, i) => (p.rows[i] ? 'row:' : '') + part.key).join('|')}]`,
@@ -177,11 +178,4 @@ export function fusedUniforms(
   });
   out.total = end;
   return out;
-}
-
-/** Workgroups of the fused dispatch: the parts' total, spread over x and y (at most `maxPerDim` along x). */
-export function fusedWorkgroups(total: number, maxPerDim: number): [number, number, number] {
-  if (total <= maxPerDim) return [total, 1, 1];
-  const y = Math.ceil(total / maxPerDim);
-  return [Math.ceil(total / y), y, 1];
 }

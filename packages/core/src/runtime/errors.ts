@@ -18,11 +18,12 @@ export class DeviceLimitError extends GpuError {
  * Checks a dispatch against the device's limits before it reaches the device, where it would fail
  * validation with a message that names neither the kernel nor the limit. `limits` is the
  * description's copy (reading device.limits crosses into the binding, on every dispatch); the
- * kernel's storage buffers and workgroup size are checked once per specialisation (`checked`).
+ * kernel's storage buffers and workgroup size are checked once per specialisation (`checked`, by
+ * `key`, the kernel's key at `params`).
  */
 export function checkDispatchLimits<P>(
   limits: Record<LimitName, number>, kernel: Kernel<P>, params: P, bindings: readonly { byteLength: number }[],
-  workgroups: readonly [number, number, number], checked: Set<string>,
+  workgroups: readonly [number, number, number], checked: Set<string>, key = kernel.key(params),
 ): void {
   const maxWg = limits.maxComputeWorkgroupsPerDimension;
   if (workgroups.some((w) => w > maxWg)) {
@@ -34,7 +35,6 @@ export function checkDispatchLimits<P>(
       throw new DeviceLimitError(`kernel ${kernel.name}: a ${b.byteLength}-byte buffer exceeds maxStorageBufferBindingSize (${maxBinding} bytes) on this device`, 'maxStorageBufferBindingSize');
     }
   }
-  const key = kernel.key(params);
   if (checked.has(key)) return;
   const storage = kernel.bindings(params).length;
   if (storage > limits.maxStorageBuffersPerShaderStage) {

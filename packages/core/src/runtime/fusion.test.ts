@@ -65,7 +65,7 @@ describe('horizontal fusion', function () {
 
     it('fuses independent dispatches and starts a new group at a dependence', () => {
       emitted.length = 0;
-      const g = new FusionGroups(10, 65535);
+      const g = new FusionGroups(10);
       const [a, b, c, d] = [buf(), buf(), buf(), buf()];
       g.push(fakeDispatch(addOne, { lanes: 64 }, [{ buffer: a, byteLength: 64 }, { buffer: b, byteLength: 64 }]), emit);
       g.push(fakeDispatch(addOne, { lanes: 64 }, [{ buffer: a, byteLength: 64 }, { buffer: c, byteLength: 64 }]), emit); // reads a too: independent
@@ -76,7 +76,7 @@ describe('horizontal fusion', function () {
 
     it('tells disjoint ranges of one buffer from overlapping ones', () => {
       emitted.length = 0;
-      const g = new FusionGroups(10, 65535);
+      const g = new FusionGroups(10);
       const [flat, x] = [buf(), buf()];
       g.push(fakeDispatch(addOne, { lanes: 64 }, [{ buffer: x, byteLength: 64 }, { buffer: flat, byteLength: 256, byteOffset: 0 }]), emit);
       g.push(fakeDispatch(addOne, { lanes: 64 }, [{ buffer: x, byteLength: 64 }, { buffer: flat, byteLength: 256, byteOffset: 256 }]), emit);
@@ -87,7 +87,7 @@ describe('horizontal fusion', function () {
 
     it('keeps a synchronising part\'s lanes, and the storage-buffer and part limits', () => {
       emitted.length = 0;
-      const g = new FusionGroups(5, 65535);
+      const g = new FusionGroups(5);
       g.push(fakeDispatch(reverse, { lanes: 16 }, [{ buffer: buf(), byteLength: 64 }, { buffer: buf(), byteLength: 64 }]), emit);
       g.push(fakeDispatch(addOne, { lanes: 64 }, [{ buffer: buf(), byteLength: 64 }, { buffer: buf(), byteLength: 64 }]), emit); // split over 4 workgroups of 16
       g.push(fakeDispatch(reverse, { lanes: 32 }, [{ buffer: buf(), byteLength: 64 }, { buffer: buf(), byteLength: 64 }]), emit); // a second width that synchronises: no
@@ -107,7 +107,7 @@ describe('horizontal fusion', function () {
         workgroupSize: () => [64, 1, 1],
         body: (p) => Array.from({ length: 600 }, (_, i) => `  dst[${i}u] = ${p.id}.0 + f32(gid.x) * ${i}.0;`).join('\n'),
       });
-      const g = new FusionGroups(10, 65535);
+      const g = new FusionGroups(10);
       g.push(fakeDispatch(long, { id: 1 }, [{ buffer: buf(), byteLength: 64 }]), emit);
       g.push(fakeDispatch(addOne, { lanes: 64 }, [{ buffer: buf(), byteLength: 64 }, { buffer: buf(), byteLength: 64 }]), emit);
       g.push(fakeDispatch(long, { id: 2 }, [{ buffer: buf(), byteLength: 64 }]), emit);

@@ -1,12 +1,11 @@
-import { fusedKernel, fusedUniforms, fusedWorkgroups, type FusedParams, type Kernel } from '@squeeze/kernels-wgsl';
+import { fusedKernel, fusedUniforms, linearWorkgroups, partLanes, type FusedParams, type Kernel } from '@squeeze/kernels-wgsl';
 import type { Bindable } from './runtime.js';
 
 /**
  * Grouping for horizontal fusion (kernels-wgsl fused.ts): inside `Runtime.fuseIndependent`, each
  * dispatch joins the group being formed when it is independent of every member (no buffer range one
- * writes is bound by another), every member that synchronises its workgroup keeps all its lanes
- * (the fused workgroup is as wide as the widest member), and the group stays within the
- * device's storage-buffer limit; otherwise the group is dispatched (fused, or alone) and a new one
+ * writes is bound by another), the members agree on a workgroup width (`fusedLanes`), and the
+ * group stays within four members, one heavy kernel and the device's storage-buffer limit; otherwise the group is dispatched (fused, or alone) and a new one
  * starts. Order is kept: a group only ever holds consecutive dispatches.
  */
 
@@ -41,7 +40,7 @@ export class FusionGroups {
   private parts: Dispatch[] = [];
   private shapes = new Map<string, Shape>();
 
-  constructor(private readonly maxStorageBuffers: number, private readonly maxWorkgroupsPerDim: number) {}
+  constructor(private readonly maxStorageBuffers: number) {}
 
   /** Adds `d`, first handing the current group to `emit` when `d` cannot join it. */
   push(d: Dispatch, emit: (d: Dispatch) => void): void {
@@ -70,10 +69,9 @@ export class FusionGroups {
   private shape(d: Dispatch): Shape {
     let s = this.shapes.get(d.key);
     if (!s) {
-      const [x, y, z] = d.kernel.workgroupSize(d.params);
       const wgsl = d.kernel.wgsl(d.params);
       s = {
-        lanes: x * y * z,
+        lanes: partLanes(d),
         writes: d.kernel.bindings(d.params).map((b) => b.access !== 'read'),
         workgroupMemory: wgsl.includes('var<workgroup>'),
         synchronises: /Barrier|subgroup|workgroupUniformLoad/.test(wgsl),
@@ -90,7 +88,7 @@ export class FusionGroups {
     return {
       kernel: fusedKernel as Kernel<unknown>, params, key: fusedKernel.key(params),
       bindings: parts.flatMap((p) => p.bindings), uniforms,
-      workgroups: fusedWorkgroups(uniforms.total as number, this.maxWorkgroupsPerDim),
+      workgroups: linearWorkgroups(uniforms.total as number, 1),
       args: { fused: parts.map((p) => p.kernel.name) }, scope: parts[0]!.scope,
     };
   }
@@ -121,9 +119,11 @@ function independent(a: Dispatch, sa: Shape, b: Dispatch, sb: Shape): boolean {
 
 function overlap(a: Bindable, b: Bindable): boolean {
   if (a.buffer !== b.buffer) return false;
-  // As bound: lengths rounded up to 16 bytes (Runtime.bindGroup).
   const [a0, b0] = [a.byteOffset ?? 0, b.byteOffset ?? 0];
-  return a0 < b0 + bound(b) && b0 < a0 + bound(a);
+  return a0 < b0 + boundLength(b) && b0 < a0 + boundLength(a);
 }
 
-const bound = (b: Bindable): number => Math.max(16, Math.ceil(b.byteLength / 16) * 16);
+/** The bytes a binding covers: its length rounded up to 16 bytes, within the buffer (what `Runtime.bindGroup` binds). */
+export function boundLength(b: Bindable): number {
+  return Math.min(b.buffer.size - (b.byteOffset ?? 0), Math.max(16, Math.ceil(b.byteLength / 16) * 16));
+}

@@ -3,7 +3,7 @@ import { BufferPool } from './buffer-pool.js';
 import type { DeviceDescription } from './device.js';
 import { checkDispatchLimits, GpuError } from './errors.js';
 import { DeferredChecks, CHECK_RECORD_BYTES } from './deferred-checks.js';
-import { FusionGroups, type Dispatch } from './fusion.js';
+import { FusionGroups, boundLength, type Dispatch } from './fusion.js';
 
 export { DeviceLimitError, GpuError } from './errors.js';
 
@@ -164,8 +164,9 @@ export class Runtime {
   ): void {
     this.checkAlive();
     if (workgroups[0] === 0 || workgroups[1] === 0 || workgroups[2] === 0) return;
-    checkDispatchLimits(this.description.limits, kernel, params, bindings, workgroups, this.checkedKernels);
-    const d: Dispatch = { kernel: kernel as Kernel<unknown>, params, key: kernel.key(params), bindings, uniforms, workgroups, args, scope: this.trace || this.fusion ? this.scopeName : '' };
+    const key = kernel.key(params);
+    checkDispatchLimits(this.description.limits, kernel, params, bindings, workgroups, this.checkedKernels, key);
+    const d: Dispatch = { kernel: kernel as Kernel<unknown>, params, key, bindings, uniforms, workgroups, args, scope: this.trace || this.fusion ? this.scopeName : '' };
     if (!this.fusion) { this.dispatch(d); return; }
     // Held for later: the tensors may be disposed (their buffers stay untouched until the next submit).
     d.bindings = bindings.map((b) => ({ buffer: b.buffer, byteLength: b.byteLength, byteOffset: b.byteOffset ?? 0 }));
@@ -179,8 +180,7 @@ export class Runtime {
    */
   fuseIndependent<T>(fn: () => T): T {
     if (this.fusion || !this.horizontalFusion) return fn();
-    const limits = this.description.limits;
-    this.fusion = new FusionGroups(limits.maxStorageBuffersPerShaderStage, limits.maxComputeWorkgroupsPerDimension);
+    this.fusion = new FusionGroups(this.description.limits.maxStorageBuffersPerShaderStage);
     try {
       return fn();
     } finally {
@@ -400,7 +400,7 @@ export class Runtime {
 
   /** The bind group of `bindings` (plus the uniform arena, `uniformBytes` > 0) under `layout`, cached. */
   private bindGroup(layout: GPUBindGroupLayout, bindings: readonly Bindable[], uniformBytes: number): GPUBindGroup {
-    const sizes = bindings.map((b) => Math.min(b.buffer.size - (b.byteOffset ?? 0), Math.max(16, Math.ceil(b.byteLength / 16) * 16)));
+    const sizes = bindings.map(boundLength);
     let key = `${this.objectId(layout)}:${uniformBytes}`;
     for (let i = 0; i < bindings.length; i++) key += `,${this.objectId(bindings[i]!.buffer)}@${bindings[i]!.byteOffset ?? 0}/${sizes[i]}`;
     let group = this.bindGroups.get(key);
